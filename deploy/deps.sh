@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs the Debian packages stock needs to build, run and test, only those missing.
+# Idempotent; prints nothing when everything is present (and with --quiet, only on install).
+set -eu
+PKGS="gcc make pkg-config curl procps iproute2 libfcgi-dev libfcgi-bin libpq-dev libhiredis-dev
+libjson-c-dev libsodium-dev libcunit1-dev liburiparser-dev nginx-light redis-server redis-tools
+postgresql postgresql-client spawn-fcgi clang libclang-rt-14-dev wrk"
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+# Debian's full nginx package satisfies the need for nginx-light.
+case " $missing " in *" nginx-light "*) command -v nginx >/dev/null 2>&1 && missing=$(echo "$missing" | sed 's/ nginx-light//') ;; esac
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+if ! $SUDO apt-get install -y -qq --no-install-recommends $missing >/tmp/stock-apt.log 2>&1; then
+    $SUDO apt-get update -qq >/tmp/stock-apt.log 2>&1
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >>/tmp/stock-apt.log 2>&1 || {
+        echo "deps: apt-get install failed, see /tmp/stock-apt.log" >&2
+        exit 1
+    }
+fi

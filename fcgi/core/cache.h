@@ -1,0 +1,117 @@
+/*
+ * cache: the tenant-scoped Redis cache service of SPEC §4 (hiredis 0.14, one blocking
+ * connection per worker). Every operation takes the tenant id of the authenticated session;
+ * keys are "{prefix}:tenant:{tenant}:{module}:{key}". Values are JSON text. A Redis failure of
+ * any kind is a miss and never fails a request; the design (generation tags, the invalidation
+ * backlog, back-off) is explained at the top of cache.c.
+ */
+#ifndef STOCK_CORE_CACHE_H
+#define STOCK_CORE_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/db.h"
+#include "core/err.h"
+
+struct redisContext;
+
+enum cache_status { CACHE_MISS = 0, CACHE_HIT, CACHE_BYPASS };
+
+enum cache_state { CACHE_STATE_OK = 0, CACHE_STATE_DEGRADED, CACHE_STATE_DISABLED };
+
+struct cache {
+    const struct config *cf;
+    struct db *db; /* for the durable invalidation backlog; may be NULL */
+    struct redisContext *rc;
+    char run_id[48];        /* of the Redis server we are connected to */
+    int64_t last_used_ms;   /* monotonic; for the idle health-check PING */
+    int64_t retry_at_ms;    /* back-off: no Redis attempt before this (monotonic) */
+    int backoff_ms;         /* current back-off step, 0 when healthy */
+    int64_t last_warn_ms;   /* warning rate limit */
+    unsigned suppressed;    /* warnings not logged since last_warn_ms */
+    bool need_replay;       /* replay the backlog before the next cached read */
+    char last_error[128];   /* client-safe description of the last failure */
+    /* Back-off bounds, set from CACHE_BACKOFF_* defaults by cache_init; tests may lower them. */
+    int backoff_initial_ms;
+    int backoff_max_ms;
+    bool lost;                /* a connection failed since the last successful connect */
+    char health_reason[192];  /* storage of the reason cache_health returns */
+};
+
+#define CACHE_BACKOFF_INITIAL_MS 1000
+#define CACHE_BACKOFF_MAX_MS     30000
+
+/* Result of a read. json points into the arena; NULL for a cached "not found". */
+struct cache_result {
+    enum cache_status status;
+    bool found;
+    const char *json;
+    size_t len;
+};
+
+/*
+ * A loader computes the value on a miss: append JSON to out and set *found, or leave *found
+ * false for "not found" (cached for CACHE_NEGATIVE_TTL). Returning -1 (with err) is not cached.
+ */
+typedef int (*cache_loader_fn)(void *ctx, struct arena *a, struct buf *out, bool *found,
+                               struct app_err *err);
+
+/* Prepares c; no connection is made until first use. db may be NULL. */
+void cache_init(struct cache *c, const struct config *cf, struct db *db);
+/* Closes the connection. */
+void cache_release(struct cache *c);
+
+/* Builds "{prefix}:tenant:{tenant}:{module}:{key}" in the arena. */
+char *cache_key(const struct cache *c, struct arena *a, int64_t tenant, const char *module,
+                const char *key);
+
+/*
+ * Cache-aside: returns the cached value of (tenant, module, key) if it is current, else runs
+ * load, stores its result with ttl seconds (ttl <= 0: the module's TTL from the config) unless
+ * a write invalidated the module meanwhile, and returns it. status says HIT, MISS or BYPASS
+ * (cache disabled). Fails only when the loader fails.
+ */
+int cache_memoize(struct cache *c, struct arena *a, int64_t tenant, const char *module,
+                  const char *key, int ttl, cache_loader_fn load, void *ctx,
+                  struct cache_result *res, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * Plain operations (also used by stockctl and tests). cache_get fills res (MISS when absent,
+ * stale or on any failure). cache_set stores json with ttl (<= 0: module TTL) and returns 0
+ * or -1 when Redis could not take it. cache_delete removes one key; cache_delete_pattern
+ * removes the tenant's keys of module matching the glob pattern (SCAN + pipelined UNLINK) and
+ * returns how many, or -1.
+ */
+void cache_get(struct cache *c, struct arena *a, int64_t tenant, const char *module,
+               const char *key, struct cache_result *res);
+int cache_set(struct cache *c, struct arena *a, int64_t tenant, const char *module,
+              const char *key, const char *json, size_t len, int ttl);
+int cache_delete(struct cache *c, struct arena *a, int64_t tenant, const char *module,
+                 const char *key);
+long cache_delete_pattern(struct cache *c, struct arena *a, int64_t tenant, const char *module,
+                          const char *pattern);
+
+/*
+ * Makes every cached entry of (tenant, module) stale, in O(1) whatever else Redis holds.
+ * Call after the database commit. If Redis cannot be reached the invalidation is recorded
+ * durably (PostgreSQL table cache_backlog) and the pool stops reading the cache until it has
+ * been applied. Returns 0 when applied now, 1 when deferred.
+ */
+int cache_invalidate_module(struct cache *c, struct arena *a, int64_t tenant, const char *module);
+
+/* True when the cache is enabled and Redis answered a PING (subject to the back-off). */
+bool cache_is_available(struct cache *c);
+
+/* For /health/cache: state and PING latency (ms, -1 when not measured); never secrets. */
+enum cache_state cache_health(struct cache *c, double *latency_ms, const char **reason);
+
+/* X-Cache header value of a status. */
+const char *cache_status_name(enum cache_status s);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * db: the worker's one PostgreSQL connection (libpq), opened lazily and re-opened after loss.
+ * Only parameterized statements ($1, $2...) go through here. This module alone maps SQLSTATE
+ * to error codes: 23505 unique -> ERR_CONFLICT (slug "conflict", field from the constraint
+ * name), 23503 foreign key -> ERR_CONFLICT ("in_use"), 23514 check / 23502 not null / 22xxx
+ * data exception -> ERR_INVALID, 40001/40P01 -> ERR_CONFLICT ("serialization_failure"),
+ * connection loss -> ERR_UNAVAILABLE ("database_unavailable"), anything else -> ERR_INTERNAL.
+ * err->msg never holds SQL or libpq text; libpq's text goes to err->detail only.
+ */
+#ifndef STOCK_CORE_DB_H
+#define STOCK_CORE_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+
+struct db {
+    PGconn *conn;
+    char *conninfo; /* owned copy */
+    bool in_tx;
+    bool lost;          /* the last connection attempt or statement found the server gone */
+    int64_t warn_at_ms; /* monotonic time of the last connection warning (rate limit) */
+};
+
+/* Prepares db for conninfo (copied); connects on first use. */
+void db_init(struct db *db, const char *conninfo);
+/* Closes the connection and frees the copy. */
+void db_release(struct db *db);
+
+/* Connects if not connected or the connection is bad. 0, or -1 with ERR_UNAVAILABLE. */
+int db_connect(struct db *db, struct app_err *err) __attribute__((warn_unused_result));
+
+/*
+ * Runs one parameterized statement (params are text, NULL = SQL NULL). The result belongs to
+ * arena a (cleared at its reset). Outside a transaction a statement that fails because the
+ * connection was lost is retried once on a fresh connection. Returns NULL on error.
+ */
+PGresult *db_exec(struct db *db, struct arena *a, const char *sql, int nparams,
+                  const char *const *params, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/* Runs a parameterless statement list (migrations); not retried. 0 or -1. */
+int db_exec_script(struct db *db, const char *sql, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/* Transactions. db_rollback is safe to call whatever the state and never fails the caller. */
+int db_begin(struct db *db, struct app_err *err) __attribute__((warn_unused_result));
+int db_commit(struct db *db, struct app_err *err) __attribute__((warn_unused_result));
+void db_rollback(struct db *db);
+
+/* Called by main after each request: rolls back a transaction a handler left open. */
+void db_request_end(struct db *db);
+
+/* SELECT 1 with its round-trip time in milliseconds. 0 or -1. */
+int db_ping(struct db *db, double *latency_ms, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/* True while a transaction is open on the connection (begun by db_begin or by a statement). */
+bool db_in_transaction(const struct db *db);
+
+/* The server process id of the current connection, 0 when not connected (for tests and logs). */
+int db_backend_pid(const struct db *db);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * http: one request as FastCGI hands it over (CGI environment + body stream), and the
+ * response a handler builds. Parsing is independent of libfcgi (an envp array and a read
+ * callback) so tests and fuzzers drive it directly. Everything lives in the request arena.
+ */
+#ifndef STOCK_CORE_HTTP_H
+#define STOCK_CORE_HTTP_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+
+#define HTTP_BODY_MAX       (1024 * 1024)
+#define HTTP_JSON_MAX_DEPTH 32
+#define HTTP_MAX_PARAMS     64
+#define HTTP_MAX_PATH_PARAMS 8
+
+struct http_param {
+    const char *name;
+    const char *value;
+};
+
+struct http_req {
+    struct arena *arena;
+    char **envp;
+    const char *method;
+    const char *path;  /* without the query string */
+    const char *query; /* raw, "" when absent */
+    struct http_param *params; /* decoded query parameters */
+    size_t nparams;
+    struct http_param path_params[HTTP_MAX_PATH_PARAMS];
+    size_t npath_params;
+    const char *content_type; /* "" when absent */
+    const char *body;         /* NUL-terminated, body_len bytes */
+    size_t body_len;
+    const char *request_id;   /* nginx's $request_id or "" */
+    const char *route;        /* name of the matched route, for logs and metrics */
+    int64_t tenant_id;        /* from the authenticated session only; -1 before auth */
+    int64_t user_id;
+};
+
+/* Reads up to n bytes of body; returns bytes read, 0 at end, -1 on error. */
+typedef long (*http_read_fn)(void *ctx, char *buf, size_t n);
+
+/*
+ * Fills req from a CGI environment and reads the body (CONTENT_LENGTH bytes, at most
+ * HTTP_BODY_MAX: larger is ERR_TOO_LARGE before anything is read). Query parameters are
+ * decoded with liburiparser; a malformed query string or method is ERR_BAD_REQUEST.
+ */
+int http_req_parse(struct http_req *req, struct arena *a, char **envp, http_read_fn rd, void *rctx,
+                   struct app_err *err) __attribute__((warn_unused_result));
+
+/* A CGI variable ("REQUEST_METHOD") or NULL. */
+const char *http_env(const struct http_req *req, const char *name);
+/* A request header by its HTTP name ("Authorization", "X-CSRF-Token") or NULL. */
+const char *http_header(const struct http_req *req, const char *name);
+/* The first query parameter of that name, or NULL. */
+const char *http_query(const struct http_req *req, const char *name);
+/* A path parameter set by the router, or NULL. */
+const char *http_path_param(const struct http_req *req, const char *name);
+/* The path parameter as a positive id; anything else is ERR_NOT_FOUND. */
+int http_path_id(const struct http_req *req, const char *name, int64_t *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+/*
+ * Query parameter as an integer in [min, max]; absent gives def. Malformed is ERR_INVALID
+ * naming the parameter.
+ */
+int http_query_i64(const struct http_req *req, const char *name, int64_t min, int64_t max,
+                   int64_t def, int64_t *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/*
+ * The body as a JSON object: ERR_MEDIA_TYPE unless Content-Type is application/json,
+ * ERR_BAD_REQUEST for an empty body, invalid JSON or UTF-8, nesting deeper than
+ * HTTP_JSON_MAX_DEPTH, or a top level that is not an object. The object belongs to the arena.
+ */
+json_object *http_req_json(struct http_req *req, struct app_err *err);
+
+struct http_resp {
+    int status;
+    struct buf headers; /* "Name: value\r\n" lines */
+    struct buf body;
+    const char *content_type;
+};
+
+void http_resp_init(struct http_resp *resp);
+void http_resp_release(struct http_resp *resp);
+/* Empties the response for reuse (keeps storage). */
+void http_resp_reset(struct http_resp *resp);
+/* Adds a header; names and values holding CR, LF or NUL are dropped. */
+void http_resp_header(struct http_resp *resp, const char *name, const char *value);
+/* Sets status and a JSON body (serialized compactly). */
+void http_resp_json(struct http_resp *resp, int status, json_object *obj);
+/* Sets status and an already serialized JSON body. */
+void http_resp_raw(struct http_resp *resp, int status, const char *json, size_t len);
+/* The error JSON of SPEC §5 with the status of err's code. */
+void http_resp_error(struct http_resp *resp, const struct app_err *err);
+/* Status line and headers in CGI form, ending with the blank line, appended to out. */
+void http_resp_head(const struct http_resp *resp, struct buf *out);
+/* "OK", "Not Found"... */
+const char *http_status_text(int status);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * shared: the one block of memory shared by the pool master and all its workers (mmap'd
+ * MAP_SHARED before fork). It holds the counters /metrics sums and the cache's invalidation
+ * gate (see cache.c). Processes outside a pool (stockctl, tests) get a private block, which
+ * keeps the same semantics for a single process.
+ */
+#ifndef STOCK_CORE_SHARED_H
+#define STOCK_CORE_SHARED_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+enum shared_module { MOD_BALANCE = 0, MOD_PRODUCTS, MOD_CATEGORIES, MOD_UOM, MOD_OTHER, MOD_COUNT };
+
+struct shared_cache_counters {
+    atomic_uint_fast64_t hits, misses, errors, invalidations, sets, bypass;
+};
+
+struct shared {
+    /* cache invalidation gate: the cache may be read only while fail_seq == done_seq */
+    atomic_uint_fast64_t cache_fail_seq;
+    atomic_uint_fast64_t cache_done_seq;
+    atomic_int cache_flush_all; /* a failed invalidation could not be recorded in PostgreSQL */
+
+    struct shared_cache_counters cache[MOD_COUNT];
+    atomic_uint_fast64_t requests_total;
+    atomic_uint_fast64_t responses_by_class[6]; /* index status/100: 1xx..5xx */
+    atomic_uint_fast64_t db_queries;
+    atomic_uint_fast64_t db_errors;
+    atomic_uint_fast64_t worker_restarts;
+    atomic_int redis_up; /* last state seen by any worker: 1 up, 0 down */
+    atomic_int db_up;
+};
+
+/* The process's shared block: created on first use (private), or by shared_create_for_pool. */
+struct shared *shared_get(void);
+
+/* Creates the block as MAP_SHARED so forked workers share it. Call before fork. -1 on error. */
+int shared_create_for_pool(void) __attribute__((warn_unused_result));
+
+/* The module index of a cache module name ("products" -> MOD_PRODUCTS, unknown -> MOD_OTHER). */
+enum shared_module shared_module_of(const char *module);
+const char *shared_module_name(enum shared_module m);
+
+#endif

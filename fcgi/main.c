@@ -1,0 +1,479 @@
+/*
+ * stock-fcgi: the pool master and its libfcgi workers.
+ *
+ * The master binds STOCK_LISTEN (or serves the listening socket it inherits on fd 0, as under
+ * spawn-fcgi), maps the shared counters, forks STOCK_WORKERS workers and then only handles
+ * signals, synchronously (sigtimedwait): SIGCHLD respawns a worker that died, SIGHUP replaces
+ * the workers one at a time (the new one starts before the old one drains, so the listening
+ * socket always has an acceptor), SIGTERM/SIGINT drain every worker and exit 0.
+ *
+ * A worker accepts one request at a time. SIGTERM is blocked while a request is handled, so an
+ * in-flight request always completes; the worker exits before its next accept. Each worker
+ * owns one PostgreSQL and one Redis connection (struct app), opened lazily, and one arena that
+ * holds all request memory and is reset after each response.
+ */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/shared.h"
+#include "routes/api.h"
+
+#define DRAIN_TIMEOUT_MS  30000
+#define RESP_KEEP_BYTES   (256 * 1024)
+
+static struct config cf;
+
+/* ---- listening socket ---- */
+
+static int is_listening_socket(int fd)
+{
+    int v = 0;
+    socklen_t len = sizeof(v);
+
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
+}
+
+static int listen_unix(const char *path)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    int fd;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -1;
+    strcpy(sa.sun_path, path);
+    /* Replace a stale socket from an earlier run, never any other kind of file. */
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0660) || listen(fd, 1024)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int listen_tcp(const char *spec)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    size_t hlen = (size_t)(colon - spec);
+    int port = atoi(colon + 1), fd, one = 1;
+    struct sockaddr_in6 s6;
+    struct sockaddr_in s4;
+
+    if (hlen >= sizeof(host))
+        return -1;
+    memcpy(host, spec, hlen);
+    host[hlen] = '\0';
+    if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
+        host[hlen - 1] = '\0';
+        memset(&s6, 0, sizeof(s6));
+        s6.sin6_family = AF_INET6;
+        s6.sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &s6.sin6_addr) != 1)
+            return -1;
+        fd = socket(AF_INET6, SOCK_STREAM, 0);
+        if (fd < 0)
+            return -1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, (struct sockaddr *)&s6, sizeof(s6)) || listen(fd, 1024)) {
+            close(fd);
+            return -1;
+        }
+        return fd;
+    }
+    memset(&s4, 0, sizeof(s4));
+    s4.sin_family = AF_INET;
+    s4.sin_port = htons((uint16_t)port);
+    if (!strcmp(host, "localhost"))
+        strcpy(host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &s4.sin_addr) != 1)
+        return -1;
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&s4, sizeof(s4)) || listen(fd, 1024)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* ---- worker ---- */
+
+static volatile sig_atomic_t worker_stop;
+
+static void worker_on_term(int sig)
+{
+    (void)sig;
+    worker_stop = 1;
+    FCGX_ShutdownPending();
+}
+
+static long fcgx_read(void *ctx, char *buf, size_t n)
+{
+    int chunk = n > 65536 ? 65536 : (int)n;
+
+    return FCGX_GetStr(buf, chunk, (FCGX_Stream *)ctx);
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void handle(struct app *app, FCGX_Request *fr, struct arena *a, struct http_resp *resp,
+                   struct buf *head)
+{
+    struct http_req req;
+    struct app_err err;
+    const struct route *route;
+    const char *allow = NULL;
+    struct shared *sh = shared_get();
+    int64_t t0 = now_us();
+    int rc;
+
+    err_clear(&err);
+    http_resp_reset(resp);
+    buf_reset(head);
+    rc = http_req_parse(&req, a, fr->envp, fcgx_read, fr->in, &err);
+    log_set_request(req.request_id, -1);
+    if (rc == 0) {
+        route = router_match(api_routes, api_routes_count, &req, &allow, &err);
+        rc = route ? route->handler(app, &req, resp, &err) : -1;
+    }
+    if (rc) {
+        int status = err_http_status(err.code);
+
+        if (status >= 500)
+            log_error("request failed: %s %s -> %d %s (%s)", req.method, req.path, status,
+                      err_slug(&err), err.detail[0] ? err.detail : err.msg);
+        http_resp_error(resp, &err);
+        if (allow)
+            http_resp_header(resp, "Allow", allow);
+    }
+    if (resp->body.failed) {
+        err_set(&err, ERR_INTERNAL, "internal error");
+        http_resp_reset(resp);
+        http_resp_error(resp, &err);
+    }
+    http_resp_head(resp, head);
+    FCGX_PutStr(head->data, (int)head->len, fr->out);
+    if (strcmp(req.method, "HEAD") && resp->status != 204 && resp->status != 304)
+        FCGX_PutStr(resp->body.data, (int)resp->body.len, fr->out);
+    atomic_fetch_add(&sh->requests_total, 1);
+    atomic_fetch_add(&sh->responses_by_class[resp->status / 100 % 6], 1);
+    log_debug("request %s %s route=%s status=%d us=%lld", req.method, req.path,
+              req.route[0] ? req.route : "-", resp->status, (long long)(now_us() - t0));
+}
+
+static int worker_main(int listen_fd)
+{
+    struct app app;
+    FCGX_Request fr;
+    struct arena *a = arena_new();
+    struct http_resp resp;
+    struct buf head;
+    struct sigaction sa;
+    sigset_t term, none;
+
+    /* Die with the master even if it is killed with SIGKILL. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = worker_on_term; /* no SA_RESTART: SIGTERM must interrupt accept() */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGPIPE, &sa, NULL);
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigaddset(&term, SIGINT);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (getppid() == 1)
+        return 0;
+
+    memset(&app, 0, sizeof(app));
+    app.cf = &cf;
+    db_init(&app.db, cf.database_url);
+    cache_init(&app.cache, &cf, &app.db);
+    http_resp_init(&resp);
+    buf_init(&head);
+    if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR)) {
+        log_error("cannot initialise the FastCGI request");
+        return 1;
+    }
+    log_info("worker started");
+    while (!worker_stop) {
+        if (FCGX_Accept_r(&fr) < 0) {
+            if (worker_stop)
+                break;
+            if (errno != EINTR)
+                log_warn("accept failed: %s", strerror(errno));
+            continue;
+        }
+        /* From here to the end of the response SIGTERM waits: in-flight requests complete. */
+        sigprocmask(SIG_BLOCK, &term, NULL);
+        handle(&app, &fr, a, &resp, &head);
+        FCGX_Finish_r(&fr);
+        db_request_end(&app.db);
+        arena_reset(a);
+        log_set_request(NULL, -1);
+        if (resp.body.cap > RESP_KEEP_BYTES)
+            buf_release(&resp.body);
+        sigprocmask(SIG_UNBLOCK, &term, NULL);
+    }
+    log_info("worker stopping");
+    FCGX_Free(&fr, 0);
+    cache_release(&app.cache);
+    db_release(&app.db);
+    http_resp_release(&resp);
+    buf_release(&head);
+    arena_free(a);
+    return 0;
+}
+
+/* ---- master ---- */
+
+struct slot {
+    pid_t pid;
+    pid_t retiring; /* the old worker of this slot during a rolling restart */
+};
+
+static struct slot *slots;
+static int listen_fd = -1;
+static int64_t respawn_times[8];
+
+static int64_t now_ms(void)
+{
+    return now_us() / 1000;
+}
+
+static pid_t spawn(void)
+{
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        struct sigaction sa;
+        int rc;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_DFL;
+        sigaction(SIGCHLD, &sa, NULL);
+        rc = worker_main(listen_fd);
+        _exit(rc);
+    }
+    if (pid < 0)
+        log_error("cannot fork a worker: %s", strerror(errno));
+    return pid;
+}
+
+static void describe_status(int status, char *out, size_t n)
+{
+    if (WIFSIGNALED(status))
+        snprintf(out, n, "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(out, n, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* Reaps dead children; respawns unexpected deaths unless draining. Returns live workers. */
+static int reap(bool draining)
+{
+    int status, i, live = 0;
+    pid_t pid;
+    char why[64];
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (i = 0; i < cf.workers; i++) {
+            if (slots[i].retiring == pid) {
+                slots[i].retiring = 0;
+                break;
+            }
+            if (slots[i].pid != pid)
+                continue;
+            slots[i].pid = 0;
+            if (draining)
+                break;
+            describe_status(status, why, sizeof(why));
+            /* A worker that keeps dying at start must not turn the master into a fork loop. */
+            memmove(respawn_times + 1, respawn_times, sizeof(respawn_times) - sizeof(int64_t));
+            respawn_times[0] = now_ms();
+            if (respawn_times[7] && respawn_times[0] - respawn_times[7] < 5000) {
+                log_error("workers are dying too fast; pausing respawns for 1s");
+                sleep(1);
+            }
+            slots[i].pid = spawn();
+            atomic_fetch_add(&shared_get()->worker_restarts, 1);
+            log_warn("worker pid %ld %s; respawned as pid %ld", (long)pid, why,
+                     (long)slots[i].pid);
+            break;
+        }
+    }
+    for (i = 0; i < cf.workers; i++)
+        live += (slots[i].pid > 0) + (slots[i].retiring > 0);
+    return live;
+}
+
+static int wait_signal(const sigset_t *set, int timeout_ms)
+{
+    struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+    int sig = sigtimedwait(set, NULL, &ts);
+
+    return sig < 0 ? 0 : sig;
+}
+
+/* Replaces each worker in turn: start the new one, then drain the old one. */
+static void rolling_restart(const sigset_t *set, bool *term)
+{
+    int i;
+
+    log_info("SIGHUP: restarting %d workers one at a time", cf.workers);
+    for (i = 0; i < cf.workers && !*term; i++) {
+        int64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+        pid_t old = slots[i].pid;
+
+        slots[i].retiring = old;
+        slots[i].pid = spawn();
+        if (old > 0)
+            kill(old, SIGTERM);
+        while (slots[i].retiring && !*term) {
+            int sig = wait_signal(set, 200);
+
+            if (sig == SIGTERM || sig == SIGINT)
+                *term = true;
+            reap(false);
+            if (slots[i].retiring && now_ms() > deadline) {
+                log_warn("worker pid %ld did not drain in time; killing it", (long)old);
+                kill(old, SIGKILL);
+                deadline = now_ms() + DRAIN_TIMEOUT_MS;
+            } else if (slots[i].retiring) {
+                /* A worker that got SIGTERM just before accept() blocks there: nudge it. */
+                kill(old, SIGTERM);
+            }
+        }
+    }
+    log_info("SIGHUP: restart done");
+}
+
+static int drain(const sigset_t *set)
+{
+    int64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+    int i;
+
+    log_info("draining %d workers", cf.workers);
+    while (reap(true) > 0) {
+        bool late = now_ms() > deadline;
+
+        for (i = 0; i < cf.workers; i++) {
+            if (slots[i].pid > 0)
+                kill(slots[i].pid, late ? SIGKILL : SIGTERM);
+            if (slots[i].retiring > 0)
+                kill(slots[i].retiring, late ? SIGKILL : SIGTERM);
+        }
+        if (late)
+            log_warn("drain timeout: killing remaining workers");
+        wait_signal(set, 100);
+    }
+    log_info("all workers stopped; exiting");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char errbuf[512];
+    const char *env_file = getenv("STOCK_ENV_FILE");
+    sigset_t set;
+    bool term = false;
+    int i;
+
+    if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        printf("usage: stock-fcgi\nConfiguration comes from the environment, then .env "
+               "($STOCK_ENV_FILE), then defaults; see README.md.\n");
+        return 0;
+    }
+    if (config_load_env(&cf, env_file ? env_file : ".env", errbuf, sizeof(errbuf))) {
+        fprintf(stderr, "stock-fcgi: %s\n", errbuf);
+        return 2;
+    }
+    log_set_level(cf.log_level);
+    if (FCGX_Init()) {
+        fprintf(stderr, "stock-fcgi: cannot initialise libfcgi\n");
+        return 1;
+    }
+    if (is_listening_socket(0)) {
+        listen_fd = 0;
+        log_info("serving the inherited listening socket on fd 0 (spawn-fcgi)");
+    } else {
+        listen_fd = cf.listen[0] == '/' ? listen_unix(cf.listen) : listen_tcp(cf.listen);
+        if (listen_fd < 0) {
+            fprintf(stderr, "stock-fcgi: cannot listen on %s: %s\n", cf.listen, strerror(errno));
+            return 1;
+        }
+    }
+    if (shared_create_for_pool()) {
+        fprintf(stderr, "stock-fcgi: cannot map shared memory: %s\n", strerror(errno));
+        return 1;
+    }
+    slots = calloc((size_t)cf.workers, sizeof(*slots));
+    if (!slots)
+        return 1;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    log_info("stock-fcgi starting: listen=%s workers=%d cache=%s", listen_fd == 0 ? "fd:0" : cf.listen,
+             cf.workers, cf.cache_enabled ? "on" : "off");
+    for (i = 0; i < cf.workers; i++)
+        slots[i].pid = spawn();
+
+    while (!term) {
+        int sig = wait_signal(&set, 1000);
+
+        if (sig == SIGTERM || sig == SIGINT) {
+            term = true;
+        } else if (sig == SIGHUP) {
+            rolling_restart(&set, &term);
+        } else {
+            reap(false);
+            for (i = 0; i < cf.workers; i++)
+                if (slots[i].pid <= 0)
+                    slots[i].pid = spawn();
+        }
+    }
+    drain(&set);
+    if (cf.listen[0] == '/' && listen_fd != 0)
+        unlink(cf.listen);
+    free(slots);
+    return 0;
+}

@@ -1,0 +1,113 @@
+/* api_health: the health locations and the Prometheus metrics of the pool. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/jsonx.h"
+#include "core/shared.h"
+#include "routes/api.h"
+
+int api_health(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
+{
+    static const char body[] = "{\"status\":\"ok\"}";
+
+    (void)app;
+    (void)req;
+    (void)err;
+    http_resp_raw(resp, 200, body, sizeof(body) - 1);
+    return 0;
+}
+
+int api_health_cache(struct app *app, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err)
+{
+    static const char *const names[] = {"ok", "degraded", "disabled"};
+    double latency = -1;
+    const char *reason = NULL;
+    enum cache_state st = cache_health(&app->cache, &latency, &reason);
+    json_object *o = jsonx_own(req->arena, json_object_new_object());
+
+    (void)err;
+    json_object_object_add(o, "status", json_object_new_string(names[st]));
+    json_object_object_add(o, "backend", json_object_new_string("redis"));
+    json_object_object_add(o, "latency_ms", latency >= 0 ? json_object_new_double(latency) : NULL);
+    if (reason)
+        json_object_object_add(o, "reason", json_object_new_string(reason));
+    /* Always 200: a degraded cache means slower answers, not wrong ones. */
+    http_resp_json(resp, 200, o);
+    return 0;
+}
+
+int api_health_db(struct app *app, struct http_req *req, struct http_resp *resp,
+                  struct app_err *err)
+{
+    double latency = -1;
+    json_object *o = jsonx_own(req->arena, json_object_new_object());
+    struct app_err perr;
+
+    (void)err;
+    if (db_ping(&app->db, &latency, &perr)) {
+        json_object_object_add(o, "status", json_object_new_string("unavailable"));
+        http_resp_json(resp, 503, o);
+        return 0;
+    }
+    json_object_object_add(o, "status", json_object_new_string("ok"));
+    json_object_object_add(o, "latency_ms", json_object_new_double(latency));
+    http_resp_json(resp, 200, o);
+    return 0;
+}
+
+static void counter(struct buf *b, const char *name, const char *help, unsigned long long v)
+{
+    buf_addf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name, v);
+}
+
+int api_metrics(struct app *app, struct http_req *req, struct http_resp *resp,
+                struct app_err *err)
+{
+    struct shared *sh = shared_get();
+    struct buf *b = &resp->body;
+    int m, c;
+    static const char *const kinds[] = {"hits", "misses", "errors", "invalidations", "sets",
+                                        "bypass"};
+
+    (void)app;
+    (void)req;
+    (void)err;
+    buf_reset(b);
+    counter(b, "stock_requests_total", "Requests handled by the pool.",
+            (unsigned long long)atomic_load(&sh->requests_total));
+    buf_adds(b, "# HELP stock_responses_total Responses by status class.\n"
+                "# TYPE stock_responses_total counter\n");
+    for (c = 1; c <= 5; c++)
+        buf_addf(b, "stock_responses_total{class=\"%dxx\"} %llu\n", c,
+                 (unsigned long long)atomic_load(&sh->responses_by_class[c]));
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        buf_addf(b, "# HELP stock_cache_%s_total Cache %s per module.\n# TYPE stock_cache_%s_total counter\n",
+                 kinds[k], kinds[k], kinds[k]);
+        for (m = 0; m < MOD_COUNT; m++) {
+            const struct shared_cache_counters *cc = &sh->cache[m];
+            const atomic_uint_fast64_t *v[] = {&cc->hits,          &cc->misses, &cc->errors,
+                                               &cc->invalidations, &cc->sets,   &cc->bypass};
+
+            buf_addf(b, "stock_cache_%s_total{module=\"%s\"} %llu\n", kinds[k],
+                     shared_module_name((enum shared_module)m),
+                     (unsigned long long)atomic_load(v[k]));
+        }
+    }
+    counter(b, "stock_db_queries_total", "PostgreSQL statements run.",
+            (unsigned long long)atomic_load(&sh->db_queries));
+    counter(b, "stock_db_errors_total", "PostgreSQL statements that failed.",
+            (unsigned long long)atomic_load(&sh->db_errors));
+    counter(b, "stock_worker_restarts_total", "Workers respawned after dying.",
+            (unsigned long long)atomic_load(&sh->worker_restarts));
+    buf_addf(b, "# HELP stock_redis_up Whether Redis answered the last command.\n"
+                "# TYPE stock_redis_up gauge\nstock_redis_up %d\n",
+             atomic_load(&sh->redis_up));
+    buf_addf(b, "# HELP stock_db_up Whether PostgreSQL answered the last statement.\n"
+                "# TYPE stock_db_up gauge\nstock_db_up %d\n",
+             atomic_load(&sh->db_up));
+    resp->status = 200;
+    resp->content_type = "text/plain; version=0.0.4";
+    return 0;
+}

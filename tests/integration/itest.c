@@ -1,0 +1,94 @@
+/* itest: helpers shared by the integration suites. */
+#include "itest.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct config itest_cf;
+static int itest_cf_loaded;
+static struct db itest_dbh;
+static int itest_db_ready;
+
+static const char *env_get(void *ctx, const char *name)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+const struct config *itest_config(void)
+{
+    char errbuf[256];
+
+    if (!itest_cf_loaded) {
+        if (config_load(&itest_cf, env_get, NULL, errbuf, sizeof(errbuf))) {
+            fprintf(stderr, "itest: %s\n", errbuf);
+            abort();
+        }
+        itest_cf_loaded = 1;
+    }
+    return &itest_cf;
+}
+
+struct db *itest_db(void)
+{
+    if (!itest_db_ready) {
+        db_init(&itest_dbh, itest_config()->database_url);
+        itest_db_ready = 1;
+    }
+    return &itest_dbh;
+}
+
+int itest_redisctl(const char *args)
+{
+    const char *ctl = getenv("STOCK_TEST_REDISCTL");
+    char cmd[1024];
+    int rc;
+
+    if (!ctl) {
+        fprintf(stderr, "itest: STOCK_TEST_REDISCTL is not set\n");
+        return -1;
+    }
+    snprintf(cmd, sizeof(cmd), "%s %s", ctl, args);
+    rc = system(cmd);
+    if (rc == -1 || !WIFEXITED(rc))
+        return -1;
+    return WEXITSTATUS(rc);
+}
+
+int64_t itest_tenant(const char *prefix)
+{
+    static unsigned seq;
+    struct arena *a = arena_new();
+    struct app_err err;
+    char slug[64];
+    const char *params[2];
+    PGresult *res;
+    int64_t id;
+
+    snprintf(slug, sizeof(slug), "%s-%ld-%u-%ld", prefix, (long)getpid(), seq++, (long)time(NULL));
+    params[0] = slug;
+    params[1] = slug;
+    res = db_exec(itest_db(), a,
+                  "INSERT INTO tenants (slug, name, timezone) VALUES ($1, $2, 'UTC') RETURNING id",
+                  2, params, &err);
+    if (!res) {
+        fprintf(stderr, "itest: cannot create tenant '%s': %s (%s)\n", slug, err.msg, err.detail);
+        abort();
+    }
+    id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    arena_free(a);
+    return id;
+}
+
+int64_t itest_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,35 @@
+/*
+ * itest: shared helpers of the integration suites (real PostgreSQL and Redis started by
+ * tests/run_all.sh). The environment gives DATABASE_URL, REDIS_URL and STOCK_TEST_REDISCTL
+ * (a command: "stop", "start", "restart", "pause MS", "unpause", "cli ARGS..." on the test Redis).
+ */
+#ifndef STOCK_TESTS_ITEST_H
+#define STOCK_TESTS_ITEST_H
+
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/config.h"
+#include "core/db.h"
+
+/* The configuration of the test run (environment, no .env), loaded once. Aborts if invalid. */
+const struct config *itest_config(void);
+
+/* A process-wide db handle on DATABASE_URL (connected lazily). */
+struct db *itest_db(void);
+
+/* Runs "$STOCK_TEST_REDISCTL args" and returns its exit status (0 = ok). */
+int itest_redisctl(const char *args);
+
+/* Creates a tenant with a unique slug derived from prefix and returns its id (aborts on failure). */
+int64_t itest_tenant(const char *prefix);
+
+/* Milliseconds on the monotonic clock. */
+int64_t itest_now_ms(void);
+
+/* Suites: each registers its CUnit suite(s); returns 0 or -1. */
+int test_cache_register(void);
+int test_db_register(void);
+
+#endif

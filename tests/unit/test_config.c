@@ -1,0 +1,223 @@
+/* test_config: SPEC §3 variables, defaults, precedence and one-line errors. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "unit.h"
+
+/* A NULL-terminated list of "NAME=value" strings acts as the environment. */
+static const char *table_lookup(void *ctx, const char *name)
+{
+    const char **kv = ctx;
+    size_t n = strlen(name);
+
+    for (; kv && *kv; kv++)
+        if (!strncmp(*kv, name, n) && (*kv)[n] == '=')
+            return *kv + n + 1;
+    return NULL;
+}
+
+static int load(struct config *cf, const char **kv, char *errbuf, size_t n)
+{
+    errbuf[0] = '\0';
+    return config_load(cf, table_lookup, kv, errbuf, n);
+}
+
+static void test_config_defaults(void)
+{
+    struct config cf;
+    char e[256];
+    const char *kv[] = {"STOCK_WORKERS=2", NULL};
+
+    CU_ASSERT_EQUAL_FATAL(load(&cf, kv, e, sizeof(e)), 0);
+    CU_ASSERT_STRING_EQUAL(cf.redis_host, "127.0.0.1");
+    CU_ASSERT_EQUAL(cf.redis_port, 6379);
+    CU_ASSERT_EQUAL(cf.redis_db, 0);
+    CU_ASSERT_TRUE(cf.cache_enabled);
+    CU_ASSERT_EQUAL(cf.ttl_default, 60);
+    CU_ASSERT_EQUAL(cf.ttl_products, 60);
+    CU_ASSERT_EQUAL(cf.ttl_categories, 300);
+    CU_ASSERT_EQUAL(cf.ttl_uom, 3600);
+    CU_ASSERT_EQUAL(cf.ttl_balance, 60);
+    CU_ASSERT_EQUAL(cf.ttl_negative, 15);
+    CU_ASSERT_STRING_EQUAL(cf.key_prefix, "stock");
+    CU_ASSERT_EQUAL(cf.redis_connect_timeout_ms, 3000);
+    CU_ASSERT_EQUAL(cf.redis_socket_timeout_ms, 3000);
+    CU_ASSERT_EQUAL(cf.redis_max_connections, 50);
+    CU_ASSERT_EQUAL(cf.redis_health_check_interval, 30);
+    CU_ASSERT_TRUE(cf.redis_retry_on_timeout);
+    CU_ASSERT_STRING_EQUAL(cf.listen, "127.0.0.1:9000");
+    CU_ASSERT_EQUAL(cf.log_level, LOG_INFO);
+    CU_ASSERT_EQUAL(config_module_ttl(&cf, "uom"), 3600);
+    CU_ASSERT_EQUAL(config_module_ttl(&cf, "sessions"), 60);
+}
+
+static void test_config_every_variable_is_read(void)
+{
+    struct config cf;
+    char e[256];
+    const char *kv[] = {"DATABASE_URL=postgresql://u@db:5433/x",
+                        "REDIS_URL=redis://:s3cret@cache.local:6380/2",
+                        "CACHE_ENABLED=false",
+                        "CACHE_DEFAULT_TTL=61",
+                        "CACHE_PRODUCTS_TTL=62",
+                        "CACHE_CATEGORIES_TTL=63",
+                        "CACHE_UOM_TTL=64",
+                        "CACHE_BALANCE_TTL=65",
+                        "CACHE_NEGATIVE_TTL=5",
+                        "CACHE_KEY_PREFIX=shop-1",
+                        "REDIS_CONNECT_TIMEOUT=0.25",
+                        "REDIS_SOCKET_TIMEOUT=2",
+                        "REDIS_MAX_CONNECTIONS=8",
+                        "REDIS_HEALTH_CHECK_INTERVAL=0",
+                        "REDIS_RETRY_ON_TIMEOUT=no",
+                        "STOCK_LISTEN=/run/stock.sock",
+                        "STOCK_WORKERS=8",
+                        "LOG_LEVEL=warning",
+                        NULL};
+
+    CU_ASSERT_EQUAL_FATAL(load(&cf, kv, e, sizeof(e)), 0);
+    CU_ASSERT_STRING_EQUAL(cf.database_url, "postgresql://u@db:5433/x");
+    CU_ASSERT_STRING_EQUAL(cf.redis_host, "cache.local");
+    CU_ASSERT_EQUAL(cf.redis_port, 6380);
+    CU_ASSERT_EQUAL(cf.redis_db, 2);
+    CU_ASSERT_STRING_EQUAL(cf.redis_password, "s3cret");
+    CU_ASSERT_FALSE(cf.cache_enabled);
+    CU_ASSERT_EQUAL(cf.ttl_default, 61);
+    CU_ASSERT_EQUAL(cf.ttl_products, 62);
+    CU_ASSERT_EQUAL(cf.ttl_categories, 63);
+    CU_ASSERT_EQUAL(cf.ttl_uom, 64);
+    CU_ASSERT_EQUAL(cf.ttl_balance, 65);
+    CU_ASSERT_EQUAL(cf.ttl_negative, 5);
+    CU_ASSERT_STRING_EQUAL(cf.key_prefix, "shop-1");
+    CU_ASSERT_EQUAL(cf.redis_connect_timeout_ms, 250);
+    CU_ASSERT_EQUAL(cf.redis_socket_timeout_ms, 2000);
+    CU_ASSERT_EQUAL(cf.redis_max_connections, 8);
+    CU_ASSERT_EQUAL(cf.redis_health_check_interval, 0);
+    CU_ASSERT_FALSE(cf.redis_retry_on_timeout);
+    CU_ASSERT_STRING_EQUAL(cf.listen, "/run/stock.sock");
+    CU_ASSERT_EQUAL(cf.workers, 8);
+    CU_ASSERT_EQUAL(cf.log_level, LOG_WARN);
+}
+
+static void test_config_redis_password_overrides_url(void)
+{
+    struct config cf;
+    char e[256];
+    const char *kv[] = {"REDIS_URL=redis://:fromurl@h:1/0", "REDIS_PASSWORD=fromenv",
+                        "STOCK_WORKERS=1", NULL};
+    const char *kv2[] = {"REDIS_URL=redis://[::1]:6390", "STOCK_WORKERS=1", NULL};
+    const char *kv3[] = {"REDIS_URL=unix:///tmp/r.sock?db=3", "STOCK_WORKERS=1", NULL};
+
+    CU_ASSERT_EQUAL_FATAL(load(&cf, kv, e, sizeof(e)), 0);
+    CU_ASSERT_STRING_EQUAL(cf.redis_password, "fromenv");
+    CU_ASSERT_EQUAL_FATAL(load(&cf, kv2, e, sizeof(e)), 0);
+    CU_ASSERT_STRING_EQUAL(cf.redis_host, "::1");
+    CU_ASSERT_EQUAL(cf.redis_port, 6390);
+    CU_ASSERT_EQUAL_FATAL(load(&cf, kv3, e, sizeof(e)), 0);
+    CU_ASSERT_STRING_EQUAL(cf.redis_unix, "/tmp/r.sock");
+    CU_ASSERT_EQUAL(cf.redis_db, 3);
+}
+
+/* Each malformed value: config_load fails and the one-line message names the variable. */
+static void test_config_malformed_values_name_the_variable(void)
+{
+    static const char *bad[][2] = {
+        {"CACHE_ENABLED", "maybe"},         {"CACHE_DEFAULT_TTL", "abc"},
+        {"CACHE_PRODUCTS_TTL", "-1"},       {"CACHE_CATEGORIES_TTL", "0"},
+        {"CACHE_UOM_TTL", "99999999999"},   {"CACHE_BALANCE_TTL", "60s"},
+        {"CACHE_NEGATIVE_TTL", ""},         {"CACHE_KEY_PREFIX", "a:b"},
+        {"REDIS_CONNECT_TIMEOUT", "3.0001"}, {"REDIS_SOCKET_TIMEOUT", "-3"},
+        {"REDIS_MAX_CONNECTIONS", "0"},     {"REDIS_HEALTH_CHECK_INTERVAL", "x"},
+        {"REDIS_RETRY_ON_TIMEOUT", "2"},    {"STOCK_LISTEN", "nowhere"},
+        {"STOCK_WORKERS", "abc"},           {"STOCK_WORKERS", "1000"},
+        {"LOG_LEVEL", "verbose"},           {"REDIS_URL", "http://x"},
+        {"REDIS_URL", "redis://h:99999/0"}, {"REDIS_URL", "redis://h:1/16"},
+        {"DATABASE_URL", ""},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct config cf;
+        char e[256], var[160];
+        const char *kv[] = {var, "STOCK_WORKERS=1", NULL};
+
+        snprintf(var, sizeof(var), "%s=%s", bad[i][0], bad[i][1]);
+        if (!strcmp(bad[i][0], "STOCK_WORKERS"))
+            kv[1] = NULL;
+        CU_ASSERT_EQUAL(load(&cf, kv, e, sizeof(e)), -1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(e, bad[i][0]));
+        CU_ASSERT_PTR_NULL(strchr(e, '\n'));
+    }
+}
+
+static void test_config_redis_url_error_hides_password(void)
+{
+    struct config cf;
+    char e[256];
+    const char *kv[] = {"REDIS_URL=redis://:topsecret@h:notaport/0", "STOCK_WORKERS=1", NULL};
+
+    CU_ASSERT_EQUAL(load(&cf, kv, e, sizeof(e)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e, "REDIS_URL"));
+    CU_ASSERT_PTR_NULL(strstr(e, "topsecret"));
+}
+
+static void test_config_workers_above_max_connections(void)
+{
+    struct config cf;
+    char e[256];
+    const char *kv[] = {"STOCK_WORKERS=10", "REDIS_MAX_CONNECTIONS=4", NULL};
+
+    CU_ASSERT_EQUAL(load(&cf, kv, e, sizeof(e)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e, "STOCK_WORKERS"));
+}
+
+static void test_config_env_file_below_environment(void)
+{
+    char path[] = "/tmp/stock-unit-env-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f;
+    struct config cf;
+    char e[256];
+
+    CU_ASSERT_FATAL(fd >= 0);
+    f = fdopen(fd, "w");
+    fputs("# comment\nexport CACHE_UOM_TTL=77\nCACHE_BALANCE_TTL = \"88\"\nLOG_LEVEL='debug'\n"
+          "STOCK_WORKERS=1\n",
+          f);
+    fclose(f);
+    setenv("CACHE_BALANCE_TTL", "99", 1);
+    CU_ASSERT_EQUAL(config_load_env(&cf, path, e, sizeof(e)), 0);
+    CU_ASSERT_EQUAL(cf.ttl_uom, 77);
+    CU_ASSERT_EQUAL(cf.ttl_balance, 99); /* the environment wins over .env */
+    CU_ASSERT_EQUAL(cf.log_level, LOG_DEBUG);
+    unsetenv("CACHE_BALANCE_TTL");
+    f = fopen(path, "w");
+    fputs("this line has no equals sign\n", f);
+    fclose(f);
+    CU_ASSERT_EQUAL(config_load_env(&cf, path, e, sizeof(e)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e, "line 1"));
+    unlink(path);
+}
+
+int test_config_register(void)
+{
+    CU_pSuite s = CU_add_suite("config", NULL, NULL);
+
+    if (!s || !CU_add_test(s, "defaults", test_config_defaults) ||
+        !CU_add_test(s, "every variable is read", test_config_every_variable_is_read) ||
+        !CU_add_test(s, "REDIS_PASSWORD overrides URL; v6 and unix URLs",
+                     test_config_redis_password_overrides_url) ||
+        !CU_add_test(s, "malformed values name the variable",
+                     test_config_malformed_values_name_the_variable) ||
+        !CU_add_test(s, "REDIS_URL error hides password",
+                     test_config_redis_url_error_hides_password) ||
+        !CU_add_test(s, "workers above max connections",
+                     test_config_workers_above_max_connections) ||
+        !CU_add_test(s, ".env file below environment", test_config_env_file_below_environment))
+        return -1;
+    return 0;
+}

@@ -1,0 +1,13 @@
+/* unit: registration functions of the unit suites (pure code, no servers). */
+#ifndef STOCK_TESTS_UNIT_H
+#define STOCK_TESTS_UNIT_H
+
+int test_buf_register(void);
+int test_arena_register(void);
+int test_config_register(void);
+int test_http_register(void);
+int test_router_register(void);
+int test_jsonx_register(void);
+int test_cache_key_register(void);
+
+#endif

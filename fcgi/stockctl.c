@@ -1,0 +1,710 @@
+/*
+ * stockctl: the admin CLI of SPEC §6 (migrations, tenants, users, cache). It reads the same
+ * configuration as the workers and talks to PostgreSQL through core/db and to Redis through
+ * core/cache (and a plain hiredis connection for counting keys).
+ * Exit status: 0 done, 1 failure or invalid value, 2 usage error.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <sodium.h>
+
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/config.h"
+#include "core/db.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/shared.h"
+
+/* Generated from the sql/ files by deploy/embed-sql.sh: {name, sql} in order, then {NULL, NULL}. */
+struct migration {
+    const char *name;
+    const char *sql;
+};
+extern const struct migration stock_migrations[];
+
+#define CTL_OK    0
+#define CTL_FAIL  1
+#define CTL_USAGE 2
+
+/* Serializes concurrent `stockctl migrate` runs: the bytes of "stockmig". */
+#define CTL_MIGRATE_LOCK "8319396884454926695"
+
+#define CTL_PASSWORD_MIN 8
+#define CTL_PASSWORD_MAX 128
+
+static const char ctl_usage_text[] =
+    "usage: stockctl COMMAND [ARGS]\n"
+    "\n"
+    "  migrate                                  apply the pending migrations (idempotent)\n"
+    "  tenant create SLUG NAME [--timezone TZ]  create a tenant and print its id\n"
+    "  user create --tenant SLUG --email EMAIL [--role admin|staff]\n"
+    "                                           create a user (default role staff) and print\n"
+    "                                           its id; the password is the first line of\n"
+    "                                           standard input (8 to 128 characters)\n"
+    "  seed-demo [--tenant SLUG] [--products N] [--sales N] [--days N]\n"
+    "                                           create demo data (not implemented yet)\n"
+    "  cache stats --tenant SLUG [--module M]   count the tenant's cached keys per module\n"
+    "  cache flush --tenant SLUG [--module M]   delete the tenant's cached keys\n"
+    "\n"
+    "Configuration as for the workers: the environment, then the file $STOCK_ENV_FILE\n"
+    "(default .env), then defaults.\n"
+    "Exit status: 0 done, 1 failure or invalid value, 2 usage error.\n";
+
+struct ctl {
+    struct config cf;
+    struct db db;
+    struct arena *a;
+};
+
+/* A bounded, printable copy of user input for an error message (one use per message). */
+static const char *ctl_shown(const char *s)
+{
+    static char shown[84];
+    size_t i, j = 0;
+
+    for (i = 0; s[i] && j < sizeof(shown) - 4; i++)
+        shown[j++] = isprint((unsigned char)s[i]) ? s[i] : '?';
+    if (s[i]) {
+        memcpy(shown + j, "...", 3);
+        j += 3;
+    }
+    shown[j] = '\0';
+    return shown;
+}
+
+/* Prints "stockctl: ..." and returns CTL_FAIL. */
+static int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int ctl_fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("stockctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CTL_FAIL;
+}
+
+/* Prints "stockctl: ..." and a hint, and returns CTL_USAGE. */
+static int ctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int ctl_usage(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("stockctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'stockctl --help'.\n", stderr);
+    return CTL_USAGE;
+}
+
+/* A database failure: the client-safe message, then libpq's text (this is an admin tool). */
+static int ctl_fail_db(const char *what, const struct app_err *err)
+{
+    if (err->detail[0])
+        return ctl_fail("%s: %s (%s)", what, err->msg, err->detail);
+    return ctl_fail("%s: %s", what, err->msg);
+}
+
+struct ctl_opt {
+    const char *name; /* without the leading "--" */
+    const char **value;
+};
+
+/*
+ * Parses argv into "--name VALUE" / "--name=VALUE" options and at most maxpos positional
+ * arguments. Returns 0, or CTL_USAGE after printing why.
+ */
+static int ctl_parse(int argc, char **argv, const struct ctl_opt *opts, const char **pos,
+                     int maxpos, int *npos)
+{
+    int i, j;
+
+    *npos = 0;
+    for (i = 0; i < argc; i++) {
+        const char *arg = argv[i], *eq;
+        size_t len;
+
+        if (strncmp(arg, "--", 2) || !arg[2]) {
+            if (*npos >= maxpos)
+                return ctl_usage("unexpected argument '%s'", ctl_shown(arg));
+            pos[(*npos)++] = arg;
+            continue;
+        }
+        arg += 2;
+        eq = strchr(arg, '=');
+        len = eq ? (size_t)(eq - arg) : strlen(arg);
+        for (j = 0; opts[j].name; j++)
+            if (strlen(opts[j].name) == len && !strncmp(opts[j].name, arg, len))
+                break;
+        if (!opts[j].name)
+            return ctl_usage("unknown option '--%s'", ctl_shown(arg));
+        if (eq) {
+            *opts[j].value = eq + 1;
+        } else {
+            if (i + 1 >= argc)
+                return ctl_usage("option '--%s' needs a value", opts[j].name);
+            *opts[j].value = argv[++i];
+        }
+    }
+    return 0;
+}
+
+/* Loads the configuration (environment, then $STOCK_ENV_FILE or .env) and prepares db. */
+static int ctl_setup(struct ctl *c)
+{
+    const char *env_file = getenv("STOCK_ENV_FILE");
+    char errbuf[512];
+
+    if (!env_file || !*env_file)
+        env_file = ".env";
+    if (config_load_env(&c->cf, env_file, errbuf, sizeof(errbuf)))
+        return ctl_fail("%s", errbuf);
+    /* The CLI reports failures itself: the workers' warnings would only repeat them. */
+    log_set_level(c->cf.log_level == LOG_DEBUG ? LOG_DEBUG : LOG_ERROR);
+    db_init(&c->db, c->cf.database_url);
+    c->a = arena_new();
+    return 0;
+}
+
+static void ctl_teardown(struct ctl *c)
+{
+    if (c->a) {
+        arena_free(c->a);
+        db_release(&c->db);
+    }
+}
+
+/* Checks the database connection, with a clear message when it is down. */
+static int ctl_connect(struct ctl *c)
+{
+    struct app_err err;
+
+    err_clear(&err);
+    if (db_connect(&c->db, &err))
+        return ctl_fail_db("cannot connect to the database", &err);
+    return 0;
+}
+
+/* The id of tenant slug, or -1 after printing why. */
+static int64_t ctl_tenant_id(struct ctl *c, const char *slug)
+{
+    const char *params[1] = {slug};
+    struct app_err err;
+    PGresult *res;
+
+    err_clear(&err);
+    res = db_exec(&c->db, c->a, "SELECT id FROM tenants WHERE slug = $1", 1, params, &err);
+    if (!res) {
+        ctl_fail_db("cannot look the tenant up", &err);
+        return -1;
+    }
+    if (PQntuples(res) != 1) {
+        ctl_fail("tenant '%s' not found", ctl_shown(slug));
+        return -1;
+    }
+    return strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+}
+
+/* ---- migrate ---- */
+
+static int cmd_migrate(struct ctl *c, int argc, char **argv)
+{
+    static const struct ctl_opt opts[] = {{NULL, NULL}};
+    const struct migration *m;
+    const char *pos[1];
+    struct app_err err;
+    int npos, rc, applied = 0;
+
+    if ((rc = ctl_parse(argc, argv, opts, pos, 0, &npos)))
+        return rc;
+    if ((rc = ctl_setup(c)) || (rc = ctl_connect(c)))
+        return rc;
+    err_clear(&err);
+    /* Session-level lock, released when we disconnect: a second run waits, then finds
+     * everything applied. */
+    if (!db_exec(&c->db, c->a, "SELECT pg_advisory_lock(" CTL_MIGRATE_LOCK ")", 0, NULL, &err))
+        return ctl_fail_db("cannot take the migration lock", &err);
+    if (!db_exec(&c->db, c->a,
+                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                 "name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                 0, NULL, &err))
+        return ctl_fail_db("cannot create schema_migrations", &err);
+
+    for (m = stock_migrations; m->name; m++) {
+        const char *params[1] = {m->name};
+        PGresult *res;
+
+        res = db_exec(&c->db, c->a, "SELECT 1 FROM schema_migrations WHERE name = $1", 1, params,
+                      &err);
+        if (!res)
+            return ctl_fail_db("cannot read schema_migrations", &err);
+        if (PQntuples(res) > 0)
+            continue;
+        if (db_begin(&c->db, &err) || db_exec_script(&c->db, m->sql, &err) ||
+            !db_exec(&c->db, c->a, "INSERT INTO schema_migrations (name) VALUES ($1)", 1, params,
+                     &err) ||
+            db_commit(&c->db, &err)) {
+            char what[160];
+
+            db_rollback(&c->db);
+            snprintf(what, sizeof(what), "migration '%s' failed", m->name);
+            return ctl_fail_db(what, &err);
+        }
+        printf("applied %s\n", m->name);
+        applied++;
+    }
+    if (!applied)
+        printf("up to date\n");
+    if (!db_exec(&c->db, c->a, "SELECT pg_advisory_unlock(" CTL_MIGRATE_LOCK ")", 0, NULL, &err))
+        return ctl_fail_db("cannot release the migration lock", &err);
+    return CTL_OK;
+}
+
+/* ---- tenant create ---- */
+
+static bool ctl_slug_valid(const char *s)
+{
+    size_t i, n = strlen(s);
+
+    if (n < 1 || n > 63)
+        return false;
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+static bool ctl_blank(const char *s)
+{
+    for (; *s; s++)
+        if (!isspace((unsigned char)*s))
+            return false;
+    return true;
+}
+
+static int cmd_tenant_create(struct ctl *c, int argc, char **argv)
+{
+    const char *tz = "UTC", *pos[2];
+    const struct ctl_opt opts[] = {{"timezone", &tz}, {NULL, NULL}};
+    const char *params[3];
+    struct app_err err;
+    PGresult *res;
+    int npos, rc;
+
+    if ((rc = ctl_parse(argc, argv, opts, pos, 2, &npos)))
+        return rc;
+    if (npos != 2)
+        return ctl_usage("tenant create needs SLUG and NAME");
+    if (!ctl_slug_valid(pos[0]))
+        return ctl_fail("invalid slug '%s': expected 1 to 63 characters among a-z, 0-9 and '-'",
+                        ctl_shown(pos[0]));
+    if (ctl_blank(pos[1]) || strlen(pos[1]) > 200)
+        return ctl_fail("invalid name '%s': expected 1 to 200 characters", ctl_shown(pos[1]));
+    if (!*tz || strlen(tz) > 64)
+        return ctl_fail("unknown time zone '%s'", ctl_shown(tz));
+    if ((rc = ctl_setup(c)) || (rc = ctl_connect(c)))
+        return rc;
+
+    err_clear(&err);
+    params[0] = tz;
+    res = db_exec(&c->db, c->a, "SELECT 1 FROM pg_timezone_names WHERE name = $1", 1, params, &err);
+    if (!res)
+        return ctl_fail_db("cannot check the time zone", &err);
+    if (PQntuples(res) != 1)
+        return ctl_fail("unknown time zone '%s'", ctl_shown(tz));
+
+    params[0] = pos[0];
+    params[1] = pos[1];
+    params[2] = tz;
+    res = db_exec(&c->db, c->a,
+                  "INSERT INTO tenants (slug, name, timezone) VALUES ($1, $2, $3) RETURNING id", 3,
+                  params, &err);
+    if (!res && err.code == ERR_CONFLICT)
+        return ctl_fail("tenant '%s' already exists", pos[0]);
+    if (!res)
+        return ctl_fail_db("cannot create the tenant", &err);
+    printf("%s\n", PQgetvalue(res, 0, 0));
+    return CTL_OK;
+}
+
+/* ---- user create ---- */
+
+/* A deliberately simple check: one '@' with text on both sides, no spaces, at most 254. */
+static bool ctl_email_valid(const char *s)
+{
+    const char *at = strchr(s, '@');
+    size_t n = strlen(s);
+
+    if (n < 3 || n > 254 || !at || at == s || !at[1] || strchr(at + 1, '@'))
+        return false;
+    for (; *s; s++)
+        if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+            return false;
+    return true;
+}
+
+/*
+ * Reads the password: the first line of standard input, without echo when it is a terminal.
+ * Returns a malloc'd string the caller wipes and frees, or NULL after printing why.
+ */
+static char *ctl_read_password(void)
+{
+    struct termios old, quiet;
+    bool tty = isatty(STDIN_FILENO), echo_off = false;
+    char *line = NULL;
+    size_t cap = 0, chars = 0, i;
+    ssize_t n;
+
+    if (tty) {
+        fputs("password: ", stderr);
+        fflush(stderr);
+        if (!tcgetattr(STDIN_FILENO, &old)) {
+            quiet = old;
+            quiet.c_lflag &= ~(tcflag_t)ECHO;
+            echo_off = !tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        }
+    }
+    n = getline(&line, &cap, stdin);
+    if (echo_off) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (n <= 0) {
+        free(line);
+        ctl_fail("no password on standard input");
+        return NULL;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    /* Count characters, not bytes, so a UTF-8 password is not penalized. */
+    for (i = 0; i < (size_t)n; i++)
+        if (((unsigned char)line[i] & 0xC0) != 0x80)
+            chars++;
+    if (strlen(line) != (size_t)n || chars < CTL_PASSWORD_MIN || chars > CTL_PASSWORD_MAX) {
+        sodium_memzero(line, cap);
+        free(line);
+        ctl_fail("the password must be %d to %d characters on one line", CTL_PASSWORD_MIN,
+                 CTL_PASSWORD_MAX);
+        return NULL;
+    }
+    return line;
+}
+
+static int cmd_user_create(struct ctl *c, int argc, char **argv)
+{
+    const char *slug = NULL, *email_in = NULL, *role = "staff", *pos[1];
+    const struct ctl_opt opts[] = {
+        {"tenant", &slug}, {"email", &email_in}, {"role", &role}, {NULL, NULL}};
+    char email[256], hash[crypto_pwhash_STRBYTES], idbuf[24];
+    const char *params[4];
+    struct app_err err;
+    PGresult *res;
+    char *password;
+    int64_t tenant;
+    int npos, rc, hashed;
+    size_t i;
+
+    if ((rc = ctl_parse(argc, argv, opts, pos, 0, &npos)))
+        return rc;
+    if (!slug || !email_in)
+        return ctl_usage("user create needs --tenant SLUG and --email EMAIL");
+    if (!ctl_email_valid(email_in))
+        return ctl_fail("invalid email '%s'", ctl_shown(email_in));
+    if (strcmp(role, "admin") && strcmp(role, "staff"))
+        return ctl_fail("invalid role '%s': expected admin or staff", ctl_shown(role));
+    for (i = 0; email_in[i]; i++)
+        email[i] = (char)tolower((unsigned char)email_in[i]);
+    email[i] = '\0';
+    if (sodium_init() < 0)
+        return ctl_fail("cannot initialize libsodium");
+    if ((rc = ctl_setup(c)) || (rc = ctl_connect(c)))
+        return rc;
+    if ((tenant = ctl_tenant_id(c, slug)) < 0)
+        return CTL_FAIL;
+
+    if (!(password = ctl_read_password()))
+        return CTL_FAIL;
+    hashed =
+        crypto_pwhash_str_alg(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13);
+    sodium_memzero(password, strlen(password));
+    free(password);
+    if (hashed != 0)
+        return ctl_fail("cannot hash the password: out of memory");
+
+    snprintf(idbuf, sizeof(idbuf), "%" PRId64, tenant);
+    params[0] = idbuf;
+    params[1] = email;
+    params[2] = hash;
+    params[3] = role;
+    err_clear(&err);
+    res = db_exec(&c->db, c->a,
+                  "INSERT INTO users (tenant_id, email, password_hash, role) "
+                  "VALUES ($1, $2, $3, $4) RETURNING id",
+                  4, params, &err);
+    sodium_memzero(hash, sizeof(hash));
+    if (!res && err.code == ERR_CONFLICT)
+        return ctl_fail("user '%s' already exists in tenant '%s'", ctl_shown(email), slug);
+    if (!res)
+        return ctl_fail_db("cannot create the user", &err);
+    printf("%s\n", PQgetvalue(res, 0, 0));
+    return CTL_OK;
+}
+
+/* ---- cache stats / flush ---- */
+
+/* The modules to act on: the one named (validated), or every known module. */
+static int ctl_modules(const char *module, const char **mods, int *n)
+{
+    int i;
+
+    *n = 0;
+    if (module) {
+        enum shared_module m = shared_module_of(module);
+
+        if (m == MOD_OTHER) {
+            ctl_fail("unknown cache module '%s': expected one of balance, products, categories, "
+                     "uom",
+                     ctl_shown(module));
+            return -1;
+        }
+        mods[(*n)++] = shared_module_name(m);
+        return 0;
+    }
+    for (i = 0; i < MOD_OTHER; i++)
+        mods[(*n)++] = shared_module_name((enum shared_module)i);
+    return 0;
+}
+
+/* A plain hiredis connection from the configuration (AUTH and SELECT done), or NULL. */
+static redisContext *ctl_redis_connect(const struct config *cf)
+{
+    struct timeval tv;
+    redisContext *rc;
+    redisReply *r;
+
+    tv.tv_sec = cf->redis_connect_timeout_ms / 1000;
+    tv.tv_usec = (cf->redis_connect_timeout_ms % 1000) * 1000;
+    if (cf->redis_unix[0])
+        rc = redisConnectUnixWithTimeout(cf->redis_unix, tv);
+    else
+        rc = redisConnectWithTimeout(cf->redis_host, cf->redis_port, tv);
+    if (!rc || rc->err) {
+        ctl_fail("cannot connect to redis: %s", rc ? rc->errstr : "out of memory");
+        goto fail;
+    }
+    tv.tv_sec = cf->redis_socket_timeout_ms / 1000;
+    tv.tv_usec = (cf->redis_socket_timeout_ms % 1000) * 1000;
+    redisSetTimeout(rc, tv);
+    if (cf->redis_password[0]) {
+        r = redisCommand(rc, "AUTH %s", cf->redis_password);
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            /* Never print the reply: keep the password's neighbourhood out of the output. */
+            ctl_fail("redis refused the password");
+            freeReplyObject(r);
+            goto fail;
+        }
+        freeReplyObject(r);
+    }
+    if (cf->redis_db) {
+        r = redisCommand(rc, "SELECT %d", cf->redis_db);
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            ctl_fail("redis refused SELECT %d", cf->redis_db);
+            freeReplyObject(r);
+            goto fail;
+        }
+        freeReplyObject(r);
+    }
+    return rc;
+fail:
+    if (rc)
+        redisFree(rc);
+    return NULL;
+}
+
+/*
+ * Counts the keys of one tenant's module with SCAN (never KEYS), not counting the module's
+ * generation key, whose value goes to gen ("none" when absent). -1 on failure.
+ */
+static long ctl_redis_count(redisContext *rc, struct arena *a, const char *base, char *gen,
+                            size_t gen_size)
+{
+    char cursor[32] = "0", *pattern, *p;
+    const char *genkey = arena_sprintf(a, "%s__gen__", base);
+    redisReply *r;
+    long count = 0;
+    size_t i;
+
+    /* base is literal: escape the glob characters a key prefix could hold. */
+    pattern = p = arena_alloc(a, 2 * strlen(base) + 2);
+    for (i = 0; base[i]; i++) {
+        if (strchr("*?[]\\", base[i]))
+            *p++ = '\\';
+        *p++ = base[i];
+    }
+    *p++ = '*';
+    *p = '\0';
+    do {
+        r = redisCommand(rc, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+            r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
+            freeReplyObject(r);
+            return -1;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        for (i = 0; i < r->element[1]->elements; i++) {
+            const redisReply *k = r->element[1]->element[i];
+
+            if (k->type == REDIS_REPLY_STRING && strcmp(k->str, genkey))
+                count++;
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0"));
+
+    r = redisCommand(rc, "GET %s", genkey);
+    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
+        freeReplyObject(r);
+        return -1;
+    }
+    snprintf(gen, gen_size, "%s", r->type == REDIS_REPLY_STRING ? r->str : "none");
+    freeReplyObject(r);
+    return count;
+}
+
+static int cmd_cache(struct ctl *c, const char *action, int argc, char **argv)
+{
+    const char *slug = NULL, *module = NULL, *pos[1], *mods[MOD_COUNT];
+    const struct ctl_opt opts[] = {{"tenant", &slug}, {"module", &module}, {NULL, NULL}};
+    struct config ccf;
+    struct cache cache;
+    int64_t tenant;
+    int npos, nmods, rc, i;
+
+    if ((rc = ctl_parse(argc, argv, opts, pos, 0, &npos)))
+        return rc;
+    if (!slug)
+        return ctl_usage("cache %s needs --tenant SLUG", action);
+    if (ctl_modules(module, mods, &nmods))
+        return CTL_FAIL;
+    if ((rc = ctl_setup(c)) || (rc = ctl_connect(c)))
+        return rc;
+    if ((tenant = ctl_tenant_id(c, slug)) < 0)
+        return CTL_FAIL;
+    /*
+     * An explicit admin action works whatever CACHE_ENABLED says: entries left by a run with
+     * the cache enabled must be flushable before it is enabled again (see core/cache.c).
+     */
+    ccf = c->cf;
+    ccf.cache_enabled = true;
+    cache_init(&cache, &ccf, &c->db);
+
+    if (!strcmp(action, "flush")) {
+        for (i = 0; i < nmods; i++) {
+            long n = cache_delete_pattern(&cache, c->a, tenant, mods[i], "*");
+
+            if (n < 0) {
+                rc = ctl_fail("cannot flush module '%s': %s", mods[i],
+                              cache.last_error[0] ? cache.last_error : "redis unavailable");
+                break;
+            }
+            /* The pattern delete spares the generation key: move it on as well, so that
+             * nothing a worker was computing meanwhile can be stored as current. */
+            if (cache_invalidate_module(&cache, c->a, tenant, mods[i]) != 0) {
+                rc = ctl_fail("cannot invalidate module '%s': %s", mods[i],
+                              cache.last_error[0] ? cache.last_error : "redis unavailable");
+                break;
+            }
+            printf("%-12s %6ld keys deleted\n", mods[i], n);
+        }
+    } else {
+        redisContext *redis = ctl_redis_connect(&c->cf);
+
+        if (!redis) {
+            rc = CTL_FAIL;
+        } else {
+            for (i = 0; i < nmods; i++) {
+                const char *base = cache_key(&cache, c->a, tenant, mods[i], "");
+                char gen[80];
+                long n = ctl_redis_count(redis, c->a, base, gen, sizeof(gen));
+
+                if (n < 0) {
+                    rc = ctl_fail("cannot count the keys of module '%s': %s", mods[i],
+                                  redis->err ? redis->errstr : "unexpected reply");
+                    break;
+                }
+                printf("%-12s %6ld keys  generation %s\n", mods[i], n, gen);
+            }
+            redisFree(redis);
+        }
+    }
+    cache_release(&cache);
+    return rc;
+}
+
+static int ctl_run(struct ctl *c, int argc, char **argv)
+{
+    const char *cmd;
+
+    if (argc < 2) {
+        fputs(ctl_usage_text, stderr);
+        return CTL_USAGE;
+    }
+    cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(ctl_usage_text, stdout);
+        return CTL_OK;
+    }
+    if (!strcmp(cmd, "migrate"))
+        return cmd_migrate(c, argc - 2, argv + 2);
+    if (!strcmp(cmd, "seed-demo")) {
+        fputs("stockctl: seed-demo is not implemented yet\n", stderr);
+        return CTL_USAGE;
+    }
+    if (!strcmp(cmd, "tenant") || !strcmp(cmd, "user") || !strcmp(cmd, "cache")) {
+        const char *sub = argc > 2 ? argv[2] : "";
+
+        if (!strcmp(cmd, "tenant") && !strcmp(sub, "create"))
+            return cmd_tenant_create(c, argc - 3, argv + 3);
+        if (!strcmp(cmd, "user") && !strcmp(sub, "create"))
+            return cmd_user_create(c, argc - 3, argv + 3);
+        if (!strcmp(cmd, "cache") && (!strcmp(sub, "stats") || !strcmp(sub, "flush")))
+            return cmd_cache(c, sub, argc - 3, argv + 3);
+        if (!*sub)
+            return ctl_usage("'%s' needs a subcommand", cmd);
+        return ctl_usage("unknown command '%s %s'", cmd, ctl_shown(sub));
+    }
+    return ctl_usage("unknown command '%s'", ctl_shown(cmd));
+}
+
+int main(int argc, char **argv)
+{
+    struct ctl c;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    /* A help request anywhere on the line wins over everything else. */
+    for (rc = 1; rc < argc; rc++) {
+        if (!strcmp(argv[rc], "--help") || !strcmp(argv[rc], "-h")) {
+            fputs(ctl_usage_text, stdout);
+            return CTL_OK;
+        }
+    }
+    rc = ctl_run(&c, argc, argv);
+    ctl_teardown(&c);
+    if (fflush(stdout) != 0 && rc == CTL_OK)
+        rc = ctl_fail("cannot write to standard output");
+    return rc;
+}

@@ -46,6 +46,9 @@ char *jsonx_pg_timestamp(struct arena *a, const char *s);
 /* Parses text into JSON (bounded depth; strict UTF-8). Owned by the arena. NULL + ERR_BAD_REQUEST. */
 json_object *jsonx_parse(struct arena *a, const char *s, size_t len, struct app_err *err);
 
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or NUL). */
+bool jsonx_utf8_valid(const char *s, size_t n);
+
 /* Registers json_object_put of o on the arena and returns o. */
 json_object *jsonx_own(struct arena *a, json_object *o);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <sys/mman.h>
 
 static struct shared *shared_block;
@@ -20,6 +21,21 @@ static struct shared *shared_map(int flags)
     atomic_store(&((struct shared *)p)->cache_fail_seq, 1);
     atomic_store(&((struct shared *)p)->redis_up, 1);
     atomic_store(&((struct shared *)p)->db_up, 1);
+    {
+        pthread_mutexattr_t attr;
+
+        pthread_mutexattr_init(&attr);
+        pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+        /* A worker killed while holding the lock must not wedge the others. */
+        pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+        pthread_mutex_init(&((struct shared *)p)->rl_lock, &attr);
+        pthread_mutexattr_destroy(&attr);
+    }
+    if (sodium_init() < 0) {
+        fputs("fatal: libsodium cannot initialise\n", stderr);
+        abort();
+    }
+    randombytes_buf(((struct shared *)p)->rl_key, sizeof(((struct shared *)p)->rl_key));
     return p;
 }
 

@@ -7,6 +7,7 @@
 #ifndef STOCK_CORE_SHARED_H
 #define STOCK_CORE_SHARED_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -14,6 +15,15 @@ enum shared_module { MOD_BALANCE = 0, MOD_PRODUCTS, MOD_CATEGORIES, MOD_UOM, MOD
 
 struct shared_cache_counters {
     atomic_uint_fast64_t hits, misses, errors, invalidations, sets, bypass;
+};
+
+#define SHARED_RL_SLOTS 4096
+
+/* One fixed-window counter of the pool-wide rate limiter (see ratelimit.h). */
+struct shared_rl_slot {
+    uint64_t key;
+    int64_t window_start; /* seconds, CLOCK_REALTIME */
+    uint32_t count;
 };
 
 struct shared {
@@ -30,6 +40,11 @@ struct shared {
     atomic_uint_fast64_t worker_restarts;
     atomic_int redis_up; /* last state seen by any worker: 1 up, 0 down */
     atomic_int db_up;
+
+    /* the pool-wide rate limiter: a process-shared robust mutex over a small hash table */
+    pthread_mutex_t rl_lock;
+    unsigned char rl_key[16]; /* keyed hash of the limiter, the same in every worker */
+    struct shared_rl_slot rl[SHARED_RL_SLOTS];
 };
 
 /* The process's shared block: created on first use (private), or by shared_create_for_pool. */

@@ -28,19 +28,19 @@ struct cache {
     const struct config *cf;
     struct db *db; /* for the durable invalidation backlog; may be NULL */
     struct redisContext *rc;
-    char run_id[48];        /* of the Redis server we are connected to */
-    int64_t last_used_ms;   /* monotonic; for the idle health-check PING */
-    int64_t retry_at_ms;    /* back-off: no Redis attempt before this (monotonic) */
-    int backoff_ms;         /* current back-off step, 0 when healthy */
-    int64_t last_warn_ms;   /* warning rate limit */
-    unsigned suppressed;    /* warnings not logged since last_warn_ms */
-    bool need_replay;       /* replay the backlog before the next cached read */
-    char last_error[128];   /* client-safe description of the last failure */
+    char run_id[48];      /* of the Redis server we are connected to */
+    int64_t last_used_ms; /* monotonic; for the idle health-check PING */
+    int64_t retry_at_ms;  /* back-off: no Redis attempt before this (monotonic) */
+    int backoff_ms;       /* current back-off step, 0 when healthy */
+    int64_t last_warn_ms; /* warning rate limit */
+    unsigned suppressed;  /* warnings not logged since last_warn_ms */
+    bool need_replay;     /* replay the backlog before the next cached read */
+    char last_error[128]; /* client-safe description of the last failure */
     /* Back-off bounds, set from CACHE_BACKOFF_* defaults by cache_init; tests may lower them. */
     int backoff_initial_ms;
     int backoff_max_ms;
-    bool lost;                /* a connection failed since the last successful connect */
-    char health_reason[192];  /* storage of the reason cache_health returns */
+    bool lost;               /* a connection failed since the last successful connect */
+    char health_reason[192]; /* storage of the reason cache_health returns */
 };
 
 #define CACHE_BACKOFF_INITIAL_MS 1000
@@ -90,8 +90,8 @@ int cache_memoize(struct cache *c, struct arena *a, int64_t tenant, const char *
  */
 void cache_get(struct cache *c, struct arena *a, int64_t tenant, const char *module,
                const char *key, struct cache_result *res);
-int cache_set(struct cache *c, struct arena *a, int64_t tenant, const char *module,
-              const char *key, const char *json, size_t len, int ttl);
+int cache_set(struct cache *c, struct arena *a, int64_t tenant, const char *module, const char *key,
+              const char *json, size_t len, int ttl);
 int cache_delete(struct cache *c, struct arena *a, int64_t tenant, const char *module,
                  const char *key);
 long cache_delete_pattern(struct cache *c, struct arena *a, int64_t tenant, const char *module,
@@ -104,6 +104,17 @@ long cache_delete_pattern(struct cache *c, struct arena *a, int64_t tenant, cons
  * been applied. Returns 0 when applied now, 1 when deferred.
  */
 int cache_invalidate_module(struct cache *c, struct arena *a, int64_t tenant, const char *module);
+
+/*
+ * Fixed-window counters in Redis (rate limits), under the tenant's key space. cache_counter_get
+ * returns the count (0 when absent) and cache_counter_incr adds one, starting a window of
+ * window_s seconds on the first hit, and returns the new count. Both return -1 when Redis is
+ * unavailable or the cache is disabled: the caller must then rely on a local limit.
+ */
+long cache_counter_get(struct cache *c, struct arena *a, int64_t tenant, const char *module,
+                       const char *key);
+long cache_counter_incr(struct cache *c, struct arena *a, int64_t tenant, const char *module,
+                        const char *key, int window_s);
 
 /* True when the cache is enabled and Redis answered a PING (subject to the back-off). */
 bool cache_is_available(struct cache *c);

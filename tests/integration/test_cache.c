@@ -1,0 +1,956 @@
+/*
+ * test_cache: the cache service against the real test Redis and PostgreSQL: key format, TTLs,
+ * tenant separation, memoize, negative caching, delete_pattern at scale, O(1) invalidation, the
+ * stale write-back race, deferred invalidations (Redis stopped, paused, refusing us), back-off
+ * timings, recovery after a restart, and the health states. Tests that break Redis mend it
+ * before returning.
+ */
+#include <CUnit/CUnit.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "core/log.h"
+#include "core/shared.h"
+#include "itest.h"
+
+/* The test's own connection to the test Redis, for checks behind the cache's back. */
+static redisContext *raw;
+
+static redisContext *raw_conn(void)
+{
+    const struct config *cf = itest_config();
+    struct timeval tv = {10, 0};
+    redisReply *r;
+
+    if (raw && !raw->err)
+        return raw;
+    if (raw)
+        redisFree(raw);
+    raw = cf->redis_unix[0] ? redisConnectUnixWithTimeout(cf->redis_unix, tv)
+                            : redisConnectWithTimeout(cf->redis_host, cf->redis_port, tv);
+    if (!raw || raw->err) {
+        fprintf(stderr, "test_cache: cannot connect to the test redis\n");
+        return raw;
+    }
+    redisSetTimeout(raw, tv);
+    if (cf->redis_password[0]) {
+        r = redisCommand(raw, "AUTH %s", cf->redis_password);
+        freeReplyObject(r);
+    }
+    if (cf->redis_db) {
+        r = redisCommand(raw, "SELECT %d", cf->redis_db);
+        freeReplyObject(r);
+    }
+    return raw;
+}
+
+static void raw_drop(void)
+{
+    if (raw)
+        redisFree(raw);
+    raw = NULL;
+}
+
+static long long raw_int(const char *cmd, const char *key)
+{
+    redisReply *r = redisCommand(raw_conn(), "%s %s", cmd, key);
+    long long v = -1000;
+
+    if (r && r->type == REDIS_REPLY_INTEGER)
+        v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+/* Pipelined SET of keys fmt%d (from..to-1) in batches of 10,000. Returns how many were set. */
+static long raw_fill(const char *prefix, long from, long to)
+{
+    redisContext *rc = raw_conn();
+    long i, j, ok = 0;
+    char key[256];
+
+    for (i = from; i < to; i += 10000) {
+        long n = to - i < 10000 ? to - i : 10000;
+
+        for (j = 0; j < n; j++) {
+            snprintf(key, sizeof(key), "%s%ld", prefix, i + j);
+            redisAppendCommand(rc, "SET %s %s", key, "x");
+        }
+        for (j = 0; j < n; j++) {
+            void *p = NULL;
+
+            if (redisGetReply(rc, &p) != REDIS_OK)
+                return ok;
+            if (((redisReply *)p)->type == REDIS_REPLY_STATUS)
+                ok++;
+            freeReplyObject(p);
+        }
+    }
+    return ok;
+}
+
+/* SCAN MATCH pattern; with unlink, deletes what it finds (pipelined). Returns keys found. */
+static long raw_scan(const char *pattern, int unlink)
+{
+    redisContext *rc = raw_conn();
+    char cursor[32] = "0";
+    long found = 0;
+
+    do {
+        redisReply *r = redisCommand(rc, "SCAN %s MATCH %s COUNT 10000", cursor, pattern);
+        size_t i;
+
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            freeReplyObject(r);
+            return -1;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        found += (long)r->element[1]->elements;
+        if (unlink && r->element[1]->elements) {
+            size_t n = r->element[1]->elements;
+            const char **argv = malloc((n + 1) * sizeof(*argv));
+            redisReply *u;
+
+            if (!argv) {
+                freeReplyObject(r);
+                return -1;
+            }
+            argv[0] = "UNLINK";
+            for (i = 0; i < n; i++)
+                argv[i + 1] = r->element[1]->element[i]->str;
+            u = redisCommandArgv(rc, (int)n + 1, argv, NULL);
+            freeReplyObject(u);
+            free(argv);
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0"));
+    return found;
+}
+
+static double now_fms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+/* Rows of the durable invalidation backlog for a tenant (-1 on error). */
+static long backlog_rows(int64_t tenant)
+{
+    struct arena *a = arena_new();
+    struct app_err err;
+    char ts[24];
+    const char *params[1] = {ts};
+    PGresult *res;
+    long n = -1;
+
+    snprintf(ts, sizeof(ts), "%" PRId64, tenant);
+    res = db_exec(itest_db(), a, "SELECT count(*) FROM cache_backlog WHERE tenant_id = $1", 1,
+                  params, &err);
+    if (res)
+        n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    arena_free(a);
+    return n;
+}
+
+/* Waits until the test Redis answers again (after a pause or a restart). */
+static void redis_wait_ready(void)
+{
+    int i;
+
+    for (i = 0; i < 100; i++) {
+        if (itest_redisctl("cli ping >/dev/null 2>&1") == 0)
+            break;
+        sleep_ms(100);
+    }
+    raw_drop();
+}
+
+/* A loader with a call count; json NULL means "not found". With writer set, it simulates a
+ * write committed during the load: it invalidates (tenant, module) through another worker. */
+struct ld {
+    int calls;
+    const char *json;
+    struct cache *writer;
+    int64_t tenant;
+    const char *module;
+    int inval_rc;
+};
+
+static int ld_load(void *ctx, struct arena *a, struct buf *out, bool *found, struct app_err *err)
+{
+    struct ld *l = ctx;
+
+    (void)err;
+    l->calls++;
+    if (l->writer)
+        l->inval_rc = cache_invalidate_module(l->writer, a, l->tenant, l->module);
+    if (l->json) {
+        buf_adds(out, l->json);
+        *found = true;
+    }
+    return 0;
+}
+
+/* A copy of the test configuration with the cache on; tests then adjust fields. */
+static void test_cf(struct config *cf)
+{
+    *cf = *itest_config();
+    cf->cache_enabled = true;
+}
+
+/* memoize through loader json; returns the status and copies the payload check. */
+static enum cache_status memo(struct cache *c, struct arena *a, int64_t t, const char *module,
+                              const char *key, struct ld *l, struct cache_result *res)
+{
+    struct app_err err;
+
+    if (cache_memoize(c, a, t, module, key, 0, ld_load, l, res, &err)) {
+        CU_FAIL("cache_memoize failed");
+        return CACHE_MISS;
+    }
+    return res->status;
+}
+
+static bool res_is(const struct cache_result *res, const char *json)
+{
+    return res->found && res->json && res->len == strlen(json) &&
+           !memcmp(res->json, json, res->len);
+}
+
+static void test_cache_key_has_prefix_tenant_module_and_key(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+
+    test_cf(&cf);
+    snprintf(cf.key_prefix, sizeof(cf.key_prefix), "stock");
+    cache_init(&c, &cf, NULL);
+    CU_ASSERT_STRING_EQUAL(cache_key(&c, a, 7, "balance", "series:daily:2026-01-01:2026-01-31:all"),
+                           "stock:tenant:7:balance:series:daily:2026-01-01:2026-01-31:all");
+    CU_ASSERT_STRING_EQUAL(cache_status_name(CACHE_HIT), "HIT");
+    CU_ASSERT_STRING_EQUAL(cache_status_name(CACHE_MISS), "MISS");
+    CU_ASSERT_STRING_EQUAL(cache_status_name(CACHE_BYPASS), "BYPASS");
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_ttl_follows_module_config(void)
+{
+    static const char *const modules[] = {"products", "categories", "uom", "balance", "sales"};
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    struct app_err err;
+    int64_t t = itest_tenant("cache-ttl");
+    size_t i;
+
+    test_cf(&cf);
+    cf.ttl_default = 77; /* distinct, so a cache that ignores the module TTL is caught */
+    cache_init(&c, &cf, itest_db());
+    for (i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
+        struct ld l = {.json = "{\"n\":1}"};
+        long long ttl, want = config_module_ttl(&cf, modules[i]);
+
+        CU_ASSERT_EQUAL(memo(&c, a, t, modules[i], "ttl", &l, &res), CACHE_MISS);
+        ttl = raw_int("TTL", cache_key(&c, a, t, modules[i], "ttl"));
+        printf("\n    %-10s TTL %lld (config %lld)", modules[i], ttl, want);
+        CU_ASSERT(ttl <= want && ttl >= want - 2);
+    }
+    printf("\n");
+    CU_ASSERT_EQUAL(config_module_ttl(&cf, "products"), cf.ttl_products);
+    CU_ASSERT_EQUAL(config_module_ttl(&cf, "uom"), cf.ttl_uom);
+    {
+        struct ld nf = {.json = NULL};
+        struct ld ex = {.json = "[]"};
+        long long ttl;
+
+        CU_ASSERT_EQUAL(memo(&c, a, t, "products", "missing", &nf, &res), CACHE_MISS);
+        ttl = raw_int("TTL", cache_key(&c, a, t, "products", "missing"));
+        CU_ASSERT(ttl <= cf.ttl_negative && ttl >= cf.ttl_negative - 2);
+        /* An explicit ttl wins over the module's. */
+        CU_ASSERT_EQUAL(
+            cache_memoize(&c, a, t, "products", "explicit", 123, ld_load, &ex, &res, &err), 0);
+        ttl = raw_int("TTL", cache_key(&c, a, t, "products", "explicit"));
+        CU_ASSERT(ttl <= 123 && ttl >= 121);
+        /* The generation key has no TTL: it must outlive every entry tagged with it. */
+        CU_ASSERT_EQUAL(raw_int("TTL", cache_key(&c, a, t, "products", "__gen__")), -1);
+    }
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_tenants_are_separated(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t ta = itest_tenant("cache-sep-a"), tb = itest_tenant("cache-sep-b");
+    struct ld la = {.json = "{\"t\":\"a\"}"}, lb = {.json = "{\"t\":\"b\"}"};
+    char needle[64];
+
+    test_cf(&cf);
+    cache_init(&c, &cf, itest_db());
+    CU_ASSERT_EQUAL(memo(&c, a, ta, "products", "list", &la, &res), CACHE_MISS);
+    /* Same module and key, other tenant: not visible, its own loader runs. */
+    CU_ASSERT_EQUAL(memo(&c, a, tb, "products", "list", &lb, &res), CACHE_MISS);
+    CU_ASSERT(res_is(&res, "{\"t\":\"b\"}"));
+    CU_ASSERT_EQUAL(lb.calls, 1);
+    CU_ASSERT_EQUAL(memo(&c, a, ta, "products", "list", &la, &res), CACHE_HIT);
+    CU_ASSERT(res_is(&res, "{\"t\":\"a\"}"));
+    CU_ASSERT_EQUAL(memo(&c, a, tb, "products", "list", &lb, &res), CACHE_HIT);
+    CU_ASSERT(res_is(&res, "{\"t\":\"b\"}"));
+    /* The keys carry the tenant id. */
+    snprintf(needle, sizeof(needle), ":tenant:%" PRId64 ":", ta);
+    CU_ASSERT_PTR_NOT_NULL(strstr(cache_key(&c, a, ta, "products", "list"), needle));
+    CU_ASSERT_EQUAL(raw_int("EXISTS", cache_key(&c, a, ta, "products", "list")), 1);
+    CU_ASSERT_EQUAL(raw_int("EXISTS", cache_key(&c, a, tb, "products", "list")), 1);
+    /* Invalidating one tenant leaves the other's entries current. */
+    CU_ASSERT_EQUAL(cache_invalidate_module(&c, a, ta, "products"), 0);
+    CU_ASSERT_EQUAL(memo(&c, a, ta, "products", "list", &la, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&c, a, tb, "products", "list", &lb, &res), CACHE_HIT);
+    CU_ASSERT_EQUAL(lb.calls, 1);
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_memoize_misses_then_hits(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-memo");
+    struct ld l = {.json = "{\"price\":\"12.50\",\"name\":\"caf\\u00e9 \\\"x\\\"\"}"};
+    struct shared_cache_counters *k = &shared_get()->cache[MOD_PRODUCTS];
+    uint_fast64_t hits0 = atomic_load(&k->hits), misses0 = atomic_load(&k->misses);
+
+    test_cf(&cf);
+    cache_init(&c, &cf, itest_db());
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "p:1", &l, &res), CACHE_MISS);
+    CU_ASSERT(res_is(&res, l.json));
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "p:1", &l, &res), CACHE_HIT);
+    CU_ASSERT(res_is(&res, l.json));
+    CU_ASSERT_EQUAL(l.calls, 1);
+    CU_ASSERT_EQUAL(atomic_load(&k->hits) - hits0, 1);
+    CU_ASSERT_EQUAL(atomic_load(&k->misses) - misses0, 1);
+    /* The plain operations see the same entry. */
+    cache_get(&c, a, t, "products", "p:1", &res);
+    CU_ASSERT_EQUAL(res.status, CACHE_HIT);
+    CU_ASSERT(res_is(&res, l.json));
+    CU_ASSERT_EQUAL(cache_set(&c, a, t, "products", "p:2", "[1,2]", 5, 0), 0);
+    cache_get(&c, a, t, "products", "p:2", &res);
+    CU_ASSERT(res.status == CACHE_HIT && res_is(&res, "[1,2]"));
+    CU_ASSERT_EQUAL(cache_delete(&c, a, t, "products", "p:2"), 0);
+    cache_get(&c, a, t, "products", "p:2", &res);
+    CU_ASSERT_EQUAL(res.status, CACHE_MISS);
+    /* A value written by someone else without our tag is never served. */
+    {
+        redisReply *r = redisCommand(raw_conn(), "SET %s %s",
+                                     cache_key(&c, a, t, "products", "p:3"), "{\"v\":1}");
+
+        freeReplyObject(r);
+        cache_get(&c, a, t, "products", "p:3", &res);
+        CU_ASSERT_EQUAL(res.status, CACHE_MISS);
+    }
+    /* The key that would alias the generation key is never cached. */
+    {
+        struct ld g = {.json = "1"};
+
+        CU_ASSERT_EQUAL(memo(&c, a, t, "products", "__gen__", &g, &res), CACHE_MISS);
+        CU_ASSERT_EQUAL(memo(&c, a, t, "products", "__gen__", &g, &res), CACHE_MISS);
+        CU_ASSERT_EQUAL(g.calls, 2);
+        CU_ASSERT_EQUAL(memo(&c, a, t, "products", "p:1", &l, &res), CACHE_HIT);
+    }
+    CU_ASSERT_TRUE(cache_is_available(&c));
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_not_found_is_cached(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-neg");
+    struct ld l = {.json = NULL};
+
+    test_cf(&cf);
+    cache_init(&c, &cf, itest_db());
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "p:404", &l, &res), CACHE_MISS);
+    CU_ASSERT_FALSE(res.found);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "p:404", &l, &res), CACHE_HIT);
+    CU_ASSERT_FALSE(res.found);
+    CU_ASSERT_PTR_NULL(res.json);
+    CU_ASSERT_EQUAL(l.calls, 1);
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_delete_pattern_removes_100k_keys_of_one_tenant(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    int64_t ta = itest_tenant("cache-dp-a"), tb = itest_tenant("cache-dp-b");
+    long n, left;
+    double t0, ms;
+
+    test_cf(&cf);
+    cache_init(&c, &cf, itest_db());
+    CU_ASSERT_EQUAL(raw_fill(cache_key(&c, a, ta, "products", "bulk:"), 0, 100000), 100000);
+    CU_ASSERT_EQUAL(raw_fill(cache_key(&c, a, tb, "products", "bulk:"), 0, 10), 10);
+    CU_ASSERT_EQUAL(raw_fill(cache_key(&c, a, ta, "categories", "bulk:"), 0, 3), 3);
+    CU_ASSERT_EQUAL(raw_fill(cache_key(&c, a, ta, "products", "keep:"), 0, 3), 3);
+
+    t0 = now_fms();
+    n = cache_delete_pattern(&c, a, ta, "products", "bulk:*");
+    ms = now_fms() - t0;
+    printf("\n    delete_pattern: %ld keys in %.1f ms\n", n, ms);
+    CU_ASSERT_EQUAL(n, 100000);
+    left = raw_scan(cache_key(&c, a, ta, "products", "bulk:*"), 0);
+    CU_ASSERT_EQUAL(left, 0);
+    /* Other tenant, other module and other keys of the same module survive. */
+    CU_ASSERT_EQUAL(raw_scan(cache_key(&c, a, tb, "products", "bulk:*"), 0), 10);
+    CU_ASSERT_EQUAL(raw_scan(cache_key(&c, a, ta, "categories", "bulk:*"), 0), 3);
+    CU_ASSERT_EQUAL(raw_scan(cache_key(&c, a, ta, "products", "keep:*"), 0), 3);
+    /* Glob metacharacters are the caller's own business: no crash, no escape from the scope. */
+    CU_ASSERT_EQUAL(cache_delete_pattern(&c, a, ta, "products", "["), 0);
+    CU_ASSERT_EQUAL(cache_delete_pattern(&c, a, ta, "products", "\\"), 0);
+    CU_ASSERT_EQUAL(cache_delete_pattern(&c, a, ta, "products", "[k]eep:?"), 3);
+    CU_ASSERT_EQUAL(raw_scan(cache_key(&c, a, tb, "products", "bulk:*"), 0), 10);
+    CU_ASSERT_EQUAL(cache_delete_pattern(&c, a, tb, "products", "*"), 10);
+    CU_ASSERT_EQUAL(cache_delete_pattern(&c, a, ta, "categories", "*"), 3);
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_invalidate_is_o1_beside_1m_keys(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-1m");
+    struct ld old = {.json = "{\"v\":\"old\"}"}, fresh = {.json = "{\"v\":\"new\"}"};
+    char filler[64];
+    double t0, ms;
+    long n;
+    int rc;
+
+    test_cf(&cf);
+    cache_init(&c, &cf, itest_db());
+    snprintf(filler, sizeof(filler), "itest-filler:%ld:", (long)getpid());
+    t0 = now_fms();
+    n = raw_fill(filler, 0, 1000000);
+    printf("\n    populated %ld unrelated keys in %.0f ms", n, now_fms() - t0);
+    CU_ASSERT_EQUAL(n, 1000000);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "list", &old, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "list", &old, &res), CACHE_HIT);
+
+    t0 = now_fms();
+    rc = cache_invalidate_module(&c, a, t, "products");
+    ms = now_fms() - t0;
+    printf("\n    invalidate_module beside %ld keys: %.3f ms\n", n, ms);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT(ms < 50.0);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "list", &fresh, &res), CACHE_MISS);
+    CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "list", &fresh, &res), CACHE_HIT);
+
+    snprintf(filler, sizeof(filler), "itest-filler:%ld:*", (long)getpid());
+    t0 = now_fms();
+    n = raw_scan(filler, 1);
+    printf("    removed %ld filler keys in %.0f ms\n", n, now_fms() - t0);
+    CU_ASSERT_EQUAL(raw_scan(filler, 0), 0);
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_read_racing_a_write_never_stores_stale_data(void)
+{
+    struct config cf;
+    struct cache reader, writer;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-race");
+    int round;
+
+    test_cf(&cf);
+    cache_init(&reader, &cf, itest_db());
+    cache_init(&writer, &cf, itest_db());
+    /* Round 0: the module has no generation yet; round 1: it has one. */
+    for (round = 0; round < 2; round++) {
+        const char *key = round ? "item:2" : "item:1";
+        struct ld old = {.json = "{\"v\":\"old\"}",
+                         .writer = &writer,
+                         .tenant = t,
+                         .module = "products",
+                         .inval_rc = -1};
+        struct ld fresh = {.json = "{\"v\":\"new\"}"};
+
+        if (round) {
+            struct ld w = {.json = "1"};
+
+            CU_ASSERT_EQUAL(memo(&reader, a, t, "products", "warm", &w, &res), CACHE_MISS);
+            CU_ASSERT_EQUAL(memo(&reader, a, t, "products", "warm", &w, &res), CACHE_HIT);
+        }
+        /* The loader reads the old data; the write commits and invalidates during the load. */
+        CU_ASSERT_EQUAL(memo(&reader, a, t, "products", key, &old, &res), CACHE_MISS);
+        CU_ASSERT(res_is(&res, "{\"v\":\"old\"}"));
+        CU_ASSERT_EQUAL(old.inval_rc, 0);
+        /* The old value was written back, but it must never be served. */
+        CU_ASSERT_EQUAL(raw_int("EXISTS", cache_key(&reader, a, t, "products", key)), 1);
+        CU_ASSERT_EQUAL(memo(&reader, a, t, "products", key, &fresh, &res), CACHE_MISS);
+        CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
+        CU_ASSERT_EQUAL(fresh.calls, 1);
+        CU_ASSERT_EQUAL(memo(&reader, a, t, "products", key, &fresh, &res), CACHE_HIT);
+        CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
+    }
+    cache_release(&reader);
+    cache_release(&writer);
+    arena_free(a);
+}
+
+/* Memoizes until a HIT (at most ~5 s); every answer must carry want. Returns the HIT count. */
+static int memo_until_hit(struct cache *c, struct arena *a, int64_t t, const char *key,
+                          struct ld *l, const char *want)
+{
+    struct cache_result res;
+    int i;
+
+    for (i = 0; i < 250; i++) {
+        enum cache_status s = memo(c, a, t, "products", key, l, &res);
+
+        CU_ASSERT(res_is(&res, want));
+        if (!res_is(&res, want))
+            return 0;
+        if (s == CACHE_HIT)
+            return 1;
+        sleep_ms(20);
+    }
+    return 0;
+}
+
+static void test_cache_unrecorded_invalidation_renews_the_epoch(void)
+{
+    static const char pw[] = "Itest-Other-Pa55word";
+    struct config cf, bad;
+    struct cache good, c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-flush"), other = itest_tenant("cache-flush-o");
+    struct ld old = {.json = "{\"v\":\"old\"}"}, fresh = {.json = "{\"v\":\"new\"}"};
+    struct ld o = {.json = "{\"o\":1}"};
+    struct shared *sh = shared_get();
+
+    test_cf(&cf);
+    bad = cf;
+    snprintf(bad.redis_password, sizeof(bad.redis_password), "%s", pw);
+    cache_init(&good, &cf, itest_db());
+    cache_init(&c, &bad, NULL); /* no database: the failure cannot be recorded */
+    CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &old, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&good, a, other, "uom", "all", &o, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&good, a, other, "uom", "all", &o, &res), CACHE_HIT);
+
+    CU_ASSERT_EQUAL(cache_invalidate_module(&c, a, t, "products"), 1);
+    CU_ASSERT_NOT_EQUAL(atomic_load(&sh->cache_flush_all), 0);
+    /* Nothing says which entries are stale, so every one is: a new epoch. */
+    CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_MISS);
+    CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
+    CU_ASSERT_EQUAL(memo(&good, a, other, "uom", "all", &o, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(o.calls, 2);
+    CU_ASSERT_EQUAL(atomic_load(&sh->cache_flush_all), 0);
+    CU_ASSERT_EQUAL(atomic_load(&sh->cache_fail_seq), atomic_load(&sh->cache_done_seq));
+    CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_HIT);
+    cache_release(&good);
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_invalidation_while_redis_is_down_is_replayed(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-down");
+    struct ld old = {.json = "{\"v\":\"old\"}"}, fresh = {.json = "{\"v\":\"new\"}"};
+    char *vkey;
+    int rc;
+
+    test_cf(&cf);
+    cache_init(&c, &cf, itest_db());
+    c.backoff_initial_ms = 50;
+    c.backoff_max_ms = 200;
+    vkey = cache_key(&c, a, t, "products", "item");
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_HIT);
+
+    raw_drop();
+    CU_ASSERT_EQUAL(itest_redisctl("stop"), 0);
+    /* Reads still work, from the loader. */
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &fresh, &res), CACHE_MISS);
+    CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
+    CU_ASSERT_EQUAL(shared_get()->redis_up, 0);
+    /* The write commits while Redis is down: its invalidation is recorded durably. */
+    rc = cache_invalidate_module(&c, a, t, "products");
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_EQUAL(backlog_rows(t), 1);
+    {
+        double lat;
+        const char *reason;
+
+        CU_ASSERT_EQUAL(cache_health(&c, &lat, &reason), CACHE_STATE_DEGRADED);
+    }
+    CU_ASSERT_EQUAL(itest_redisctl("start"), 0);
+    redis_wait_ready();
+    /* Redis came back with its persisted old entry ... */
+    CU_ASSERT_EQUAL(raw_int("EXISTS", vkey), 1);
+    /* ... which is never served: every answer is the new data, and the cache works again. */
+    CU_ASSERT_EQUAL(memo_until_hit(&c, a, t, "item", &fresh, "{\"v\":\"new\"}"), 1);
+    CU_ASSERT_EQUAL(backlog_rows(t), 0);
+    CU_ASSERT_EQUAL(shared_get()->redis_up, 1);
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_rolled_back_redis_data_is_not_served(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-rollback");
+    struct ld old = {.json = "{\"v\":\"old\"}"}, fresh = {.json = "{\"v\":\"new\"}"};
+    char *gk, *vkey;
+    int i;
+
+    test_cf(&cf);
+    cache_init(&c, &cf, itest_db());
+    c.backoff_initial_ms = 50;
+    c.backoff_max_ms = 200;
+    gk = cache_key(&c, a, t, "products", "__gen__");
+    vkey = cache_key(&c, a, t, "products", "item");
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_HIT);
+    /* A snapshot holds the old entry and its generation ... */
+    CU_ASSERT_EQUAL(itest_redisctl("cli save >/dev/null"), 0);
+    /* ... the write's invalidation succeeds ... */
+    CU_ASSERT_EQUAL(cache_invalidate_module(&c, a, t, "products"), 0);
+    CU_ASSERT_EQUAL(raw_int("EXISTS", gk), 0);
+    /* ... and Redis dies without saving: it comes back from the older snapshot. */
+    raw_drop();
+    itest_redisctl("cli shutdown nosave >/dev/null 2>&1");
+    for (i = 0; i < 100 && itest_redisctl("cli ping >/dev/null 2>&1") == 0; i++)
+        sleep_ms(50);
+    CU_ASSERT_EQUAL(itest_redisctl("start"), 0);
+    redis_wait_ready();
+    CU_ASSERT_EQUAL(raw_int("EXISTS", gk), 1);
+    CU_ASSERT_EQUAL(raw_int("EXISTS", vkey), 1);
+    /* The resurrected entry is from another Redis incarnation: never served. */
+    CU_ASSERT_EQUAL(memo_until_hit(&c, a, t, "item", &fresh, "{\"v\":\"new\"}"), 1);
+    CU_ASSERT(fresh.calls >= 1);
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_invalidation_lost_in_a_pause_is_replayed(void)
+{
+    struct config cf, fast;
+    struct cache c, other;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-pause-inv");
+    struct ld old = {.json = "{\"v\":\"old\"}"}, fresh = {.json = "{\"v\":\"new\"}"};
+    double t0, ms;
+    int rc;
+
+    test_cf(&cf);
+    fast = cf;
+    fast.redis_socket_timeout_ms = 300;
+    fast.redis_retry_on_timeout = false;
+    cache_init(&c, &fast, itest_db());
+    c.backoff_initial_ms = 50;
+    c.backoff_max_ms = 200;
+    cache_init(&other, &cf, itest_db()); /* another worker, connected and healthy */
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_HIT);
+    CU_ASSERT_EQUAL(memo(&other, a, t, "products", "item", &old, &res), CACHE_HIT);
+
+    raw_drop();
+    CU_ASSERT_EQUAL(itest_redisctl("pause 1500"), 0);
+    t0 = now_fms();
+    rc = cache_invalidate_module(&c, a, t, "products");
+    ms = now_fms() - t0;
+    CU_ASSERT_EQUAL(itest_redisctl("unpause"), 0);
+    redis_wait_ready();
+    printf("\n    invalidate during a pause: deferred after %.0f ms\n", ms);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT(ms < 1000);
+    CU_ASSERT_EQUAL(backlog_rows(t), 1);
+    /* Redis kept running with the stale entry: neither worker serves it. */
+    CU_ASSERT_EQUAL(raw_int("EXISTS", cache_key(&c, a, t, "products", "item")), 1);
+    CU_ASSERT_EQUAL(memo(&other, a, t, "products", "item", &fresh, &res), CACHE_MISS);
+    CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
+    CU_ASSERT_EQUAL(memo_until_hit(&c, a, t, "item", &fresh, "{\"v\":\"new\"}"), 1);
+    CU_ASSERT_EQUAL(backlog_rows(t), 0);
+    cache_release(&c);
+    cache_release(&other);
+    arena_free(a);
+}
+
+static void test_cache_wrong_password_degrades_and_defers(void)
+{
+    static const char pw[] = "Itest-Secret-Pa55word";
+    struct config cf, bad;
+    struct cache good, c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-auth");
+    struct ld old = {.json = "{\"v\":\"old\"}"}, fresh = {.json = "{\"v\":\"new\"}"};
+    const char *reason = NULL;
+    double lat;
+    char *gk;
+
+    test_cf(&cf);
+    bad = cf;
+    snprintf(bad.redis_password, sizeof(bad.redis_password), "%s", pw);
+    cache_init(&good, &cf, itest_db());
+    cache_init(&c, &bad, itest_db());
+    gk = cache_key(&good, a, t, "products", "__gen__");
+    CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &old, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &old, &res), CACHE_HIT);
+
+    /* The refused worker still answers, from the loader. */
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &fresh, &res), CACHE_MISS);
+    CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
+    CU_ASSERT_EQUAL(cache_health(&c, &lat, &reason), CACHE_STATE_DEGRADED);
+    CU_ASSERT_PTR_NOT_NULL(reason);
+    if (reason) {
+        printf("\n    degraded reason: %s\n", reason);
+        CU_ASSERT_PTR_NULL(strstr(reason, pw));
+        CU_ASSERT_PTR_NOT_NULL(strstr(reason, "auth"));
+    }
+    CU_ASSERT_PTR_NULL(strstr(c.last_error, pw));
+    CU_ASSERT_FALSE(cache_is_available(&c));
+
+    /* Its write's invalidation cannot reach Redis (the generation key is untouched) ... */
+    CU_ASSERT_EQUAL(cache_invalidate_module(&c, a, t, "products"), 1);
+    CU_ASSERT_EQUAL(raw_int("EXISTS", gk), 1);
+    CU_ASSERT_EQUAL(backlog_rows(t), 1);
+    /* ... yet the healthy worker never serves the stale entry: it replays the backlog first. */
+    CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_MISS);
+    CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
+    CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_HIT);
+    CU_ASSERT_EQUAL(backlog_rows(t), 0);
+    cache_release(&good);
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_hung_redis_costs_one_timeout_then_backs_off(void)
+{
+    struct config cf, cfr;
+    struct cache c, r;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-hung");
+    struct ld l = {.json = "{\"v\":1}"};
+    double t0, ms, worst = 0;
+    int i;
+
+    test_cf(&cf);
+    cf.redis_socket_timeout_ms = 300;
+    cf.redis_retry_on_timeout = false;
+    cache_init(&c, &cf, itest_db());
+    cfr = cf;
+    cfr.redis_retry_on_timeout = true;
+    cache_init(&r, &cfr, itest_db());
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_HIT);
+    CU_ASSERT_EQUAL(memo(&r, a, t, "products", "k", &l, &res), CACHE_HIT);
+
+    raw_drop();
+    CU_ASSERT_EQUAL(itest_redisctl("pause 3000"), 0);
+    t0 = now_fms();
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_MISS);
+    ms = now_fms() - t0;
+    CU_ASSERT(res_is(&res, "{\"v\":1}"));
+    printf("\n    paused, retry off: first call %.0f ms", ms);
+    CU_ASSERT(ms >= 250 && ms < 1000);
+    for (i = 0; i < 20; i++) {
+        t0 = now_fms();
+        CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_MISS);
+        ms = now_fms() - t0;
+        if (ms > worst)
+            worst = ms;
+        CU_ASSERT(res_is(&res, "{\"v\":1}"));
+        CU_ASSERT(ms < 50);
+    }
+    printf("; next 20 calls worst %.1f ms", worst);
+    t0 = now_fms();
+    CU_ASSERT_EQUAL(memo(&r, a, t, "products", "k", &l, &res), CACHE_MISS);
+    ms = now_fms() - t0;
+    CU_ASSERT(res_is(&res, "{\"v\":1}"));
+    printf("; retry on: first call %.0f ms\n", ms);
+    /* One timeout, then one more on the fresh connection (INFO hangs too). */
+    CU_ASSERT(ms >= 500 && ms < 1300);
+    CU_ASSERT_EQUAL(itest_redisctl("unpause"), 0);
+    redis_wait_ready();
+    cache_release(&c);
+    cache_release(&r);
+    arena_free(a);
+}
+
+static void test_cache_is_used_again_after_a_restart(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-restart");
+    struct ld l = {.json = "{\"v\":1}"};
+    double lat;
+    const char *reason;
+
+    test_cf(&cf);
+    cf.redis_retry_on_timeout = false;
+    cache_init(&c, &cf, itest_db());
+    c.backoff_initial_ms = 100;
+    c.backoff_max_ms = 400;
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_HIT);
+    raw_drop();
+    CU_ASSERT_EQUAL(itest_redisctl("restart"), 0);
+    redis_wait_ready();
+    /* The dead connection costs one miss, then the back-off window, then HITs again. */
+    CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_MISS);
+    CU_ASSERT(c.backoff_ms > 0);
+    CU_ASSERT_EQUAL(cache_health(&c, &lat, &reason), CACHE_STATE_DEGRADED);
+    CU_ASSERT_EQUAL(memo_until_hit(&c, a, t, "k", &l, "{\"v\":1}"), 1);
+    CU_ASSERT_EQUAL(c.backoff_ms, 0);
+    CU_ASSERT_EQUAL(cache_health(&c, &lat, &reason), CACHE_STATE_OK);
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_health_reports_ok_degraded_disabled(void)
+{
+    struct config cf, off, down;
+    struct cache c, d, x;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-health");
+    struct ld l = {.json = "{\"v\":1}"};
+    const char *reason = NULL;
+    double lat = -1;
+
+    test_cf(&cf);
+    cache_init(&c, &cf, itest_db());
+    CU_ASSERT_EQUAL(cache_health(&c, &lat, &reason), CACHE_STATE_OK);
+    CU_ASSERT(lat >= 0 && lat < 1000);
+    CU_ASSERT_STRING_EQUAL(reason, "ok");
+
+    off = cf;
+    off.cache_enabled = false;
+    cache_init(&d, &off, itest_db());
+    CU_ASSERT_EQUAL(cache_health(&d, &lat, &reason), CACHE_STATE_DISABLED);
+    CU_ASSERT_EQUAL(lat, -1);
+    /* Disabled: the loader every time, BYPASS, nothing written to Redis. */
+    CU_ASSERT_EQUAL(memo(&d, a, t, "products", "k", &l, &res), CACHE_BYPASS);
+    CU_ASSERT_EQUAL(memo(&d, a, t, "products", "k", &l, &res), CACHE_BYPASS);
+    CU_ASSERT(res_is(&res, "{\"v\":1}"));
+    CU_ASSERT_EQUAL(l.calls, 2);
+    CU_ASSERT_EQUAL(raw_int("EXISTS", cache_key(&d, a, t, "products", "k")), 0);
+    CU_ASSERT_EQUAL(cache_invalidate_module(&d, a, t, "products"), 0);
+    CU_ASSERT_FALSE(cache_is_available(&d));
+
+    /* Nothing listens there: refused, degraded, then backing off without a new attempt. */
+    down = cf;
+    down.redis_unix[0] = '\0';
+    snprintf(down.redis_host, sizeof(down.redis_host), "127.0.0.1");
+    down.redis_port = 1;
+    cache_init(&x, &down, itest_db());
+    CU_ASSERT_EQUAL(cache_health(&x, &lat, &reason), CACHE_STATE_DEGRADED);
+    CU_ASSERT_EQUAL(lat, -1);
+    CU_ASSERT_EQUAL(cache_health(&x, &lat, &reason), CACHE_STATE_DEGRADED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(reason, "backing off"));
+    CU_ASSERT_EQUAL(memo(&x, a, t, "products", "k", &l, &res), CACHE_MISS);
+    CU_ASSERT(res_is(&res, "{\"v\":1}"));
+    cache_release(&c);
+    cache_release(&d);
+    cache_release(&x);
+    arena_free(a);
+}
+
+static int suite_init(void)
+{
+    redisContext *rc = raw_conn();
+
+    return rc && !rc->err ? 0 : -1;
+}
+
+static int suite_clean(void)
+{
+    raw_drop();
+    return 0;
+}
+
+int test_cache_register(void)
+{
+    static const struct {
+        const char *name;
+        CU_TestFunc fn;
+    } tests[] = {
+        {"key has prefix, tenant, module and key", test_cache_key_has_prefix_tenant_module_and_key},
+        {"TTL follows the module config", test_cache_ttl_follows_module_config},
+        {"tenants are separated", test_cache_tenants_are_separated},
+        {"memoize misses then hits", test_cache_memoize_misses_then_hits},
+        {"not found is cached", test_cache_not_found_is_cached},
+        {"delete_pattern removes 100k keys of one tenant",
+         test_cache_delete_pattern_removes_100k_keys_of_one_tenant},
+        {"invalidate is O(1) beside 1M keys", test_cache_invalidate_is_o1_beside_1m_keys},
+        {"a read racing a write never stores stale data",
+         test_cache_read_racing_a_write_never_stores_stale_data},
+        {"wrong password degrades and defers", test_cache_wrong_password_degrades_and_defers},
+        {"unrecorded invalidation renews the epoch",
+         test_cache_unrecorded_invalidation_renews_the_epoch},
+        {"invalidation while redis is down is replayed",
+         test_cache_invalidation_while_redis_is_down_is_replayed},
+        {"rolled back redis data is not served", test_cache_rolled_back_redis_data_is_not_served},
+        {"invalidation lost in a pause is replayed",
+         test_cache_invalidation_lost_in_a_pause_is_replayed},
+        {"hung redis costs one timeout then backs off",
+         test_cache_hung_redis_costs_one_timeout_then_backs_off},
+        {"cache is used again after a restart", test_cache_is_used_again_after_a_restart},
+        {"health reports ok, degraded, disabled", test_cache_health_reports_ok_degraded_disabled},
+    };
+    CU_pSuite s = CU_add_suite("cache", suite_init, suite_clean);
+    size_t i;
+
+    if (!s)
+        return -1;
+    for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+        if (!CU_add_test(s, tests[i].name, tests[i].fn))
+            return -1;
+    return 0;
+}

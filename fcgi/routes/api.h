@@ -13,6 +13,8 @@
 #include "core/db.h"
 #include "core/http.h"
 #include "core/router.h"
+#include "services/auth.h"
+#include "services/catalog.h"
 
 /* One per worker process: lives from start to exit. */
 struct app {
@@ -20,6 +22,20 @@ struct app {
     struct db db;
     struct cache cache;
 };
+
+/*
+ * Authenticates the request (Bearer token, else the session cookie plus X-CSRF-Token on
+ * unsafe methods) and sets req->tenant_id from the session. 401/403 otherwise.
+ */
+int api_require_session(struct app *app, struct http_req *req, struct auth_session *s,
+                        struct app_err *err) __attribute__((warn_unused_result));
+
+/* A catalog context for the authenticated tenant of req. */
+void api_catalog(struct app *app, struct http_req *req, const struct auth_session *s,
+                 struct catalog *c);
+
+/* Sends a JSON body with status and, for cached reads, its X-Cache header. */
+void api_send(struct http_resp *resp, int status, const struct catalog_out *out);
 
 /* The route table (routes.c). */
 extern const struct route api_routes[];
@@ -33,5 +49,30 @@ int api_health_db(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct app_err *err);
 int api_metrics(struct app *app, struct http_req *req, struct http_resp *resp,
                 struct app_err *err);
+
+/* Auth (api_auth.c). */
+int api_auth_login(struct app *app, struct http_req *req, struct http_resp *resp,
+                   struct app_err *err);
+int api_auth_logout(struct app *app, struct http_req *req, struct http_resp *resp,
+                    struct app_err *err);
+int api_me(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err);
+
+/* Catalog (api_catalog.c). */
+#define API_CATALOG_HANDLERS(res)                                                                  \
+    int api_##res##_list(struct app *app, struct http_req *req, struct http_resp *resp,           \
+                         struct app_err *err);                                                    \
+    int api_##res##_get(struct app *app, struct http_req *req, struct http_resp *resp,            \
+                        struct app_err *err);                                                     \
+    int api_##res##_create(struct app *app, struct http_req *req, struct http_resp *resp,         \
+                           struct app_err *err);                                                  \
+    int api_##res##_replace(struct app *app, struct http_req *req, struct http_resp *resp,        \
+                            struct app_err *err);                                                 \
+    int api_##res##_patch(struct app *app, struct http_req *req, struct http_resp *resp,          \
+                          struct app_err *err);                                                   \
+    int api_##res##_delete(struct app *app, struct http_req *req, struct http_resp *resp,         \
+                           struct app_err *err);
+API_CATALOG_HANDLERS(uom)
+API_CATALOG_HANDLERS(category)
+API_CATALOG_HANDLERS(product)
 
 #endif

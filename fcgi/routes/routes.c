@@ -1,11 +1,26 @@
-/* routes: the whole route table in one place. */
+/* routes: the whole route table in one place. Every /api/v1 route but login authenticates. */
 #include "routes/api.h"
+
+#define V1 "/api/v1"
+#define CRUD(path, res)                                                                            \
+    {"GET", V1 path, api_##res##_list, #res "_list"},                                             \
+        {"POST", V1 path, api_##res##_create, #res "_create"},                                    \
+        {"GET", V1 path "/{id}", api_##res##_get, #res "_get"},                                   \
+        {"PUT", V1 path "/{id}", api_##res##_replace, #res "_replace"},                           \
+        {"PATCH", V1 path "/{id}", api_##res##_patch, #res "_patch"},                             \
+        {"DELETE", V1 path "/{id}", api_##res##_delete, #res "_delete"}
 
 const struct route api_routes[] = {
     {"GET", "/health", api_health, "health"},
     {"GET", "/health/cache", api_health_cache, "health_cache"},
     {"GET", "/health/db", api_health_db, "health_db"},
     {"GET", "/metrics", api_metrics, "metrics"},
+    {"POST", V1 "/auth/login", api_auth_login, "auth_login"},
+    {"POST", V1 "/auth/logout", api_auth_logout, "auth_logout"},
+    {"GET", V1 "/me", api_me, "me"},
+    CRUD("/uom", uom),
+    CRUD("/categories", category),
+    CRUD("/products", product),
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

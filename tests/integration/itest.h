@@ -31,5 +31,7 @@ int64_t itest_now_ms(void);
 /* Suites: each registers its CUnit suite(s); returns 0 or -1. */
 int test_cache_register(void);
 int test_db_register(void);
+int test_catalog_register(void);
+int test_auth_register(void);
 
 #endif

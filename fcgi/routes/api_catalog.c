@@ -1,0 +1,367 @@
+/*
+ * api_catalog: /uom, /categories and /products. Handlers authenticate, validate the input
+ * into the service's structs (422 naming the field) and send what the service returns.
+ */
+#include <string.h>
+
+#include "core/jsonx.h"
+#include "routes/api.h"
+
+#define PAGE_MAX 200
+
+/* limit (1..200, default 50) and offset (>= 0). */
+static int page(const struct http_req *req, int64_t *limit, int64_t *offset, struct app_err *err)
+{
+    if (http_query_i64(req, "limit", 1, PAGE_MAX, 50, limit, err) ||
+        http_query_i64(req, "offset", 0, 1000000000, 0, offset, err))
+        return -1;
+    return 0;
+}
+
+/* A text field that must not be blank once trimmed. */
+static int text(json_object *body, const char *field, bool required, size_t max, const char **out,
+                struct app_err *err)
+{
+    const char *p;
+
+    if (jsonx_get_string(body, field, required, max, out, err))
+        return -1;
+    if (!*out)
+        return 0;
+    for (p = *out; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
+        ;
+    if (!*p)
+        return err_set_full(err, ERR_INVALID, "blank", field, "'%s' must not be blank", field);
+    return 0;
+}
+
+/* An optional non-negative decimal field; null is refused. */
+static int decimal(json_object *body, const char *field, int scale, bool required, bool *has,
+                   int64_t *out, struct app_err *err)
+{
+    json_object *v;
+
+    *has = json_object_object_get_ex(body, field, &v);
+    if (!*has) {
+        if (required)
+            return err_set_full(err, ERR_INVALID, "required", field, "'%s' is required", field);
+        return 0;
+    }
+    if (!v)
+        return err_set_full(err, ERR_INVALID, "required", field, "'%s' must not be null", field);
+    return dec_from_json(v, scale, false, out, field, err);
+}
+
+struct ctx {
+    struct auth_session s;
+    struct catalog c;
+    struct catalog_out out;
+    int64_t id;
+};
+
+/* Authenticates and, when with_id, reads the {id} path parameter. */
+static int begin(struct app *app, struct http_req *req, struct ctx *x, bool with_id,
+                 struct app_err *err)
+{
+    memset(x, 0, sizeof(*x));
+    if (api_require_session(app, req, &x->s, err))
+        return -1;
+    if (with_id && http_path_id(req, "id", &x->id, err))
+        return -1;
+    api_catalog(app, req, &x->s, &x->c);
+    return 0;
+}
+
+static int send_ok(struct http_resp *resp, int status, struct ctx *x)
+{
+    api_send(resp, status, &x->out);
+    return 0;
+}
+
+static int no_content(struct http_resp *resp)
+{
+    resp->status = 204;
+    return 0;
+}
+
+/* ---- units of measure ---- */
+
+static int uom_in(struct http_req *req, bool full, struct uom_in *in, struct app_err *err)
+{
+    json_object *body = http_req_json(req, err);
+
+    memset(in, 0, sizeof(*in));
+    if (!body || text(body, "name", full, 100, &in->name, err) ||
+        text(body, "abbreviation", full, 20, &in->abbreviation, err))
+        return -1;
+    return 0;
+}
+
+int api_uom_list(struct app *app, struct http_req *req, struct http_resp *resp,
+                 struct app_err *err)
+{
+    struct ctx x;
+    int64_t limit, offset;
+
+    if (begin(app, req, &x, false, err) || page(req, &limit, &offset, err) ||
+        catalog_uom_list(&x.c, limit, offset, &x.out, err))
+        return -1;
+    return send_ok(resp, 200, &x);
+}
+
+int api_uom_get(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
+{
+    struct ctx x;
+
+    if (begin(app, req, &x, true, err) || catalog_uom_get(&x.c, x.id, &x.out, err))
+        return -1;
+    return send_ok(resp, 200, &x);
+}
+
+int api_uom_create(struct app *app, struct http_req *req, struct http_resp *resp,
+                   struct app_err *err)
+{
+    struct ctx x;
+    struct uom_in in;
+
+    if (begin(app, req, &x, false, err) || uom_in(req, true, &in, err) ||
+        catalog_uom_create(&x.c, &in, &x.out, err))
+        return -1;
+    return send_ok(resp, 201, &x);
+}
+
+static int uom_update(struct app *app, struct http_req *req, struct http_resp *resp, bool replace,
+                      struct app_err *err)
+{
+    struct ctx x;
+    struct uom_in in;
+
+    if (begin(app, req, &x, true, err) || uom_in(req, replace, &in, err) ||
+        catalog_uom_update(&x.c, x.id, &in, replace, &x.out, err))
+        return -1;
+    return send_ok(resp, 200, &x);
+}
+
+int api_uom_replace(struct app *app, struct http_req *req, struct http_resp *resp,
+                    struct app_err *err)
+{
+    return uom_update(app, req, resp, true, err);
+}
+
+int api_uom_patch(struct app *app, struct http_req *req, struct http_resp *resp,
+                  struct app_err *err)
+{
+    return uom_update(app, req, resp, false, err);
+}
+
+int api_uom_delete(struct app *app, struct http_req *req, struct http_resp *resp,
+                   struct app_err *err)
+{
+    struct ctx x;
+
+    if (begin(app, req, &x, true, err) || catalog_uom_delete(&x.c, x.id, err))
+        return -1;
+    return no_content(resp);
+}
+
+/* ---- categories ---- */
+
+static int category_in(struct http_req *req, bool full, struct category_in *in,
+                       struct app_err *err)
+{
+    json_object *body = http_req_json(req, err), *v;
+
+    memset(in, 0, sizeof(*in));
+    if (!body || text(body, "name", full, 200, &in->name, err))
+        return -1;
+    in->has_description = json_object_object_get_ex(body, "description", &v);
+    if (in->has_description && v &&
+        jsonx_get_string(body, "description", false, 2000, &in->description, err))
+        return -1;
+    return 0;
+}
+
+int api_category_list(struct app *app, struct http_req *req, struct http_resp *resp,
+                      struct app_err *err)
+{
+    struct ctx x;
+    int64_t limit, offset;
+
+    if (begin(app, req, &x, false, err) || page(req, &limit, &offset, err) ||
+        catalog_category_list(&x.c, limit, offset, &x.out, err))
+        return -1;
+    return send_ok(resp, 200, &x);
+}
+
+int api_category_get(struct app *app, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err)
+{
+    struct ctx x;
+
+    if (begin(app, req, &x, true, err) || catalog_category_get(&x.c, x.id, &x.out, err))
+        return -1;
+    return send_ok(resp, 200, &x);
+}
+
+int api_category_create(struct app *app, struct http_req *req, struct http_resp *resp,
+                        struct app_err *err)
+{
+    struct ctx x;
+    struct category_in in;
+
+    if (begin(app, req, &x, false, err) || category_in(req, true, &in, err) ||
+        catalog_category_create(&x.c, &in, &x.out, err))
+        return -1;
+    return send_ok(resp, 201, &x);
+}
+
+static int category_update(struct app *app, struct http_req *req, struct http_resp *resp,
+                           bool replace, struct app_err *err)
+{
+    struct ctx x;
+    struct category_in in;
+
+    if (begin(app, req, &x, true, err) || category_in(req, replace, &in, err) ||
+        catalog_category_update(&x.c, x.id, &in, replace, &x.out, err))
+        return -1;
+    return send_ok(resp, 200, &x);
+}
+
+int api_category_replace(struct app *app, struct http_req *req, struct http_resp *resp,
+                         struct app_err *err)
+{
+    return category_update(app, req, resp, true, err);
+}
+
+int api_category_patch(struct app *app, struct http_req *req, struct http_resp *resp,
+                       struct app_err *err)
+{
+    return category_update(app, req, resp, false, err);
+}
+
+int api_category_delete(struct app *app, struct http_req *req, struct http_resp *resp,
+                        struct app_err *err)
+{
+    struct ctx x;
+
+    if (begin(app, req, &x, true, err) || catalog_category_delete(&x.c, x.id, err))
+        return -1;
+    return no_content(resp);
+}
+
+/* ---- products ---- */
+
+static int product_in(struct http_req *req, bool full, struct product_in *in,
+                      struct app_err *err)
+{
+    json_object *body = http_req_json(req, err), *v;
+
+    memset(in, 0, sizeof(*in));
+    in->category_id = -1;
+    in->uom_id = -1;
+    if (!body || text(body, "sku", full, 64, &in->sku, err) ||
+        text(body, "name", full, 200, &in->name, err))
+        return -1;
+    in->has_category = json_object_object_get_ex(body, "category_id", &v);
+    if (in->has_category && jsonx_get_id(body, "category_id", false, true, &in->category_id, err))
+        return -1;
+    if (jsonx_get_id(body, "uom_id", full, false, &in->uom_id, err) ||
+        decimal(body, "price", DEC_MONEY_SCALE, full, &in->has_price, &in->price, err) ||
+        decimal(body, "cost", DEC_MONEY_SCALE, false, &in->has_cost, &in->cost, err) ||
+        decimal(body, "stock", DEC_QTY_SCALE, false, &in->has_stock, &in->stock, err) ||
+        decimal(body, "min_stock", DEC_QTY_SCALE, false, &in->has_min_stock, &in->min_stock,
+                err))
+        return -1;
+    return 0;
+}
+
+int api_product_list(struct app *app, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err)
+{
+    struct ctx x;
+    struct product_query q;
+    const char *stock = http_query(req, "stock");
+    const char *cat = http_query(req, "category_id");
+
+    memset(&q, 0, sizeof(q));
+    q.category_id = -1;
+    if (begin(app, req, &x, false, err) || page(req, &q.limit, &q.offset, err))
+        return -1;
+    q.q = http_query(req, "q");
+    if (q.q && strlen(q.q) > 200)
+        return err_set_full(err, ERR_INVALID, "too_long", "q", "'q' must be at most 200 bytes");
+    if (q.q && !jsonx_utf8_valid(q.q, strlen(q.q)))
+        return err_set_full(err, ERR_INVALID, "invalid_string", "q", "'q' must be UTF-8 text");
+    if (cat && *cat && http_query_i64(req, "category_id", 1, INT64_MAX - 1, -1, &q.category_id, err))
+        return -1;
+    if (!stock || !*stock || !strcmp(stock, "all"))
+        q.stock = STOCK_ALL;
+    else if (!strcmp(stock, "in"))
+        q.stock = STOCK_IN;
+    else if (!strcmp(stock, "low"))
+        q.stock = STOCK_LOW;
+    else if (!strcmp(stock, "out"))
+        q.stock = STOCK_OUT;
+    else
+        return err_set_full(err, ERR_INVALID, "invalid_parameter", "stock",
+                            "'stock' must be all, in, low or out");
+    if (catalog_product_list(&x.c, &q, &x.out, err))
+        return -1;
+    return send_ok(resp, 200, &x);
+}
+
+int api_product_get(struct app *app, struct http_req *req, struct http_resp *resp,
+                    struct app_err *err)
+{
+    struct ctx x;
+
+    if (begin(app, req, &x, true, err) || catalog_product_get(&x.c, x.id, &x.out, err))
+        return -1;
+    return send_ok(resp, 200, &x);
+}
+
+int api_product_create(struct app *app, struct http_req *req, struct http_resp *resp,
+                       struct app_err *err)
+{
+    struct ctx x;
+    struct product_in in;
+
+    if (begin(app, req, &x, false, err) || product_in(req, true, &in, err) ||
+        catalog_product_create(&x.c, &in, &x.out, err))
+        return -1;
+    return send_ok(resp, 201, &x);
+}
+
+static int product_update(struct app *app, struct http_req *req, struct http_resp *resp,
+                          bool replace, struct app_err *err)
+{
+    struct ctx x;
+    struct product_in in;
+
+    if (begin(app, req, &x, true, err) || product_in(req, replace, &in, err) ||
+        catalog_product_update(&x.c, x.id, &in, replace, &x.out, err))
+        return -1;
+    return send_ok(resp, 200, &x);
+}
+
+int api_product_replace(struct app *app, struct http_req *req, struct http_resp *resp,
+                        struct app_err *err)
+{
+    return product_update(app, req, resp, true, err);
+}
+
+int api_product_patch(struct app *app, struct http_req *req, struct http_resp *resp,
+                      struct app_err *err)
+{
+    return product_update(app, req, resp, false, err);
+}
+
+int api_product_delete(struct app *app, struct http_req *req, struct http_resp *resp,
+                       struct app_err *err)
+{
+    struct ctx x;
+
+    if (begin(app, req, &x, true, err) || catalog_product_delete(&x.c, x.id, err))
+        return -1;
+    return no_content(resp);
+}

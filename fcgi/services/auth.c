@@ -1,0 +1,317 @@
+/* auth: argon2id sign-in with a pool-wide and Redis rate limit, hashed session tokens, CSRF. */
+#include "services/auth.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "core/ratelimit.h"
+
+#define B64URL sodium_base64_VARIANT_URLSAFE_NO_PADDING
+
+static void hex_hash(const char *token, char out[65])
+{
+    unsigned char h[32];
+
+    crypto_generichash(h, sizeof(h), (const unsigned char *)token, strlen(token), NULL, 0);
+    sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+/* The CSRF token of a session: a keyed hash of its token hash (never stored in clear). */
+static void csrf_of(const char *token_hash_hex, char out[48])
+{
+    unsigned char key[32], c[24];
+
+    if (sodium_hex2bin(key, sizeof(key), token_hash_hex, 64, NULL, NULL, NULL) != 0)
+        memset(key, 0, sizeof(key));
+    crypto_generichash(c, sizeof(c), (const unsigned char *)"stock-csrf-v1", 13, key, sizeof(key));
+    sodium_bin2base64(out, 48, c, sizeof(c), B64URL);
+}
+
+/* A hash as the same cost argon2id verification would have, for users that do not exist. */
+static const char *dummy_hash(void)
+{
+    static char h[crypto_pwhash_STRBYTES];
+
+    if (!h[0]) {
+        char pw[33];
+        unsigned char r[16];
+
+        randombytes_buf(r, sizeof(r));
+        sodium_bin2hex(pw, sizeof(pw), r, sizeof(r));
+        if (crypto_pwhash_str_alg(h, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                  crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                                  crypto_pwhash_ALG_ARGON2ID13) != 0)
+            h[0] = '\0';
+    }
+    return h;
+}
+
+static int invalid_credentials(struct app_err *err)
+{
+    return err_set_full(err, ERR_UNAUTHORIZED, "invalid_credentials", NULL,
+                        "invalid tenant, email or password");
+}
+
+/* The limiter key of (tenant slug, client): a fixed-size digest, fine for Redis keys too. */
+static void limiter_key(const char *slug, const char *client, char out[33])
+{
+    crypto_generichash_state st;
+    unsigned char h[16];
+    size_t i;
+
+    crypto_generichash_init(&st, NULL, 0, sizeof(h));
+    for (i = 0; slug[i]; i++) {
+        unsigned char ch = (unsigned char)tolower((unsigned char)slug[i]);
+
+        crypto_generichash_update(&st, &ch, 1);
+    }
+    crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
+    crypto_generichash_update(&st, (const unsigned char *)client, strlen(client));
+    crypto_generichash_final(&st, h, sizeof(h));
+    sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+int auth_login(struct db *db, struct cache *cache, struct arena *a, const char *tenant_slug,
+               const char *email, const char *password, const char *client,
+               struct auth_login_result *out, int *retry_after, struct app_err *err)
+{
+    static const char find_sql[] =
+        "SELECT t.id, t.slug, t.name, u.id, u.email, u.role, u.password_hash "
+        "FROM tenants t LEFT JOIN users u ON u.tenant_id = t.id AND lower(u.email) = lower($2) "
+        "WHERE t.slug = lower($1)";
+    static const char session_sql[] =
+        "INSERT INTO sessions (tenant_id, user_id, token_hash, csrf_token_hash, expires_at) "
+        "VALUES ($1, $2, decode($3, 'hex'), decode($4, 'hex'), now() + make_interval(secs => $5)) "
+        "RETURNING stock_ts(expires_at), extract(epoch FROM expires_at)::bigint";
+    const char *params[5];
+    PGresult *res;
+    int64_t tenant = 0;
+    const char *hash = NULL;
+    char rlkey[33], *ckey;
+    long redis_count;
+    uint32_t local_count;
+    bool ok;
+
+    *retry_after = 0;
+    params[0] = tenant_slug;
+    params[1] = email;
+    res = db_exec(db, a, find_sql, 2, params, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        tenant = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        if (!PQgetisnull(res, 0, 3))
+            hash = PQgetvalue(res, 0, 6);
+    }
+
+    /* Refuse before spending argon2id time once a client has failed too often. */
+    limiter_key(tenant_slug, client, rlkey);
+    ckey = arena_sprintf(a, "login:%s", rlkey);
+    local_count = ratelimit_peek(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
+    redis_count = cache_counter_get(cache, a, tenant, "ratelimit", ckey);
+    if (local_count >= AUTH_LOGIN_LIMIT || redis_count >= AUTH_LOGIN_LIMIT) {
+        *retry_after = ratelimit_retry_after(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
+        return err_set_full(err, ERR_RATE_LIMITED, "rate_limited", NULL,
+                            "too many failed sign-ins; try again later");
+    }
+
+    /* Same work whether or not the tenant or user exists: verify against a dummy hash. */
+    ok = crypto_pwhash_str_verify(hash ? hash : dummy_hash(), password, strlen(password)) == 0 &&
+         hash != NULL;
+    if (!ok) {
+        ratelimit_hit(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
+        cache_counter_incr(cache, a, tenant, "ratelimit", ckey, AUTH_LOGIN_WINDOW);
+        log_info("sign-in failed tenant_slug_known=%s", tenant ? "yes" : "no");
+        return invalid_credentials(err);
+    }
+
+    memset(out, 0, sizeof(*out));
+    {
+        unsigned char rnd[32], ch[32];
+        char b64[sodium_base64_ENCODED_LEN(32, B64URL)];
+        char csrf_hash[65];
+
+        randombytes_buf(rnd, sizeof(rnd));
+        sodium_bin2base64(b64, sizeof(b64), rnd, sizeof(rnd), B64URL);
+        out->token = arena_sprintf(a, "s%" PRId64 ".%s", tenant, b64);
+        hex_hash(out->token, out->s.token_hash);
+        csrf_of(out->s.token_hash, out->s.csrf);
+        crypto_generichash(ch, sizeof(ch), (const unsigned char *)out->s.csrf,
+                           strlen(out->s.csrf), NULL, 0);
+        sodium_bin2hex(csrf_hash, sizeof(csrf_hash), ch, sizeof(ch));
+        out->csrf = out->s.csrf;
+        params[0] = PQgetvalue(res, 0, 0);
+        params[1] = PQgetvalue(res, 0, 3);
+        params[2] = out->s.token_hash;
+        params[3] = arena_strdup(a, csrf_hash);
+        params[4] = arena_sprintf(a, "%d", AUTH_SESSION_SECONDS);
+    }
+    out->s.tenant_id = tenant;
+    out->s.user_id = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    snprintf(out->s.role, sizeof(out->s.role), "%s", PQgetvalue(res, 0, 5));
+    snprintf(out->s.email, sizeof(out->s.email), "%s", PQgetvalue(res, 0, 4));
+    snprintf(out->s.tenant_slug, sizeof(out->s.tenant_slug), "%s", PQgetvalue(res, 0, 1));
+    snprintf(out->s.tenant_name, sizeof(out->s.tenant_name), "%s", PQgetvalue(res, 0, 2));
+    res = db_exec(db, a, session_sql, 5, params, err);
+    if (!res)
+        return -1;
+    out->expires_at = PQgetvalue(res, 0, 0);
+    out->s.expires_at = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    out->max_age = AUTH_SESSION_SECONDS;
+    log_info("sign-in ok tenant=%" PRId64 " user=%" PRId64, tenant, out->s.user_id);
+    return 0;
+}
+
+struct session_load {
+    struct db *db;
+    const char *params[2];
+};
+
+static int load_session(void *ctx, struct arena *a, struct buf *out, bool *found,
+                        struct app_err *err)
+{
+    static const char sql[] =
+        "SELECT json_build_object('tenant_id', s.tenant_id, 'user_id', s.user_id, "
+        "'role', u.role, 'email', u.email, 'slug', t.slug, 'name', t.name, "
+        "'expires', extract(epoch FROM s.expires_at)::bigint)::text "
+        "FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id "
+        "JOIN tenants t ON t.id = s.tenant_id "
+        "WHERE s.tenant_id = $1 AND s.token_hash = decode($2, 'hex') AND s.expires_at > now()";
+    struct session_load *l = ctx;
+    PGresult *res = db_exec(l->db, a, sql, 2, l->params, err);
+
+    if (!res)
+        return -1;
+    *found = PQntuples(res) == 1;
+    if (*found)
+        buf_add(out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    return 0;
+}
+
+static int unauthorized(struct app_err *err)
+{
+    return err_set_full(err, ERR_UNAUTHORIZED, "unauthorized", NULL,
+                        "sign in first: the session is missing, invalid or expired");
+}
+
+static void copy_field(json_object *o, const char *name, char *dst, size_t n)
+{
+    json_object *v;
+
+    snprintf(dst, n, "%s",
+             json_object_object_get_ex(o, name, &v) && v ? json_object_get_string(v) : "");
+}
+
+int auth_session_get(struct db *db, struct cache *cache, struct arena *a, const char *token,
+                     struct auth_session *s, struct app_err *err)
+{
+    struct session_load l;
+    struct cache_result res;
+    const char *p;
+    char *end;
+    long long tenant;
+    json_object *o, *v;
+
+    memset(s, 0, sizeof(*s));
+    /* "s<tenant>.<43 chars>": the tenant part only picks the cache key; the row decides. */
+    if (!token || token[0] != 's' || strlen(token) > AUTH_TOKEN_MAX)
+        return unauthorized(err);
+    tenant = strtoll(token + 1, &end, 10);
+    if (end == token + 1 || *end != '.' || tenant <= 0 || strlen(end + 1) != 43)
+        return unauthorized(err);
+    for (p = end + 1; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            return unauthorized(err);
+    hex_hash(token, s->token_hash);
+    l.db = db;
+    l.params[0] = arena_sprintf(a, "%lld", tenant);
+    l.params[1] = s->token_hash;
+    if (cache_memoize(cache, a, tenant, "sessions", arena_sprintf(a, "token:%s", s->token_hash),
+                      0, load_session, &l, &res, err))
+        return -1;
+    if (!res.found)
+        return unauthorized(err);
+    o = jsonx_parse(a, res.json, res.len, err);
+    if (!o)
+        return err_set(err, ERR_INTERNAL, "internal error");
+    s->tenant_id = json_object_object_get_ex(o, "tenant_id", &v) ? json_object_get_int64(v) : 0;
+    s->user_id = json_object_object_get_ex(o, "user_id", &v) ? json_object_get_int64(v) : 0;
+    s->expires_at = json_object_object_get_ex(o, "expires", &v) ? json_object_get_int64(v) : 0;
+    copy_field(o, "role", s->role, sizeof(s->role));
+    copy_field(o, "email", s->email, sizeof(s->email));
+    copy_field(o, "slug", s->tenant_slug, sizeof(s->tenant_slug));
+    copy_field(o, "name", s->tenant_name, sizeof(s->tenant_name));
+    /* A cached entry may outlive the session by up to its TTL: check the expiry here too. */
+    if (s->tenant_id != tenant || s->expires_at <= (int64_t)time(NULL))
+        return unauthorized(err);
+    csrf_of(s->token_hash, s->csrf);
+    return 0;
+}
+
+int auth_logout(struct db *db, struct cache *cache, struct arena *a, const struct auth_session *s,
+                struct app_err *err)
+{
+    const char *params[2] = {arena_sprintf(a, "%" PRId64, s->tenant_id), s->token_hash};
+
+    if (!db_exec(db, a, "DELETE FROM sessions WHERE tenant_id = $1 AND token_hash = decode($2, 'hex')",
+                 2, params, err))
+        return -1;
+    cache_invalidate_module(cache, a, s->tenant_id, "sessions");
+    return 0;
+}
+
+bool auth_csrf_ok(const struct auth_session *s, const char *presented)
+{
+    size_t n = strlen(s->csrf);
+
+    if (!presented || strlen(presented) != n || n == 0)
+        return false;
+    return sodium_memcmp(s->csrf, presented, n) == 0;
+}
+
+const char *auth_bearer(const char *h)
+{
+    if (!h || strncasecmp(h, "Bearer ", 7))
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return *h ? h : NULL;
+}
+
+const char *auth_cookie(struct arena *a, const char *header, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = header;
+
+    if (!header || strlen(header) > 8192)
+        return NULL;
+    while (*p) {
+        const char *end;
+
+        while (*p == ' ' || *p == ';')
+            p++;
+        end = strchr(p, ';');
+        if (!end)
+            end = p + strlen(p);
+        if ((size_t)(end - p) > n && !strncmp(p, name, n) && p[n] == '=') {
+            size_t len = (size_t)(end - p) - n - 1;
+
+            while (len && p[n + 1 + len - 1] == ' ')
+                len--;
+            return len ? arena_strndup(a, p + n + 1, len) : NULL;
+        }
+        p = end;
+    }
+    return NULL;
+}

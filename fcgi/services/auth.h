@@ -1,0 +1,73 @@
+/*
+ * auth: sign-in, sessions and CSRF. A session token is "s<tenant>.<43 base64url chars of 32
+ * random bytes>"; only its BLAKE2b hash is stored (sessions.token_hash), and the CSRF token is
+ * derived from the token with a keyed hash, so it can be given again (GET /me) without being
+ * stored. Session lookups are cached (module sessions, keyed by the token hash) and
+ * invalidated on logout; the tenant of a request is the session row's, never the request's.
+ */
+#ifndef STOCK_SERVICES_AUTH_H
+#define STOCK_SERVICES_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/db.h"
+#include "core/err.h"
+
+#define AUTH_TOKEN_MAX        96
+#define AUTH_SESSION_SECONDS  (8 * 3600)
+#define AUTH_LOGIN_LIMIT      10  /* failed sign-ins per client and tenant per window */
+#define AUTH_LOGIN_WINDOW     900 /* seconds */
+
+struct auth_session {
+    int64_t tenant_id;
+    int64_t user_id;
+    char role[8];
+    char email[256];
+    char tenant_slug[64];
+    char tenant_name[256];
+    int64_t expires_at; /* unix seconds */
+    char token_hash[65];  /* hex */
+    char csrf[48];        /* the CSRF token that goes with this session */
+};
+
+struct auth_login_result {
+    const char *token;
+    const char *csrf;
+    const char *expires_at; /* ISO 8601 */
+    int max_age;            /* seconds, for the cookie */
+    struct auth_session s;
+};
+
+/*
+ * Signs in. ERR_UNAUTHORIZED "invalid_credentials" for any wrong combination (taking about
+ * the same time whether or not the tenant and user exist), ERR_RATE_LIMITED after
+ * AUTH_LOGIN_LIMIT failures of client (its address) on that tenant within the window, with
+ * *retry_after set.
+ */
+int auth_login(struct db *db, struct cache *cache, struct arena *a, const char *tenant_slug,
+               const char *email, const char *password, const char *client,
+               struct auth_login_result *out, int *retry_after, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/* Resolves a token to its live session; ERR_UNAUTHORIZED otherwise. */
+int auth_session_get(struct db *db, struct cache *cache, struct arena *a, const char *token,
+                     struct auth_session *s, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/* Ends the session: the token is dead for every worker from the next request on. */
+int auth_logout(struct db *db, struct cache *cache, struct arena *a, const struct auth_session *s,
+                struct app_err *err) __attribute__((warn_unused_result));
+
+/* Constant-time check of a presented CSRF token against the session's. */
+bool auth_csrf_ok(const struct auth_session *s, const char *presented);
+
+/* The token of a "Bearer x" header value, or NULL. */
+const char *auth_bearer(const char *authorization);
+
+/* The value of cookie name in a Cookie header, copied to the arena, or NULL. */
+const char *auth_cookie(struct arena *a, const char *cookie_header, const char *name);
+
+#endif

@@ -1,0 +1,388 @@
+/*
+ * catalog: units, categories and products. PostgreSQL renders every JSON body (json_build_object
+ * over the tenant's rows), so a read is one statement whose text goes to the cache and to the
+ * client unchanged; a cache hit costs no query at all.
+ */
+#include "services/catalog.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/jsonx.h"
+
+#define UOM_JSON                                                                                   \
+    "json_build_object('id', u.id, 'name', u.name, 'abbreviation', u.abbreviation, "              \
+    "'created_at', stock_ts(u.created_at), 'updated_at', stock_ts(u.updated_at))"
+
+#define CATEGORY_JSON                                                                              \
+    "json_build_object('id', c.id, 'name', c.name, 'description', c.description, "                \
+    "'product_count', (SELECT count(*) FROM products x WHERE x.tenant_id = c.tenant_id "           \
+    "AND x.category_id = c.id), "                                                                 \
+    "'created_at', stock_ts(c.created_at), 'updated_at', stock_ts(c.updated_at))"
+
+/* p is the product row; c and u are joined by PRODUCT_JOIN. */
+#define PRODUCT_JSON                                                                               \
+    "json_build_object('id', p.id, 'sku', p.sku, 'name', p.name, "                                \
+    "'category', CASE WHEN c.id IS NULL THEN NULL ELSE json_build_object('id', c.id, 'name', "    \
+    "c.name) END, "                                                                               \
+    "'uom', json_build_object('id', u.id, 'name', u.name, 'abbreviation', u.abbreviation), "      \
+    "'price', p.price::text, 'cost', p.cost::text, 'stock', p.stock::text, "                      \
+    "'min_stock', p.min_stock::text, "                                                            \
+    "'created_at', stock_ts(p.created_at), 'updated_at', stock_ts(p.updated_at))"
+
+#define PRODUCT_JOIN                                                                               \
+    " LEFT JOIN categories c ON c.tenant_id = p.tenant_id AND c.id = p.category_id"               \
+    " JOIN units u ON u.tenant_id = p.tenant_id AND u.id = p.uom_id"
+
+struct sql_load {
+    struct catalog *c;
+    const char *sql;
+    int nparams;
+    const char *const *params;
+};
+
+/* A loader for cache_memoize: one statement whose single text column is the JSON body. */
+static int load_json(void *ctx, struct arena *a, struct buf *out, bool *found,
+                     struct app_err *err)
+{
+    struct sql_load *l = ctx;
+    PGresult *res = db_exec(l->c->db, a, l->sql, l->nparams, l->params, err);
+
+    if (!res)
+        return -1;
+    *found = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0);
+    if (*found)
+        buf_add(out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    return 0;
+}
+
+static const char *i64(struct arena *a, int64_t v)
+{
+    return arena_sprintf(a, "%" PRId64, v);
+}
+
+static const char *dec(struct arena *a, int64_t v, int scale)
+{
+    char tmp[32];
+
+    dec_format(v, scale, tmp, sizeof(tmp));
+    return arena_strdup(a, tmp);
+}
+
+/* A cached read; a loader's "not found" becomes ERR_NOT_FOUND with what. */
+static int cached_read(struct catalog *c, const char *module, const char *key, const char *sql,
+                       int nparams, const char *const *params, const char *what,
+                       struct catalog_out *out, struct app_err *err)
+{
+    struct sql_load l = {c, sql, nparams, params};
+    struct cache_result res;
+
+    if (cache_memoize(c->cache, c->a, c->tenant, module, key, 0, load_json, &l, &res, err))
+        return -1;
+    out->cache = res.status;
+    out->cached = true;
+    if (!res.found)
+        return err_set(err, ERR_NOT_FOUND, "%s not found", what);
+    out->json = res.json;
+    out->len = res.len;
+    return 0;
+}
+
+/* A write returning the object's JSON (zero rows: ERR_NOT_FOUND), then its invalidations. */
+static int write_json(struct catalog *c, const char *sql, int nparams, const char *const *params,
+                      const char *what, const char *mod1, const char *mod2,
+                      struct catalog_out *out, struct app_err *err)
+{
+    PGresult *res = db_exec(c->db, c->a, sql, nparams, params, err);
+
+    if (!res) {
+        /* A foreign key failing on a write means the referenced row does not exist (for
+         * this tenant): that is bad input, not a conflict. */
+        if (err->code == ERR_CONFLICT && !strcmp(err->slug, "in_use") && err->field[0]) {
+            char field[64];
+
+            snprintf(field, sizeof(field), "%s", err->field);
+            return err_set_full(err, ERR_INVALID, "invalid_reference", field,
+                                "'%s' does not exist", field);
+        }
+        return -1;
+    }
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+        return err_set(err, ERR_NOT_FOUND, "%s not found", what);
+    out->json = PQgetvalue(res, 0, 0);
+    out->len = (size_t)PQgetlength(res, 0, 0);
+    out->cache = CACHE_BYPASS;
+    out->cached = false;
+    /* After the commit (each statement commits on its own). */
+    cache_invalidate_module(c->cache, c->a, c->tenant, mod1);
+    cache_invalidate_module(c->cache, c->a, c->tenant, mod2);
+    return 0;
+}
+
+static int delete_row(struct catalog *c, const char *sql, int64_t id, const char *what,
+                      const char *mod1, const char *mod2, struct app_err *err)
+{
+    const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
+    PGresult *res = db_exec(c->db, c->a, sql, 2, params, err);
+
+    if (!res) {
+        if (err->code == ERR_CONFLICT && !strcmp(err->slug, "in_use"))
+            return err_set_full(err, ERR_CONFLICT, "in_use", NULL,
+                                "%s is in use and cannot be deleted", what);
+        return -1;
+    }
+    if (!strcmp(PQcmdTuples(res), "0"))
+        return err_set(err, ERR_NOT_FOUND, "%s not found", what);
+    cache_invalidate_module(c->cache, c->a, c->tenant, mod1);
+    cache_invalidate_module(c->cache, c->a, c->tenant, mod2);
+    return 0;
+}
+
+/* ---- units of measure ---- */
+
+int catalog_uom_list(struct catalog *c, int64_t limit, int64_t offset, struct catalog_out *out,
+                     struct app_err *err)
+{
+    static const char sql[] =
+        "SELECT json_build_object('items', coalesce((SELECT json_agg(" UOM_JSON
+        " ORDER BY lower(u.name), u.id) FROM (SELECT * FROM units WHERE tenant_id = $1 "
+        "ORDER BY lower(name), id LIMIT $2 OFFSET $3) u), '[]'::json), "
+        "'total', (SELECT count(*) FROM units WHERE tenant_id = $1), "
+        "'limit', $2::bigint, 'offset', $3::bigint)::text";
+    const char *params[] = {i64(c->a, c->tenant), i64(c->a, limit), i64(c->a, offset)};
+
+    return cached_read(c, "uom", arena_sprintf(c->a, "list:%" PRId64 ":%" PRId64, limit, offset),
+                       sql, 3, params, "unit", out, err);
+}
+
+int catalog_uom_get(struct catalog *c, int64_t id, struct catalog_out *out, struct app_err *err)
+{
+    static const char sql[] =
+        "SELECT " UOM_JSON "::text FROM units u WHERE u.tenant_id = $1 AND u.id = $2";
+    const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
+
+    return cached_read(c, "uom", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params, "unit",
+                       out, err);
+}
+
+int catalog_uom_create(struct catalog *c, const struct uom_in *in, struct catalog_out *out,
+                       struct app_err *err)
+{
+    static const char sql[] =
+        "WITH u AS (INSERT INTO units (tenant_id, name, abbreviation) "
+        "VALUES ($1, btrim($2), btrim($3)) RETURNING *) SELECT " UOM_JSON "::text FROM u";
+    const char *params[] = {i64(c->a, c->tenant), in->name, in->abbreviation};
+
+    return write_json(c, sql, 3, params, "unit", "uom", "products", out, err);
+}
+
+int catalog_uom_update(struct catalog *c, int64_t id, const struct uom_in *in, bool replace,
+                       struct catalog_out *out, struct app_err *err)
+{
+    static const char sql[] =
+        "WITH u AS (UPDATE units SET name = coalesce(btrim($3), name), "
+        "abbreviation = coalesce(btrim($4), abbreviation) "
+        "WHERE tenant_id = $1 AND id = $2 RETURNING *) SELECT " UOM_JSON "::text FROM u";
+    const char *params[] = {i64(c->a, c->tenant), i64(c->a, id), in->name, in->abbreviation};
+
+    (void)replace; /* both fields are required for PUT; the handler enforces it */
+    return write_json(c, sql, 4, params, "unit", "uom", "products", out, err);
+}
+
+int catalog_uom_delete(struct catalog *c, int64_t id, struct app_err *err)
+{
+    return delete_row(c, "DELETE FROM units WHERE tenant_id = $1 AND id = $2", id, "unit", "uom",
+                      "products", err);
+}
+
+/* ---- categories ---- */
+
+int catalog_category_list(struct catalog *c, int64_t limit, int64_t offset,
+                          struct catalog_out *out, struct app_err *err)
+{
+    static const char sql[] =
+        "SELECT json_build_object('items', coalesce((SELECT json_agg(" CATEGORY_JSON
+        " ORDER BY lower(c.name), c.id) FROM (SELECT * FROM categories WHERE tenant_id = $1 "
+        "ORDER BY lower(name), id LIMIT $2 OFFSET $3) c), '[]'::json), "
+        "'total', (SELECT count(*) FROM categories WHERE tenant_id = $1), "
+        "'limit', $2::bigint, 'offset', $3::bigint)::text";
+    const char *params[] = {i64(c->a, c->tenant), i64(c->a, limit), i64(c->a, offset)};
+
+    return cached_read(c, "categories",
+                       arena_sprintf(c->a, "list:%" PRId64 ":%" PRId64, limit, offset), sql, 3,
+                       params, "category", out, err);
+}
+
+int catalog_category_get(struct catalog *c, int64_t id, struct catalog_out *out,
+                         struct app_err *err)
+{
+    static const char sql[] = "SELECT " CATEGORY_JSON
+                              "::text FROM categories c WHERE c.tenant_id = $1 AND c.id = $2";
+    const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
+
+    return cached_read(c, "categories", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params,
+                       "category", out, err);
+}
+
+int catalog_category_create(struct catalog *c, const struct category_in *in,
+                            struct catalog_out *out, struct app_err *err)
+{
+    static const char sql[] =
+        "WITH c AS (INSERT INTO categories (tenant_id, name, description) "
+        "VALUES ($1, btrim($2), $3) RETURNING *) SELECT " CATEGORY_JSON "::text FROM c";
+    const char *params[] = {i64(c->a, c->tenant), in->name, in->description};
+
+    return write_json(c, sql, 3, params, "category", "categories", "products", out, err);
+}
+
+int catalog_category_update(struct catalog *c, int64_t id, const struct category_in *in,
+                            bool replace, struct catalog_out *out, struct app_err *err)
+{
+    static const char sql[] =
+        "WITH c AS (UPDATE categories SET name = coalesce(btrim($3), name), "
+        "description = CASE WHEN $5::bool THEN $4 ELSE description END "
+        "WHERE tenant_id = $1 AND id = $2 RETURNING *) SELECT " CATEGORY_JSON "::text FROM c";
+    bool set_desc = replace || in->has_description;
+    const char *params[] = {i64(c->a, c->tenant), i64(c->a, id), in->name, in->description,
+                            set_desc ? "true" : "false"};
+
+    return write_json(c, sql, 5, params, "category", "categories", "products", out, err);
+}
+
+int catalog_category_delete(struct catalog *c, int64_t id, struct app_err *err)
+{
+    return delete_row(c, "DELETE FROM categories WHERE tenant_id = $1 AND id = $2", id,
+                      "category", "categories", "products", err);
+}
+
+/* ---- products ---- */
+
+static const char *stock_filter_name(enum product_stock_filter f)
+{
+    static const char *const names[] = {"all", "in", "low", "out"};
+
+    return names[f <= STOCK_OUT ? f : STOCK_ALL];
+}
+
+int catalog_product_list(struct catalog *c, const struct product_query *q,
+                         struct catalog_out *out, struct app_err *err)
+{
+    static const char sql[] =
+        "WITH f AS (SELECT * FROM products p WHERE p.tenant_id = $1 "
+        "AND ($2::text IS NULL OR lower(p.name) LIKE stock_like_pattern($2) "
+        "OR lower(p.sku) LIKE stock_like_pattern($2)) "
+        "AND ($3::bigint IS NULL OR p.category_id = $3) "
+        "AND CASE $4::text WHEN 'in' THEN p.stock > 0 WHEN 'out' THEN p.stock <= 0 "
+        "WHEN 'low' THEN p.stock > 0 AND p.stock <= p.min_stock ELSE true END), "
+        "pg AS (SELECT * FROM f ORDER BY lower(name), id LIMIT $5 OFFSET $6) "
+        "SELECT json_build_object('items', coalesce((SELECT json_agg(" PRODUCT_JSON
+        " ORDER BY lower(p.name), p.id) FROM pg p" PRODUCT_JOIN "), '[]'::json), "
+        "'total', (SELECT count(*) FROM f), 'limit', $5::bigint, 'offset', $6::bigint)::text";
+    bool has_q = q->q && q->q[0];
+    const char *params[] = {i64(c->a, c->tenant),
+                            has_q ? q->q : NULL,
+                            q->category_id > 0 ? i64(c->a, q->category_id) : NULL,
+                            stock_filter_name(q->stock),
+                            i64(c->a, q->limit),
+                            i64(c->a, q->offset)};
+    char qhash[33] = "";
+    const char *key;
+
+    /* The search text goes into the key as a hash: any bytes, fixed length, no glob chars. */
+    if (has_q) {
+        unsigned char h[16];
+
+        crypto_generichash(h, sizeof(h), (const unsigned char *)q->q, strlen(q->q), NULL, 0);
+        sodium_bin2hex(qhash, sizeof(qhash), h, sizeof(h));
+    }
+    key = arena_sprintf(c->a, "list:q=%s:cat=%" PRId64 ":stock=%s:%" PRId64 ":%" PRId64, qhash,
+                        q->category_id > 0 ? q->category_id : 0, stock_filter_name(q->stock),
+                        q->limit, q->offset);
+    return cached_read(c, "products", key, sql, 6, params, "product", out, err);
+}
+
+int catalog_product_get(struct catalog *c, int64_t id, struct catalog_out *out,
+                        struct app_err *err)
+{
+    static const char sql[] = "SELECT " PRODUCT_JSON "::text FROM products p" PRODUCT_JOIN
+                              " WHERE p.tenant_id = $1 AND p.id = $2";
+    const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
+
+    return cached_read(c, "products", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params,
+                       "product", out, err);
+}
+
+int catalog_product_create(struct catalog *c, const struct product_in *in,
+                           struct catalog_out *out, struct app_err *err)
+{
+    static const char sql[] =
+        "WITH p AS (INSERT INTO products (tenant_id, sku, name, category_id, uom_id, price, cost, "
+        "stock, min_stock) VALUES ($1, btrim($2), btrim($3), $4, $5, $6, $7, $8, $9) "
+        "RETURNING *), "
+        "m AS (INSERT INTO stock_movements (tenant_id, product_id, quantity, reason) "
+        "SELECT tenant_id, id, stock, 'initial' FROM p WHERE stock > 0) "
+        "SELECT " PRODUCT_JSON "::text FROM p" PRODUCT_JOIN;
+    struct arena *a = c->a;
+    const char *params[] = {i64(a, c->tenant),
+                            in->sku,
+                            in->name,
+                            in->has_category && in->category_id > 0 ? i64(a, in->category_id)
+                                                                     : NULL,
+                            i64(a, in->uom_id),
+                            dec(a, in->price, DEC_MONEY_SCALE),
+                            dec(a, in->has_cost ? in->cost : 0, DEC_MONEY_SCALE),
+                            dec(a, in->has_stock ? in->stock : 0, DEC_QTY_SCALE),
+                            dec(a, in->has_min_stock ? in->min_stock : 0, DEC_QTY_SCALE)};
+
+    return write_json(c, sql, 9, params, "product", "products", "categories", out, err);
+}
+
+int catalog_product_update(struct catalog *c, int64_t id, const struct product_in *in,
+                           bool replace, struct catalog_out *out, struct app_err *err)
+{
+    /*
+     * PATCH keeps what is not given; PUT resets omitted optional fields to their defaults
+     * (no category, cost 0, min_stock 0) except stock, which only changes when given. A stock
+     * change is written to the ledger in the same statement.
+     */
+    static const char sql[] =
+        "WITH old AS (SELECT id, stock FROM products WHERE tenant_id = $1 AND id = $2 "
+        "FOR UPDATE), "
+        "p AS (UPDATE products t SET sku = coalesce(btrim($3), t.sku), "
+        "name = coalesce(btrim($4), t.name), "
+        "category_id = CASE WHEN $5::bool THEN $6::bigint ELSE t.category_id END, "
+        "uom_id = coalesce($7::bigint, t.uom_id), price = coalesce($8::numeric, t.price), "
+        "cost = coalesce($9::numeric, t.cost), stock = coalesce($10::numeric, t.stock), "
+        "min_stock = coalesce($11::numeric, t.min_stock) "
+        "FROM old WHERE t.tenant_id = $1 AND t.id = old.id "
+        "RETURNING t.*, old.stock AS old_stock), "
+        "m AS (INSERT INTO stock_movements (tenant_id, product_id, quantity, reason) "
+        "SELECT tenant_id, id, stock - old_stock, 'adjustment' FROM p "
+        "WHERE stock <> old_stock) "
+        "SELECT " PRODUCT_JSON "::text FROM p" PRODUCT_JOIN;
+    struct arena *a = c->a;
+    bool set_cat = replace || in->has_category;
+    const char *params[] = {
+        i64(a, c->tenant),
+        i64(a, id),
+        in->sku,
+        in->name,
+        set_cat ? "true" : "false",
+        set_cat && in->category_id > 0 ? i64(a, in->category_id) : NULL,
+        in->uom_id > 0 ? i64(a, in->uom_id) : NULL,
+        in->has_price ? dec(a, in->price, DEC_MONEY_SCALE) : NULL,
+        in->has_cost ? dec(a, in->cost, DEC_MONEY_SCALE) : (replace ? "0" : NULL),
+        in->has_stock ? dec(a, in->stock, DEC_QTY_SCALE) : NULL,
+        in->has_min_stock ? dec(a, in->min_stock, DEC_QTY_SCALE) : (replace ? "0" : NULL)};
+
+    return write_json(c, sql, 11, params, "product", "products", "categories", out, err);
+}
+
+int catalog_product_delete(struct catalog *c, int64_t id, struct app_err *err)
+{
+    return delete_row(c, "DELETE FROM products WHERE tenant_id = $1 AND id = $2", id, "product",
+                      "products", "categories", err);
+}

@@ -1,0 +1,114 @@
+/*
+ * catalog: units of measure, categories and products of one tenant. Reads go through the
+ * cache (modules uom, categories, products) and return the JSON body of the response, rendered
+ * by PostgreSQL in one statement; writes run one statement, then invalidate the modules SPEC §4
+ * lists for them after the commit. Every function takes the tenant id of the authenticated
+ * session and never touches another tenant's rows. Results live in the arena.
+ */
+#ifndef STOCK_SERVICES_CATALOG_H
+#define STOCK_SERVICES_CATALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/cache.h"
+#include "core/db.h"
+#include "core/err.h"
+
+struct catalog {
+    struct db *db;
+    struct cache *cache;
+    struct arena *a;
+    int64_t tenant;
+};
+
+/* A JSON body and how the cache answered. */
+struct catalog_out {
+    const char *json;
+    size_t len;
+    enum cache_status cache;
+    bool cached; /* a cached read: the response carries X-Cache */
+};
+
+/* Fields of a write. A NULL string or has_x false means "not given" (PATCH keeps the value). */
+struct uom_in {
+    const char *name, *abbreviation;
+};
+
+struct category_in {
+    const char *name;
+    const char *description;
+    bool has_description; /* description may be given as null */
+};
+
+struct product_in {
+    const char *sku, *name;
+    bool has_category;
+    int64_t category_id; /* -1 = null */
+    int64_t uom_id;      /* -1 = not given */
+    bool has_price, has_cost, has_stock, has_min_stock;
+    int64_t price, cost; /* cents */
+    int64_t stock, min_stock; /* thousandths */
+};
+
+enum product_stock_filter { STOCK_ALL = 0, STOCK_IN, STOCK_LOW, STOCK_OUT };
+
+struct product_query {
+    const char *q;       /* NULL or "" = no search */
+    int64_t category_id; /* -1 = any */
+    enum product_stock_filter stock;
+    int64_t limit, offset;
+};
+
+/* Lists: {"items": [...], "total": N, "limit": L, "offset": O}. */
+int catalog_uom_list(struct catalog *c, int64_t limit, int64_t offset, struct catalog_out *out,
+                     struct app_err *err) __attribute__((warn_unused_result));
+int catalog_category_list(struct catalog *c, int64_t limit, int64_t offset,
+                          struct catalog_out *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+int catalog_product_list(struct catalog *c, const struct product_query *q,
+                         struct catalog_out *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/* Single reads: ERR_NOT_FOUND for an id the tenant does not have (negatively cached). */
+int catalog_uom_get(struct catalog *c, int64_t id, struct catalog_out *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+int catalog_category_get(struct catalog *c, int64_t id, struct catalog_out *out,
+                         struct app_err *err) __attribute__((warn_unused_result));
+int catalog_product_get(struct catalog *c, int64_t id, struct catalog_out *out,
+                        struct app_err *err) __attribute__((warn_unused_result));
+
+/*
+ * Writes. create requires every required field; update with replace=true (PUT) does too and
+ * resets omitted optional fields, replace=false (PATCH) changes only what is given. Duplicates
+ * are ERR_CONFLICT naming the field, unknown references ERR_INVALID naming the field, deleting
+ * what is in use ERR_CONFLICT "in_use". out receives the object (not for delete).
+ */
+int catalog_uom_create(struct catalog *c, const struct uom_in *in, struct catalog_out *out,
+                       struct app_err *err) __attribute__((warn_unused_result));
+int catalog_uom_update(struct catalog *c, int64_t id, const struct uom_in *in, bool replace,
+                       struct catalog_out *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+int catalog_uom_delete(struct catalog *c, int64_t id, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+int catalog_category_create(struct catalog *c, const struct category_in *in,
+                            struct catalog_out *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+int catalog_category_update(struct catalog *c, int64_t id, const struct category_in *in,
+                            bool replace, struct catalog_out *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+int catalog_category_delete(struct catalog *c, int64_t id, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+int catalog_product_create(struct catalog *c, const struct product_in *in,
+                           struct catalog_out *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+int catalog_product_update(struct catalog *c, int64_t id, const struct product_in *in,
+                           bool replace, struct catalog_out *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+int catalog_product_delete(struct catalog *c, int64_t id, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -7,12 +7,15 @@
  * the workers one at a time (the new one starts before the old one drains, so the listening
  * socket always has an acceptor), SIGTERM/SIGINT drain every worker and exit 0.
  *
- * A worker accepts one request at a time. SIGTERM is blocked while a request is handled, so an
- * in-flight request always completes; the worker exits before its next accept. Each worker
+ * A worker accepts one request at a time. SIGTERM is blocked except while the worker waits for
+ * a connection (pselect), so an accepted request always completes; the worker exits before it
+ * waits again. Each worker
  * owns one PostgreSQL and one Redis connection (struct app), opened lazily, and one arena that
  * holds all request memory and is reset after each response.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/select.h>
 #include <fcgiapp.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -33,6 +36,7 @@
 #include "core/log.h"
 #include "core/shared.h"
 #include "routes/api.h"
+#include "services/auth.h"
 
 #define DRAIN_TIMEOUT_MS  30000
 #define RESP_KEEP_BYTES   (256 * 1024)
@@ -129,7 +133,6 @@ static void worker_on_term(int sig)
 {
     (void)sig;
     worker_stop = 1;
-    FCGX_ShutdownPending();
 }
 
 static long fcgx_read(void *ctx, char *buf, size_t n)
@@ -200,22 +203,28 @@ static int worker_main(int listen_fd)
     struct http_resp resp;
     struct buf head;
     struct sigaction sa;
-    sigset_t term, none;
+    sigset_t term, waitmask;
 
     /* Die with the master even if it is killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = worker_on_term; /* no SA_RESTART: SIGTERM must interrupt accept() */
+    sa.sa_handler = worker_on_term;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGPIPE, &sa, NULL);
+    /*
+     * SIGTERM stays blocked except inside pselect(), which unblocks it atomically while the
+     * worker waits for a connection. So a SIGTERM can only interrupt the wait, never the
+     * reading of a request libfcgi has accepted, nor its handling or the response: every
+     * accepted request completes, and the worker exits before the next wait.
+     */
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
     sigaddset(&term, SIGINT);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sigprocmask(SIG_SETMASK, &term, NULL);
+    sigemptyset(&waitmask);
     if (getppid() == 1)
         return 0;
 
@@ -223,23 +232,38 @@ static int worker_main(int listen_fd)
     app.cf = &cf;
     db_init(&app.db, cf.database_url);
     cache_init(&app.cache, &cf, &app.db);
+    auth_prepare();
     http_resp_init(&resp);
     buf_init(&head);
-    if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR)) {
+    if (FCGX_InitRequest(&fr, listen_fd, 0)) {
         log_error("cannot initialise the FastCGI request");
         return 1;
     }
     log_info("worker started");
     while (!worker_stop) {
-        if (FCGX_Accept_r(&fr) < 0) {
-            if (worker_stop)
-                break;
+        fd_set rd;
+        int n;
+
+        FD_ZERO(&rd);
+        FD_SET(listen_fd, &rd);
+        n = pselect(listen_fd + 1, &rd, NULL, NULL, NULL, &waitmask);
+
+        if (worker_stop)
+            break;
+        if (n < 0) {
             if (errno != EINTR)
+                log_warn("waiting for connections failed: %s", strerror(errno));
+            continue;
+        }
+        /*
+         * The listening socket is non-blocking: when another worker took the connection,
+         * accept() fails with EAGAIN and libfcgi returns an error; just wait again.
+         */
+        if (FCGX_Accept_r(&fr) < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 log_warn("accept failed: %s", strerror(errno));
             continue;
         }
-        /* From here to the end of the response SIGTERM waits: in-flight requests complete. */
-        sigprocmask(SIG_BLOCK, &term, NULL);
         handle(&app, &fr, a, &resp, &head);
         FCGX_Finish_r(&fr);
         db_request_end(&app.db);
@@ -247,7 +271,6 @@ static int worker_main(int listen_fd)
         log_set_request(NULL, -1);
         if (resp.body.cap > RESP_KEEP_BYTES)
             buf_release(&resp.body);
-        sigprocmask(SIG_UNBLOCK, &term, NULL);
     }
     log_info("worker stopping");
     FCGX_Free(&fr, 0);
@@ -435,6 +458,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "stock-fcgi: cannot listen on %s: %s\n", cf.listen, strerror(errno));
             return 1;
         }
+    }
+    /* Workers wait in pselect() and must never block in accept() (see worker_main). */
+    if (fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK) < 0) {
+        fprintf(stderr, "stock-fcgi: cannot make the listening socket non-blocking: %s\n",
+                strerror(errno));
+        return 1;
     }
     if (shared_create_for_pool()) {
         fprintf(stderr, "stock-fcgi: cannot map shared memory: %s\n", strerror(errno));

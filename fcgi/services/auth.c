@@ -56,6 +56,13 @@ static const char *dummy_hash(void)
     return h;
 }
 
+void auth_prepare(void)
+{
+    if (sodium_init() < 0)
+        log_error("libsodium cannot initialise");
+    (void)dummy_hash();
+}
+
 static int invalid_credentials(struct app_err *err)
 {
     return err_set_full(err, ERR_UNAUTHORIZED, "invalid_credentials", NULL,

@@ -41,6 +41,9 @@ struct auth_login_result {
     struct auth_session s;
 };
 
+/* Prepares what sign-in needs (the dummy hash); call once per process before serving. */
+void auth_prepare(void);
+
 /*
  * Signs in. ERR_UNAUTHORIZED "invalid_credentials" for any wrong combination (taking about
  * the same time whether or not the tenant and user exist), ERR_RATE_LIMITED after

@@ -32,6 +32,7 @@ static int suite_init(void)
 
     if (sodium_init() < 0)
         return -1;
+    auth_prepare();
     cf = *itest_config();
     cf.redis_socket_timeout_ms = 500;
     cf.redis_connect_timeout_ms = 500;

@@ -178,6 +178,32 @@ char *jsonx_pg_timestamp(struct arena *a, const char *s)
     return arena_strndup(a, out, n);
 }
 
+size_t jsonx_minify(const char *in, size_t n, char *out)
+{
+    size_t i, j = 0;
+    bool in_str = false, esc = false;
+
+    for (i = 0; i < n; i++) {
+        char ch = in[i];
+
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (ch == '\\')
+                esc = true;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r') {
+            continue;
+        }
+        out[j++] = ch;
+    }
+    out[j] = '\0';
+    return j;
+}
+
 bool jsonx_utf8_valid(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;

@@ -46,6 +46,12 @@ char *jsonx_pg_timestamp(struct arena *a, const char *s);
 /* Parses text into JSON (bounded depth; strict UTF-8). Owned by the arena. NULL + ERR_BAD_REQUEST. */
 json_object *jsonx_parse(struct arena *a, const char *s, size_t len, struct app_err *err);
 
+/*
+ * Copies JSON text without the whitespace outside strings (PostgreSQL's json renders
+ * "{"a" : 1}"); the input must be valid JSON. Returns the copy's length; out holds n + 1 bytes.
+ */
+size_t jsonx_minify(const char *in, size_t n, char *out);
+
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or NUL). */
 bool jsonx_utf8_valid(const char *s, size_t n);
 

@@ -75,4 +75,22 @@ API_CATALOG_HANDLERS(uom)
 API_CATALOG_HANDLERS(category)
 API_CATALOG_HANDLERS(product)
 
+/* Sales, payments, balance (api_sales.c). */
+int api_sales_list(struct app *app, struct http_req *req, struct http_resp *resp,
+                   struct app_err *err);
+int api_sales_create(struct app *app, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err);
+int api_sales_get(struct app *app, struct http_req *req, struct http_resp *resp,
+                  struct app_err *err);
+int api_sales_confirm(struct app *app, struct http_req *req, struct http_resp *resp,
+                      struct app_err *err);
+int api_sales_cancel(struct app *app, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err);
+int api_payments_create(struct app *app, struct http_req *req, struct http_resp *resp,
+                        struct app_err *err);
+int api_payments_list(struct app *app, struct http_req *req, struct http_resp *resp,
+                      struct app_err *err);
+int api_balance_series(struct app *app, struct http_req *req, struct http_resp *resp,
+                       struct app_err *err);
+
 #endif

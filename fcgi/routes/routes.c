@@ -21,6 +21,14 @@ const struct route api_routes[] = {
     CRUD("/uom", uom),
     CRUD("/categories", category),
     CRUD("/products", product),
+    {"GET", V1 "/sales", api_sales_list, "sales_list"},
+    {"POST", V1 "/sales", api_sales_create, "sales_create"},
+    {"GET", V1 "/sales/{id}", api_sales_get, "sales_get"},
+    {"POST", V1 "/sales/{id}/confirm", api_sales_confirm, "sales_confirm"},
+    {"POST", V1 "/sales/{id}/cancel", api_sales_cancel, "sales_cancel"},
+    {"GET", V1 "/payments", api_payments_list, "payments_list"},
+    {"POST", V1 "/payments", api_payments_create, "payments_create"},
+    {"GET", V1 "/balance/series", api_balance_series, "balance_series"},
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -54,9 +54,24 @@ static int load_json(void *ctx, struct arena *a, struct buf *out, bool *found,
     if (!res)
         return -1;
     *found = PQntuples(res) > 0 && !PQgetisnull(res, 0, 0);
-    if (*found)
-        buf_add(out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    if (*found) {
+        size_t n = (size_t)PQgetlength(res, 0, 0);
+
+        buf_grow(out, n);
+        if (!out->failed) {
+            out->len += jsonx_minify(PQgetvalue(res, 0, 0), n, out->data + out->len);
+        }
+    }
     return 0;
+}
+
+void catalog_out_set(struct catalog *c, struct catalog_out *out, const PGresult *res)
+{
+    size_t n = (size_t)PQgetlength(res, 0, 0);
+    char *p = arena_alloc(c->a, n + 1);
+
+    out->len = jsonx_minify(PQgetvalue(res, 0, 0), n, p);
+    out->json = p;
 }
 
 static const char *i64(struct arena *a, int64_t v)
@@ -72,8 +87,7 @@ static const char *dec(struct arena *a, int64_t v, int scale)
     return arena_strdup(a, tmp);
 }
 
-/* A cached read; a loader's "not found" becomes ERR_NOT_FOUND with what. */
-static int cached_read(struct catalog *c, const char *module, const char *key, const char *sql,
+int catalog_read_json(struct catalog *c, const char *module, const char *key, const char *sql,
                        int nparams, const char *const *params, const char *what,
                        struct catalog_out *out, struct app_err *err)
 {
@@ -112,8 +126,7 @@ static int write_json(struct catalog *c, const char *sql, int nparams, const cha
     }
     if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
         return err_set(err, ERR_NOT_FOUND, "%s not found", what);
-    out->json = PQgetvalue(res, 0, 0);
-    out->len = (size_t)PQgetlength(res, 0, 0);
+    catalog_out_set(c, out, res);
     out->cache = CACHE_BYPASS;
     out->cached = false;
     /* After the commit (each statement commits on its own). */
@@ -154,7 +167,7 @@ int catalog_uom_list(struct catalog *c, int64_t limit, int64_t offset, struct ca
         "'limit', $2::bigint, 'offset', $3::bigint)::text";
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, limit), i64(c->a, offset)};
 
-    return cached_read(c, "uom", arena_sprintf(c->a, "list:%" PRId64 ":%" PRId64, limit, offset),
+    return catalog_read_json(c, "uom", arena_sprintf(c->a, "list:%" PRId64 ":%" PRId64, limit, offset),
                        sql, 3, params, "unit", out, err);
 }
 
@@ -164,7 +177,7 @@ int catalog_uom_get(struct catalog *c, int64_t id, struct catalog_out *out, stru
         "SELECT " UOM_JSON "::text FROM units u WHERE u.tenant_id = $1 AND u.id = $2";
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
 
-    return cached_read(c, "uom", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params, "unit",
+    return catalog_read_json(c, "uom", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params, "unit",
                        out, err);
 }
 
@@ -211,7 +224,7 @@ int catalog_category_list(struct catalog *c, int64_t limit, int64_t offset,
         "'limit', $2::bigint, 'offset', $3::bigint)::text";
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, limit), i64(c->a, offset)};
 
-    return cached_read(c, "categories",
+    return catalog_read_json(c, "categories",
                        arena_sprintf(c->a, "list:%" PRId64 ":%" PRId64, limit, offset), sql, 3,
                        params, "category", out, err);
 }
@@ -223,7 +236,7 @@ int catalog_category_get(struct catalog *c, int64_t id, struct catalog_out *out,
                               "::text FROM categories c WHERE c.tenant_id = $1 AND c.id = $2";
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
 
-    return cached_read(c, "categories", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params,
+    return catalog_read_json(c, "categories", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params,
                        "category", out, err);
 }
 
@@ -301,7 +314,7 @@ int catalog_product_list(struct catalog *c, const struct product_query *q,
     key = arena_sprintf(c->a, "list:q=%s:cat=%" PRId64 ":stock=%s:%" PRId64 ":%" PRId64, qhash,
                         q->category_id > 0 ? q->category_id : 0, stock_filter_name(q->stock),
                         q->limit, q->offset);
-    return cached_read(c, "products", key, sql, 6, params, "product", out, err);
+    return catalog_read_json(c, "products", key, sql, 6, params, "product", out, err);
 }
 
 int catalog_product_get(struct catalog *c, int64_t id, struct catalog_out *out,
@@ -311,7 +324,7 @@ int catalog_product_get(struct catalog *c, int64_t id, struct catalog_out *out,
                               " WHERE p.tenant_id = $1 AND p.id = $2";
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
 
-    return cached_read(c, "products", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params,
+    return catalog_read_json(c, "products", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params,
                        "product", out, err);
 }
 

@@ -61,6 +61,19 @@ struct product_query {
     int64_t limit, offset;
 };
 
+/* Sets out to the minified JSON of res's first column of row 0 (copied to the arena). */
+void catalog_out_set(struct catalog *c, struct catalog_out *out, const PGresult *res);
+
+/*
+ * A cached read of the tenant's module: runs sql (its single text column is the JSON body) on
+ * a miss, through cache_memoize with the module's TTL. No row is ERR_NOT_FOUND "<what> not
+ * found" (cached negatively). For services built on the catalog's conventions.
+ */
+int catalog_read_json(struct catalog *c, const char *module, const char *key, const char *sql,
+                      int nparams, const char *const *params, const char *what,
+                      struct catalog_out *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+
 /* Lists: {"items": [...], "total": N, "limit": L, "offset": O}. */
 int catalog_uom_list(struct catalog *c, int64_t limit, int64_t offset, struct catalog_out *out,
                      struct app_err *err) __attribute__((warn_unused_result));

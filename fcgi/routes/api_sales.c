@@ -1,0 +1,339 @@
+/* api_sales: /sales, /payments and /balance/series. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/jsonx.h"
+#include "routes/api.h"
+#include "services/balance.h"
+#include "services/sales.h"
+
+struct ctx {
+    struct auth_session s;
+    struct catalog c;
+    struct catalog_out out;
+    int64_t id;
+};
+
+static int begin(struct app *app, struct http_req *req, struct ctx *x, bool with_id,
+                 struct app_err *err)
+{
+    memset(x, 0, sizeof(*x));
+    if (api_require_session(app, req, &x->s, err))
+        return -1;
+    if (with_id && http_path_id(req, "id", &x->id, err))
+        return -1;
+    api_catalog(app, req, &x->s, &x->c);
+    return 0;
+}
+
+static int page(const struct http_req *req, int64_t *limit, int64_t *offset, struct app_err *err)
+{
+    if (http_query_i64(req, "limit", 1, 200, 50, limit, err) ||
+        http_query_i64(req, "offset", 0, 1000000000, 0, offset, err))
+        return -1;
+    return 0;
+}
+
+/* An optional YYYY-MM-DD query parameter. */
+static int date_param(const struct http_req *req, const char *name, const char **out,
+                      struct app_err *err)
+{
+    long days;
+
+    *out = http_query(req, name);
+    if (*out && !**out)
+        *out = NULL;
+    if (*out && balance_date_parse(*out, &days))
+        return err_set_full(err, ERR_INVALID, "invalid_date", name,
+                            "'%s' must be a date YYYY-MM-DD", name);
+    return 0;
+}
+
+/* A required money or quantity field, strictly positive. */
+static int positive(json_object *o, const char *field, const char *label, int scale,
+                    int64_t *out, struct app_err *err)
+{
+    json_object *v;
+
+    if (!json_object_object_get_ex(o, field, &v) || !v)
+        return err_set_full(err, ERR_INVALID, "required", label, "'%s' is required", label);
+    if (dec_from_json(v, scale, false, out, label, err))
+        return -1;
+    if (*out <= 0)
+        return err_set_full(err, ERR_INVALID, "not_positive", label,
+                            "'%s' must be greater than zero", label);
+    return 0;
+}
+
+static int method_field(json_object *o, const char *label, enum payment_method *m,
+                        struct app_err *err)
+{
+    json_object *v;
+
+    if (!json_object_object_get_ex(o, "method", &v) || !v ||
+        !json_object_is_type(v, json_type_string) ||
+        sales_method_parse(json_object_get_string(v), false, m))
+        return err_set_full(err, ERR_INVALID, "invalid_method", label,
+                            "'%s' must be cash, card or transfer", label);
+    return 0;
+}
+
+/* ISO 8601 with seconds and an offset: 2026-01-05T10:00:00[.123456](Z|+01:00). */
+static bool iso_timestamp_ok(const char *s)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    size_t i, n = strlen(s);
+    long days;
+    char date[11];
+
+    if (n < 20 || n > 35)
+        return false;
+    for (i = 0; i < sizeof(shape) - 1; i++) {
+        if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+            return false;
+    }
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    if (balance_date_parse(date, &days) || (s[11] - '0') * 10 + (s[12] - '0') > 23 ||
+        (s[14] - '0') * 10 + (s[15] - '0') > 59 || (s[17] - '0') * 10 + (s[18] - '0') > 59)
+        return false;
+    s += 19;
+    if (*s == '.') {
+        for (i = 1; isdigit((unsigned char)s[i]) && i <= 6; i++)
+            ;
+        if (i == 1 || isdigit((unsigned char)s[i]))
+            return false;
+        s += i;
+    }
+    if (!strcmp(s, "Z"))
+        return true;
+    return (s[0] == '+' || s[0] == '-') && isdigit((unsigned char)s[1]) &&
+           isdigit((unsigned char)s[2]) && s[3] == ':' && isdigit((unsigned char)s[4]) &&
+           isdigit((unsigned char)s[5]) && s[6] == '\0' && (s[1] - '0') * 10 + (s[2] - '0') <= 15;
+}
+
+/* ---- sales ---- */
+
+int api_sales_list(struct app *app, struct http_req *req, struct http_resp *resp,
+                   struct app_err *err)
+{
+    struct ctx x;
+    struct sale_query q;
+
+    memset(&q, 0, sizeof(q));
+    if (begin(app, req, &x, false, err) || page(req, &q.limit, &q.offset, err) ||
+        date_param(req, "from", &q.from, err) || date_param(req, "to", &q.to, err))
+        return -1;
+    q.status = http_query(req, "status");
+    if (q.status && !*q.status)
+        q.status = NULL;
+    if (q.status && strcmp(q.status, "draft") && strcmp(q.status, "confirmed") &&
+        strcmp(q.status, "cancelled"))
+        return err_set_full(err, ERR_INVALID, "invalid_parameter", "status",
+                            "'status' must be draft, confirmed or cancelled");
+    if (sales_list(&x.c, &q, &x.out, err))
+        return -1;
+    api_send(resp, 200, &x.out);
+    return 0;
+}
+
+int api_sales_create(struct app *app, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err)
+{
+    struct ctx x;
+    struct sale_in in;
+    json_object *body, *items;
+    size_t i, n;
+
+    if (begin(app, req, &x, false, err) || !(body = http_req_json(req, err)))
+        return -1;
+    memset(&in, 0, sizeof(in));
+    if (jsonx_get_string(body, "customer", false, 200, &in.customer, err))
+        return -1;
+    if (!json_object_object_get_ex(body, "items", &items) || !items ||
+        !json_object_is_type(items, json_type_array))
+        return err_set_full(err, ERR_INVALID, "required", "items",
+                            "'items' must be a list of lines");
+    n = json_object_array_length(items);
+    if (n == 0 || n > SALES_MAX_LINES)
+        return err_set_full(err, ERR_INVALID, "invalid_length", "items",
+                            "'items' must hold 1 to %d lines", SALES_MAX_LINES);
+    in.nlines = n;
+    in.lines = arena_alloc(req->arena, n * sizeof(*in.lines));
+    for (i = 0; i < n; i++) {
+        json_object *line = json_object_array_get_idx(items, i), *v;
+        struct sale_line_in *l = &in.lines[i];
+        char label[48];
+
+        if (!line || !json_object_is_type(line, json_type_object)) {
+            snprintf(label, sizeof(label), "items[%zu]", i);
+            return err_set_full(err, ERR_INVALID, "invalid_type", label,
+                                "'%s' must be an object", label);
+        }
+        snprintf(label, sizeof(label), "items[%zu].product_id", i);
+        if (jsonx_get_id(line, "product_id", true, false, &l->product_id, err)) {
+            snprintf(err->field, sizeof(err->field), "%s", label);
+            return -1;
+        }
+        snprintf(label, sizeof(label), "items[%zu].quantity", i);
+        if (positive(line, "quantity", label, DEC_QTY_SCALE, &l->quantity, err))
+            return -1;
+        l->unit_price = -1;
+        if (json_object_object_get_ex(line, "unit_price", &v) && v) {
+            snprintf(label, sizeof(label), "items[%zu].unit_price", i);
+            if (dec_from_json(v, DEC_MONEY_SCALE, false, &l->unit_price, label, err))
+                return -1;
+        }
+    }
+    if (sales_create(&x.c, &in, &x.out, err))
+        return -1;
+    api_send(resp, 201, &x.out);
+    return 0;
+}
+
+int api_sales_get(struct app *app, struct http_req *req, struct http_resp *resp,
+                  struct app_err *err)
+{
+    struct ctx x;
+
+    if (begin(app, req, &x, true, err) || sales_get(&x.c, x.id, &x.out, err))
+        return -1;
+    api_send(resp, 200, &x.out);
+    return 0;
+}
+
+int api_sales_confirm(struct app *app, struct http_req *req, struct http_resp *resp,
+                      struct app_err *err)
+{
+    struct ctx x;
+    struct payment_in pay, *p = NULL;
+    json_object *body, *po;
+
+    if (begin(app, req, &x, true, err))
+        return -1;
+    /* The body is optional: none, or {"payment": {"amount", "method"}}. */
+    if (req->body_len > 0) {
+        if (!(body = http_req_json(req, err)))
+            return -1;
+        if (json_object_object_get_ex(body, "payment", &po) && po) {
+            if (!json_object_is_type(po, json_type_object))
+                return err_set_full(err, ERR_INVALID, "invalid_type", "payment",
+                                    "'payment' must be an object");
+            memset(&pay, 0, sizeof(pay));
+            if (positive(po, "amount", "payment.amount", DEC_MONEY_SCALE, &pay.amount, err) ||
+                method_field(po, "payment.method", &pay.method, err))
+                return -1;
+            p = &pay;
+        }
+    }
+    if (sales_confirm(&x.c, x.id, p, &x.out, err))
+        return -1;
+    api_send(resp, 200, &x.out);
+    return 0;
+}
+
+int api_sales_cancel(struct app *app, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err)
+{
+    struct ctx x;
+
+    if (begin(app, req, &x, true, err) || sales_cancel(&x.c, x.id, &x.out, err))
+        return -1;
+    api_send(resp, 200, &x.out);
+    return 0;
+}
+
+/* ---- payments ---- */
+
+int api_payments_create(struct app *app, struct http_req *req, struct http_resp *resp,
+                        struct app_err *err)
+{
+    struct ctx x;
+    struct payment_in in;
+    json_object *body;
+    const char *key = http_header(req, "Idempotency-Key");
+    int status = 201;
+    size_t i;
+
+    if (begin(app, req, &x, false, err) || !(body = http_req_json(req, err)))
+        return -1;
+    if (key) {
+        size_t n = strlen(key);
+
+        for (i = 0; i < n; i++)
+            if (!isgraph((unsigned char)key[i]))
+                break;
+        if (n == 0 || n > 255 || i < n)
+            return err_set_full(err, ERR_INVALID, "invalid_idempotency_key", "Idempotency-Key",
+                                "'Idempotency-Key' must be 1 to 255 visible ASCII characters");
+    }
+    memset(&in, 0, sizeof(in));
+    if (jsonx_get_id(body, "sale_id", true, false, &in.sale_id, err) ||
+        positive(body, "amount", "amount", DEC_MONEY_SCALE, &in.amount, err) ||
+        method_field(body, "method", &in.method, err) ||
+        jsonx_get_string(body, "paid_at", false, 40, &in.paid_at, err) ||
+        jsonx_get_string(body, "reference", false, 200, &in.reference, err))
+        return -1;
+    if (in.paid_at && !iso_timestamp_ok(in.paid_at))
+        return err_set_full(err, ERR_INVALID, "invalid_timestamp", "paid_at",
+                            "'paid_at' must be an ISO 8601 timestamp with an offset, such as "
+                            "2026-01-05T10:00:00Z");
+    if (payments_create(&x.c, &in, key, &status, &x.out, err))
+        return -1;
+    api_send(resp, status, &x.out);
+    return 0;
+}
+
+int api_payments_list(struct app *app, struct http_req *req, struct http_resp *resp,
+                      struct app_err *err)
+{
+    struct ctx x;
+    struct payment_query q;
+    const char *m = http_query(req, "method"), *sid = http_query(req, "sale_id");
+
+    memset(&q, 0, sizeof(q));
+    q.sale_id = -1;
+    if (begin(app, req, &x, false, err) || page(req, &q.limit, &q.offset, err) ||
+        date_param(req, "from", &q.from, err) || date_param(req, "to", &q.to, err))
+        return -1;
+    if (sid && *sid && http_query_i64(req, "sale_id", 1, INT64_MAX - 1, -1, &q.sale_id, err))
+        return -1;
+    if (m && *m && sales_method_parse(m, true, &q.method))
+        return err_set_full(err, ERR_INVALID, "invalid_parameter", "method",
+                            "'method' must be all, cash, card or transfer");
+    if (payments_list(&x.c, &q, &x.out, err))
+        return -1;
+    api_send(resp, 200, &x.out);
+    return 0;
+}
+
+/* ---- balance ---- */
+
+int api_balance_series(struct app *app, struct http_req *req, struct http_resp *resp,
+                       struct app_err *err)
+{
+    struct ctx x;
+    struct balance_query q;
+    const char *m = http_query(req, "method");
+
+    memset(&q, 0, sizeof(q));
+    if (begin(app, req, &x, false, err))
+        return -1;
+    q.from = http_query(req, "from");
+    q.to = http_query(req, "to");
+    if (!q.from || !*q.from)
+        return err_set_full(err, ERR_INVALID, "required", "from", "'from' is required");
+    if (!q.to || !*q.to)
+        return err_set_full(err, ERR_INVALID, "required", "to", "'to' is required");
+    if (balance_granularity_parse(http_query(req, "granularity"), &q.granularity))
+        return err_set_full(err, ERR_INVALID, "invalid_parameter", "granularity",
+                            "'granularity' must be daily, weekly or monthly");
+    if (m && *m && sales_method_parse(m, true, &q.method))
+        return err_set_full(err, ERR_INVALID, "invalid_parameter", "method",
+                            "'method' must be all, cash, card or transfer");
+    if (balance_series(&x.c, &q, &x.out, err))
+        return -1;
+    api_send(resp, 200, &x.out);
+    return 0;
+}

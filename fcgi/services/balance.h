@@ -1,0 +1,39 @@
+/*
+ * balance: the sales/payments series of SPEC §5 for one tenant, read from the per-day summary
+ * (balance_daily) so a miss costs one short index range scan however long the tenant's
+ * history, and cached (module balance, key series:{granularity}:{from}:{to}:{method}).
+ */
+#ifndef STOCK_SERVICES_BALANCE_H
+#define STOCK_SERVICES_BALANCE_H
+
+#include "services/catalog.h"
+#include "services/sales.h"
+
+enum balance_granularity { GRAN_DAILY = 0, GRAN_WEEKLY, GRAN_MONTHLY };
+
+#define BALANCE_MAX_DAILY_DAYS 366
+#define BALANCE_MAX_DAYS       3660
+
+struct balance_query {
+    const char *from, *to; /* validated YYYY-MM-DD */
+    enum balance_granularity granularity;
+    enum payment_method method;
+};
+
+/* "daily", "weekly", "monthly"; -1 otherwise. */
+int balance_granularity_parse(const char *s, enum balance_granularity *out);
+
+/*
+ * Checks a date "YYYY-MM-DD" (a real calendar day, years 1900-9999) and returns its day
+ * number (days since 1970-01-01) in *days. -1 otherwise.
+ */
+int balance_date_parse(const char *s, long *days);
+
+/*
+ * Validates q (ERR_INVALID naming from, to or granularity: from after to, a daily span over
+ * 366 days, any span over 3660 days) and returns the series JSON.
+ */
+int balance_series(struct catalog *c, const struct balance_query *q, struct catalog_out *out,
+                   struct app_err *err) __attribute__((warn_unused_result));
+
+#endif

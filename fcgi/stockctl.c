@@ -666,7 +666,7 @@ static int cmd_cache(struct ctl *c, const char *action, int argc, char **argv)
 
 #define SEED_PRODUCTS_DEFAULT 200
 #define SEED_PRODUCTS_MAX     1000000
-#define SEED_SALES_MAX        1000000
+#define SEED_SALES_MAX        2000000
 #define SEED_DAYS_DEFAULT     90
 #define SEED_DAYS_MAX         3660
 
@@ -685,6 +685,8 @@ struct seed_counts {
     long long categories;
     long long products;
     long long movements;
+    long long sales;
+    long long payments;
 };
 
 /* The demo vocabulary. It goes to PostgreSQL as array parameters, never into the SQL text. */
@@ -1027,13 +1029,113 @@ static int seed_catalog(struct ctl *c, const struct seed_opts *so, struct seed_c
 }
 
 /*
+ * The sales history, set-based, inside the caller's transaction: so->sales sales created over
+ * the last so->days days, each with 1 to 3 lines of the tenant's products at their price.
+ * Per 20 sales: 1 draft, 1 confirmed then cancelled, 18 confirmed; of the confirmed, 5 in 7 are
+ * paid in full, 1 in 7 half, 1 in 7 not at all, by cash, card or transfer, within three days
+ * of the confirmation. Sale ids are drawn from the sequence first so that lines and payments
+ * can refer to them in the same pass. History does not move today's stock (it predates the
+ * seeded stock count), so it writes no ledger rows. The balance summary is rebuilt from the
+ * raw rows at the end.
+ */
+static const struct seed_stmt {
+    int nparams; /* the statement uses $1..$n of (tenant, count, days, customers) */
+    const char *sql;
+} seed_sales_sql[] = {
+    {3, "CREATE TEMP TABLE seed_s ON COMMIT DROP AS"
+    " SELECT nextval(pg_get_serial_sequence('sales', 'id')) AS id, g.n,"
+    " CASE WHEN g.n % 20 = 0 THEN 'draft' WHEN g.n % 20 = 1 THEN 'cancelled'"
+    " ELSE 'confirmed' END AS status,"
+    " now() - random() * $3::int * interval '1 day' AS at"
+    " FROM generate_series(1, $2::bigint) AS g (n) WHERE $1::bigint > 0"},
+
+    {1, "CREATE TEMP TABLE seed_l ON COMMIT DROP AS"
+    " WITH prod AS (SELECT array_agg(id ORDER BY id) AS ids, array_agg(price ORDER BY id) AS"
+    " prices FROM products WHERE tenant_id = $1::bigint)"
+    " SELECT s.id AS sale_id, prod.ids[i.idx] AS product_id, (1 + (s.n + k) % 4)::numeric AS qty,"
+    " prod.prices[i.idx] AS price,"
+    " round((1 + (s.n + k) % 4) * prod.prices[i.idx], 2) AS lt"
+    " FROM seed_s s CROSS JOIN prod CROSS JOIN generate_series(1, 1 + (s.n % 3)::int) AS k"
+    " CROSS JOIN LATERAL (SELECT 1 + ((s.n * 7 + k * 13) % cardinality(prod.ids))::int AS idx) i"},
+
+    {4, "INSERT INTO sales (id, tenant_id, customer, status, total, confirmed_at, cancelled_at,"
+    " balance_day, created_at, updated_at)"
+    " SELECT s.id, $1::bigint,"
+    " CASE WHEN s.n % 5 = 0 THEN NULL ELSE ($4::text[])[1 + s.n % cardinality($4::text[])] END,"
+    " s.status, t.total,"
+    " CASE WHEN s.status = 'draft' THEN NULL ELSE s.at END,"
+    " CASE WHEN s.status = 'cancelled' THEN s.at + interval '1 hour' END,"
+    " CASE WHEN s.status = 'draft' THEN NULL"
+    " ELSE (s.at AT TIME ZONE (SELECT timezone FROM tenants WHERE id = $1::bigint))::date END,"
+    " s.at - interval '10 minutes', s.at"
+    " FROM seed_s s JOIN (SELECT sale_id, sum(lt) AS total FROM seed_l GROUP BY sale_id) t"
+    " ON t.sale_id = s.id WHERE $2::bigint > 0 AND $3::int > 0"},
+
+    {1, "INSERT INTO sale_lines (tenant_id, sale_id, product_id, quantity, unit_price, line_total)"
+    " SELECT $1::bigint, sale_id, product_id, qty, price, lt FROM seed_l"},
+
+    {1, "INSERT INTO payments (tenant_id, sale_id, amount, method, paid_at, balance_day, created_at)"
+    " SELECT $1::bigint, s.id, p.amount, (ARRAY['cash', 'card', 'transfer'])[1 + s.n % 3],"
+    " p.at, (p.at AT TIME ZONE (SELECT timezone FROM tenants WHERE id = $1::bigint))::date, p.at"
+    " FROM seed_s s JOIN sales x ON x.tenant_id = $1::bigint AND x.id = s.id"
+    " CROSS JOIN LATERAL (SELECT CASE WHEN s.n % 7 < 5 THEN x.total"
+    " ELSE round(x.total / 2, 2) END AS amount,"
+    " least(now(), s.at + (s.n % 72) * interval '1 hour') AS at) p"
+    " WHERE s.status = 'confirmed' AND s.n % 7 <> 6 AND p.amount > 0"},
+
+    {1, "SELECT stock_balance_rebuild($1::bigint)"},
+};
+
+static int seed_sales(struct ctl *c, const struct seed_opts *so, struct seed_counts *sc,
+                      struct app_err *err)
+{
+    static const char *const customers[] = {
+        "Ana Souza",    "Bruno Lima",     "Carla Mendes", "Diego Rocha",  "Elena Costa",
+        "Felipe Alves", "Gabriela Dias",  "Hugo Pereira", "Isabel Nunes", "Joao Martins",
+        "Karina Lopes", "Lucas Ferreira", "Marta Gomes",  "Nina Ribeiro", "Otavio Reis"};
+    char tenant[24], count[24], days[24];
+    const char *params[4] = {tenant, count, days};
+    struct buf arr;
+    PGresult *res;
+    size_t i;
+
+    snprintf(tenant, sizeof(tenant), "%" PRId64, so->tenant);
+    snprintf(count, sizeof(count), "%lld", so->sales);
+    snprintf(days, sizeof(days), "%lld", so->days);
+    buf_init(&arr);
+    for (i = 0; i < SEED_COUNT(customers); i++)
+        seed_array_add(&arr, customers[i]);
+    params[3] = seed_array_end(&arr, c->a);
+    if (!params[3])
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    res = db_exec(&c->db, c->a, "SELECT count(*) FROM products WHERE tenant_id = $1::bigint", 1,
+                  params, err);
+    if (!res)
+        return -1;
+    if (!strcmp(PQgetvalue(res, 0, 0), "0"))
+        return err_set(err, ERR_INVALID, "the tenant has no products to sell: seed products too");
+    if (!db_exec(&c->db, c->a, "SET LOCAL work_mem = '256MB'", 0, NULL, err))
+        return -1;
+    for (i = 0; i < SEED_COUNT(seed_sales_sql); i++) {
+        res = db_exec(&c->db, c->a, seed_sales_sql[i].sql, seed_sales_sql[i].nparams, params, err);
+        if (!res)
+            return -1;
+        if (i == 2)
+            sc->sales = strtoll(PQcmdTuples(res), NULL, 10);
+        if (i == 4)
+            sc->payments = strtoll(PQcmdTuples(res), NULL, 10);
+    }
+    return 0;
+}
+
+/*
  * Makes the tenant's cached catalog lists stale, after the commit. A Redis that cannot be
  * reached does not fail the seed: the cache service records the invalidation durably
  * (cache_backlog) and the workers apply it before they read the cache again.
  */
 static void seed_invalidate(struct ctl *c, const struct seed_opts *so)
 {
-    static const char *const mods[] = {"products", "categories", "uom"};
+    static const char *const mods[] = {"products", "categories", "uom", "balance"};
     struct cache cache;
     size_t i;
     int deferred = 0;
@@ -1059,7 +1161,7 @@ static int cmd_seed_demo(struct ctl *c, int argc, char **argv)
                                    {"sales", &sales},
                                    {"days", &days},
                                    {NULL, NULL}};
-    struct seed_counts sc = {0, 0, 0, 0};
+    struct seed_counts sc = {0, 0, 0, 0, 0, 0};
     struct app_err err;
     double started;
     int npos, rc;
@@ -1070,11 +1172,6 @@ static int cmd_seed_demo(struct ctl *c, int argc, char **argv)
         (sales && ctl_parse_count("sales", sales, 0, SEED_SALES_MAX, &so.sales)) ||
         (days && ctl_parse_count("days", days, 1, SEED_DAYS_MAX, &so.days)))
         return CTL_FAIL;
-    /* seed_sales() comes next to seed_catalog() in a later change. */
-    if (so.sales > 0) {
-        fputs("stockctl: seeding sales is not implemented yet\n", stderr);
-        return CTL_USAGE;
-    }
     if ((rc = ctl_setup(c)) || (rc = ctl_connect(c)))
         return rc;
     if ((so.tenant = ctl_tenant_id(c, so.slug)) < 0)
@@ -1084,7 +1181,8 @@ static int cmd_seed_demo(struct ctl *c, int argc, char **argv)
     err_clear(&err);
     /* All or nothing: a failure leaves the tenant as it was. */
     if (db_begin(&c->db, &err) || seed_lock_tenant(c, &so, &err) ||
-        seed_catalog(c, &so, &sc, &err) || db_commit(&c->db, &err)) {
+        seed_catalog(c, &so, &sc, &err) || (so.sales > 0 && seed_sales(c, &so, &sc, &err)) ||
+        db_commit(&c->db, &err)) {
         char what[160];
 
         db_rollback(&c->db);
@@ -1092,8 +1190,10 @@ static int cmd_seed_demo(struct ctl *c, int argc, char **argv)
         return ctl_fail_db(what, &err);
     }
     seed_invalidate(c, &so);
-    printf("seeded tenant %s: %lld units, %lld categories, %lld products in %.1f s\n", so.slug,
-           sc.units, sc.categories, sc.products, seed_now() - started);
+    printf("seeded tenant %s: %lld units, %lld categories, %lld products, %lld sales, %lld "
+           "payments in %.1f s\n",
+           so.slug, sc.units, sc.categories, sc.products, sc.sales, sc.payments,
+           seed_now() - started);
     return CTL_OK;
 }
 

@@ -92,7 +92,7 @@ bad_args "--sales -1" "invalid --sales '-1'" 1 --sales -1
 bad_args "with an unknown option" "unknown option '--colour'" 2 --colour red
 bad_args "with a stray argument" "unexpected argument 'now'" 2 now
 bad_args "--products without a value" "option '--products' needs a value" 2 --products
-bad_args "--sales 5" "seeding sales is not implemented yet$" 2 --sales 5
+bad_args "--sales 2000001" "invalid --sales '2000001'" 1 --sales 2000001
 bad_args "--sales 5 --days 0 (arguments first)" "invalid --days '0'" 1 --sales 5 --days 0
 ctl seed-demo --tenant "nosuch-$SUFFIX"
 t_check "seed-demo for a missing tenant exits 1" test "$RC" = 1
@@ -125,7 +125,7 @@ t_check "generation keys set before the seed" redis_set_gens
 ctl seed-demo --tenant "$T1" --products 1000
 t_check "seed-demo --products 1000 exits 0" test "$RC" = 0
 t_check "seed-demo prints one summary line" \
-    grep -qxE "seeded tenant $T1: 8 units, 12 categories, 1000 products in [0-9]+\.[0-9] s" "$OUT"
+    grep -qxE "seeded tenant $T1: 8 units, 12 categories, 1000 products, 0 sales, 0 payments in [0-9]+\.[0-9] s" "$OUT"
 t_check "seed-demo with Redis up prints no warning" test ! -s "$ERR"
 t_check "the seed invalidated products, categories and uom" redis_gens_gone
 t_check "8 units" test "$(count_of units "$T1")" = 8
@@ -167,7 +167,7 @@ t_check "one 'initial' movement per product in stock, with its quantity" test \
 ctl seed-demo --tenant "$T1" --products 500
 t_check "a second seed-demo exits 0" test "$RC" = 0
 t_check "the second run adds no unit or category and 500 products" \
-    grep -qE "^seeded tenant $T1: 0 units, 0 categories, 500 products in " "$OUT"
+    grep -qE "^seeded tenant $T1: 0 units, 0 categories, 500 products, 0 sales, 0 payments in " "$OUT"
 t_check "still 8 units and 12 categories" \
     eval '[[ "$(count_of units "$T1")/$(count_of categories "$T1")" == 8/12 ]]'
 t_check "1500 products with unique SKUs up to DEMO-001500" test \
@@ -206,5 +206,38 @@ t_check "100000 products with unique SKUs" test \
           WHERE tenant_id = (SELECT id FROM tenants WHERE slug = '$T2')")" = "100000|100000"
 t_check "the first tenant is untouched by the second's seed" \
     test "$(count_of products "$T1")" = 1510
+
+# --- seed-demo: the sales history ---
+ctl seed-demo --tenant "$T1" --products 0 --sales 3000 --days 120
+t_check "seed-demo --sales 3000 exits 0" test "$RC" = 0
+t_check "it reports 3000 sales" grep -qE "^seeded tenant $T1: .* 3000 sales, [0-9]+ payments" "$OUT"
+S="FROM sales WHERE tenant_id = $T1_ID"
+t_check "3000 sales: drafts, confirmed and cancelled" test \
+    "$(q "SELECT count(*), count(*) FILTER (WHERE status = 'draft') > 0,
+                 count(*) FILTER (WHERE status = 'confirmed') > 2500,
+                 count(*) FILTER (WHERE status = 'cancelled') > 0 $S")" = "3000|t|t|t"
+t_check "confirmations spread over the last 120 days" test \
+    "$(q "SELECT min(confirmed_at) >= now() - interval '121 days',
+                 max(confirmed_at) <= now(), count(DISTINCT balance_day) > 60 $S")" = "t|t|t"
+t_check "every sale's total is the sum of its lines" test \
+    "$(q "SELECT count(*) $S s WHERE total <> (SELECT sum(line_total) FROM sale_lines l
+          WHERE l.tenant_id = s.tenant_id AND l.sale_id = s.id)")" = 0
+t_check "payments only on confirmed sales and never above the total" test \
+    "$(q "SELECT count(*) FROM (SELECT s.status, s.total, sum(p.amount) AS paid
+          FROM payments p JOIN sales s ON s.tenant_id = p.tenant_id AND s.id = p.sale_id
+          WHERE p.tenant_id = $T1_ID GROUP BY s.id, s.status, s.total) x
+          WHERE status <> 'confirmed' OR paid > total")" = 0
+t_check "the balance summary matches a rebuild from the raw rows" test \
+    "$(q "CREATE TEMP TABLE b AS SELECT day, sales_count, sales_total, paid_cash, paid_card,
+                 paid_transfer FROM balance_daily WHERE tenant_id = $T1_ID;
+          SELECT stock_balance_rebuild($T1_ID);
+          CREATE TEMP TABLE r AS SELECT day, sales_count, sales_total, paid_cash, paid_card,
+                 paid_transfer FROM balance_daily WHERE tenant_id = $T1_ID;
+          SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT SELECT * FROM b) x) +
+                 (SELECT count(*) FROM (SELECT * FROM b EXCEPT SELECT * FROM r) y)" |
+          tail -n 1)" = 0
+t_check "the summary counts the confirmed sales" test \
+    "$(q "SELECT (SELECT sum(sales_count) FROM balance_daily WHERE tenant_id = $T1_ID) =
+                 (SELECT count(*) $S AND status = 'confirmed')")" = t
 
 t_result stockctl

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# bench.sh: `make bench`. Seeds a tenant (BENCH_SALES sales over two years, default 1,000,000),
+# then runs wrk through one nginx for bounded runs (BENCH_SECONDS each, default 10 s, BENCH_CONNS
+# connections, default 16) against: the balance series on a cache hit and on a miss
+# (CACHE_ENABLED=false), the product list hit and miss, nginx serving the same bytes as a static
+# file, and a minimal FastCGI program (libfcgi loop + one hiredis GET of the same bytes, as many
+# processes as the pool). Prints one table, the ratio of the hit path to the minimal program,
+# and the database time of the series on a miss (auto_explain) for 31 and 365 days.
+# A bench prints figures; it never fails on them.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT" || exit 1
+. tests/lib/common.sh
+
+SALES=${BENCH_SALES:-1000000}
+SECS=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNS:-16}
+WORKERS=${STOCK_WORKERS:-$(nproc)}
+RUN=$ROOT/build/bench-run
+BIN=$ROOT/build/release
+PIDS=()
+
+cleanup()
+{
+    nginx_stop "$RUN/nginx"
+    for p in "${PIDS[@]}"; do pool_stop "$p" 20; done
+    redis_stop "$RUN/redis" "$redis_port" >/dev/null 2>&1
+    pg_stop "$RUN/pg"
+}
+
+command -v wrk >/dev/null || { echo "bench: wrk is not installed (make deps)" >&2; exit 1; }
+rm -rf "$RUN"
+mkdir -p "$RUN/static/static" "$RUN/logs"
+pick_port pg_port && pick_port redis_port && pick_port hit_port && pick_port miss_port &&
+    pick_port min_port && pick_port http_port || exit 1
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+stock_log "bench: PostgreSQL :$pg_port, Redis :$redis_port, nginx :$http_port, $WORKERS workers"
+pg_start "$RUN/pg" "$pg_port" "$RUN/logs/postgresql.log" \
+    -c shared_preload_libraries=auto_explain -c auto_explain.log_min_duration=-1 \
+    -c auto_explain.log_analyze=on -c shared_buffers=256MB || exit 1
+redis_start "$RUN/redis" "$redis_port" || exit 1
+export DATABASE_URL REDIS_URL STOCK_ENV_FILE=/dev/null LOG_LEVEL=warning
+DATABASE_URL=$(pg_url "$pg_port")
+REDIS_URL=redis://127.0.0.1:$redis_port/0
+psql() { command psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
+
+"$BIN/stockctl" migrate >/dev/null || exit 1
+"$BIN/stockctl" tenant create bench "Bench Shop" >/dev/null || exit 1
+echo 'bench-password-1' | "$BIN/stockctl" user create --tenant bench --email bench@example.com \
+    --role admin >/dev/null || exit 1
+t0=$SECONDS
+"$BIN/stockctl" seed-demo --tenant bench --products 1000 --sales "$SALES" --days 730 || exit 1
+stock_log "bench: seeded $SALES sales in $((SECONDS - t0)) s"
+psql -c "VACUUM ANALYZE" >/dev/null
+
+pool_start "$BIN/stock-fcgi" "127.0.0.1:$hit_port" "$RUN/logs/pool-hit.log" "$RUN/pool-hit.pid" \
+    STOCK_WORKERS="$WORKERS" || exit 1
+PIDS+=("$(pid_from_file "$RUN/pool-hit.pid")")
+pool_start "$BIN/stock-fcgi" "127.0.0.1:$miss_port" "$RUN/logs/pool-miss.log" "$RUN/pool-miss.pid" \
+    STOCK_WORKERS="$WORKERS" CACHE_ENABLED=false || exit 1
+PIDS+=("$(pid_from_file "$RUN/pool-miss.pid")")
+
+to=$(date +%F)
+from31=$(date -d "$to -30 days" +%F)
+from365=$(date -d "$to -364 days" +%F)
+SERIES="/api/v1/balance/series?from=$from31&to=$to&granularity=daily&method=all"
+PRODUCTS="/api/v1/products?limit=50"
+
+sed -e "s|@FCGI_MISS@|127.0.0.1:$miss_port|g" -e "s|@FCGI_MINIMAL@|127.0.0.1:$min_port|g" \
+    tests/bench/nginx-bench.conf.in >"$RUN/nginx-bench.conf.in"
+nginx_render "$RUN/nginx-bench.conf.in" "$RUN/nginx/nginx.conf" "127.0.0.1:$http_port" \
+    "127.0.0.1:$hit_port" "$RUN/static" "$RUN/nginx" "$RUN/logs"
+nginx_start "$RUN/nginx" "$RUN/nginx/nginx.conf" "127.0.0.1:$http_port" "$RUN/logs" || exit 1
+BASE=http://127.0.0.1:$http_port
+
+TOKEN=$(curl -s -H 'Content-Type: application/json' \
+    -d '{"tenant":"bench","email":"bench@example.com","password":"bench-password-1"}' \
+    "$BASE/api/v1/auth/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+[[ -n "$TOKEN" ]] || { echo "bench: cannot sign in" >&2; exit 1; }
+AUTH="Authorization: Bearer $TOKEN"
+
+# The same bytes for the static file and the minimal program's Redis key.
+curl -s -H "$AUTH" "$BASE$SERIES" >"$RUN/static/static/series.json"
+redis-cli -p "$redis_port" -x set bench:series <"$RUN/static/static/series.json" >/dev/null
+env STOCK_LISTEN="127.0.0.1:$min_port" STOCK_WORKERS="$WORKERS" BENCH_KEY=bench:series \
+    BENCH_REDIS_PORT="$redis_port" setsid "$BIN/fcgi-minimal" </dev/null \
+    >>"$RUN/logs/minimal.log" 2>&1 &
+PIDS+=("$!")
+wait_for 10 eval '[[ "$(http_status "$BASE/minimal")" == 200 ]]' || {
+    echo "bench: the minimal program does not answer" >&2
+    exit 1
+}
+
+# The database time of the series on a miss, from auto_explain, for 31 and 365 days.
+explain()
+{
+    local from=$1 label=$2 ms
+    psql -c "ALTER SYSTEM SET auto_explain.log_min_duration = 0" -c "SELECT pg_reload_conf()" \
+        >/dev/null
+    sleep 0.5 # the reload reaches the backends asynchronously; this is a bench, not a test
+    : >"$RUN/logs/explain.marker"
+    curl -s -o /dev/null -H "$AUTH" \
+        "$BASE/miss/api/v1/balance/series?from=$from&to=$to&granularity=daily&method=all"
+    psql -c "ALTER SYSTEM SET auto_explain.log_min_duration = -1" -c "SELECT pg_reload_conf()" \
+        >/dev/null
+    # the last plan logged whose query reads balance_daily: the series statement
+    ms=$(awk '/duration: [0-9.]+ ms +plan:/ { match($0, /duration: [0-9.]+/);
+                d = substr($0, RSTART + 10, RLENGTH - 10); next }
+              /Query Text:/ && /balance_daily/ && d != "" { last = d }
+              { d = (/Query Text:/ ? "" : d) }
+              END { print last }' "$RUN/logs/postgresql.log")
+    printf '  %-34s %s ms at the database (EXPLAIN ANALYZE via auto_explain)\n' "$label" "${ms:-?}"
+}
+
+# wrk_row LABEL URL [header]: one bounded wrk run; prints the row and sets ROW_RPS.
+to_ms()
+{
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
+        else printf "?" }'
+}
+wrk_row()
+{
+    local label=$1 url=$2 out rps p50 p99 non2xx
+    shift 2
+    wrk -t2 -c"$CONNS" -d1s "$@" "$url" >/dev/null 2>&1 # warm-up
+    out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --timeout 5s --latency "$@" "$url" 2>&1)
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+    printf '%-36s %12s %10s %10s %s\n' "$label" "${rps:-?}" "$p50" "$p99" \
+        "${non2xx:+($non2xx non-2xx!)}"
+    ROW_RPS=${rps:-0}
+}
+
+echo
+echo "stock bench: $SALES sales, $WORKERS workers, wrk -t2 -c$CONNS -d${SECS}s, $(nproc) cores"
+printf '%-36s %12s %10s %10s\n' "path" "requests/s" "p50 ms" "p99 ms"
+wrk_row "balance series, cache hit" "$BASE$SERIES" -H "$AUTH"
+hit=$ROW_RPS
+wrk_row "balance series, miss (cache off)" "$BASE/miss$SERIES" -H "$AUTH"
+wrk_row "product list, cache hit" "$BASE$PRODUCTS" -H "$AUTH"
+wrk_row "product list, miss (cache off)" "$BASE/miss$PRODUCTS" -H "$AUTH"
+wrk_row "nginx static file, same bytes" "$BASE/static/series.json"
+wrk_row "minimal FastCGI + hiredis GET" "$BASE/minimal"
+minimal=$ROW_RPS
+awk -v h="$hit" -v m="$minimal" 'BEGIN { if (m > 0) printf "hit / minimal FastCGI: %.2f\n", h / m }'
+# Worker memory: RSS of a single worker after 1,000 and after 100,000 mixed requests.
+rss_of()
+{
+    local kid
+    kid=$(pid_children "$1" | head -n 1)
+    awk '/VmRSS/ {print $2}' "/proc/$kid/status" 2>/dev/null
+}
+rss_run()
+{
+    STOP_AFTER=$1 BENCH_TOKEN=$TOKEN BENCH_SERIES=$SERIES \
+        wrk -t1 -c1 -d600s -s tests/bench/rss.lua "http://127.0.0.1:$http_port" >/dev/null 2>&1
+}
+echo
+# The hit pool makes way for a one-worker pool on the same address.
+pool_stop "${PIDS[0]}" 20
+pool_start "$BIN/stock-fcgi" "127.0.0.1:$hit_port" "$RUN/logs/pool-rss.log" "$RUN/pool-rss.pid" \
+    STOCK_WORKERS=1 || exit 1
+rss_pid=$(pid_from_file "$RUN/pool-rss.pid")
+PIDS+=("$rss_pid")
+rss_run 1000
+r1=$(rss_of "$rss_pid")
+rss_run 99000
+r2=$(rss_of "$rss_pid")
+echo "worker RSS (1 worker, mixed requests): after 1,000: ${r1:-?} kB; after 100,000: ${r2:-?} kB"
+
+echo
+echo "balance series on a miss, with $SALES sales:"
+explain "$from31" "31 days, daily"
+explain "$from365" "365 days, daily"

@@ -72,6 +72,14 @@ static int begin(struct app *app, struct http_req *req, struct ctx *x, bool with
     return 0;
 }
 
+/* A cached read that failed (a cached "not found") still says how the cache answered. */
+static int read_failed(struct http_resp *resp, const struct ctx *x)
+{
+    if (x->out.cached)
+        http_resp_header(resp, "X-Cache", cache_status_name(x->out.cache));
+    return -1;
+}
+
 static int send_ok(struct http_resp *resp, int status, struct ctx *x)
 {
     api_send(resp, status, &x->out);
@@ -113,8 +121,10 @@ int api_uom_get(struct app *app, struct http_req *req, struct http_resp *resp, s
 {
     struct ctx x;
 
-    if (begin(app, req, &x, true, err) || catalog_uom_get(&x.c, x.id, &x.out, err))
+    if (begin(app, req, &x, true, err))
         return -1;
+    if (catalog_uom_get(&x.c, x.id, &x.out, err))
+        return read_failed(resp, &x);
     return send_ok(resp, 200, &x);
 }
 
@@ -198,8 +208,10 @@ int api_category_get(struct app *app, struct http_req *req, struct http_resp *re
 {
     struct ctx x;
 
-    if (begin(app, req, &x, true, err) || catalog_category_get(&x.c, x.id, &x.out, err))
+    if (begin(app, req, &x, true, err))
         return -1;
+    if (catalog_category_get(&x.c, x.id, &x.out, err))
+        return read_failed(resp, &x);
     return send_ok(resp, 200, &x);
 }
 
@@ -315,8 +327,10 @@ int api_product_get(struct app *app, struct http_req *req, struct http_resp *res
 {
     struct ctx x;
 
-    if (begin(app, req, &x, true, err) || catalog_product_get(&x.c, x.id, &x.out, err))
+    if (begin(app, req, &x, true, err))
         return -1;
+    if (catalog_product_get(&x.c, x.id, &x.out, err))
+        return read_failed(resp, &x);
     return send_ok(resp, 200, &x);
 }
 

@@ -360,20 +360,26 @@ int sales_confirm(struct catalog *c, int64_t id, const struct payment_in *pay,
 
 int sales_cancel(struct catalog *c, int64_t id, struct catalog_out *out, struct app_err *err)
 {
+    /*
+     * Two statements on purpose: under READ COMMITTED a statement that waited for the row lock
+     * still sees the other tables as of its start, so a payment committed while we waited would
+     * be missed if the check were in the locking statement.
+     */
     static const char lock_sql[] =
-        "SELECT s.status, s.total::text, s.balance_day, EXISTS (SELECT 1 FROM payments x "
-        "WHERE x.tenant_id = s.tenant_id AND x.sale_id = s.id) FROM sales s "
+        "SELECT s.status, s.total::text, s.balance_day, false FROM sales s "
         "WHERE s.tenant_id = $1 AND s.id = $2 FOR UPDATE";
+    static const char paid_sql[] =
+        "SELECT EXISTS (SELECT 1 FROM payments WHERE tenant_id = $1 AND sale_id = $2)";
     static const char unbalance_sql[] =
-        "UPDATE balance_daily SET sales_count = sales_count - 1, sales_total = sales_total - $3 "
-        "WHERE tenant_id = $1 AND day = $4";
+        "UPDATE balance_daily SET sales_count = sales_count - 1, sales_total = sales_total - $2 "
+        "WHERE tenant_id = $1 AND day = $3";
     static const char cancel_sql[] =
         "UPDATE sales SET status = 'cancelled', cancelled_at = now() "
         "WHERE tenant_id = $1 AND id = $2";
     const char *tenant = i64(c->a, c->tenant), *sale = i64(c->a, id);
     const char *params[4] = {tenant, sale};
     PGresult *res;
-    bool was_confirmed;
+    bool was_confirmed, was_paid = false;
 
     if (db_begin(c->db, err))
         return -1;
@@ -389,16 +395,24 @@ int sales_cancel(struct catalog *c, int64_t id, struct catalog_out *out, struct 
         return fail(c);
     }
     was_confirmed = !strcmp(PQgetvalue(res, 0, 0), "confirmed");
-    if (was_confirmed && !strcmp(PQgetvalue(res, 0, 3), "t")) {
+    if (was_confirmed) {
+        PGresult *paid = db_exec(c->db, c->a, paid_sql, 2, params, err);
+
+        if (!paid)
+            return fail(c);
+        was_paid = !strcmp(PQgetvalue(paid, 0, 0), "t");
+    }
+    if (was_confirmed && was_paid) {
         err_set_full(err, ERR_CONFLICT, "has_payments", "status",
                      "a sale with payments cannot be cancelled");
         return fail(c);
     }
     if (was_confirmed) {
-        params[2] = arena_strdup(c->a, PQgetvalue(res, 0, 1));
-        params[3] = arena_strdup(c->a, PQgetvalue(res, 0, 2));
+        const char *uparams[3] = {tenant, arena_strdup(c->a, PQgetvalue(res, 0, 1)),
+                                  arena_strdup(c->a, PQgetvalue(res, 0, 2))};
+
         if (move_stock(c, tenant, sale, +1, err) ||
-            !db_exec(c->db, c->a, unbalance_sql, 4, params, err))
+            !db_exec(c->db, c->a, unbalance_sql, 3, uparams, err))
             return fail(c);
     }
     if (!db_exec(c->db, c->a, cancel_sql, 2, params, err))
@@ -446,11 +460,13 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
     static const char replay_sql[] =
         "SELECT encode(request_hash, 'hex'), response_status, response_body "
         "FROM idempotency_keys WHERE tenant_id = $1 AND key = $2";
+    /* Lock first, then read what is paid in a new statement (see sales_cancel). */
     static const char lock_sql[] =
-        "SELECT s.status, (s.total - coalesce((SELECT sum(amount) FROM payments x "
-        "WHERE x.tenant_id = s.tenant_id AND x.sale_id = s.id), 0))::text, t.timezone "
+        "SELECT s.status, s.total::text, t.timezone "
         "FROM sales s JOIN tenants t ON t.id = s.tenant_id "
         "WHERE s.tenant_id = $1 AND s.id = $2 FOR UPDATE OF s";
+    static const char paid_sql[] =
+        "SELECT coalesce(sum(amount), 0)::text FROM payments WHERE tenant_id = $1 AND sale_id = $2";
     static const char json_sql[] =
         "SELECT " PAYMENT_JSON "::text FROM payments y WHERE y.tenant_id = $1 AND y.id = $2";
     static const char store_sql[] =
@@ -507,7 +523,13 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
                      PQgetvalue(res, 0, 0));
         return fail(c);
     }
-    outstanding = col_dec(res, 0, 1, DEC_MONEY_SCALE);
+    {
+        PGresult *paid = db_exec(c->db, c->a, paid_sql, 2, params, err);
+
+        if (!paid)
+            return fail(c);
+        outstanding = col_dec(res, 0, 1, DEC_MONEY_SCALE) - col_dec(paid, 0, 0, DEC_MONEY_SCALE);
+    }
     if (in->amount > outstanding) {
         char o[32];
 

@@ -42,9 +42,14 @@ int main(void)
                 const char *body = r && r->type == REDIS_REPLY_STRING ? r->str : "null";
                 size_t len = r && r->type == REDIS_REPLY_STRING ? r->len : 4;
 
-                FCGX_FPrintF(req.out, "Status: 200 OK\r\nContent-Type: application/json\r\n"
-                                      "Content-Length: %zu\r\n\r\n",
-                             len);
+                char head[128];
+                /* libfcgi's own printf knows no %zu: format the header with the C library. */
+                int hn = snprintf(head, sizeof(head),
+                                  "Status: 200 OK\r\nContent-Type: application/json\r\n"
+                                  "Content-Length: %zu\r\n\r\n",
+                                  len);
+
+                FCGX_PutStr(head, hn, req.out);
                 FCGX_PutStr(body, (int)len, req.out);
                 if (r)
                     freeReplyObject(r);

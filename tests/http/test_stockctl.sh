@@ -186,9 +186,9 @@ REDIS_URL=redis://127.0.0.1:$dead_port/0 ctl seed-demo --tenant "$T1" --products
 t_check "seed-demo with Redis unreachable exits 0" test "$RC" = 0
 t_check "... warns in one line" eval '[[ "$(grep -c "^stockctl: warning: cannot reach redis" "$ERR")" == 1 ]]'
 t_check "... and still adds the products" test "$(count_of products "$T1")" = 1510
-t_check "... recording the three invalidations in cache_backlog" test \
+t_check "... recording the four invalidations in cache_backlog" test \
     "$(q "SELECT string_agg(module, ',' ORDER BY module) FROM cache_backlog
-          WHERE tenant_id = $T1_ID")" = "categories,products,uom"
+          WHERE tenant_id = $T1_ID")" = "balance,categories,products,uom"
 
 # --- 100,000 products in a fresh tenant, timed ---
 ctl tenant create "$T2" "Big Test Shop"
@@ -211,7 +211,7 @@ t_check "the first tenant is untouched by the second's seed" \
 ctl seed-demo --tenant "$T1" --products 0 --sales 3000 --days 120
 t_check "seed-demo --sales 3000 exits 0" test "$RC" = 0
 t_check "it reports 3000 sales" grep -qE "^seeded tenant $T1: .* 3000 sales, [0-9]+ payments" "$OUT"
-S="FROM sales WHERE tenant_id = $T1_ID"
+S="FROM sales s WHERE s.tenant_id = $T1_ID"
 t_check "3000 sales: drafts, confirmed and cancelled" test \
     "$(q "SELECT count(*), count(*) FILTER (WHERE status = 'draft') > 0,
                  count(*) FILTER (WHERE status = 'confirmed') > 2500,
@@ -220,7 +220,7 @@ t_check "confirmations spread over the last 120 days" test \
     "$(q "SELECT min(confirmed_at) >= now() - interval '121 days',
                  max(confirmed_at) <= now(), count(DISTINCT balance_day) > 60 $S")" = "t|t|t"
 t_check "every sale's total is the sum of its lines" test \
-    "$(q "SELECT count(*) $S s WHERE total <> (SELECT sum(line_total) FROM sale_lines l
+    "$(q "SELECT count(*) $S AND total <> (SELECT sum(line_total) FROM sale_lines l
           WHERE l.tenant_id = s.tenant_id AND l.sale_id = s.id)")" = 0
 t_check "payments only on confirmed sales and never above the total" test \
     "$(q "SELECT count(*) FROM (SELECT s.status, s.total, sum(p.amount) AS paid

@@ -33,5 +33,6 @@ int test_cache_register(void);
 int test_db_register(void);
 int test_catalog_register(void);
 int test_auth_register(void);
+int test_sales_register(void);
 
 #endif

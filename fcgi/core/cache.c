@@ -994,6 +994,83 @@ int cache_memoize(struct cache *c, struct arena *a, int64_t tenant, const char *
     return 0;
 }
 
+void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
+                    const char *const *modules, const char *const *keys,
+                    struct cache_result *res)
+{
+    const char *argv[2 + 2 * CACHE_MANY_MAX];
+    redisReply *r, **e;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        memset(&res[i], 0, sizeof(res[i]));
+        res[i].status = CACHE_MISS;
+    }
+    if (!c->cf->cache_enabled || n == 0 || n > CACHE_MANY_MAX)
+        return;
+    for (i = 0; i < n; i++)
+        if (!strcmp(keys[i], CACHE_GEN_NAME))
+            return;
+    if (cache_ready(c) || !cache_gate(c))
+        return;
+    argv[0] = "MGET";
+    argv[1] = cache_epoch_key(c, a);
+    for (i = 0; i < n; i++) {
+        argv[2 + 2 * i] = cache_gen_key(c, a, tenant, modules[i]);
+        argv[3 + 2 * i] = cache_key(c, a, tenant, modules[i], keys[i]);
+    }
+    r = cache_cmd(c, (int)(2 + 2 * n), argv, NULL);
+    if (!r)
+        return;
+    if (c->need_replay || r->type != REDIS_REPLY_ARRAY || r->elements != 1 + 2 * n) {
+        freeReplyObject(r);
+        return;
+    }
+    e = r->element;
+    if (e[0]->type == REDIS_REPLY_STRING && cache_token_ok(e[0]->str, e[0]->len)) {
+        char epoch[CACHE_TOKEN_MAX + 1], gen[CACHE_TOKEN_MAX + 1], tag[CACHE_TAG_MAX];
+
+        memcpy(epoch, e[0]->str, e[0]->len);
+        epoch[e[0]->len] = '\0';
+        for (i = 0; i < n; i++) {
+            const redisReply *g = e[1 + 2 * i], *v = e[2 + 2 * i];
+            const char *data;
+            size_t dlen;
+            bool found;
+
+            if (g->type != REDIS_REPLY_STRING || !cache_token_ok(g->str, g->len) ||
+                v->type != REDIS_REPLY_STRING)
+                continue;
+            memcpy(gen, g->str, g->len);
+            gen[g->len] = '\0';
+            cache_tag(c, epoch, gen, tag);
+            if (cache_value_parse(v->str, v->len, tag, &found, &data, &dlen)) {
+                res[i].status = CACHE_HIT;
+                res[i].found = found;
+                if (found) {
+                    res[i].json = arena_strndup(a, data, dlen);
+                    res[i].len = dlen;
+                }
+            }
+        }
+    }
+    freeReplyObject(r);
+}
+
+int cache_memoize_pre(struct cache *c, struct arena *a, int64_t tenant, const char *module,
+                      const char *key, int ttl, cache_loader_fn load, void *ctx,
+                      const struct cache_result *pre, struct cache_result *res,
+                      struct app_err *err)
+{
+    if (pre && pre->status == CACHE_HIT && c->cf->cache_enabled) {
+        *res = *pre;
+        cache_count(&cache_counters(module)->hits);
+        log_debug("[CACHE] HIT: tenant %" PRId64 " %s:%s (prefetched)", tenant, module, key);
+        return 0;
+    }
+    return cache_memoize(c, a, tenant, module, key, ttl, load, ctx, res, err);
+}
+
 void cache_get(struct cache *c, struct arena *a, int64_t tenant, const char *module,
                const char *key, struct cache_result *res)
 {

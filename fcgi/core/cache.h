@@ -82,6 +82,26 @@ int cache_memoize(struct cache *c, struct arena *a, int64_t tenant, const char *
     __attribute__((warn_unused_result));
 
 /*
+ * Reads n (at most CACHE_MANY_MAX) keys of one tenant in one round trip: one MGET of the
+ * epoch and of each key's module generation and value. res[i] is a HIT when current, else a
+ * MISS (nothing is loaded or stored). A HIT can be handed to cache_memoize_pre so that, for
+ * example, the session and the data of a cached read cost one Redis round trip together.
+ */
+#define CACHE_MANY_MAX 4
+void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
+                    const char *const *modules, const char *const *keys,
+                    struct cache_result *res);
+
+/*
+ * As cache_memoize, but a HIT in pre (from cache_get_many for the same tenant, module and key
+ * in this request) is answered without asking Redis again. pre may be NULL.
+ */
+int cache_memoize_pre(struct cache *c, struct arena *a, int64_t tenant, const char *module,
+                      const char *key, int ttl, cache_loader_fn load, void *ctx,
+                      const struct cache_result *pre, struct cache_result *res,
+                      struct app_err *err) __attribute__((warn_unused_result));
+
+/*
  * Plain operations (also used by stockctl and tests). cache_get fills res (MISS when absent,
  * stale or on any failure). cache_set stores json with ttl (<= 0: module TTL) and returns 0
  * or -1 when Redis could not take it. cache_delete removes one key; cache_delete_pattern

@@ -72,8 +72,19 @@ void db_init(struct db *db, const char *conninfo)
     }
 }
 
+/* Forgets the statements prepared on a connection that is going away. */
+static void db_forget_prepared(struct db *db)
+{
+    int i;
+
+    for (i = 0; i < db->nprepared; i++)
+        free(db->prepared[i]);
+    db->nprepared = 0;
+}
+
 void db_release(struct db *db)
 {
+    db_forget_prepared(db);
     if (db->conn)
         PQfinish(db->conn);
     if (db->conninfo) {
@@ -147,6 +158,7 @@ static int db_open(struct db *db, struct app_err *err)
      */
     if (db->in_tx)
         return db_set_unavailable(err, "connection lost inside a transaction");
+    db_forget_prepared(db);
     if (db->conn) {
         PQfinish(db->conn);
         db->conn = NULL;
@@ -320,6 +332,39 @@ static void db_map_error(const struct db *db, const PGresult *res, struct app_er
 }
 
 /*
+ * Executes sql with params, prepared: the name of a statement is its index in db->prepared,
+ * found by its text (callers pass constant SQL, so the list stays small). When preparing
+ * fails (a syntax error, say) the statement runs unprepared so the caller gets the server's
+ * error as usual; when the cache is full, new statements run unprepared too.
+ */
+static PGresult *db_exec_prepared(struct db *db, const char *sql, int nparams,
+                                  const char *const *params)
+{
+    char name[16];
+    int i;
+
+    for (i = 0; i < db->nprepared; i++)
+        if (!strcmp(db->prepared[i], sql))
+            break;
+    if (i == db->nprepared) {
+        PGresult *prep;
+        bool ok;
+
+        if (i == DB_STMT_CACHE)
+            return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        snprintf(name, sizeof(name), "s%d", i);
+        prep = PQprepare(db->conn, name, sql, nparams, NULL);
+        ok = prep && PQresultStatus(prep) == PGRES_COMMAND_OK;
+        PQclear(prep);
+        if (!ok || !(db->prepared[i] = strdup(sql)))
+            return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        db->nprepared++;
+    }
+    snprintf(name, sizeof(name), "s%d", i);
+    return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+}
+
+/*
  * Runs one statement (script: a parameterless statement list via PQexec) and returns the
  * result, which the caller clears, or NULL with err. Outside a transaction a statement that
  * failed because the connection was lost, or on a serialization failure or deadlock, is run
@@ -342,6 +387,8 @@ static PGresult *db_run(struct db *db, const char *sql, int nparams, const char 
         atomic_fetch_add(&sh->db_queries, 1);
         if (script)
             res = PQexec(db->conn, sql);
+        else if (nparams > 0)
+            res = db_exec_prepared(db, sql, nparams, params);
         else
             res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
         st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;

@@ -17,9 +17,14 @@
 #include "core/arena.h"
 #include "core/err.h"
 
+#define DB_STMT_CACHE 96
+
 struct db {
     PGconn *conn;
     char *conninfo; /* owned copy */
+    /* Statements prepared on conn (server-side, "s<i>"): their SQL text, owned copies. */
+    char *prepared[DB_STMT_CACHE];
+    int nprepared;
     bool in_tx;
     bool lost;          /* the last connection attempt or statement found the server gone */
     int64_t warn_at_ms; /* monotonic time of the last connection warning (rate limit) */
@@ -34,7 +39,10 @@ void db_release(struct db *db);
 int db_connect(struct db *db, struct app_err *err) __attribute__((warn_unused_result));
 
 /*
- * Runs one parameterized statement (params are text, NULL = SQL NULL). The result belongs to
+ * Runs one parameterized statement (params are text, NULL = SQL NULL). A statement with
+ * parameters is prepared on the connection the first time its text is seen (up to
+ * DB_STMT_CACHE statements per connection) and executed from then on without being parsed
+ * again; a new connection starts with none. The result belongs to
  * arena a (cleared at its reset). Outside a transaction a statement that fails because the
  * connection was lost is retried once on a fresh connection. Returns NULL on error.
  */

@@ -63,9 +63,81 @@ malformed:
                         "'%s' must be a decimal number such as \"12.50\"", field);
 }
 
+/*
+ * Rewrites a JSON number with an exponent ("1e3", "2.5E-1") as a plain decimal ("1000",
+ * "0.25") into out, exactly (digit shifting, no floating point). -1 when it is not such a
+ * number or the plain form would not fit (the value is then absurd anyway).
+ */
+static int dec_unexponent(const char *s, char *out, size_t n)
+{
+    char digits[64];
+    size_t nd = 0, i;
+    long point, exp10 = 0;
+    bool neg = false, eneg = false;
+    const char *p = s;
+    size_t o = 0;
+
+    if (*p == '-')
+        neg = true, p++;
+    for (; isdigit((unsigned char)*p); p++)
+        if (nd < sizeof(digits))
+            digits[nd++] = *p;
+        else
+            return -1;
+    point = (long)nd;
+    if (*p == '.') {
+        for (p++; isdigit((unsigned char)*p); p++)
+            if (nd < sizeof(digits))
+                digits[nd++] = *p;
+            else
+                return -1;
+    }
+    if (nd == 0 || (*p != 'e' && *p != 'E'))
+        return -1;
+    p++;
+    if (*p == '+' || *p == '-')
+        eneg = *p++ == '-';
+    if (!isdigit((unsigned char)*p))
+        return -1;
+    for (; isdigit((unsigned char)*p); p++) {
+        exp10 = exp10 * 10 + (*p - '0');
+        if (exp10 > 40)
+            return -1;
+    }
+    if (*p)
+        return -1;
+    point += eneg ? -exp10 : exp10;
+    if (neg)
+        out[o++] = '-';
+    if (point <= 0) {
+        if (o + 2 + (size_t)(-point) + nd >= n)
+            return -1;
+        out[o++] = '0';
+        out[o++] = '.';
+        for (i = 0; i < (size_t)(-point); i++)
+            out[o++] = '0';
+        for (i = 0; i < nd; i++)
+            out[o++] = digits[i];
+    } else {
+        if (o + (size_t)point + nd + 2 >= n)
+            return -1;
+        for (i = 0; i < (size_t)point; i++)
+            out[o++] = i < nd ? digits[i] : '0';
+        if ((size_t)point < nd) {
+            out[o++] = '.';
+            for (i = (size_t)point; i < nd; i++)
+                out[o++] = digits[i];
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
 int dec_from_json(json_object *o, int scale, bool allow_negative, int64_t *out, const char *field,
                   struct app_err *err)
 {
+    char plain[128];
+
     switch (json_object_get_type(o)) {
     case json_type_string:
         if ((size_t)json_object_get_string_len(o) != strlen(json_object_get_string(o)))
@@ -73,7 +145,12 @@ int dec_from_json(json_object *o, int scale, bool allow_negative, int64_t *out, 
         /* fall through */
     case json_type_int:
     case json_type_double:
-        /* json-c keeps the original text of a parsed number: no binary float round trip. */
+        /* json-c keeps the original text of a parsed number: no binary float round trip. A
+         * JSON number may have an exponent; it is rewritten exactly first. */
+        if (json_object_is_type(o, json_type_double) &&
+            strpbrk(json_object_get_string(o), "eE") &&
+            dec_unexponent(json_object_get_string(o), plain, sizeof(plain)) == 0)
+            return dec_parse(plain, scale, allow_negative, out, field, err);
         return dec_parse(json_object_get_string(o), scale, allow_negative, out, field, err);
     default:
         break;

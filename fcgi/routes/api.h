@@ -30,6 +30,14 @@ struct app {
 int api_require_session(struct app *app, struct http_req *req, struct auth_session *s,
                         struct app_err *err) __attribute__((warn_unused_result));
 
+/*
+ * As api_require_session, and also fills the catalog context c with a read of (module, key)
+ * fetched in the same Redis round trip as the session, for the handler's cached read.
+ */
+int api_require_session_pre(struct app *app, struct http_req *req, struct auth_session *s,
+                            struct catalog *c, const char *module, const char *key,
+                            struct app_err *err) __attribute__((warn_unused_result));
+
 /* A catalog context for the authenticated tenant of req. */
 void api_catalog(struct app *app, struct http_req *req, const struct auth_session *s,
                  struct catalog *c);

@@ -287,36 +287,57 @@ static int product_in(struct http_req *req, bool full, struct product_in *in,
     return 0;
 }
 
+/* The product list query of the request; errors in verr (reported after authentication). */
+static int product_query(const struct http_req *req, struct product_query *q,
+                         struct app_err *verr)
+{
+    const char *stock = http_query(req, "stock");
+    const char *cat = http_query(req, "category_id");
+
+    memset(q, 0, sizeof(*q));
+    q->category_id = -1;
+    if (page(req, &q->limit, &q->offset, verr))
+        return -1;
+    q->q = http_query(req, "q");
+    if (q->q && strlen(q->q) > 200)
+        return err_set_full(verr, ERR_INVALID, "too_long", "q", "'q' must be at most 200 bytes");
+    if (q->q && !jsonx_utf8_valid(q->q, strlen(q->q)))
+        return err_set_full(verr, ERR_INVALID, "invalid_string", "q", "'q' must be UTF-8 text");
+    if (cat && *cat &&
+        http_query_i64(req, "category_id", 1, INT64_MAX - 1, -1, &q->category_id, verr))
+        return -1;
+    if (!stock || !*stock || !strcmp(stock, "all"))
+        q->stock = STOCK_ALL;
+    else if (!strcmp(stock, "in"))
+        q->stock = STOCK_IN;
+    else if (!strcmp(stock, "low"))
+        q->stock = STOCK_LOW;
+    else if (!strcmp(stock, "out"))
+        q->stock = STOCK_OUT;
+    else
+        return err_set_full(verr, ERR_INVALID, "invalid_parameter", "stock",
+                            "'stock' must be all, in, low or out");
+    return 0;
+}
+
 int api_product_list(struct app *app, struct http_req *req, struct http_resp *resp,
                      struct app_err *err)
 {
     struct ctx x;
     struct product_query q;
-    const char *stock = http_query(req, "stock");
-    const char *cat = http_query(req, "category_id");
+    struct app_err verr;
+    int bad;
 
-    memset(&q, 0, sizeof(q));
-    q.category_id = -1;
-    if (begin(app, req, &x, false, err) || page(req, &q.limit, &q.offset, err))
+    memset(&x, 0, sizeof(x));
+    err_clear(&verr);
+    bad = product_query(req, &q, &verr);
+    if (api_require_session_pre(app, req, &x.s, &x.c, "products",
+                                bad ? NULL : catalog_product_list_key(req->arena, &q), err))
         return -1;
-    q.q = http_query(req, "q");
-    if (q.q && strlen(q.q) > 200)
-        return err_set_full(err, ERR_INVALID, "too_long", "q", "'q' must be at most 200 bytes");
-    if (q.q && !jsonx_utf8_valid(q.q, strlen(q.q)))
-        return err_set_full(err, ERR_INVALID, "invalid_string", "q", "'q' must be UTF-8 text");
-    if (cat && *cat && http_query_i64(req, "category_id", 1, INT64_MAX - 1, -1, &q.category_id, err))
+    if (bad) {
+        *err = verr;
         return -1;
-    if (!stock || !*stock || !strcmp(stock, "all"))
-        q.stock = STOCK_ALL;
-    else if (!strcmp(stock, "in"))
-        q.stock = STOCK_IN;
-    else if (!strcmp(stock, "low"))
-        q.stock = STOCK_LOW;
-    else if (!strcmp(stock, "out"))
-        q.stock = STOCK_OUT;
-    else
-        return err_set_full(err, ERR_INVALID, "invalid_parameter", "stock",
-                            "'stock' must be all, in, low or out");
+    }
     if (catalog_product_list(&x.c, &q, &x.out, err))
         return -1;
     return send_ok(resp, 200, &x);

@@ -71,8 +71,10 @@ static int method_field(json_object *o, const char *label, enum payment_method *
 {
     json_object *v;
 
+    /* The length check refuses "cash\u0000...": C strings would stop at the NUL. */
     if (!json_object_object_get_ex(o, "method", &v) || !v ||
         !json_object_is_type(v, json_type_string) ||
+        (size_t)json_object_get_string_len(v) != strlen(json_object_get_string(v)) ||
         sales_method_parse(json_object_get_string(v), false, m))
         return err_set_full(err, ERR_INVALID, "invalid_method", label,
                             "'%s' must be cash, card or transfer", label);
@@ -95,7 +97,9 @@ static bool iso_timestamp_ok(const char *s)
     }
     memcpy(date, s, 10);
     date[10] = '\0';
-    if (balance_date_parse(date, &days) || (s[11] - '0') * 10 + (s[12] - '0') > 23 ||
+    /* Years 1970-2999: a payment outside them is a typo, and its day could not be asked for. */
+    if (s[0] < '1' || s[0] > '2' || (s[0] == '1' && strncmp(s, "1970", 4) < 0) ||
+        balance_date_parse(date, &days) || (s[11] - '0') * 10 + (s[12] - '0') > 23 ||
         (s[14] - '0') * 10 + (s[15] - '0') > 59 || (s[17] - '0') * 10 + (s[18] - '0') > 59)
         return false;
     s += 19;
@@ -278,7 +282,7 @@ int api_payments_create(struct app *app, struct http_req *req, struct http_resp 
     if (in.paid_at && !iso_timestamp_ok(in.paid_at))
         return err_set_full(err, ERR_INVALID, "invalid_timestamp", "paid_at",
                             "'paid_at' must be an ISO 8601 timestamp with an offset, such as "
-                            "2026-01-05T10:00:00Z");
+                            "2026-01-05T10:00:00Z, in the years 1970 to 2999");
     if (payments_create(&x.c, &in, key, &status, &x.out, err))
         return -1;
     api_send(resp, status, &x.out);
@@ -316,22 +320,36 @@ int api_balance_series(struct app *app, struct http_req *req, struct http_resp *
     struct ctx x;
     struct balance_query q;
     const char *m = http_query(req, "method");
+    const char *key = NULL;
+    struct app_err verr;
+    int bad;
 
+    memset(&x, 0, sizeof(x));
     memset(&q, 0, sizeof(q));
-    if (begin(app, req, &x, false, err))
-        return -1;
+    err_clear(&verr);
     q.from = http_query(req, "from");
     q.to = http_query(req, "to");
+    /* Validated now, reported after authentication (401 comes before 422). */
     if (!q.from || !*q.from)
-        return err_set_full(err, ERR_INVALID, "required", "from", "'from' is required");
-    if (!q.to || !*q.to)
-        return err_set_full(err, ERR_INVALID, "required", "to", "'to' is required");
-    if (balance_granularity_parse(http_query(req, "granularity"), &q.granularity))
-        return err_set_full(err, ERR_INVALID, "invalid_parameter", "granularity",
-                            "'granularity' must be daily, weekly or monthly");
-    if (m && *m && sales_method_parse(m, true, &q.method))
-        return err_set_full(err, ERR_INVALID, "invalid_parameter", "method",
-                            "'method' must be all, cash, card or transfer");
+        bad = err_set_full(&verr, ERR_INVALID, "required", "from", "'from' is required");
+    else if (!q.to || !*q.to)
+        bad = err_set_full(&verr, ERR_INVALID, "required", "to", "'to' is required");
+    else if (balance_granularity_parse(http_query(req, "granularity"), &q.granularity))
+        bad = err_set_full(&verr, ERR_INVALID, "invalid_parameter", "granularity",
+                           "'granularity' must be daily, weekly or monthly");
+    else if (m && *m && sales_method_parse(m, true, &q.method))
+        bad = err_set_full(&verr, ERR_INVALID, "invalid_parameter", "method",
+                           "'method' must be all, cash, card or transfer");
+    else
+        bad = 0;
+    if (!bad && strlen(q.from) == 10 && strlen(q.to) == 10)
+        key = balance_cache_key(req->arena, &q);
+    if (api_require_session_pre(app, req, &x.s, &x.c, "balance", key, err))
+        return -1;
+    if (bad) {
+        *err = verr;
+        return -1;
+    }
     if (balance_series(&x.c, &q, &x.out, err))
         return -1;
     api_send(resp, 200, &x.out);

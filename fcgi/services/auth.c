@@ -2,6 +2,7 @@
 #include "services/auth.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <sodium.h>
@@ -219,32 +220,46 @@ static void copy_field(json_object *o, const char *name, char *dst, size_t n)
              json_object_object_get_ex(o, name, &v) && v ? json_object_get_string(v) : "");
 }
 
+int auth_session_key(struct arena *a, const char *token, int64_t *tenant, const char **key)
+{
+    const char *p;
+    char *end, hash[65];
+    long long t;
+
+    /* "s<tenant>.<43 chars>": the tenant part only picks the cache key; the row decides. */
+    if (!token || token[0] != 's' || strlen(token) > AUTH_TOKEN_MAX)
+        return -1;
+    errno = 0;
+    t = strtoll(token + 1, &end, 10);
+    if (errno || end == token + 1 || *end != '.' || t <= 0 || strlen(end + 1) != 43)
+        return -1;
+    for (p = end + 1; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            return -1;
+    hex_hash(token, hash);
+    *tenant = t;
+    *key = arena_sprintf(a, "token:%s", hash);
+    return 0;
+}
+
 int auth_session_get(struct db *db, struct cache *cache, struct arena *a, const char *token,
-                     struct auth_session *s, struct app_err *err)
+                     const struct cache_result *pre, struct auth_session *s, struct app_err *err)
 {
     struct session_load l;
     struct cache_result res;
-    const char *p;
-    char *end;
-    long long tenant;
+    int64_t tenant;
+    const char *key;
     json_object *o, *v;
 
     memset(s, 0, sizeof(*s));
-    /* "s<tenant>.<43 chars>": the tenant part only picks the cache key; the row decides. */
-    if (!token || token[0] != 's' || strlen(token) > AUTH_TOKEN_MAX)
+    if (auth_session_key(a, token, &tenant, &key))
         return unauthorized(err);
-    tenant = strtoll(token + 1, &end, 10);
-    if (end == token + 1 || *end != '.' || tenant <= 0 || strlen(end + 1) != 43)
-        return unauthorized(err);
-    for (p = end + 1; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
-            return unauthorized(err);
-    hex_hash(token, s->token_hash);
+    snprintf(s->token_hash, sizeof(s->token_hash), "%s", key + 6);
     l.db = db;
-    l.params[0] = arena_sprintf(a, "%lld", tenant);
+    l.params[0] = arena_sprintf(a, "%" PRId64, tenant);
     l.params[1] = s->token_hash;
-    if (cache_memoize(cache, a, tenant, "sessions", arena_sprintf(a, "token:%s", s->token_hash),
-                      0, load_session, &l, &res, err))
+    if (cache_memoize_pre(cache, a, tenant, "sessions", key, 0, load_session, &l, pre, &res,
+                          err))
         return -1;
     if (!res.found)
         return unauthorized(err);

@@ -55,9 +55,19 @@ int auth_login(struct db *db, struct cache *cache, struct arena *a, const char *
                struct auth_login_result *out, int *retry_after, struct app_err *err)
     __attribute__((warn_unused_result));
 
-/* Resolves a token to its live session; ERR_UNAUTHORIZED otherwise. */
+/*
+ * The cache coordinates of a token's session: the tenant its prefix names and the key under
+ * module "sessions" (in the arena). -1 when the token is malformed. The prefix is a hint for
+ * the cache only: auth_session_get checks it against the session row.
+ */
+int auth_session_key(struct arena *a, const char *token, int64_t *tenant, const char **key);
+
+/*
+ * Resolves a token to its live session; ERR_UNAUTHORIZED otherwise. pre, when not NULL, is a
+ * prefetched read of the session's cache key (cache_get_many).
+ */
 int auth_session_get(struct db *db, struct cache *cache, struct arena *a, const char *token,
-                     struct auth_session *s, struct app_err *err)
+                     const struct cache_result *pre, struct auth_session *s, struct app_err *err)
     __attribute__((warn_unused_result));
 
 /* Ends the session: the token is dead for every worker from the next request on. */

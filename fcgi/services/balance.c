@@ -69,6 +69,12 @@ int balance_date_parse(const char *s, long *days)
     return 0;
 }
 
+const char *balance_cache_key(struct arena *a, const struct balance_query *q)
+{
+    return arena_sprintf(a, "series:%s:%s:%s:%s", gran_name(q->granularity), q->from ? q->from : "",
+                         q->to ? q->to : "", sales_method_name(q->method));
+}
+
 int balance_series(struct catalog *c, const struct balance_query *q, struct catalog_out *out,
                    struct app_err *err)
 {
@@ -124,8 +130,6 @@ int balance_series(struct catalog *c, const struct balance_query *q, struct cata
     params[4] = sales_method_name(q->method);
     params[5] = gran_name(q->granularity);
     params[6] = sales_method_name(q->method);
-    return catalog_read_json(c, "balance",
-                             arena_sprintf(c->a, "series:%s:%s:%s:%s", gran_name(q->granularity),
-                                           q->from, q->to, sales_method_name(q->method)),
-                             sql, 7, params, "series", out, err);
+    return catalog_read_json(c, "balance", balance_cache_key(c->a, q), sql, 7, params, "series",
+                             out, err);
 }

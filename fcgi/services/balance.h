@@ -29,6 +29,9 @@ int balance_granularity_parse(const char *s, enum balance_granularity *out);
  */
 int balance_date_parse(const char *s, long *days);
 
+/* The cache key of a series (module balance), in the arena; q need not be validated. */
+const char *balance_cache_key(struct arena *a, const struct balance_query *q);
+
 /*
  * Validates q (ERR_INVALID naming from, to or granularity: from after to, a daily span over
  * 366 days, any span over 3660 days) and returns the series JSON.

@@ -94,7 +94,13 @@ int catalog_read_json(struct catalog *c, const char *module, const char *key, co
     struct sql_load l = {c, sql, nparams, params};
     struct cache_result res;
 
-    if (cache_memoize(c->cache, c->a, c->tenant, module, key, 0, load_json, &l, &res, err))
+    const struct cache_result *pre = NULL;
+
+    if (c->pre && c->pre_module && c->pre_key && !strcmp(c->pre_module, module) &&
+        !strcmp(c->pre_key, key))
+        pre = c->pre;
+    if (cache_memoize_pre(c->cache, c->a, c->tenant, module, key, 0, load_json, &l, pre, &res,
+                          err))
         return -1;
     out->cache = res.status;
     out->cached = true;
@@ -280,6 +286,22 @@ static const char *stock_filter_name(enum product_stock_filter f)
     return names[f <= STOCK_OUT ? f : STOCK_ALL];
 }
 
+const char *catalog_product_list_key(struct arena *a, const struct product_query *q)
+{
+    char qhash[33] = "";
+
+    /* The search text goes into the key as a hash: any bytes, fixed length, no glob chars. */
+    if (q->q && q->q[0]) {
+        unsigned char h[16];
+
+        crypto_generichash(h, sizeof(h), (const unsigned char *)q->q, strlen(q->q), NULL, 0);
+        sodium_bin2hex(qhash, sizeof(qhash), h, sizeof(h));
+    }
+    return arena_sprintf(a, "list:q=%s:cat=%" PRId64 ":stock=%s:%" PRId64 ":%" PRId64, qhash,
+                         q->category_id > 0 ? q->category_id : 0, stock_filter_name(q->stock),
+                         q->limit, q->offset);
+}
+
 int catalog_product_list(struct catalog *c, const struct product_query *q,
                          struct catalog_out *out, struct app_err *err)
 {
@@ -301,19 +323,8 @@ int catalog_product_list(struct catalog *c, const struct product_query *q,
                             stock_filter_name(q->stock),
                             i64(c->a, q->limit),
                             i64(c->a, q->offset)};
-    char qhash[33] = "";
-    const char *key;
+    const char *key = catalog_product_list_key(c->a, q);
 
-    /* The search text goes into the key as a hash: any bytes, fixed length, no glob chars. */
-    if (has_q) {
-        unsigned char h[16];
-
-        crypto_generichash(h, sizeof(h), (const unsigned char *)q->q, strlen(q->q), NULL, 0);
-        sodium_bin2hex(qhash, sizeof(qhash), h, sizeof(h));
-    }
-    key = arena_sprintf(c->a, "list:q=%s:cat=%" PRId64 ":stock=%s:%" PRId64 ":%" PRId64, qhash,
-                        q->category_id > 0 ? q->category_id : 0, stock_filter_name(q->stock),
-                        q->limit, q->offset);
     return catalog_read_json(c, "products", key, sql, 6, params, "product", out, err);
 }
 

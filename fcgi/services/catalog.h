@@ -21,6 +21,9 @@ struct catalog {
     struct cache *cache;
     struct arena *a;
     int64_t tenant;
+    /* A read prefetched by the route (cache_get_many): used by the next read of that key. */
+    const struct cache_result *pre;
+    const char *pre_module, *pre_key;
 };
 
 /* A JSON body and how the cache answered. */
@@ -73,6 +76,9 @@ int catalog_read_json(struct catalog *c, const char *module, const char *key, co
                       int nparams, const char *const *params, const char *what,
                       struct catalog_out *out, struct app_err *err)
     __attribute__((warn_unused_result));
+
+/* The cache key of a product list query (module products), in the arena. */
+const char *catalog_product_list_key(struct arena *a, const struct product_query *q);
 
 /* Lists: {"items": [...], "total": N, "limit": L, "offset": O}. */
 int catalog_uom_list(struct catalog *c, int64_t limit, int64_t offset, struct catalog_out *out,

@@ -184,6 +184,10 @@ int sales_create(struct catalog *c, const struct sale_in *in, struct catalog_out
         if (err->code == ERR_CONFLICT && !strcmp(err->slug, "in_use"))
             return err_set_full(err, ERR_INVALID, "invalid_reference", "items",
                                 "a product of the sale does not exist");
+        /* A line total or the sale's total beyond NUMERIC(14,2). */
+        if (err->code == ERR_INVALID && !err->field[0])
+            return err_set_full(err, ERR_INVALID, "too_large", "items",
+                                "the sale's amounts are too large");
         return -1;
     }
     if (PQntuples(res) != 1 || strtoull(PQgetvalue(res, 0, 1), NULL, 10) != in->nlines)

@@ -88,7 +88,7 @@ static void test_auth_login_and_session(void)
     CU_ASSERT_EQUAL(r.s.tenant_id, tenant);
     CU_ASSERT_STRING_EQUAL(r.s.role, "admin");
     CU_ASSERT_PTR_NOT_NULL(strstr(r.expires_at, "+00:00"));
-    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &cache, arena, r.token, &s, &err), 0);
+    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &cache, arena, r.token, NULL, &s, &err), 0);
     CU_ASSERT_EQUAL(s.tenant_id, tenant);
     CU_ASSERT_STRING_EQUAL(s.email, "owner@example.com");
     CU_ASSERT_TRUE(auth_csrf_ok(&s, r.csrf));
@@ -194,12 +194,12 @@ static void test_auth_logout_kills_token_everywhere(void)
     CU_ASSERT_EQUAL_FATAL(login(slug, "owner@example.com", PASSWORD, new_client(), &r, &err), 0);
     token = arena_strdup(arena, r.token);
     cache_init(&other, &cf, itest_db()); /* another worker that has the session cached */
-    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &other, arena, token, &s, &err), 0);
-    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &other, arena, token, &s, &err), 0);
+    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &other, arena, token, NULL, &s, &err), 0);
+    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &other, arena, token, NULL, &s, &err), 0);
     CU_ASSERT_EQUAL(auth_logout(itest_db(), &cache, arena, &s, &err), 0);
-    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &other, arena, token, &s, &err), -1);
+    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &other, arena, token, NULL, &s, &err), -1);
     CU_ASSERT_EQUAL(err.code, ERR_UNAUTHORIZED);
-    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &cache, arena, token, &s, &err), -1);
+    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &cache, arena, token, NULL, &s, &err), -1);
     cache_release(&other);
 }
 
@@ -216,15 +216,15 @@ static void test_auth_forged_and_expired_tokens(void)
     size_t i;
 
     for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
-        CU_ASSERT_EQUAL(auth_session_get(itest_db(), &cache, arena, junk[i], &s, &err), -1);
+        CU_ASSERT_EQUAL(auth_session_get(itest_db(), &cache, arena, junk[i], NULL, &s, &err), -1);
         CU_ASSERT_EQUAL(err.code, ERR_UNAUTHORIZED);
     }
     CU_ASSERT_EQUAL_FATAL(login(slug, "owner@example.com", PASSWORD, new_client(), &r, &err), 0);
     /* the same secret under another tenant's prefix is nobody's session */
     dot = strchr(r.token, '.');
     CU_ASSERT_EQUAL(auth_session_get(itest_db(), &cache, arena,
-                                     arena_sprintf(arena, "s%" PRId64 "%s", tenant + 1, dot), &s,
-                                     &err),
+                                     arena_sprintf(arena, "s%" PRId64 "%s", tenant + 1, dot), NULL,
+                                     &s, &err),
                     -1);
     /* expired in the database before first use */
     params[0] = arena_sprintf(arena, "%" PRId64, tenant);
@@ -234,7 +234,7 @@ static void test_auth_forged_and_expired_tokens(void)
                                    "expires_at = now() - interval '1 day' WHERE tenant_id = $1 "
                                    "AND token_hash = decode($2, 'hex')",
                                    2, params, &err));
-    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &cache, arena, r.token, &s, &err), -1);
+    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &cache, arena, r.token, NULL, &s, &err), -1);
     CU_ASSERT_EQUAL(err.code, ERR_UNAUTHORIZED);
 }
 

@@ -43,7 +43,7 @@ static int suite_clean(void)
 
 static struct catalog cat(int64_t tenant)
 {
-    struct catalog c = {itest_db(), &cache, arena, tenant};
+    struct catalog c = {.db = itest_db(), .cache = &cache, .a = arena, .tenant = tenant};
 
     return c;
 }
@@ -278,7 +278,7 @@ static void test_catalog_product_filters_and_validation(void)
     struct app_err err;
     int64_t u = make_uom(&c, "Unit-filter", "u");
     int64_t k1 = make_category(&c, "Cat-filter-1"), k2 = make_category(&c, "Cat-filter-2");
-    int64_t other_cat = make_category(&(struct catalog){itest_db(), &cache, arena, tb},
+    int64_t other_cat = make_category(&(struct catalog){.db = itest_db(), .cache = &cache, .a = arena, .tenant = tb},
                                       "Other-tenant-cat");
     struct product_query q = {"filt", -1, STOCK_ALL, 200, 0};
     struct product_in bad;
@@ -435,7 +435,7 @@ static void test_catalog_same_answers_without_cache(void)
     first = arena_strndup(arena, on_out.json, on_out.len);
     off.cache_enabled = false;
     cache_init(&nocache, &off, itest_db());
-    d = (struct catalog){itest_db(), &nocache, arena, ta};
+    d = (struct catalog){.db = itest_db(), .cache = &nocache, .a = arena, .tenant = ta};
     CU_ASSERT_EQUAL(catalog_product_list(&d, &q, &off_out, &err), 0);
     CU_ASSERT_EQUAL(off_out.cache, CACHE_BYPASS);
     CU_ASSERT_STRING_EQUAL(off_out.json, first);
@@ -505,6 +505,47 @@ static void test_catalog_stock_changes_are_in_the_ledger(void)
     CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 1, 1), "-2.000");
 }
 
+/* cache_get_many + a prefetched read: one round trip, still tag-checked and tenant-scoped. */
+static void test_catalog_prefetched_reads(void)
+{
+    struct catalog c = cat(ta);
+    struct catalog_out out;
+    struct app_err err;
+    struct product_query q = {"prefetch", -1, STOCK_ALL, 50, 0};
+    const char *modules[2] = {"products", "uom"};
+    const char *keys[2];
+    struct cache_result pre[2];
+    uint64_t before;
+
+    make_product(&c, "PRE-1", "Prefetch one", -1, make_uom(&c, "Unit-prefetch", "up"), 100, 0, 0);
+    keys[0] = catalog_product_list_key(arena, &q);
+    keys[1] = "list:200:0";
+    CU_ASSERT_EQUAL(catalog_product_list(&c, &q, &out, &err), 0);
+    CU_ASSERT_EQUAL(catalog_uom_list(&c, 200, 0, &out, &err), 0);
+    cache_get_many(&cache, arena, ta, 2, modules, keys, pre);
+    CU_ASSERT_EQUAL(pre[0].status, CACHE_HIT);
+    CU_ASSERT_EQUAL(pre[1].status, CACHE_HIT);
+    /* the prefetched HIT answers without Redis or PostgreSQL */
+    c.pre = &pre[0];
+    c.pre_module = "products";
+    c.pre_key = keys[0];
+    before = queries();
+    CU_ASSERT_EQUAL(catalog_product_list(&c, &q, &out, &err), 0);
+    CU_ASSERT_EQUAL(out.cache, CACHE_HIT);
+    CU_ASSERT_EQUAL(queries() - before, 0);
+    CU_ASSERT_TRUE(has(&out, "Prefetch one"));
+    c.pre = NULL;
+    /* after an invalidation of one module only that one misses */
+    cache_invalidate_module(&cache, arena, ta, "products");
+    cache_get_many(&cache, arena, ta, 2, modules, keys, pre);
+    CU_ASSERT_EQUAL(pre[0].status, CACHE_MISS);
+    CU_ASSERT_EQUAL(pre[1].status, CACHE_HIT);
+    /* the same keys under another tenant read nothing */
+    cache_get_many(&cache, arena, tb, 2, modules, keys, pre);
+    CU_ASSERT_EQUAL(pre[0].status, CACHE_MISS);
+    CU_ASSERT_EQUAL(pre[1].status, CACHE_MISS);
+}
+
 int test_catalog_register(void)
 {
     CU_pSuite s = CU_add_suite("catalog", suite_init, suite_clean);
@@ -522,7 +563,9 @@ int test_catalog_register(void)
         !CU_add_test(s, "Redis down: served from PostgreSQL, writes visible after",
                      test_catalog_redis_down_serves_from_postgres) ||
         !CU_add_test(s, "stock changes are in the ledger",
-                     test_catalog_stock_changes_are_in_the_ledger))
+                     test_catalog_stock_changes_are_in_the_ledger) ||
+        !CU_add_test(s, "prefetched reads are current and tenant-scoped",
+                     test_catalog_prefetched_reads))
         return -1;
     return 0;
 }

@@ -66,7 +66,7 @@ static void test_teardown(void)
 
 static struct catalog cat(int64_t tenant)
 {
-    struct catalog c = {itest_db(), &cache, arena, tenant};
+    struct catalog c = {.db = itest_db(), .cache = &cache, .a = arena, .tenant = tenant};
 
     return c;
 }
@@ -366,7 +366,7 @@ static void child_main(int idx, int64_t tenant, child_fn fn, const void *ctx, in
     r.idx = idx;
     db_init(&db, cf.database_url);
     cache_init(&ch, &cf, &db);
-    c = (struct catalog){&db, &ch, a, tenant};
+    c = (struct catalog){.db = &db, .cache = &ch, .a = a, .tenant = tenant};
     if (db_connect(&db, &err))
         r.rc = -2;
     if (write(ready, "r", 1) != 1)

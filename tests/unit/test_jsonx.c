@@ -60,7 +60,7 @@ static void test_jsonx_decimal_from_json_keeps_exact_text(void)
     struct app_err err;
     static const char txt[] = "{\"a\": 0.1, \"b\": \"19.99\", \"c\": 3, \"d\": 1e2, "
                               "\"e\": true, \"f\": 123456789012345678901234567890, "
-                              "\"g\": 2.675}";
+                              "\"g\": 2.675, \"h\": 2.5E-1, \"i\": 1e400, \"j\": 1e-3}";
     json_object *o = jsonx_parse(a, txt, sizeof(txt) - 1, &err);
     json_object *v;
     int64_t out;
@@ -78,8 +78,17 @@ static void test_jsonx_decimal_from_json_keeps_exact_text(void)
     json_object_object_get_ex(o, "g", &v);
     CU_ASSERT_EQUAL(dec_from_json(v, 3, false, &out, "g", &err), 0);
     CU_ASSERT_EQUAL(out, 2675); /* a double round trip would give 2674 or 2675.000000001 */
+    /* a JSON number with an exponent is exact too; an absurd one is refused */
     json_object_object_get_ex(o, "d", &v);
-    CU_ASSERT_EQUAL(dec_from_json(v, 2, false, &out, "d", &err), -1);
+    CU_ASSERT_EQUAL(dec_from_json(v, 2, false, &out, "d", &err), 0);
+    CU_ASSERT_EQUAL(out, 10000);
+    json_object_object_get_ex(o, "h", &v);
+    CU_ASSERT_EQUAL(dec_from_json(v, 3, false, &out, "h", &err), 0);
+    CU_ASSERT_EQUAL(out, 250);
+    json_object_object_get_ex(o, "i", &v);
+    CU_ASSERT_EQUAL(dec_from_json(v, 2, false, &out, "i", &err), -1);
+    json_object_object_get_ex(o, "j", &v);
+    CU_ASSERT_EQUAL(dec_from_json(v, 2, false, &out, "j", &err), -1);
     json_object_object_get_ex(o, "e", &v);
     CU_ASSERT_EQUAL(dec_from_json(v, 2, false, &out, "e", &err), -1);
     CU_ASSERT_STRING_EQUAL(err.field, "e");

@@ -737,7 +737,7 @@ ck "category product_count counts its products (1)" 'jt ".product_count == 1"'
 
 api POST /products "$(pbody sku '"ham-1"' name '"Other hammer"')"
 expect "POST /products with a duplicate SKU (other case)" 409 "" sku
-for bad in '"12.345"' 12.345 -1 '"-0.01"' '"NaN"' '"Infinity"' 1e5 1E2 '"1e5"' true null '""' '"12."' \
+for bad in '"12.345"' 12.345 -1 '"-0.01"' '"NaN"' '"Infinity"' 1e400 1e-3 1e12 '"1e5"' true null '""' '"12."' \
     '".5"' '"1,50"' '" 1"' '[1]' '{}' 123456789012345678901234567890 '"1000000000000.00"' \
     '"0x10"' '"+1"'; do
     api POST /products "$(pbody price "$bad")"
@@ -745,6 +745,12 @@ for bad in '"12.345"' 12.345 -1 '"-0.01"' '"NaN"' '"Infinity"' 1e5 1E2 '"1e5"' t
 done
 api POST /products "$(pbody price -)"
 expect "POST /products without price" 422 "" price
+# A JSON number with an exponent is a number like any other, read exactly.
+api POST /products "$(pbody sku '"EXP-1"' price 1.25e1)"
+expect "POST /products with price 1.25e1" 201
+ck "price 1.25e1 reads back as 12.50" 'jt ".price == \"12.50\""'
+api DELETE "/products/$(jf .id)"
+expect "DELETE the exponent product" 204
 for f in cost stock min_stock; do
     api POST /products "$(pbody "$f" -1)"
     expect "POST /products with $f -1" 422 "" "$f"

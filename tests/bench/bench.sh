@@ -157,10 +157,18 @@ rss_of()
     kid=$(pid_children "$1" | head -n 1)
     awk '/VmRSS/ {print $2}' "/proc/$kid/status" 2>/dev/null
 }
+served()
+{
+    curl -s "$BASE/metrics" | awk '$1 == "stock_requests_total" {print $2}'
+}
+# rss_run N: mixed requests (wrk bursts of one second) until the pool has served N.
 rss_run()
 {
-    STOP_AFTER=$1 BENCH_TOKEN=$TOKEN BENCH_SERIES=$SERIES \
-        wrk -t1 -c1 -d600s -s tests/bench/rss.lua "http://127.0.0.1:$http_port" >/dev/null 2>&1
+    local n
+    while n=$(served) && ((${n:-0} < $1)); do
+        STOP_AFTER=$(($1 - ${n:-0})) BENCH_TOKEN=$TOKEN BENCH_SERIES=$SERIES \
+            wrk -t1 -c2 -d1s -s tests/bench/rss.lua "$BASE" >/dev/null 2>&1
+    done
 }
 echo
 # The hit pool makes way for a one-worker pool on the same address.
@@ -171,9 +179,12 @@ rss_pid=$(pid_from_file "$RUN/pool-rss.pid")
 PIDS+=("$rss_pid")
 rss_run 1000
 r1=$(rss_of "$rss_pid")
-rss_run 99000
+n1=$(served)
+rss_run 100000
 r2=$(rss_of "$rss_pid")
-echo "worker RSS (1 worker, mixed requests): after 1,000: ${r1:-?} kB; after 100,000: ${r2:-?} kB"
+n2=$(served)
+echo "worker RSS (1 worker, mixed requests): after $n1 requests: ${r1:-?} kB;" \
+    "after $n2: ${r2:-?} kB"
 
 echo
 echo "balance series on a miss, with $SALES sales:"

@@ -8,14 +8,14 @@
  * socket always has an acceptor), SIGTERM/SIGINT drain every worker and exit 0.
  *
  * A worker accepts one request at a time. SIGTERM is blocked except while the worker waits for
- * a connection (pselect), so an accepted request always completes; the worker exits before it
+ * a connection (epoll_pwait), so an accepted request always completes; the worker exits before it
  * waits again. Each worker
  * owns one PostgreSQL and one Redis connection (struct app), opened lazily, and one arena that
  * holds all request memory and is reset after each response.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/select.h>
+#include <sys/epoll.h>
 #include <fcgiapp.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -204,6 +204,7 @@ static int worker_main(int listen_fd)
     struct buf head;
     struct sigaction sa;
     sigset_t term, waitmask;
+    int ep;
 
     /* Die with the master even if it is killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -215,7 +216,7 @@ static int worker_main(int listen_fd)
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGPIPE, &sa, NULL);
     /*
-     * SIGTERM stays blocked except inside pselect(), which unblocks it atomically while the
+     * SIGTERM stays blocked except inside epoll_pwait(), which unblocks it atomically while the
      * worker waits for a connection. So a SIGTERM can only interrupt the wait, never the
      * reading of a request libfcgi has accepted, nor its handling or the response: every
      * accepted request completes, and the worker exits before the next wait.
@@ -227,6 +228,17 @@ static int worker_main(int listen_fd)
     sigemptyset(&waitmask);
     if (getppid() == 1)
         return 0;
+    /*
+     * EPOLLEXCLUSIVE: a new connection wakes one waiting worker, not all of them (with plain
+     * select/poll every worker would wake for every connection and all but one find nothing).
+     */
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &(struct epoll_event){
+                                                             .events = EPOLLIN | EPOLLEXCLUSIVE,
+                                                             .data.fd = listen_fd}) < 0) {
+        log_error("cannot watch the listening socket: %s", strerror(errno));
+        return 1;
+    }
 
     memset(&app, 0, sizeof(app));
     app.cf = &cf;
@@ -241,12 +253,8 @@ static int worker_main(int listen_fd)
     }
     log_info("worker started");
     while (!worker_stop) {
-        fd_set rd;
-        int n;
-
-        FD_ZERO(&rd);
-        FD_SET(listen_fd, &rd);
-        n = pselect(listen_fd + 1, &rd, NULL, NULL, NULL, &waitmask);
+        struct epoll_event ready;
+        int n = epoll_pwait(ep, &ready, 1, -1, &waitmask);
 
         if (worker_stop)
             break;
@@ -273,6 +281,7 @@ static int worker_main(int listen_fd)
             buf_release(&resp.body);
     }
     log_info("worker stopping");
+    close(ep);
     FCGX_Free(&fr, 0);
     cache_release(&app.cache);
     db_release(&app.db);
@@ -459,7 +468,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    /* Workers wait in pselect() and must never block in accept() (see worker_main). */
+    /* Workers wait in epoll_pwait() and must never block in accept() (see worker_main). */
     if (fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK) < 0) {
         fprintf(stderr, "stock-fcgi: cannot make the listening socket non-blocking: %s\n",
                 strerror(errno));

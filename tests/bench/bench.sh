@@ -32,14 +32,13 @@ command -v wrk >/dev/null || { echo "bench: wrk is not installed (make deps)" >&
 rm -rf "$RUN"
 mkdir -p "$RUN/static/static" "$RUN/logs"
 pick_port pg_port && pick_port redis_port && pick_port hit_port && pick_port miss_port &&
-    pick_port min_port && pick_port http_port || exit 1
+    pick_port min_port && pick_port http_port && pick_port explain_port || exit 1
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 stock_log "bench: PostgreSQL :$pg_port, Redis :$redis_port, nginx :$http_port, $WORKERS workers"
 pg_start "$RUN/pg" "$pg_port" "$RUN/logs/postgresql.log" \
-    -c shared_preload_libraries=auto_explain -c auto_explain.log_min_duration=-1 \
-    -c auto_explain.log_analyze=on -c shared_buffers=256MB || exit 1
+    -c shared_preload_libraries=auto_explain -c auto_explain.log_analyze=on || exit 1
 redis_start "$RUN/redis" "$redis_port" || exit 1
 export DATABASE_URL REDIS_URL STOCK_ENV_FILE=/dev/null LOG_LEVEL=warning
 DATABASE_URL=$(pg_url "$pg_port")
@@ -93,18 +92,24 @@ wait_for 10 eval '[[ "$(http_status "$BASE/minimal")" == 200 ]]' || {
     exit 1
 }
 
-# The database time of the series on a miss, from auto_explain, for 31 and 365 days.
+# The database time of the series on a miss, for 31 and 365 days: a one-worker pool with the
+# cache off connects as role "explain", for which auto_explain logs every plan with its actual
+# times; each series is asked twice (the first prepares the statement) and the last plan counts.
+psql -c "CREATE ROLE explain LOGIN SUPERUSER" \
+    -c "ALTER ROLE explain SET auto_explain.log_min_duration = 0" >/dev/null
+pool_start "$BIN/stock-fcgi" "127.0.0.1:$explain_port" "$RUN/logs/pool-explain.log" \
+    "$RUN/pool-explain.pid" STOCK_WORKERS=1 CACHE_ENABLED=false \
+    DATABASE_URL="postgresql://explain@127.0.0.1:$pg_port/stock" || exit 1
+PIDS+=("$(pid_from_file "$RUN/pool-explain.pid")")
 explain()
 {
-    local from=$1 label=$2 ms
-    psql -c "ALTER SYSTEM SET auto_explain.log_min_duration = 0" -c "SELECT pg_reload_conf()" \
-        >/dev/null
-    sleep 0.5 # the reload reaches the backends asynchronously; this is a bench, not a test
-    : >"$RUN/logs/explain.marker"
-    curl -s -o /dev/null -H "$AUTH" \
-        "$BASE/miss/api/v1/balance/series?from=$from&to=$to&granularity=daily&method=all"
-    psql -c "ALTER SYSTEM SET auto_explain.log_min_duration = -1" -c "SELECT pg_reload_conf()" \
-        >/dev/null
+    local from=$1 label=$2 ms i
+    for i in 1 2; do
+        env -i PATH="$PATH" REQUEST_METHOD=GET DOCUMENT_URI=/api/v1/balance/series \
+            QUERY_STRING="from=$from&to=$to&granularity=daily&method=all" \
+            HTTP_AUTHORIZATION="Bearer $TOKEN" REMOTE_ADDR=127.0.0.1 CONTENT_LENGTH=0 \
+            timeout 10 cgi-fcgi -bind -connect "127.0.0.1:$explain_port" >/dev/null
+    done
     # the last plan logged whose query reads balance_daily: the series statement
     ms=$(awk '/duration: [0-9.]+ ms +plan:/ { match($0, /duration: [0-9.]+/);
                 d = substr($0, RSTART + 10, RLENGTH - 10); next }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
@@ -740,6 +741,15 @@ static void test_cache_wrong_password_degrades_and_defers(void)
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &old, &res), CACHE_MISS);
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &old, &res), CACHE_HIT);
 
+    /* Everything the refused worker logs (at debug level) is captured: no password in it. */
+    char logpath[] = "/tmp/stock-itest-log-XXXXXX";
+    int logfd = mkstemp(logpath), saved = dup(STDERR_FILENO);
+
+    CU_ASSERT_FATAL(logfd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(logfd, STDERR_FILENO);
+    log_set_level(LOG_DEBUG);
+
     /* The refused worker still answers, from the loader. */
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &fresh, &res), CACHE_MISS);
     CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
@@ -757,6 +767,21 @@ static void test_cache_wrong_password_degrades_and_defers(void)
     CU_ASSERT_EQUAL(cache_invalidate_module(&c, a, t, "products"), 1);
     CU_ASSERT_EQUAL(raw_int("EXISTS", gk), 1);
     CU_ASSERT_EQUAL(backlog_rows(t), 1);
+    log_set_level(LOG_INFO);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    {
+        char logbuf[16384];
+        ssize_t n = pread(logfd, logbuf, sizeof(logbuf) - 1, 0);
+
+        logbuf[n > 0 ? n : 0] = '\0';
+        CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "[CACHE]")); /* the capture worked */
+        CU_ASSERT_PTR_NULL(strstr(logbuf, pw));
+        CU_ASSERT_PTR_NULL(strstr(logbuf, "redis://"));
+    }
+    close(logfd);
+    unlink(logpath);
     /* ... yet the healthy worker never serves the stale entry: it replays the backlog first. */
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_MISS);
     CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));

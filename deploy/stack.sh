@@ -7,7 +7,7 @@
 #         The processes keep running detached.
 #   down  stops nginx, the pool, Redis and PostgreSQL by their recorded PIDs (idempotent).
 #
-# Ports: STOCK_PG_PORT (5432), STOCK_REDIS_PORT (6379), STOCK_FCGI_PORT (9000),
+# State: STOCK_VAR_DIR (var/). Ports: STOCK_PG_PORT (5432), STOCK_REDIS_PORT (6379), STOCK_FCGI_PORT (9000),
 # STOCK_HTTP_PORT (8080); STOCK_WORKERS (2), LOG_LEVEL (info). var/stack.env keeps the settings
 # of the running stack (source it to use build/release/stockctl against it).
 set -u
@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 . tests/lib/common.sh
 
-VAR=$ROOT/var
+VAR=${STOCK_VAR_DIR:-$ROOT/var}
 LOGS=$VAR/log
 ENVF=$VAR/stack.env
 POOL_PIDFILE=$VAR/run/stock-fcgi.pid
@@ -120,7 +120,7 @@ up()
         printf '%s\n' "$DEMO_PASSWORD" |
             "$ctl" user create --tenant "$DEMO_TENANT" --email "$DEMO_EMAIL" --role admin \
                 >/dev/null || die "cannot create the demo admin"
-        if "$ctl" seed-demo --tenant "$DEMO_TENANT" >"$LOGS/seed-demo.log" 2>&1; then
+        if "$ctl" seed-demo --tenant "$DEMO_TENANT" --sales 2000 --days 90 >"$LOGS/seed-demo.log" 2>&1; then
             echo "demo         tenant '$DEMO_TENANT' created with demo data"
         else
             echo "demo         tenant '$DEMO_TENANT' created (no demo data: see var/log/seed-demo.log)"

@@ -144,9 +144,9 @@ static int db_open(struct db *db, struct app_err *err)
      * connect_timeout comes before dbname: with expand_dbname the expanded connection string
      * overrides earlier keywords, so a connect_timeout given in DATABASE_URL wins.
      */
-    static const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname",
-                                       NULL};
-    const char *vals[4];
+    static const char *const keys[] = {"connect_timeout", "fallback_application_name", "options",
+                                       "dbname", NULL};
+    const char *vals[5];
     char msg[256];
     int64_t now;
 
@@ -169,8 +169,13 @@ static int db_open(struct db *db, struct app_err *err)
     }
     vals[0] = DB_CONNECT_TIMEOUT;
     vals[1] = "stock";
-    vals[2] = db->conninfo;
-    vals[3] = NULL;
+    /*
+     * Our statements are prepared once per connection (db_exec_prepared) and their plans do
+     * not depend on the values: plan them once too, instead of for every execution.
+     */
+    vals[2] = "-c plan_cache_mode=force_generic_plan";
+    vals[3] = db->conninfo;
+    vals[4] = NULL;
     db->conn = PQconnectdbParams(keys, vals, 1);
     if (!db->conn) {
         snprintf(msg, sizeof(msg), "out of memory");

@@ -87,20 +87,16 @@ static const char *dec(struct arena *a, int64_t v, int scale)
     return arena_strdup(a, tmp);
 }
 
-int catalog_read_json(struct catalog *c, const char *module, const char *key, const char *sql,
-                       int nparams, const char *const *params, const char *what,
-                       struct catalog_out *out, struct app_err *err)
+int catalog_read(struct catalog *c, const char *module, const char *key, cache_loader_fn load,
+                 void *ctx, const char *what, struct catalog_out *out, struct app_err *err)
 {
-    struct sql_load l = {c, sql, nparams, params};
     struct cache_result res;
-
     const struct cache_result *pre = NULL;
 
     if (c->pre && c->pre_module && c->pre_key && !strcmp(c->pre_module, module) &&
         !strcmp(c->pre_key, key))
         pre = c->pre;
-    if (cache_memoize_pre(c->cache, c->a, c->tenant, module, key, 0, load_json, &l, pre, &res,
-                          err))
+    if (cache_memoize_pre(c->cache, c->a, c->tenant, module, key, 0, load, ctx, pre, &res, err))
         return -1;
     out->cache = res.status;
     out->cached = true;
@@ -109,6 +105,15 @@ int catalog_read_json(struct catalog *c, const char *module, const char *key, co
     out->json = res.json;
     out->len = res.len;
     return 0;
+}
+
+int catalog_read_json(struct catalog *c, const char *module, const char *key, const char *sql,
+                      int nparams, const char *const *params, const char *what,
+                      struct catalog_out *out, struct app_err *err)
+{
+    struct sql_load l = {c, sql, nparams, params};
+
+    return catalog_read(c, module, key, load_json, &l, what, out, err);
 }
 
 /* A write returning the object's JSON (zero rows: ERR_NOT_FOUND), then its invalidations. */

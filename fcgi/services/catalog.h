@@ -68,6 +68,15 @@ struct product_query {
 void catalog_out_set(struct catalog *c, struct catalog_out *out, const PGresult *res);
 
 /*
+ * A cached read of the tenant's module: load computes the JSON body on a miss (through
+ * cache_memoize with the module's TTL, or a prefetched HIT in c->pre). A loader's "not found"
+ * is ERR_NOT_FOUND "<what> not found" (cached negatively).
+ */
+int catalog_read(struct catalog *c, const char *module, const char *key, cache_loader_fn load,
+                 void *ctx, const char *what, struct catalog_out *out, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/*
  * A cached read of the tenant's module: runs sql (its single text column is the JSON body) on
  * a miss, through cache_memoize with the module's TTL. No row is ERR_NOT_FOUND "<what> not
  * found" (cached negatively). For services built on the catalog's conventions.

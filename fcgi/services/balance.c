@@ -140,11 +140,11 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
                        struct app_err *err)
 {
     static const char sql[] =
-        "SELECT NULL::text, 0::bigint, coalesce(sum(sales_total - paid_cash - paid_card - "
-        "paid_transfer), 0)::text, '0', '0', '0' FROM balance_daily "
+        "SELECT NULL::int, 0::bigint, coalesce(sum(sales_cents - cash_cents - card_cents - "
+        "transfer_cents), 0)::bigint, 0::bigint, 0::bigint, 0::bigint FROM balance_daily "
         "WHERE tenant_id = $1 AND day < $2::date "
-        "UNION ALL (SELECT (day - date '1970-01-01')::text, sales_count, sales_total::text, "
-        "paid_cash::text, paid_card::text, paid_transfer::text FROM balance_daily "
+        "UNION ALL (SELECT day - date '1970-01-01', sales_count, sales_cents, cash_cents, "
+        "card_cents, transfer_cents FROM balance_daily "
         "WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date ORDER BY day)";
     struct series_load *l = ctx;
     const struct balance_query *q = l->q;
@@ -158,9 +158,9 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
     if (!res)
         return -1;
     rows = PQntuples(res);
-    if (rows < 1 || dec_parse(PQgetvalue(res, 0, 2), DEC_MONEY_SCALE, true, &outstanding,
-                              "outstanding", err))
+    if (rows < 1)
         return err_set(err, ERR_INTERNAL, "internal error");
+    outstanding = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
     buf_addf(out, "{\"from\":\"%s\",\"to\":\"%s\",\"granularity\":\"%s\",\"method\":\"%s\","
                   "\"points\":[",
              q->from, q->to, gran_name(q->granularity), sales_method_name(q->method));
@@ -176,14 +176,12 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
             next = p + (q->granularity == GRAN_WEEKLY ? 7 : 1);
         /* the summary rows of this period (they come in day order) */
         while (row < rows && strtol(PQgetvalue(res, row, 0), NULL, 10) < next) {
-            int64_t st, cash, card, transfer, pm;
+            int64_t st = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+            int64_t cash = strtoll(PQgetvalue(res, row, 3), NULL, 10);
+            int64_t card = strtoll(PQgetvalue(res, row, 4), NULL, 10);
+            int64_t transfer = strtoll(PQgetvalue(res, row, 5), NULL, 10);
+            int64_t pm;
 
-            if (dec_parse(PQgetvalue(res, row, 2), DEC_MONEY_SCALE, true, &st, "sales", err) ||
-                dec_parse(PQgetvalue(res, row, 3), DEC_MONEY_SCALE, true, &cash, "cash", err) ||
-                dec_parse(PQgetvalue(res, row, 4), DEC_MONEY_SCALE, true, &card, "card", err) ||
-                dec_parse(PQgetvalue(res, row, 5), DEC_MONEY_SCALE, true, &transfer, "transfer",
-                          err))
-                return err_set(err, ERR_INTERNAL, "internal error");
             pm = q->method == PAY_CASH       ? cash
                  : q->method == PAY_CARD     ? card
                  : q->method == PAY_TRANSFER ? transfer

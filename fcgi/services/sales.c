@@ -240,19 +240,24 @@ static int payment_insert(struct catalog *c, const struct payment_in *p, const c
         "WITH y AS (INSERT INTO payments (tenant_id, sale_id, amount, method, paid_at, reference, "
         "balance_day) VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()), $6, "
         "(coalesce($5::timestamptz, now()) AT TIME ZONE $7)::date) RETURNING id, balance_day), "
-        "b AS (INSERT INTO balance_daily (tenant_id, day, paid_cash, paid_card, paid_transfer) "
-        "SELECT $1, y.balance_day, CASE WHEN $4 = 'cash' THEN $3::numeric ELSE 0 END, "
-        "CASE WHEN $4 = 'card' THEN $3::numeric ELSE 0 END, "
-        "CASE WHEN $4 = 'transfer' THEN $3::numeric ELSE 0 END FROM y "
+        "b AS (INSERT INTO balance_daily (tenant_id, day, cash_cents, card_cents, transfer_cents) "
+        "SELECT $1, y.balance_day, CASE WHEN $4 = 'cash' THEN $8::bigint ELSE 0 END, "
+        "CASE WHEN $4 = 'card' THEN $8::bigint ELSE 0 END, "
+        "CASE WHEN $4 = 'transfer' THEN $8::bigint ELSE 0 END FROM y "
         "ON CONFLICT (tenant_id, day) DO UPDATE SET "
-        "paid_cash = balance_daily.paid_cash + EXCLUDED.paid_cash, "
-        "paid_card = balance_daily.paid_card + EXCLUDED.paid_card, "
-        "paid_transfer = balance_daily.paid_transfer + EXCLUDED.paid_transfer RETURNING 1) "
+        "cash_cents = balance_daily.cash_cents + EXCLUDED.cash_cents, "
+        "card_cents = balance_daily.card_cents + EXCLUDED.card_cents, "
+        "transfer_cents = balance_daily.transfer_cents + EXCLUDED.transfer_cents RETURNING 1) "
         "SELECT y.id, (SELECT count(*) FROM b) FROM y";
-    const char *params[] = {i64(c->a, c->tenant), i64(c->a, p->sale_id),
-                            dec(c->a, p->amount, DEC_MONEY_SCALE), sales_method_name(p->method),
-                            p->paid_at, p->reference, tz};
-    PGresult *res = db_exec(c->db, c->a, sql, 7, params, err);
+    const char *params[] = {i64(c->a, c->tenant),
+                            i64(c->a, p->sale_id),
+                            dec(c->a, p->amount, DEC_MONEY_SCALE),
+                            sales_method_name(p->method),
+                            p->paid_at,
+                            p->reference,
+                            tz,
+                            i64(c->a, p->amount)};
+    PGresult *res = db_exec(c->db, c->a, sql, 8, params, err);
 
     if (!res) {
         if (err->code == ERR_INVALID && !err->field[0] && p->paid_at)
@@ -312,10 +317,11 @@ int sales_confirm(struct catalog *c, int64_t id, const struct payment_in *pay,
         "WITH s AS (UPDATE sales SET status = 'confirmed', confirmed_at = now(), "
         "balance_day = (now() AT TIME ZONE $3)::date WHERE tenant_id = $1 AND id = $2 "
         "RETURNING balance_day, total) "
-        "INSERT INTO balance_daily (tenant_id, day, sales_count, sales_total) "
-        "SELECT $1, balance_day, 1, total FROM s ON CONFLICT (tenant_id, day) DO UPDATE SET "
+        "INSERT INTO balance_daily (tenant_id, day, sales_count, sales_cents) "
+        "SELECT $1, balance_day, 1, (total * 100)::bigint FROM s "
+        "ON CONFLICT (tenant_id, day) DO UPDATE SET "
         "sales_count = balance_daily.sales_count + 1, "
-        "sales_total = balance_daily.sales_total + EXCLUDED.sales_total";
+        "sales_cents = balance_daily.sales_cents + EXCLUDED.sales_cents";
     const char *tenant = i64(c->a, c->tenant), *sale = i64(c->a, id);
     const char *params[3] = {tenant, sale};
     PGresult *res;
@@ -375,8 +381,8 @@ int sales_cancel(struct catalog *c, int64_t id, struct catalog_out *out, struct 
     static const char paid_sql[] =
         "SELECT EXISTS (SELECT 1 FROM payments WHERE tenant_id = $1 AND sale_id = $2)";
     static const char unbalance_sql[] =
-        "UPDATE balance_daily SET sales_count = sales_count - 1, sales_total = sales_total - $2 "
-        "WHERE tenant_id = $1 AND day = $3";
+        "UPDATE balance_daily SET sales_count = sales_count - 1, "
+        "sales_cents = sales_cents - ($2::numeric * 100)::bigint WHERE tenant_id = $1 AND day = $3";
     static const char cancel_sql[] =
         "UPDATE sales SET status = 'cancelled', cancelled_at = now() "
         "WHERE tenant_id = $1 AND id = $2";

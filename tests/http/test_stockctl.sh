@@ -228,11 +228,11 @@ t_check "payments only on confirmed sales and never above the total" test \
           WHERE p.tenant_id = $T1_ID GROUP BY s.id, s.status, s.total) x
           WHERE status <> 'confirmed' OR paid > total")" = 0
 t_check "the balance summary matches a rebuild from the raw rows" test \
-    "$(q "CREATE TEMP TABLE b AS SELECT day, sales_count, sales_total, paid_cash, paid_card,
-                 paid_transfer FROM balance_daily WHERE tenant_id = $T1_ID;
+    "$(q "CREATE TEMP TABLE b AS SELECT day, sales_count, sales_cents, cash_cents, card_cents,
+                 transfer_cents FROM balance_daily WHERE tenant_id = $T1_ID;
           SELECT stock_balance_rebuild($T1_ID);
-          CREATE TEMP TABLE r AS SELECT day, sales_count, sales_total, paid_cash, paid_card,
-                 paid_transfer FROM balance_daily WHERE tenant_id = $T1_ID;
+          CREATE TEMP TABLE r AS SELECT day, sales_count, sales_cents, cash_cents, card_cents,
+                 transfer_cents FROM balance_daily WHERE tenant_id = $T1_ID;
           SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT SELECT * FROM b) x) +
                  (SELECT count(*) FROM (SELECT * FROM b EXCEPT SELECT * FROM r) y)" |
           tail -n 1)" = 0

@@ -40,6 +40,7 @@
 
 #define DRAIN_TIMEOUT_MS  30000
 #define RESP_KEEP_BYTES   (256 * 1024)
+#define ACCEPT_STREAK     16
 
 static struct config cf;
 
@@ -204,7 +205,7 @@ static int worker_main(int listen_fd)
     struct buf head;
     struct sigaction sa;
     sigset_t term, waitmask;
-    int ep;
+    int ep, streak = 0;
 
     /* Die with the master even if it is killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -253,25 +254,35 @@ static int worker_main(int listen_fd)
     }
     log_info("worker started");
     while (!worker_stop) {
-        struct epoll_event ready;
-        int n = epoll_pwait(ep, &ready, 1, -1, &waitmask);
+        /*
+         * Right after a request, another connection is often already waiting: try to accept it
+         * at once, and wait only when there is none. At most ACCEPT_STREAK requests in a row skip
+         * the wait, because only the wait lets a pending SIGTERM in.
+         */
+        if (streak == 0 || streak >= ACCEPT_STREAK) {
+            struct epoll_event ready;
+            int n = epoll_pwait(ep, &ready, 1, -1, &waitmask);
 
-        if (worker_stop)
-            break;
-        if (n < 0) {
-            if (errno != EINTR)
-                log_warn("waiting for connections failed: %s", strerror(errno));
-            continue;
+            streak = 0;
+            if (worker_stop)
+                break;
+            if (n < 0) {
+                if (errno != EINTR)
+                    log_warn("waiting for connections failed: %s", strerror(errno));
+                continue;
+            }
         }
         /*
-         * The listening socket is non-blocking: when another worker took the connection,
-         * accept() fails with EAGAIN and libfcgi returns an error; just wait again.
+         * The listening socket is non-blocking: when there is no connection (another worker
+         * took it), accept() fails with EAGAIN and libfcgi returns an error; wait again.
          */
         if (FCGX_Accept_r(&fr) < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 log_warn("accept failed: %s", strerror(errno));
+            streak = 0;
             continue;
         }
+        streak++;
         handle(&app, &fr, a, &resp, &head);
         FCGX_Finish_r(&fr);
         db_request_end(&app.db);

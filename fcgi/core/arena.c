@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_BLOCK 16384
+#define ARENA_BLOCK 65536
 #define ARENA_ALIGN 16
 
 struct arena_block {

@@ -118,6 +118,12 @@ explain()
               { d = (/Query Text:/ ? "" : d) }
               END { print last }' "$RUN/logs/postgresql.log")
     printf '  %-34s %s ms at the database (EXPLAIN ANALYZE via auto_explain)\n' "$label" "${ms:-?}"
+    # and the plan itself, as auto_explain logged it (the last series statement's block)
+    awk '/^[0-9]{4}-[0-9]{2}-[0-9]{2} / { if (inblk && isseries) last = blk; inblk = 0 }
+         /duration: [0-9.]+ ms +plan:/ { inblk = 1; isseries = 0; blk = ""; next }
+         inblk { blk = blk "      " $0 "\n"; if (/Query Text:/ && /balance_daily/) isseries = 1 }
+         END { if (inblk && isseries) last = blk; printf "%s", last }' \
+        "$RUN/logs/postgresql.log" | grep -av 'Query Text' | head -n 30
 }
 
 # wrk_row LABEL URL [header]: one bounded wrk run; prints the row and sets ROW_RPS.

@@ -42,6 +42,22 @@ int api_require_session_pre(struct app *app, struct http_req *req, struct auth_s
 void api_catalog(struct app *app, struct http_req *req, const struct auth_session *s,
                  struct catalog *c);
 
+/* What a handler of an authenticated resource works with. */
+struct api_ctx {
+    struct auth_session s;
+    struct catalog c;
+    struct catalog_out out;
+    int64_t id; /* the {id} path parameter, when asked for */
+};
+
+/* Authenticates into x (api_require_session) and, when with_id, reads the {id} parameter. */
+int api_begin(struct app *app, struct http_req *req, struct api_ctx *x, bool with_id,
+              struct app_err *err) __attribute__((warn_unused_result));
+
+/* The list parameters limit (1..200, default 50) and offset (>= 0); 422 naming them. */
+int api_page(const struct http_req *req, int64_t *limit, int64_t *offset, struct app_err *err)
+    __attribute__((warn_unused_result));
+
 /* Sends a JSON body with status and, for cached reads, its X-Cache header. */
 void api_send(struct http_resp *resp, int status, const struct catalog_out *out);
 

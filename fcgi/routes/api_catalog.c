@@ -7,17 +7,6 @@
 #include "core/jsonx.h"
 #include "routes/api.h"
 
-#define PAGE_MAX 200
-
-/* limit (1..200, default 50) and offset (>= 0). */
-static int page(const struct http_req *req, int64_t *limit, int64_t *offset, struct app_err *err)
-{
-    if (http_query_i64(req, "limit", 1, PAGE_MAX, 50, limit, err) ||
-        http_query_i64(req, "offset", 0, 1000000000, 0, offset, err))
-        return -1;
-    return 0;
-}
-
 /* A text field that must not be blank once trimmed. */
 static int text(json_object *body, const char *field, bool required, size_t max, const char **out,
                 struct app_err *err)
@@ -52,35 +41,15 @@ static int decimal(json_object *body, const char *field, int scale, bool require
     return dec_from_json(v, scale, false, out, field, err);
 }
 
-struct ctx {
-    struct auth_session s;
-    struct catalog c;
-    struct catalog_out out;
-    int64_t id;
-};
-
-/* Authenticates and, when with_id, reads the {id} path parameter. */
-static int begin(struct app *app, struct http_req *req, struct ctx *x, bool with_id,
-                 struct app_err *err)
-{
-    memset(x, 0, sizeof(*x));
-    if (api_require_session(app, req, &x->s, err))
-        return -1;
-    if (with_id && http_path_id(req, "id", &x->id, err))
-        return -1;
-    api_catalog(app, req, &x->s, &x->c);
-    return 0;
-}
-
 /* A cached read that failed (a cached "not found") still says how the cache answered. */
-static int read_failed(struct http_resp *resp, const struct ctx *x)
+static int read_failed(struct http_resp *resp, const struct api_ctx *x)
 {
     if (x->out.cached)
         http_resp_header(resp, "X-Cache", cache_status_name(x->out.cache));
     return -1;
 }
 
-static int send_ok(struct http_resp *resp, int status, struct ctx *x)
+static int send_ok(struct http_resp *resp, int status, struct api_ctx *x)
 {
     api_send(resp, status, &x->out);
     return 0;
@@ -108,10 +77,10 @@ static int uom_in(struct http_req *req, bool full, struct uom_in *in, struct app
 int api_uom_list(struct app *app, struct http_req *req, struct http_resp *resp,
                  struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     int64_t limit, offset;
 
-    if (begin(app, req, &x, false, err) || page(req, &limit, &offset, err) ||
+    if (api_begin(app, req, &x, false, err) || api_page(req, &limit, &offset, err) ||
         catalog_uom_list(&x.c, limit, offset, &x.out, err))
         return -1;
     return send_ok(resp, 200, &x);
@@ -119,9 +88,9 @@ int api_uom_list(struct app *app, struct http_req *req, struct http_resp *resp,
 
 int api_uom_get(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
 
-    if (begin(app, req, &x, true, err))
+    if (api_begin(app, req, &x, true, err))
         return -1;
     if (catalog_uom_get(&x.c, x.id, &x.out, err))
         return read_failed(resp, &x);
@@ -131,10 +100,10 @@ int api_uom_get(struct app *app, struct http_req *req, struct http_resp *resp, s
 int api_uom_create(struct app *app, struct http_req *req, struct http_resp *resp,
                    struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct uom_in in;
 
-    if (begin(app, req, &x, false, err) || uom_in(req, true, &in, err) ||
+    if (api_begin(app, req, &x, false, err) || uom_in(req, true, &in, err) ||
         catalog_uom_create(&x.c, &in, &x.out, err))
         return -1;
     return send_ok(resp, 201, &x);
@@ -143,10 +112,10 @@ int api_uom_create(struct app *app, struct http_req *req, struct http_resp *resp
 static int uom_update(struct app *app, struct http_req *req, struct http_resp *resp, bool replace,
                       struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct uom_in in;
 
-    if (begin(app, req, &x, true, err) || uom_in(req, replace, &in, err) ||
+    if (api_begin(app, req, &x, true, err) || uom_in(req, replace, &in, err) ||
         catalog_uom_update(&x.c, x.id, &in, replace, &x.out, err))
         return -1;
     return send_ok(resp, 200, &x);
@@ -167,9 +136,9 @@ int api_uom_patch(struct app *app, struct http_req *req, struct http_resp *resp,
 int api_uom_delete(struct app *app, struct http_req *req, struct http_resp *resp,
                    struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
 
-    if (begin(app, req, &x, true, err) || catalog_uom_delete(&x.c, x.id, err))
+    if (api_begin(app, req, &x, true, err) || catalog_uom_delete(&x.c, x.id, err))
         return -1;
     return no_content(resp);
 }
@@ -194,10 +163,10 @@ static int category_in(struct http_req *req, bool full, struct category_in *in,
 int api_category_list(struct app *app, struct http_req *req, struct http_resp *resp,
                       struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     int64_t limit, offset;
 
-    if (begin(app, req, &x, false, err) || page(req, &limit, &offset, err) ||
+    if (api_begin(app, req, &x, false, err) || api_page(req, &limit, &offset, err) ||
         catalog_category_list(&x.c, limit, offset, &x.out, err))
         return -1;
     return send_ok(resp, 200, &x);
@@ -206,9 +175,9 @@ int api_category_list(struct app *app, struct http_req *req, struct http_resp *r
 int api_category_get(struct app *app, struct http_req *req, struct http_resp *resp,
                      struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
 
-    if (begin(app, req, &x, true, err))
+    if (api_begin(app, req, &x, true, err))
         return -1;
     if (catalog_category_get(&x.c, x.id, &x.out, err))
         return read_failed(resp, &x);
@@ -218,10 +187,10 @@ int api_category_get(struct app *app, struct http_req *req, struct http_resp *re
 int api_category_create(struct app *app, struct http_req *req, struct http_resp *resp,
                         struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct category_in in;
 
-    if (begin(app, req, &x, false, err) || category_in(req, true, &in, err) ||
+    if (api_begin(app, req, &x, false, err) || category_in(req, true, &in, err) ||
         catalog_category_create(&x.c, &in, &x.out, err))
         return -1;
     return send_ok(resp, 201, &x);
@@ -230,10 +199,10 @@ int api_category_create(struct app *app, struct http_req *req, struct http_resp 
 static int category_update(struct app *app, struct http_req *req, struct http_resp *resp,
                            bool replace, struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct category_in in;
 
-    if (begin(app, req, &x, true, err) || category_in(req, replace, &in, err) ||
+    if (api_begin(app, req, &x, true, err) || category_in(req, replace, &in, err) ||
         catalog_category_update(&x.c, x.id, &in, replace, &x.out, err))
         return -1;
     return send_ok(resp, 200, &x);
@@ -254,9 +223,9 @@ int api_category_patch(struct app *app, struct http_req *req, struct http_resp *
 int api_category_delete(struct app *app, struct http_req *req, struct http_resp *resp,
                         struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
 
-    if (begin(app, req, &x, true, err) || catalog_category_delete(&x.c, x.id, err))
+    if (api_begin(app, req, &x, true, err) || catalog_category_delete(&x.c, x.id, err))
         return -1;
     return no_content(resp);
 }
@@ -296,7 +265,7 @@ static int product_query(const struct http_req *req, struct product_query *q,
 
     memset(q, 0, sizeof(*q));
     q->category_id = -1;
-    if (page(req, &q->limit, &q->offset, verr))
+    if (api_page(req, &q->limit, &q->offset, verr))
         return -1;
     q->q = http_query(req, "q");
     if (q->q && strlen(q->q) > 200)
@@ -323,7 +292,7 @@ static int product_query(const struct http_req *req, struct product_query *q,
 int api_product_list(struct app *app, struct http_req *req, struct http_resp *resp,
                      struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct product_query q;
     struct app_err verr;
     int bad;
@@ -346,9 +315,9 @@ int api_product_list(struct app *app, struct http_req *req, struct http_resp *re
 int api_product_get(struct app *app, struct http_req *req, struct http_resp *resp,
                     struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
 
-    if (begin(app, req, &x, true, err))
+    if (api_begin(app, req, &x, true, err))
         return -1;
     if (catalog_product_get(&x.c, x.id, &x.out, err))
         return read_failed(resp, &x);
@@ -358,10 +327,10 @@ int api_product_get(struct app *app, struct http_req *req, struct http_resp *res
 int api_product_create(struct app *app, struct http_req *req, struct http_resp *resp,
                        struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct product_in in;
 
-    if (begin(app, req, &x, false, err) || product_in(req, true, &in, err) ||
+    if (api_begin(app, req, &x, false, err) || product_in(req, true, &in, err) ||
         catalog_product_create(&x.c, &in, &x.out, err))
         return -1;
     return send_ok(resp, 201, &x);
@@ -370,10 +339,10 @@ int api_product_create(struct app *app, struct http_req *req, struct http_resp *
 static int product_update(struct app *app, struct http_req *req, struct http_resp *resp,
                           bool replace, struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct product_in in;
 
-    if (begin(app, req, &x, true, err) || product_in(req, replace, &in, err) ||
+    if (api_begin(app, req, &x, true, err) || product_in(req, replace, &in, err) ||
         catalog_product_update(&x.c, x.id, &in, replace, &x.out, err))
         return -1;
     return send_ok(resp, 200, &x);
@@ -394,9 +363,9 @@ int api_product_patch(struct app *app, struct http_req *req, struct http_resp *r
 int api_product_delete(struct app *app, struct http_req *req, struct http_resp *resp,
                        struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
 
-    if (begin(app, req, &x, true, err) || catalog_product_delete(&x.c, x.id, err))
+    if (api_begin(app, req, &x, true, err) || catalog_product_delete(&x.c, x.id, err))
         return -1;
     return no_content(resp);
 }

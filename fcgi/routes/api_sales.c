@@ -8,33 +8,6 @@
 #include "services/balance.h"
 #include "services/sales.h"
 
-struct ctx {
-    struct auth_session s;
-    struct catalog c;
-    struct catalog_out out;
-    int64_t id;
-};
-
-static int begin(struct app *app, struct http_req *req, struct ctx *x, bool with_id,
-                 struct app_err *err)
-{
-    memset(x, 0, sizeof(*x));
-    if (api_require_session(app, req, &x->s, err))
-        return -1;
-    if (with_id && http_path_id(req, "id", &x->id, err))
-        return -1;
-    api_catalog(app, req, &x->s, &x->c);
-    return 0;
-}
-
-static int page(const struct http_req *req, int64_t *limit, int64_t *offset, struct app_err *err)
-{
-    if (http_query_i64(req, "limit", 1, 200, 50, limit, err) ||
-        http_query_i64(req, "offset", 0, 1000000000, 0, offset, err))
-        return -1;
-    return 0;
-}
-
 /* An optional YYYY-MM-DD query parameter. */
 static int date_param(const struct http_req *req, const char *name, const char **out,
                       struct app_err *err)
@@ -122,11 +95,11 @@ static bool iso_timestamp_ok(const char *s)
 int api_sales_list(struct app *app, struct http_req *req, struct http_resp *resp,
                    struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct sale_query q;
 
     memset(&q, 0, sizeof(q));
-    if (begin(app, req, &x, false, err) || page(req, &q.limit, &q.offset, err) ||
+    if (api_begin(app, req, &x, false, err) || api_page(req, &q.limit, &q.offset, err) ||
         date_param(req, "from", &q.from, err) || date_param(req, "to", &q.to, err))
         return -1;
     q.status = http_query(req, "status");
@@ -145,12 +118,12 @@ int api_sales_list(struct app *app, struct http_req *req, struct http_resp *resp
 int api_sales_create(struct app *app, struct http_req *req, struct http_resp *resp,
                      struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct sale_in in;
     json_object *body, *items;
     size_t i, n;
 
-    if (begin(app, req, &x, false, err) || !(body = http_req_json(req, err)))
+    if (api_begin(app, req, &x, false, err) || !(body = http_req_json(req, err)))
         return -1;
     memset(&in, 0, sizeof(in));
     if (jsonx_get_string(body, "customer", false, 200, &in.customer, err))
@@ -199,9 +172,9 @@ int api_sales_create(struct app *app, struct http_req *req, struct http_resp *re
 int api_sales_get(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
 
-    if (begin(app, req, &x, true, err) || sales_get(&x.c, x.id, &x.out, err))
+    if (api_begin(app, req, &x, true, err) || sales_get(&x.c, x.id, &x.out, err))
         return -1;
     api_send(resp, 200, &x.out);
     return 0;
@@ -210,11 +183,11 @@ int api_sales_get(struct app *app, struct http_req *req, struct http_resp *resp,
 int api_sales_confirm(struct app *app, struct http_req *req, struct http_resp *resp,
                       struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct payment_in pay, *p = NULL;
     json_object *body, *po;
 
-    if (begin(app, req, &x, true, err))
+    if (api_begin(app, req, &x, true, err))
         return -1;
     /* The body is optional: none, or {"payment": {"amount", "method"}}. */
     if (req->body_len > 0) {
@@ -240,9 +213,9 @@ int api_sales_confirm(struct app *app, struct http_req *req, struct http_resp *r
 int api_sales_cancel(struct app *app, struct http_req *req, struct http_resp *resp,
                      struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
 
-    if (begin(app, req, &x, true, err) || sales_cancel(&x.c, x.id, &x.out, err))
+    if (api_begin(app, req, &x, true, err) || sales_cancel(&x.c, x.id, &x.out, err))
         return -1;
     api_send(resp, 200, &x.out);
     return 0;
@@ -253,14 +226,14 @@ int api_sales_cancel(struct app *app, struct http_req *req, struct http_resp *re
 int api_payments_create(struct app *app, struct http_req *req, struct http_resp *resp,
                         struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct payment_in in;
     json_object *body;
     const char *key = http_header(req, "Idempotency-Key");
     int status = 201;
     size_t i;
 
-    if (begin(app, req, &x, false, err) || !(body = http_req_json(req, err)))
+    if (api_begin(app, req, &x, false, err) || !(body = http_req_json(req, err)))
         return -1;
     if (key) {
         size_t n = strlen(key);
@@ -292,13 +265,13 @@ int api_payments_create(struct app *app, struct http_req *req, struct http_resp 
 int api_payments_list(struct app *app, struct http_req *req, struct http_resp *resp,
                       struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct payment_query q;
     const char *m = http_query(req, "method"), *sid = http_query(req, "sale_id");
 
     memset(&q, 0, sizeof(q));
     q.sale_id = -1;
-    if (begin(app, req, &x, false, err) || page(req, &q.limit, &q.offset, err) ||
+    if (api_begin(app, req, &x, false, err) || api_page(req, &q.limit, &q.offset, err) ||
         date_param(req, "from", &q.from, err) || date_param(req, "to", &q.to, err))
         return -1;
     if (sid && *sid && http_query_i64(req, "sale_id", 1, INT64_MAX - 1, -1, &q.sale_id, err))
@@ -317,7 +290,7 @@ int api_payments_list(struct app *app, struct http_req *req, struct http_resp *r
 int api_balance_series(struct app *app, struct http_req *req, struct http_resp *resp,
                        struct app_err *err)
 {
-    struct ctx x;
+    struct api_ctx x;
     struct balance_query q;
     const char *m = http_query(req, "method");
     const char *key = NULL;

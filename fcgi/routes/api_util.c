@@ -90,3 +90,23 @@ void api_send(struct http_resp *resp, int status, const struct catalog_out *out)
     if (out->cached)
         http_resp_header(resp, "X-Cache", cache_status_name(out->cache));
 }
+
+int api_begin(struct app *app, struct http_req *req, struct api_ctx *x, bool with_id,
+              struct app_err *err)
+{
+    memset(x, 0, sizeof(*x));
+    if (api_require_session(app, req, &x->s, err))
+        return -1;
+    if (with_id && http_path_id(req, "id", &x->id, err))
+        return -1;
+    api_catalog(app, req, &x->s, &x->c);
+    return 0;
+}
+
+int api_page(const struct http_req *req, int64_t *limit, int64_t *offset, struct app_err *err)
+{
+    if (http_query_i64(req, "limit", 1, 200, 50, limit, err) ||
+        http_query_i64(req, "offset", 0, 1000000000, 0, offset, err))
+        return -1;
+    return 0;
+}

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1236,6 +1237,8 @@ int main(int argc, char **argv)
     int rc;
 
     memset(&c, 0, sizeof(c));
+    /* A Redis or PostgreSQL connection closed under a write must be an error, not a kill. */
+    signal(SIGPIPE, SIG_IGN);
     /* A help request anywhere on the line wins over everything else. */
     for (rc = 1; rc < argc; rc++) {
         if (!strcmp(argv[rc], "--help") || !strcmp(argv[rc], "-h")) {

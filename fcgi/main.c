@@ -156,10 +156,9 @@ static void handle(struct app *app, FCGX_Request *fr, struct arena *a, struct ht
 {
     struct http_req req;
     struct app_err err;
-    const struct route *route;
+    const struct route *route = NULL;
     const char *allow = NULL;
-    struct shared *sh = shared_get();
-    int64_t t0 = now_us();
+    int64_t t0 = now_us(), us;
     int rc;
 
     err_clear(&err);
@@ -190,10 +189,11 @@ static void handle(struct app *app, FCGX_Request *fr, struct arena *a, struct ht
     FCGX_PutStr(head->data, (int)head->len, fr->out);
     if (strcmp(req.method, "HEAD") && resp->status != 204 && resp->status != 304)
         FCGX_PutStr(resp->body.data, (int)resp->body.len, fr->out);
-    atomic_fetch_add(&sh->requests_total, 1);
-    atomic_fetch_add(&sh->responses_by_class[resp->status / 100 % 6], 1);
+    us = now_us() - t0;
+    /* Slot 0 is "none" (nothing matched); route i of the table is slot i + 1 (shared.h). */
+    shared_request_record(route ? (size_t)(route - api_routes) + 1 : 0, resp->status, us);
     log_debug("request %s %s route=%s status=%d us=%lld", req.method, req.path,
-              req.route[0] ? req.route : "-", resp->status, (long long)(now_us() - t0));
+              req.route[0] ? req.route : "-", resp->status, (long long)us);
 }
 
 static int worker_main(int listen_fd)

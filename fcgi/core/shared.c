@@ -11,8 +11,8 @@ static struct shared *shared_block;
 
 static struct shared *shared_map(int flags)
 {
-    void *p = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1,
-                   0);
+    void *p =
+        mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1, 0);
 
     if (p == MAP_FAILED)
         return NULL;
@@ -79,4 +79,57 @@ enum shared_module shared_module_of(const char *module)
 const char *shared_module_name(enum shared_module m)
 {
     return module_names[m < MOD_COUNT ? m : MOD_OTHER];
+}
+
+static const int status_codes[SHARED_STATUS_COUNT] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
+                                                      409, 413, 415, 422, 429, 500, 503, 0};
+
+static const struct {
+    int64_t us;
+    const char *le;
+} latency_bounds[SHARED_LATENCY_BOUNDS + 1] = {
+    {1000, "0.001"},  {2500, "0.0025"}, {5000, "0.005"},  {10000, "0.01"},
+    {25000, "0.025"}, {50000, "0.05"},  {100000, "0.1"},  {250000, "0.25"},
+    {500000, "0.5"},  {1000000, "1"},   {2500000, "2.5"}, {INT64_MAX, "+Inf"},
+};
+
+static enum shared_status status_of(int status)
+{
+    int i;
+
+    for (i = 0; i < SHARED_STATUS_OTHER; i++)
+        if (status_codes[i] == status)
+            return (enum shared_status)i;
+    return SHARED_STATUS_OTHER;
+}
+
+void shared_request_record(size_t route_slot, int status, int64_t us)
+{
+    struct shared *sh = shared_get();
+    struct shared_route_counters *rc;
+    int b = 0;
+
+    if (route_slot >= SHARED_ROUTES)
+        route_slot = 0;
+    if (us < 0)
+        us = 0;
+    rc = &sh->routes[route_slot];
+    /* A bucket holds latencies <= its bound, as Prometheus's le says. */
+    while (b < SHARED_LATENCY_BOUNDS && us > latency_bounds[b].us)
+        b++;
+    atomic_fetch_add_explicit(&sh->requests_total, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sh->responses_by_class[status / 100 % 6], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rc->by_status[status_of(status)], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rc->latency[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rc->latency_sum_us, (uint_fast64_t)us, memory_order_relaxed);
+}
+
+int shared_status_code(enum shared_status s)
+{
+    return s < SHARED_STATUS_COUNT ? status_codes[s] : 0;
+}
+
+const char *shared_latency_le(int i)
+{
+    return latency_bounds[i >= 0 && i <= SHARED_LATENCY_BOUNDS ? i : SHARED_LATENCY_BOUNDS].le;
 }

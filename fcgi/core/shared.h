@@ -17,6 +17,49 @@ struct shared_cache_counters {
     atomic_uint_fast64_t hits, misses, errors, invalidations, sets, bypass;
 };
 
+/*
+ * Per-route request counters. Slot 0 is "none" (no route matched: 404, 405, or a request that
+ * could not be parsed); route i of the route table (routes.c) is slot i + 1. Slots past
+ * SHARED_ROUTES - 1 fall back to slot 0.
+ */
+#define SHARED_ROUTES 128
+
+/* The statuses counted one by one; any other status is SHARED_STATUS_OTHER. */
+enum shared_status {
+    SHARED_STATUS_200 = 0,
+    SHARED_STATUS_201,
+    SHARED_STATUS_204,
+    SHARED_STATUS_304,
+    SHARED_STATUS_400,
+    SHARED_STATUS_401,
+    SHARED_STATUS_403,
+    SHARED_STATUS_404,
+    SHARED_STATUS_405,
+    SHARED_STATUS_409,
+    SHARED_STATUS_413,
+    SHARED_STATUS_415,
+    SHARED_STATUS_422,
+    SHARED_STATUS_429,
+    SHARED_STATUS_500,
+    SHARED_STATUS_503,
+    SHARED_STATUS_OTHER,
+    SHARED_STATUS_COUNT
+};
+
+/* Latency histogram bounds (le, seconds): 1 ms .. 2.5 s, then +Inf. */
+#define SHARED_LATENCY_BOUNDS 11
+
+/*
+ * One route's counters. Latency buckets are stored non-cumulative (each request adds to exactly
+ * one, the last being "above every bound"), so that a reader summing them gets a consistent
+ * cumulative histogram whose +Inf equals its count.
+ */
+struct shared_route_counters {
+    atomic_uint_fast64_t by_status[SHARED_STATUS_COUNT];
+    atomic_uint_fast64_t latency[SHARED_LATENCY_BOUNDS + 1];
+    atomic_uint_fast64_t latency_sum_us;
+};
+
 #define SHARED_RL_SLOTS 4096
 
 /* One fixed-window counter of the pool-wide rate limiter (see ratelimit.h). */
@@ -35,6 +78,7 @@ struct shared {
     struct shared_cache_counters cache[MOD_COUNT];
     atomic_uint_fast64_t requests_total;
     atomic_uint_fast64_t responses_by_class[6]; /* index status/100: 1xx..5xx */
+    struct shared_route_counters routes[SHARED_ROUTES];
     atomic_uint_fast64_t db_queries;
     atomic_uint_fast64_t db_errors;
     atomic_uint_fast64_t worker_restarts;
@@ -56,5 +100,18 @@ int shared_create_for_pool(void) __attribute__((warn_unused_result));
 /* The module index of a cache module name ("products" -> MOD_PRODUCTS, unknown -> MOD_OTHER). */
 enum shared_module shared_module_of(const char *module);
 const char *shared_module_name(enum shared_module m);
+
+/*
+ * Counts one response: requests_total, its status class, and the route slot's status counter,
+ * latency bucket and latency sum (us: microseconds from the start of the request to its
+ * response). Lock-free (relaxed atomics): safe from any worker at any time.
+ */
+void shared_request_record(size_t route_slot, int status, int64_t us);
+
+/* The HTTP status an enum shared_status stands for; 0 for SHARED_STATUS_OTHER. */
+int shared_status_code(enum shared_status s);
+
+/* The le label of latency bound i ("0.001" .. "2.5"), "+Inf" for i == SHARED_LATENCY_BOUNDS. */
+const char *shared_latency_le(int i);
 
 #endif

@@ -62,14 +62,72 @@ static void counter(struct buf *b, const char *name, const char *help, unsigned 
     buf_addf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name, v);
 }
 
-int api_metrics(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct app_err *err)
+/* The name of route slot i (shared.h): "none", then the route table's names. */
+static const char *route_slot_name(size_t i)
+{
+    return i == 0 ? "none" : api_routes[i - 1].name;
+}
+
+/*
+ * The per-route families: requests by route and status, and the latency histogram by route.
+ * Only rows with a non-zero count are printed: most routes x statuses never happen.
+ */
+static void route_metrics(struct buf *b, const struct shared *sh)
+{
+    size_t n = api_routes_count + 1 < SHARED_ROUTES ? api_routes_count + 1 : SHARED_ROUTES;
+    size_t i;
+    int s, k;
+
+    buf_adds(b, "# HELP stock_http_requests_total Requests by route and status.\n"
+                "# TYPE stock_http_requests_total counter\n");
+    for (i = 0; i < n; i++) {
+        for (s = 0; s < SHARED_STATUS_COUNT; s++) {
+            unsigned long long v =
+                atomic_load_explicit(&sh->routes[i].by_status[s], memory_order_relaxed);
+            int code = shared_status_code((enum shared_status)s);
+
+            if (!v)
+                continue;
+            if (code)
+                buf_addf(b, "stock_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                         route_slot_name(i), code, v);
+            else
+                buf_addf(b, "stock_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                         route_slot_name(i), v);
+        }
+    }
+    buf_adds(b, "# HELP stock_http_request_duration_seconds Time from request to response, by "
+                "route.\n# TYPE stock_http_request_duration_seconds histogram\n");
+    for (i = 0; i < n; i++) {
+        const struct shared_route_counters *rc = &sh->routes[i];
+        unsigned long long cum = 0;
+
+        for (k = 0; k <= SHARED_LATENCY_BOUNDS; k++)
+            cum += atomic_load_explicit(&rc->latency[k], memory_order_relaxed);
+        if (!cum)
+            continue;
+        /* Cumulative from the stored per-bucket counts, so +Inf is exactly _count. */
+        cum = 0;
+        for (k = 0; k <= SHARED_LATENCY_BOUNDS; k++) {
+            cum += atomic_load_explicit(&rc->latency[k], memory_order_relaxed);
+            buf_addf(b, "stock_http_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %llu\n",
+                     route_slot_name(i), shared_latency_le(k), cum);
+        }
+        buf_addf(b, "stock_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
+                 route_slot_name(i),
+                 (double)atomic_load_explicit(&rc->latency_sum_us, memory_order_relaxed) / 1e6);
+        buf_addf(b, "stock_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+                 route_slot_name(i), cum);
+    }
+}
+
+int api_metrics(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
 {
     struct shared *sh = shared_get();
     struct buf *b = &resp->body;
     int m, c;
-    static const char *const kinds[] = {"hits", "misses", "errors", "invalidations", "sets",
-                                        "bypass"};
+    static const char *const kinds[] = {"hits",          "misses", "errors",
+                                        "invalidations", "sets",   "bypass"};
 
     (void)app;
     (void)req;
@@ -82,9 +140,12 @@ int api_metrics(struct app *app, struct http_req *req, struct http_resp *resp,
     for (c = 1; c <= 5; c++)
         buf_addf(b, "stock_responses_total{class=\"%dxx\"} %llu\n", c,
                  (unsigned long long)atomic_load(&sh->responses_by_class[c]));
+    route_metrics(b, sh);
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-        buf_addf(b, "# HELP stock_cache_%s_total Cache %s per module.\n# TYPE stock_cache_%s_total counter\n",
-                 kinds[k], kinds[k], kinds[k]);
+        buf_addf(
+            b,
+            "# HELP stock_cache_%s_total Cache %s per module.\n# TYPE stock_cache_%s_total counter\n",
+            kinds[k], kinds[k], kinds[k]);
         for (m = 0; m < MOD_COUNT; m++) {
             const struct shared_cache_counters *cc = &sh->cache[m];
             const atomic_uint_fast64_t *v[] = {&cc->hits,          &cc->misses, &cc->errors,
@@ -101,11 +162,13 @@ int api_metrics(struct app *app, struct http_req *req, struct http_resp *resp,
             (unsigned long long)atomic_load(&sh->db_errors));
     counter(b, "stock_worker_restarts_total", "Workers respawned after dying.",
             (unsigned long long)atomic_load(&sh->worker_restarts));
-    buf_addf(b, "# HELP stock_redis_up Whether Redis answered the last command.\n"
-                "# TYPE stock_redis_up gauge\nstock_redis_up %d\n",
+    buf_addf(b,
+             "# HELP stock_redis_up Whether Redis answered the last command.\n"
+             "# TYPE stock_redis_up gauge\nstock_redis_up %d\n",
              atomic_load(&sh->redis_up));
-    buf_addf(b, "# HELP stock_db_up Whether PostgreSQL answered the last statement.\n"
-                "# TYPE stock_db_up gauge\nstock_db_up %d\n",
+    buf_addf(b,
+             "# HELP stock_db_up Whether PostgreSQL answered the last statement.\n"
+             "# TYPE stock_db_up gauge\nstock_db_up %d\n",
              atomic_load(&sh->db_up));
     resp->status = 200;
     resp->content_type = "text/plain; version=0.0.4";

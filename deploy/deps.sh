@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc make pkg-config curl procps iproute2 libfcgi-dev libfcgi-bin libpq-dev libhiredis-dev
 libjson-c-dev libsodium-dev libcunit1-dev liburiparser-dev nginx-light redis-server redis-tools
-postgresql postgresql-client spawn-fcgi clang libclang-rt-14-dev wrk jq"
+postgresql postgresql-client spawn-fcgi clang libclang-rt-14-dev wrk jq docker-compose systemd"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -97,7 +97,10 @@ int auth_login(struct db *db, struct cache *cache, struct arena *a, const char *
         "SELECT t.id, t.slug, t.name, u.id, u.email, u.role, u.password_hash "
         "FROM tenants t LEFT JOIN users u ON u.tenant_id = t.id AND lower(u.email) = lower($2) "
         "WHERE t.slug = lower($1)";
+    /* Signing in also sweeps the user's expired sessions, so the table does not grow forever. */
     static const char session_sql[] =
+        "WITH gone AS (DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 "
+        "AND expires_at < now()) "
         "INSERT INTO sessions (tenant_id, user_id, token_hash, csrf_token_hash, expires_at) "
         "VALUES ($1, $2, decode($3, 'hex'), decode($4, 'hex'), now() + make_interval(secs => $5)) "
         "RETURNING stock_ts(expires_at), extract(epoch FROM expires_at)::bigint";

@@ -464,7 +464,11 @@ static void payment_hash(const struct payment_in *in, char out[65])
 int payments_create(struct catalog *c, const struct payment_in *in, const char *idem_key,
                     int *status, struct catalog_out *out, struct app_err *err)
 {
+    /* Keys are kept a day (retries come within minutes); claiming one sweeps the tenant's
+     * older ones, so the table stays small. */
     static const char claim_sql[] =
+        "WITH gone AS (DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key <> $2 "
+        "AND created_at < now() - interval '1 day') "
         "INSERT INTO idempotency_keys (tenant_id, key, request_hash) "
         "VALUES ($1, $2, decode($3, 'hex')) ON CONFLICT DO NOTHING RETURNING 1";
     static const char replay_sql[] =

@@ -236,6 +236,17 @@ static void test_auth_forged_and_expired_tokens(void)
                                    2, params, &err));
     CU_ASSERT_EQUAL(auth_session_get(itest_db(), &cache, arena, r.token, NULL, &s, &err), -1);
     CU_ASSERT_EQUAL(err.code, ERR_UNAUTHORIZED);
+    /* the next sign-in of that user sweeps the expired session away */
+    CU_ASSERT_EQUAL_FATAL(login(slug, "owner@example.com", PASSWORD, new_client(), &r, &err), 0);
+    {
+        PGresult *res = db_exec(itest_db(), arena,
+                                "SELECT count(*) FROM sessions WHERE tenant_id = $1 "
+                                "AND expires_at < now()",
+                                1, params, &err);
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+        CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "0");
+    }
 }
 
 static void test_auth_header_parsers(void)

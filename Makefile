@@ -7,7 +7,12 @@ CC      ?= gcc
 WARN    := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wpedantic \
            -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition -Wformat=2 \
            -Wvla -Wwrite-strings -Wpointer-arith -Wcast-align -Wnull-dereference -fno-common
-ifeq ($(VARIANT),asan)
+ifeq ($(VARIANT),fuzz)
+CC      := clang
+OPT     := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+           -fno-omit-frame-pointer
+LDOPT   := -fsanitize=fuzzer,address,undefined
+else ifeq ($(VARIANT),asan)
 OPT     := -O1 -g3 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDOPT   := -fsanitize=address,undefined
 else
@@ -25,7 +30,8 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 BINS    := $(BUILD)/stock-fcgi $(BUILD)/stockctl
 
-.PHONY: all bins tests deps run stop test test-unit bench check format format-check clean asan
+.PHONY: all bins tests deps run stop test test-unit bench check format format-check clean asan \
+        fuzz fuzzers
 
 all: deps-quiet
 	@$(MAKE) --no-print-directory bins VARIANT=release
@@ -68,6 +74,19 @@ $(BUILD)/run_unit: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libstock.a
 
 $(BUILD)/run_integration: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libstock.a
 	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS) -lcunit
+
+# libFuzzer targets (clang): make fuzz runs each for FUZZ_SECONDS (default 60).
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SECONDS ?= 60
+fuzzers: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
+
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libstock.a
+	@echo "LD $@"
+	@$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzzers VARIANT=fuzz
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 deps:
 	@sh deploy/deps.sh

@@ -329,8 +329,8 @@ if [[ -z "$TOKEN" ]]; then
     not_ok "cache, tenant keys and invalidation checks" "skipped: no session"
 else
     # Page offsets and dates no one asks for, so that the first read of each is a MISS even on
-    # a stack whose cache is warm (an empty page is cached like any other).
-    off=$((1000000 + (RANDOM << 15 | RANDOM)))
+    # a stack whose cache is warm (an empty page is cached like any other). Offsets stop at 10^9.
+    off=$((1000000 + (RANDOM << 15 | RANDOM) % 900000000))
     cached uom "/uom?limit=10&offset=$off" "uom:list:10:$off" "$TTL_UOM"
     cached products "/products?limit=10&offset=$off" \
         "products:list:q=:cat=0:stock=all:10:$off" "$TTL_PRODUCTS"

@@ -242,16 +242,13 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
     const char *v;
     static const struct {
         const char *name;
-        size_t off;
         int def;
     } ttls[] = {
-        {"CACHE_DEFAULT_TTL", offsetof(struct config, ttl_default), 60},
-        {"CACHE_PRODUCTS_TTL", offsetof(struct config, ttl_products), 60},
-        {"CACHE_CATEGORIES_TTL", offsetof(struct config, ttl_categories), 300},
-        {"CACHE_UOM_TTL", offsetof(struct config, ttl_uom), 3600},
-        {"CACHE_BALANCE_TTL", offsetof(struct config, ttl_balance), 60},
-        {"CACHE_NEGATIVE_TTL", offsetof(struct config, ttl_negative), 15},
+        {"CACHE_DEFAULT_TTL", 60}, {"CACHE_PRODUCTS_TTL", 60}, {"CACHE_CATEGORIES_TTL", 300},
+        {"CACHE_UOM_TTL", 3600},   {"CACHE_BALANCE_TTL", 60},  {"CACHE_NEGATIVE_TTL", 15},
     };
+    int *ttl_dst[] = {&cf->ttl_default, &cf->ttl_products, &cf->ttl_categories,
+                      &cf->ttl_uom,     &cf->ttl_balance,  &cf->ttl_negative};
     size_t i;
 
     memset(cf, 0, sizeof(*cf));
@@ -287,7 +284,7 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
         return bad(errbuf, n, "CACHE_ENABLED", v, "true or false");
 
     for (i = 0; i < sizeof(ttls) / sizeof(ttls[0]); i++) {
-        int *dst = (int *)((char *)cf + ttls[i].off);
+        int *dst = ttl_dst[i];
 
         v = lookup(ctx, ttls[i].name);
         *dst = ttls[i].def;

@@ -10,6 +10,9 @@ void err_clear(struct app_err *err)
 }
 
 static void err_vset(struct app_err *err, enum err_code code, const char *slug, const char *field,
+                     const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void err_vset(struct app_err *err, enum err_code code, const char *slug, const char *field,
                      const char *fmt, va_list ap)
 {
     err->code = code;

@@ -1,0 +1,260 @@
+// Browser test of the web UI: Debian's headless Chromium driven by playwright-core, against an
+// already running stack. Env: BASE_URL, STOCK_TENANT, STOCK_EMAIL, STOCK_PASSWORD, SHOT_DIR.
+// Prints "ok - " / "not ok - " per step and "RESULT browser passed=N failed=M".
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const BASE = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
+const TENANT = process.env.STOCK_TENANT || 'demo';
+const EMAIL = process.env.STOCK_EMAIL || 'admin@demo.local';
+const PASSWORD = process.env.STOCK_PASSWORD || 'demo-admin-1';
+const SHOTS = process.env.SHOT_DIR || 'test-output/browser';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+mkdirSync(SHOTS, { recursive: true });
+
+let passed = 0, failed = 0, aborted = false;
+async function step(name, fn) {
+  if (aborted) { failed++; console.log(`not ok - ${name}: skipped after an earlier failure`); return; }
+  try { await fn(); passed++; console.log(`ok - ${name}`); }
+  catch (e) { failed++; console.log(`not ok - ${name}: ${String(e && e.message || e).split('\n')[0]}`); }
+}
+function expect(cond, msg) { if (!cond) throw new Error(msg); }
+const num = (t) => Number(String(t).replace(/[^0-9.\-]/g, ''));
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM, headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  // playwright gives the browser a fresh temporary profile itself (--user-data-dir is refused here).
+}).catch((e) => { console.log(`not ok - launch chromium: ${e.message.split('\n')[0]}`); console.log('RESULT browser passed=0 failed=1'); process.exit(1); });
+
+const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
+const page = await context.newPage();
+page.setDefaultTimeout(10000);
+const dialogs = [], pageErrors = [], cspViolations = [], offsite = [];
+page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+page.on('pageerror', (e) => pageErrors.push(e.message));
+page.on('console', (m) => { if (/Content Security Policy|Refused to/.test(m.text())) cspViolations.push(m.text()); });
+page.on('request', (r) => { if (!r.url().startsWith(BASE) && !r.url().startsWith('data:')) offsite.push(r.url()); });
+const shot = (name, fullPage = true) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+
+const sfx = Date.now().toString(36);
+const UNIT = `Crate ${sfx}`, CAT = `Tools ${sfx}`, SKU = `T-${sfx}`, PROD = `Hammer ${sfx}`;
+const XSS = '<img src=x onerror=alert(1)>', XSKU = `X-${sfx}`;
+const view = page.locator('#view');
+
+async function goto(hash) {
+  await page.goto(`${BASE}/${hash}`);
+  await page.waitForFunction(() => !document.querySelector('#view')?.textContent.includes('Loading…'));
+}
+async function fillForm(values) {
+  const form = page.locator('form.entity-form');
+  for (const [label, v] of Object.entries(values)) {
+    const el = form.getByLabel(label, { exact: true });
+    if ((await el.evaluate((e) => e.tagName)) === 'SELECT') await el.selectOption({ label: v }); else await el.fill(v);
+  }
+  return form;
+}
+async function searchProducts(text) {
+  await page.getByLabel('Search', { exact: true }).fill(text);
+  await page.waitForFunction((t) => {
+    const rows = [...document.querySelectorAll('#view tbody tr')];
+    return rows.length > 0 && rows.every((r) => r.textContent.toLowerCase().includes(t.toLowerCase()));
+  }, text);
+}
+async function balanceTotals() {
+  await goto('#/balance');
+  await page.locator('#total-sales-count').waitFor();
+  return { count: num(await page.locator('#total-sales-count').textContent()), total: num(await page.locator('#total-sales').textContent()), payments: num(await page.locator('#total-payments').textContent()) };
+}
+
+await step('the sign-in page shows and a CSP header is sent', async () => {
+  const res = await page.goto(`${BASE}/`);
+  expect(/script-src 'self'/.test(res.headers()['content-security-policy'] || ''), 'no CSP with script-src self');
+  await page.getByLabel('Shop (tenant)').waitFor();
+  await shot('01-signin');
+});
+await step('a wrong password is rejected on the form', async () => {
+  await page.getByLabel('Shop (tenant)').fill(TENANT);
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill('wrong-password-x');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.form-error', { hasText: 'not right' }).waitFor();
+});
+await step('sign in shows the tenant name', async () => {
+  await page.getByLabel('Shop (tenant)').fill(TENANT);
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Products' }).waitFor();
+  const tn = (await page.locator('#tenant-name').textContent()).trim();
+  expect(tn.length > 0, 'tenant name is empty');
+});
+if (failed) aborted = true;
+await step('the token is not stored where scripts can read it', async () => {
+  const st = await page.evaluate(() => ({ ls: localStorage.length, ss: sessionStorage.length, ck: document.cookie }));
+  expect(st.ls === 0 && st.ss === 0, 'web storage used');
+  expect(!/stock_session/.test(st.ck), 'session cookie readable by scripts');
+});
+await step('a reload keeps the session (GET /me)', async () => {
+  await page.reload();
+  await page.getByRole('heading', { name: 'Products' }).waitFor();
+});
+
+await step('create a unit', async () => {
+  await goto('#/units');
+  await page.getByRole('button', { name: 'New unit' }).click();
+  await fillForm({ Name: UNIT, Abbreviation: `cr${sfx}`.slice(0, 10) });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await view.locator('td', { hasText: UNIT }).waitFor();
+  await shot('02-units');
+});
+await step('create a category', async () => {
+  await goto('#/categories');
+  await page.getByRole('button', { name: 'New category' }).click();
+  await fillForm({ Name: CAT, Description: 'Hand tools' });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await view.locator('td', { hasText: CAT }).waitFor();
+  await shot('03-categories');
+});
+await step('create a product with stock 10', async () => {
+  await goto('#/products');
+  await page.getByRole('button', { name: 'New product' }).click();
+  await fillForm({ SKU, Name: PROD, Category: CAT, Unit: `${UNIT} (${`cr${sfx}`.slice(0, 10)})`, Price: '5.00', Cost: '3.00', Stock: '10', 'Minimum stock': '8' });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('form.entity-form').waitFor({ state: 'detached' });
+});
+await step('find it with the search box (stock 10)', async () => {
+  await searchProducts(SKU);
+  const row = view.locator('tbody tr', { hasText: SKU });
+  expect((await row.count()) === 1, 'product row not found');
+  expect(/10/.test(await row.locator('td.stock').textContent()), 'stock is not 10');
+  await shot('04-products-search', false);
+});
+await step('a validation error shows beside its field (price "abc")', async () => {
+  await page.getByRole('button', { name: 'New product' }).click();
+  await fillForm({ SKU: `V-${sfx}`, Name: 'Invalid', Price: 'abc', Cost: '1', Stock: '1', 'Minimum stock': '0' });
+  await page.getByRole('button', { name: 'Save' }).click();
+  const err = page.locator('form.entity-form .field-error[data-error-for="price"]');
+  await err.filter({ hasText: /./ }).waitFor();
+  expect((await page.getByLabel('Price', { exact: true }).getAttribute('aria-invalid')) === 'true', 'price not marked invalid');
+  await shot('05-product-validation');
+});
+await step('a duplicate SKU shows beside the SKU field', async () => {
+  await fillForm({ SKU, Price: '1.00' });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('form.entity-form .field-error[data-error-for="sku"]').filter({ hasText: /./ }).waitFor();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+});
+await step('a product named like HTML shows as text and runs nothing', async () => {
+  await page.getByRole('button', { name: 'New product' }).click();
+  await fillForm({ SKU: XSKU, Name: XSS, Price: '1.00', Cost: '0.50', Stock: '0', 'Minimum stock': '0' });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('form.entity-form').waitFor({ state: 'detached' });
+  await searchProducts(XSKU);
+  const name = await view.locator('tbody tr', { hasText: XSKU }).locator('td.product-name').textContent();
+  expect(name === XSS, `name shown as ${JSON.stringify(name)}`);
+  expect((await page.locator('#view img').count()) === 0, 'an <img> element was created');
+  expect(/Out of stock/.test(await view.locator('tbody tr', { hasText: XSKU }).textContent()), 'no out-of-stock badge');
+  await page.waitForTimeout(300);
+  expect(dialogs.length === 0, `a dialog fired: ${dialogs.join(', ')}`);
+  await shot('06-products-xss');
+});
+
+let before = null, saleId = null;
+await step('balance totals before the sale', async () => { before = await balanceTotals(); });
+await step('create a draft sale with live totals', async () => {
+  await goto('#/sales/new');
+  await page.getByLabel('Customer (optional)').fill(`Customer ${sfx}`);
+  await page.getByLabel('Find product').fill(SKU);
+  await page.waitForFunction((sku) => [...document.querySelectorAll('select[name="product"] option')].some((o) => o.textContent.includes(sku)), SKU);
+  const opt = await page.locator('select[name="product"] option', { hasText: SKU }).getAttribute('value');
+  await page.getByLabel('Product', { exact: true }).selectOption(opt);
+  await page.getByLabel('Quantity', { exact: true }).fill('2');
+  await page.getByRole('button', { name: 'Add line' }).click();
+  await page.locator('.sale-total', { hasText: '10.00' }).waitFor();
+  await page.getByLabel(`Quantity of ${PROD}`).fill('3');
+  await page.locator('.sale-total', { hasText: '15.00' }).waitFor();
+  await shot('07-sale-new');
+  await page.getByRole('button', { name: 'Create draft sale' }).click();
+  await page.waitForURL(/#\/sales\/\d+$/);
+  saleId = page.url().match(/(\d+)$/)[1];
+  await page.getByRole('heading', { name: /Sale \d+ draft/ }).waitFor();
+});
+await step('confirm the sale with a card payment', async () => {
+  await page.getByLabel('Amount').fill('15.00');
+  await page.getByLabel('Method').selectOption('card');
+  await page.getByRole('button', { name: 'Confirm sale' }).click();
+  await page.getByRole('heading', { name: /confirmed/ }).waitFor();
+  expect(num(await page.locator('dd.sale-paid').textContent()) === 15, 'paid is not 15.00');
+  expect(num(await page.locator('dd.sale-outstanding').textContent()) === 0, 'outstanding is not 0');
+  await shot('08-sale-detail');
+});
+await step('the sale is in the sales list', async () => {
+  await goto('#/sales');
+  await view.locator(`a[href="#/sales/${saleId}"]`).waitFor();
+  await shot('09-sales');
+});
+await step('the payment is in the payments list', async () => {
+  await goto('#/payments');
+  await view.locator(`tbody a[href="#/sales/${saleId}"]`).first().waitFor();
+  await shot('10-payments');
+});
+await step('the stock dropped to 7 on the products page, with a low-stock badge', async () => {
+  await goto('#/products');
+  await searchProducts(SKU);
+  const txt = await view.locator('tbody tr', { hasText: SKU }).locator('td.stock').textContent();
+  expect(/^7\b/.test(txt.trim()), `stock shows ${JSON.stringify(txt)}`);
+  expect(/Low stock/.test(txt), 'no low-stock badge');
+});
+await step('the sale is in the balance totals and chart', async () => {
+  const after = await balanceTotals();
+  expect(after.count === before.count + 1, `sales count ${before.count} -> ${after.count}`);
+  expect(Math.abs(after.total - before.total - 15) < 0.001, `sales total ${before.total} -> ${after.total}`);
+  expect(Math.abs(after.payments - before.payments - 15) < 0.001, `payments total ${before.payments} -> ${after.payments}`);
+  expect((await page.locator('svg.chart rect.bar-sales').count()) > 0, 'no bars in the chart');
+  expect((await page.locator('svg.chart polyline.line-outstanding').count()) === 1, 'no outstanding line');
+  await shot('11-balance');
+});
+await step('usable at phone width', async () => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  await goto('#/products');
+  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(sw <= 380, `page is ${sw}px wide`);
+  await shot('12-products-phone', false);
+  await goto('#/balance');
+  await page.locator('#total-sales').waitFor();
+  await shot('13-balance-phone', false);
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+await step('a cancel asks for confirmation and cancels a draft', async () => {
+  await goto('#/sales/new');
+  await page.getByLabel('Find product').fill(SKU);
+  await page.waitForFunction((sku) => [...document.querySelectorAll('select[name="product"] option')].some((o) => o.textContent.includes(sku)), SKU);
+  await page.getByRole('button', { name: 'Add line' }).click();
+  await page.getByRole('button', { name: 'Create draft sale' }).click();
+  await page.getByRole('heading', { name: /draft/ }).waitFor();
+  await page.getByRole('button', { name: 'Cancel sale' }).click();
+  await page.locator('dialog[open]').waitFor();
+  await page.locator('dialog').getByRole('button', { name: 'Cancel sale' }).click();
+  await page.getByRole('heading', { name: /cancelled/ }).waitFor();
+});
+await step('sign out returns to sign-in and the session is dead', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Shop (tenant)').waitFor();
+  await shot('14-signed-out');
+  await page.reload();
+  await page.getByLabel('Shop (tenant)').waitFor();
+  expect(await page.locator('#top').isHidden(), 'the app header is still shown');
+});
+await step('no script errors, CSP violations, dialogs or third-party requests', async () => {
+  expect(pageErrors.length === 0, `page errors: ${pageErrors.join(' | ')}`);
+  expect(cspViolations.length === 0, `CSP: ${cspViolations.join(' | ')}`);
+  expect(dialogs.length === 0, `dialogs: ${dialogs.join(' | ')}`);
+  expect(offsite.length === 0, `offsite: ${offsite.join(' | ')}`);
+});
+
+await browser.close();
+console.log(`RESULT browser passed=${passed} failed=${failed}`);
+process.exit(failed ? 1 : 0);

@@ -105,6 +105,8 @@ function toast(message, bad) {
   let box = document.getElementById('toasts');
   if (!box) { box = h('div', { id: 'toasts', 'aria-live': 'polite' }); document.body.append(box); }
   const t = h('div', { class: 'toast' + (bad ? ' bad' : ''), role: 'status' }, message);
+  // At most three at a time: on a phone a pile of them would cover the page.
+  while (box.children.length >= 3) box.firstChild.remove();
   box.append(t);
   setTimeout(() => t.remove(), 4000);
 }

@@ -230,6 +230,28 @@ static int fail(struct catalog *c)
 }
 
 /*
+ * Opens the transaction of a state change and runs lock_sql, which locks the sale row
+ * (params: tenant, sale). Returns its row; on failure, or ERR_NOT_FOUND when the tenant has no
+ * such sale, the transaction is rolled back and NULL returned.
+ */
+static PGresult *begin_locked(struct catalog *c, const char *lock_sql, const char *const *params,
+                              struct app_err *err)
+{
+    PGresult *res;
+
+    if (db_begin(c->db, err))
+        return NULL;
+    res = db_exec(c->db, c->a, lock_sql, 2, params, err);
+    if (res && PQntuples(res) != 1) {
+        err_set(err, ERR_NOT_FOUND, "sale not found");
+        res = NULL;
+    }
+    if (!res)
+        db_rollback(c->db);
+    return res;
+}
+
+/*
  * Inside the sale's transaction (its row locked): records a payment and its day in the
  * balance summary. *payment_id receives the new id.
  */
@@ -328,15 +350,9 @@ int sales_confirm(struct catalog *c, int64_t id, const struct payment_in *pay,
     int64_t total, payment_id;
     const char *tz;
 
-    if (db_begin(c->db, err))
-        return -1;
-    res = db_exec(c->db, c->a, lock_sql, 2, params, err);
+    res = begin_locked(c, lock_sql, params, err);
     if (!res)
-        return fail(c);
-    if (PQntuples(res) != 1) {
-        err_set(err, ERR_NOT_FOUND, "sale not found");
-        return fail(c);
-    }
+        return -1;
     if (strcmp(PQgetvalue(res, 0, 0), "draft")) {
         err_set_full(err, ERR_CONFLICT, "invalid_state", "status",
                      "only a draft can be confirmed; this sale is %s", PQgetvalue(res, 0, 0));
@@ -391,15 +407,9 @@ int sales_cancel(struct catalog *c, int64_t id, struct catalog_out *out, struct 
     PGresult *res;
     bool was_confirmed, was_paid = false;
 
-    if (db_begin(c->db, err))
-        return -1;
-    res = db_exec(c->db, c->a, lock_sql, 2, params, err);
+    res = begin_locked(c, lock_sql, params, err);
     if (!res)
-        return fail(c);
-    if (PQntuples(res) != 1) {
-        err_set(err, ERR_NOT_FOUND, "sale not found");
-        return fail(c);
-    }
+        return -1;
     if (!strcmp(PQgetvalue(res, 0, 0), "cancelled")) {
         err_set_full(err, ERR_CONFLICT, "invalid_state", "status", "the sale is already cancelled");
         return fail(c);

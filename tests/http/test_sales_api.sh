@@ -40,75 +40,7 @@ trap 'exit 143' TERM INT
 # ---------------------------------------------------------------------------------------------
 # Helpers (the style of tests/http/test_api.sh)
 
-FIVEXX=""
-
-# call METHOD URL [curl args]: req (tests/lib/common.sh), remembering every 5xx for the end.
-call()
-{
-    req "$@"
-    [[ "$R_STATUS" == 5* || "$R_STATUS" == 000 ]] && FIVEXX+="$1 ${2#"$BASE"} -> $R_STATUS; "
-    return 0
-}
-
-# api METHOD PATH [JSON [curl args]]: METHOD $API/PATH with "Authorization: Bearer $TOKEN" and,
-# when given, JSON as an application/json body.
-api()
-{
-    local m=$1 p=$2 body
-    shift 2
-    if (($# > 0)); then
-        body=$1
-        shift
-        call "$m" "$API$p" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-            --data-binary "$body" "$@"
-    else
-        call "$m" "$API$p" -H "Authorization: Bearer $TOKEN"
-    fi
-}
-
-# api_as TOKEN METHOD PATH [JSON [curl args]]: api with another session.
-api_as()
-{
-    local TOKEN=$1
-    shift
-    api "$@"
-}
-
-# api_file METHOD PATH FILE [curl args]: the body is FILE's bytes, as they are.
-api_file()
-{
-    local m=$1 p=$2 f=$3
-    shift 3
-    call "$m" "$API$p" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-        --data-binary "@$f" "$@"
-}
-
-# jf FILTER [jq args]: jq -r FILTER over the last body (empty on a parse error).
-jf()
-{
-    local f=$1
-    shift
-    jq -r "$@" "$f" <<<"$R_BODY" 2>/dev/null
-}
-
-# jt FILTER [jq args]: the last body is JSON and FILTER is true for it.
-jt()
-{
-    local f=$1
-    shift
-    jq -e "$@" "$f" <<<"$R_BODY" >/dev/null 2>&1
-}
-
-# js FILTER [NAME=JSON ...]: compact JSON built by jq with $NAME bound to each JSON value.
-js()
-{
-    local f=$1 kv a=()
-    shift
-    for kv in "$@"; do
-        a+=(--argjson "${kv%%=*}" "${kv#*=}")
-    done
-    jq -cn "${a[@]}" "$f"
-}
+. "$ROOT/tests/lib/api.sh"
 
 snip()
 {

@@ -104,6 +104,7 @@ stop:
 test: deps
 	@$(MAKE) --no-print-directory tests VARIANT=release
 	@$(MAKE) --no-print-directory tests VARIANT=asan
+	@$(MAKE) --no-print-directory fuzzers VARIANT=fuzz
 	@bash tests/run_all.sh
 
 test-unit: deps

@@ -30,7 +30,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 BINS    := $(BUILD)/stock-fcgi $(BUILD)/stockctl
 
-.PHONY: all bins tests deps run stop test test-unit bench check format format-check clean asan \
+.PHONY: all bins tests deps run stop test test-faults test-unit bench check format format-check clean asan \
         fuzz fuzzers
 
 all: deps-quiet
@@ -106,6 +106,12 @@ test: deps
 	@$(MAKE) --no-print-directory tests VARIANT=asan
 	@$(MAKE) --no-print-directory fuzzers VARIANT=fuzz
 	@bash tests/run_all.sh
+
+# The fault suite alone (make test runs it too): its own stack, load, one fault at a time.
+test-faults: deps
+	@$(MAKE) --no-print-directory bins VARIANT=release
+	@$(MAKE) --no-print-directory bins VARIANT=asan
+	@bash tests/faults/run.sh
 
 test-unit: deps
 	@$(MAKE) --no-print-directory tests VARIANT=asan

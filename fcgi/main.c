@@ -5,13 +5,14 @@
  * spawn-fcgi), maps the shared counters, forks STOCK_WORKERS workers and then only handles
  * signals, synchronously (sigtimedwait): SIGCHLD respawns a worker that died, SIGHUP replaces
  * the workers one at a time (the new one starts before the old one drains, so the listening
- * socket always has an acceptor), SIGTERM/SIGINT drain every worker and exit 0.
+ * socket always has an acceptor), SIGTERM/SIGINT close the master's copy of the listening
+ * socket, drain every worker and exit 0.
  *
  * A worker accepts one request at a time. SIGTERM is blocked except while the worker waits for
- * a connection (epoll_pwait), so an accepted request always completes; the worker exits before it
- * waits again. Each worker
- * owns one PostgreSQL and one Redis connection (struct app), opened lazily, and one arena that
- * holds all request memory and is reset after each response.
+ * a connection (epoll_pwait), so an accepted request always completes; after a SIGTERM the worker
+ * also serves the connections already queued on the socket, then exits. Each worker owns one
+ * PostgreSQL and one Redis connection (struct app), opened lazily, and one arena that holds all
+ * request memory and is reset after each response.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,8 @@
 #define DRAIN_TIMEOUT_MS  30000
 #define RESP_KEEP_BYTES   (256 * 1024)
 #define ACCEPT_STREAK     16
+/* How long a stopping worker keeps serving connections already queued on the socket. */
+#define QUEUE_DRAIN_MS    2000
 
 static struct config cf;
 
@@ -196,6 +199,24 @@ static void handle(struct app *app, FCGX_Request *fr, struct arena *a, struct ht
               req.route[0] ? req.route : "-", resp->status, (long long)us);
 }
 
+static int64_t now_ms(void)
+{
+    return now_us() / 1000;
+}
+
+/* Handles the request libfcgi has just accepted, answers it and resets the per-request state. */
+static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct http_resp *resp,
+                  struct buf *head)
+{
+    handle(app, fr, a, resp, head);
+    FCGX_Finish_r(fr);
+    db_request_end(&app->db);
+    arena_reset(a);
+    log_set_request(NULL, -1);
+    if (resp->body.cap > RESP_KEEP_BYTES)
+        buf_release(&resp->body);
+}
+
 static int worker_main(int listen_fd)
 {
     struct app app;
@@ -205,7 +226,8 @@ static int worker_main(int listen_fd)
     struct buf head;
     struct sigaction sa;
     sigset_t term, waitmask;
-    int ep, streak = 0;
+    int64_t drain_deadline;
+    int ep, streak = 0, drained = 0;
 
     /* Die with the master even if it is killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -283,15 +305,21 @@ static int worker_main(int listen_fd)
             continue;
         }
         streak++;
-        handle(&app, &fr, a, &resp, &head);
-        FCGX_Finish_r(&fr);
-        db_request_end(&app.db);
-        arena_reset(a);
-        log_set_request(NULL, -1);
-        if (resp.body.cap > RESP_KEEP_BYTES)
-            buf_release(&resp.body);
+        serve(&app, &fr, a, &resp, &head);
     }
-    log_info("worker stopping");
+    /*
+     * Stopping. nginx may already have handed connections to the kernel's queue of the listening
+     * socket: they would be reset, requests and all, when its last copy closes. So serve what is
+     * queued first (the master has closed its copy; the other workers drain too), for at most
+     * QUEUE_DRAIN_MS in case connections keep coming faster than this worker serves them.
+     */
+    drain_deadline = now_ms() + QUEUE_DRAIN_MS;
+    while (now_ms() < drain_deadline && FCGX_Accept_r(&fr) >= 0) {
+        serve(&app, &fr, a, &resp, &head);
+        drained++;
+    }
+    close(listen_fd);
+    log_info("worker stopping (%d queued requests served while stopping)", drained);
     close(ep);
     FCGX_Free(&fr, 0);
     cache_release(&app.cache);
@@ -312,11 +340,6 @@ struct slot {
 static struct slot *slots;
 static int listen_fd = -1;
 static int64_t respawn_times[8];
-
-static int64_t now_ms(void)
-{
-    return now_us() / 1000;
-}
 
 static pid_t spawn(void)
 {
@@ -520,9 +543,15 @@ int main(int argc, char **argv)
                     slots[i].pid = spawn();
         }
     }
-    drain(&set);
+    /*
+     * From now on nobody new should connect: the master closes its copy of the listening
+     * socket (and removes a unix socket's path), and the workers serve what is queued on it
+     * before they close theirs, so no connection is reset after nginx has sent its request.
+     */
     if (cf.listen[0] == '/' && listen_fd != 0)
         unlink(cf.listen);
+    close(listen_fd);
+    drain(&set);
     free(slots);
     return 0;
 }

@@ -53,7 +53,7 @@ let running = true;
 function newPhase(name, allowed) {
     const p = {
         name, allowed, requests: 0, ok: 0, wrong: 0, s5xx: 0, s5xxOutside: 0, hung: 0,
-        noAnswer: 0, hits: 0, writesAcked: 0, maxMs: 0, start: now(), end: null, notes: [],
+        noAnswer: 0, hits: 0, hitsBroken: 0, writesAcked: 0, maxMs: 0, start: now(), end: null, notes: [],
     };
     phases.push(p);
     return p;
@@ -79,7 +79,7 @@ function request(method, p, { token, body, headers = {} } = {}) {
         }
         let settled = false;
         const req = http.request({
-            host: BASE.hostname, port: BASE.port, path: `/api/v1${p}`, method, headers: h,
+            host: BASE.hostname, port: BASE.port, path: p.startsWith('/health') ? p : `/api/v1${p}`, method, headers: h,
             agent: false,
         });
         const timer = setTimeout(() => req.destroy(new Error('client timeout')), HARD_MS);
@@ -104,7 +104,10 @@ function request(method, p, { token, body, headers = {} } = {}) {
                     if (ph.notes.length < 6) ph.notes.push(`${method} ${p} -> ${status} at ${(start / 1000).toFixed(2)}s`);
                 }
             }
-            if (r.headers['x-cache'] === 'HIT') ph.hits++;
+            if (r.headers['x-cache'] === 'HIT') {
+                ph.hits++;
+                if (ph.brokenAt !== undefined && start >= ph.brokenAt && end <= ph.mendAt) ph.hitsBroken++;
+            }
             if (ph.stopAt !== undefined && start < ph.stopAt && end > ph.stopAt) (ph.inFlight ||= []).push(r);
             resolve(r);
         };
@@ -306,9 +309,9 @@ function action(name) {
 // `window` marks the phases whose 5xx are expected while the part is down.
 const PLAN = [
     { name: 'baseline (no fault)' },
-    { name: 'Redis killed (SIGKILL), restarted', brk: 'redis-kill', hold: 2000, mend: 'redis-start' },
-    { name: 'Redis paused 2.5 s (CLIENT PAUSE)', brk: 'redis-pause', hold: 3000 },
-    { name: 'Redis restarted, other password', brk: 'redis-password', hold: 2500, mend: 'redis-password-back' },
+    { name: 'Redis killed (SIGKILL), restarted', brk: 'redis-kill', hold: 2000, mend: 'redis-start', degraded: true },
+    { name: 'Redis paused 2.5 s (CLIENT PAUSE)', brk: 'redis-pause', hold: 3000, brokenMs: 2000, degraded: true },
+    { name: 'Redis restarted, other password', brk: 'redis-password', hold: 2500, mend: 'redis-password-back', degraded: true },
     { name: 'Redis out of memory (noeviction)', brk: 'redis-oom', hold: 2500, mend: 'redis-oom-end' },
     { name: 'PostgreSQL restarted', brk: 'pg-stop', hold: 1500, mend: 'pg-start', window: 'PostgreSQL down' },
     { name: 'worker killed (SIGKILL)', brk: 'worker-kill', mend: 'worker-respawned', maxOutside: 1 },
@@ -317,7 +320,9 @@ const PLAN = [
 ];
 
 async function runPlan() {
-    for (const step of PLAN) {
+    // FAULT_PHASES=2,3 runs only those phases of PLAN (1 is the baseline), to work on one fault.
+    const only = (env.FAULT_PHASES || '').split(',').filter(Boolean).map(Number);
+    for (const step of PLAN.filter((x, i) => !only.length || only.includes(i + 1))) {
         phase = newPhase(step.name, step.maxOutside || 0);
         phase.step = step;
         await sleep(1500 * SCALE);
@@ -332,7 +337,20 @@ async function runPlan() {
                 phase.logFrom = logSize();
             }
             ok = await action(step.brk);
+            phase.brokenAt = now();
+            phase.mendAt = step.mend ? Infinity : phase.brokenAt + (step.brokenMs || 0);
+            if (step.degraded) {
+                // Evidence that the fault is felt: the pool reports its cache as degraded.
+                phase.felt = false;
+                for (let i = 0; i < 20 && !phase.felt; i++) {
+                    const r = await request('GET', '/health/cache');
+                    phase.felt = r.status === 200 && r.json && r.json.status === 'degraded';
+                    if (process.env.FAULT_DEBUG) log(`probe ${r.status} ${r.text}`);
+                    if (!phase.felt) await sleep(50);
+                }
+            }
             if (step.hold) await sleep(step.hold * SCALE);
+            if (step.mend) phase.mendAt = now();
             if (step.mend) ok = (await action(step.mend)) && ok;
             if (win) win[1] = now();
             phase.brokenFor = now() - from;
@@ -455,6 +473,10 @@ async function main() {
     for (const p of phases.filter((x) => x.step)) {
         for (const n of p.notes) console.log(`# ${p.name}: ${n}`);
         check(`${p.name}: the fault was made and mended`, p.actionsOk);
+        if (p.step.degraded) {
+            check(`${p.name}: /health/cache said degraded during the fault`, p.felt);
+            check(`${p.name}: no cache HIT while Redis was unreachable`, p.hitsBroken === 0, `${p.hitsBroken} HITs`);
+        }
         check(`${p.name}: no wrong answer (${p.ok} correct)`, p.wrong === 0, `${p.wrong} wrong`);
         check(`${p.name}: no 5xx while PostgreSQL and the pool were up${p.allowed ? ` (at most ${p.allowed}: the request on the killed worker)` : ''}`,
             p.s5xxOutside <= p.allowed, `${p.s5xxOutside} such 5xx`);
@@ -464,8 +486,8 @@ async function main() {
     for (const p of phases.filter((x) => !x.step && x.name !== 'setup')) {
         check(`${p.name}: no wrong answer, no 5xx (${p.ok} correct)`, p.wrong === 0 && p.s5xx === 0, `${p.wrong} wrong, ${p.s5xx} 5xx`);
     }
-    const stop = phases.find((p) => p.step && p.step.stop);
-    const ng = nginxPoolLines(stop.logFrom, stop.logTo);
+    const stop = phases.find((p) => p.step && p.step.stop) || {};
+    const ng = nginxPoolLines(stop.logFrom || 0, stop.logTo || 0);
     const inFlight = stop.inFlight || [];
     const answered = inFlight.filter((r) => r.status && r.status < 500).length;
     console.log(`# pool SIGTERM: ${inFlight.length} requests were in flight when it was sent; ${answered} of them were answered without a 5xx`);

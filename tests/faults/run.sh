@@ -73,9 +73,11 @@ action()
         fredis_stop TERM && fredis_start "$REDIS_PW"
         ;;
     # No memory for anything new: every write Redis would have to grow for answers OOM.
+    # The last SET proves the fault: Redis must refuse it.
     redis-oom)
         [[ "$(fredis_cli "$REDIS_PW" config set maxmemory-policy noeviction)" == OK &&
-            "$(fredis_cli "$REDIS_PW" config set maxmemory 1)" == OK ]]
+            "$(fredis_cli "$REDIS_PW" config set maxmemory 1)" == OK &&
+            "$(fredis_cli "$REDIS_PW" set fault:probe 1)" == OOM* ]]
         ;;
     redis-oom-end)
         [[ "$(fredis_cli "$REDIS_PW" config set maxmemory 256mb)" == OK &&

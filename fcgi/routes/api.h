@@ -15,6 +15,7 @@
 #include "core/router.h"
 #include "services/auth.h"
 #include "services/catalog.h"
+#include "services/sales.h"
 
 /* One per worker process: lives from start to exit. */
 struct app {
@@ -57,6 +58,25 @@ int api_begin(struct app *app, struct http_req *req, struct api_ctx *x, bool wit
 /* The list parameters limit (1..200, default 50) and offset (>= 0); 422 naming them. */
 int api_page(const struct http_req *req, int64_t *limit, int64_t *offset, struct app_err *err)
     __attribute__((warn_unused_result));
+
+/*
+ * Request bodies read into the services' structs, without touching a session or the database
+ * (so a fuzzer can drive them): 0, or -1 with err set (400 malformed JSON, 415, 422 naming the
+ * field). full: every required field must be there (POST and PUT), not only those given (PATCH).
+ * The strings point into the request's arena.
+ */
+int api_uom_in(struct http_req *req, bool full, struct uom_in *in, struct app_err *err)
+    __attribute__((warn_unused_result));
+int api_category_in(struct http_req *req, bool full, struct category_in *in,
+                    struct app_err *err) __attribute__((warn_unused_result));
+int api_product_in(struct http_req *req, bool full, struct product_in *in, struct app_err *err)
+    __attribute__((warn_unused_result));
+int api_sale_in(struct http_req *req, struct sale_in *in, struct app_err *err)
+    __attribute__((warn_unused_result));
+int api_confirm_in(struct http_req *req, struct payment_in *pay, struct payment_in **out,
+                   struct app_err *err) __attribute__((warn_unused_result));
+int api_payment_in(struct http_req *req, struct payment_in *in, const char **key,
+                   struct app_err *err) __attribute__((warn_unused_result));
 
 /* Sends a JSON body with status and, for cached reads, its X-Cache header. */
 void api_send(struct http_resp *resp, int status, const struct catalog_out *out);

@@ -63,7 +63,7 @@ static int no_content(struct http_resp *resp)
 
 /* ---- units of measure ---- */
 
-static int uom_in(struct http_req *req, bool full, struct uom_in *in, struct app_err *err)
+int api_uom_in(struct http_req *req, bool full, struct uom_in *in, struct app_err *err)
 {
     json_object *body = http_req_json(req, err);
 
@@ -103,7 +103,7 @@ int api_uom_create(struct app *app, struct http_req *req, struct http_resp *resp
     struct api_ctx x;
     struct uom_in in;
 
-    if (api_begin(app, req, &x, false, err) || uom_in(req, true, &in, err) ||
+    if (api_begin(app, req, &x, false, err) || api_uom_in(req, true, &in, err) ||
         catalog_uom_create(&x.c, &in, &x.out, err))
         return -1;
     return send_ok(resp, 201, &x);
@@ -115,7 +115,7 @@ static int uom_update(struct app *app, struct http_req *req, struct http_resp *r
     struct api_ctx x;
     struct uom_in in;
 
-    if (api_begin(app, req, &x, true, err) || uom_in(req, replace, &in, err) ||
+    if (api_begin(app, req, &x, true, err) || api_uom_in(req, replace, &in, err) ||
         catalog_uom_update(&x.c, x.id, &in, replace, &x.out, err))
         return -1;
     return send_ok(resp, 200, &x);
@@ -145,8 +145,8 @@ int api_uom_delete(struct app *app, struct http_req *req, struct http_resp *resp
 
 /* ---- categories ---- */
 
-static int category_in(struct http_req *req, bool full, struct category_in *in,
-                       struct app_err *err)
+int api_category_in(struct http_req *req, bool full, struct category_in *in,
+                    struct app_err *err)
 {
     json_object *body = http_req_json(req, err), *v;
 
@@ -190,7 +190,7 @@ int api_category_create(struct app *app, struct http_req *req, struct http_resp 
     struct api_ctx x;
     struct category_in in;
 
-    if (api_begin(app, req, &x, false, err) || category_in(req, true, &in, err) ||
+    if (api_begin(app, req, &x, false, err) || api_category_in(req, true, &in, err) ||
         catalog_category_create(&x.c, &in, &x.out, err))
         return -1;
     return send_ok(resp, 201, &x);
@@ -202,7 +202,7 @@ static int category_update(struct app *app, struct http_req *req, struct http_re
     struct api_ctx x;
     struct category_in in;
 
-    if (api_begin(app, req, &x, true, err) || category_in(req, replace, &in, err) ||
+    if (api_begin(app, req, &x, true, err) || api_category_in(req, replace, &in, err) ||
         catalog_category_update(&x.c, x.id, &in, replace, &x.out, err))
         return -1;
     return send_ok(resp, 200, &x);
@@ -232,8 +232,8 @@ int api_category_delete(struct app *app, struct http_req *req, struct http_resp 
 
 /* ---- products ---- */
 
-static int product_in(struct http_req *req, bool full, struct product_in *in,
-                      struct app_err *err)
+int api_product_in(struct http_req *req, bool full, struct product_in *in,
+                   struct app_err *err)
 {
     json_object *body = http_req_json(req, err), *v;
 
@@ -330,7 +330,7 @@ int api_product_create(struct app *app, struct http_req *req, struct http_resp *
     struct api_ctx x;
     struct product_in in;
 
-    if (api_begin(app, req, &x, false, err) || product_in(req, true, &in, err) ||
+    if (api_begin(app, req, &x, false, err) || api_product_in(req, true, &in, err) ||
         catalog_product_create(&x.c, &in, &x.out, err))
         return -1;
     return send_ok(resp, 201, &x);
@@ -342,7 +342,7 @@ static int product_update(struct app *app, struct http_req *req, struct http_res
     struct api_ctx x;
     struct product_in in;
 
-    if (api_begin(app, req, &x, true, err) || product_in(req, replace, &in, err) ||
+    if (api_begin(app, req, &x, true, err) || api_product_in(req, replace, &in, err) ||
         catalog_product_update(&x.c, x.id, &in, replace, &x.out, err))
         return -1;
     return send_ok(resp, 200, &x);

@@ -115,18 +115,16 @@ int api_sales_list(struct app *app, struct http_req *req, struct http_resp *resp
     return 0;
 }
 
-int api_sales_create(struct app *app, struct http_req *req, struct http_resp *resp,
-                     struct app_err *err)
+/* The body of POST /sales: {"customer"?, "items": [{"product_id", "quantity", "unit_price"?}]}. */
+int api_sale_in(struct http_req *req, struct sale_in *in, struct app_err *err)
 {
-    struct api_ctx x;
-    struct sale_in in;
-    json_object *body, *items;
+    json_object *body = http_req_json(req, err), *items;
     size_t i, n;
 
-    if (api_begin(app, req, &x, false, err) || !(body = http_req_json(req, err)))
+    if (!body)
         return -1;
-    memset(&in, 0, sizeof(in));
-    if (jsonx_get_string(body, "customer", false, 200, &in.customer, err))
+    memset(in, 0, sizeof(*in));
+    if (jsonx_get_string(body, "customer", false, 200, &in->customer, err))
         return -1;
     if (!json_object_object_get_ex(body, "items", &items) || !items ||
         !json_object_is_type(items, json_type_array))
@@ -136,11 +134,11 @@ int api_sales_create(struct app *app, struct http_req *req, struct http_resp *re
     if (n == 0 || n > SALES_MAX_LINES)
         return err_set_full(err, ERR_INVALID, "invalid_length", "items",
                             "'items' must hold 1 to %d lines", SALES_MAX_LINES);
-    in.nlines = n;
-    in.lines = arena_alloc(req->arena, n * sizeof(*in.lines));
+    in->nlines = n;
+    in->lines = arena_alloc(req->arena, n * sizeof(*in->lines));
     for (i = 0; i < n; i++) {
         json_object *line = json_object_array_get_idx(items, i), *v;
-        struct sale_line_in *l = &in.lines[i];
+        struct sale_line_in *l = &in->lines[i];
         char label[48];
 
         if (!line || !json_object_is_type(line, json_type_object)) {
@@ -163,6 +161,17 @@ int api_sales_create(struct app *app, struct http_req *req, struct http_resp *re
                 return -1;
         }
     }
+    return 0;
+}
+
+int api_sales_create(struct app *app, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err)
+{
+    struct api_ctx x;
+    struct sale_in in;
+
+    if (api_begin(app, req, &x, false, err) || api_sale_in(req, &in, err))
+        return -1;
     if (sales_create(&x.c, &in, &x.out, err))
         return -1;
     api_send(resp, 201, &x.out);
@@ -180,30 +189,39 @@ int api_sales_get(struct app *app, struct http_req *req, struct http_resp *resp,
     return 0;
 }
 
+/* The optional body of POST /sales/{id}/confirm: none, or {"payment": {"amount", "method"}}.
+ * *out is pay when a payment was given, NULL otherwise. */
+int api_confirm_in(struct http_req *req, struct payment_in *pay, struct payment_in **out,
+                   struct app_err *err)
+{
+    json_object *body, *po;
+
+    *out = NULL;
+    if (req->body_len == 0)
+        return 0;
+    if (!(body = http_req_json(req, err)))
+        return -1;
+    if (json_object_object_get_ex(body, "payment", &po) && po) {
+        if (!json_object_is_type(po, json_type_object))
+            return err_set_full(err, ERR_INVALID, "invalid_type", "payment",
+                                "'payment' must be an object");
+        memset(pay, 0, sizeof(*pay));
+        if (positive(po, "amount", "payment.amount", DEC_MONEY_SCALE, &pay->amount, err) ||
+            method_field(po, "payment.method", &pay->method, err))
+            return -1;
+        *out = pay;
+    }
+    return 0;
+}
+
 int api_sales_confirm(struct app *app, struct http_req *req, struct http_resp *resp,
                       struct app_err *err)
 {
     struct api_ctx x;
-    struct payment_in pay, *p = NULL;
-    json_object *body, *po;
+    struct payment_in pay, *p;
 
-    if (api_begin(app, req, &x, true, err))
+    if (api_begin(app, req, &x, true, err) || api_confirm_in(req, &pay, &p, err))
         return -1;
-    /* The body is optional: none, or {"payment": {"amount", "method"}}. */
-    if (req->body_len > 0) {
-        if (!(body = http_req_json(req, err)))
-            return -1;
-        if (json_object_object_get_ex(body, "payment", &po) && po) {
-            if (!json_object_is_type(po, json_type_object))
-                return err_set_full(err, ERR_INVALID, "invalid_type", "payment",
-                                    "'payment' must be an object");
-            memset(&pay, 0, sizeof(pay));
-            if (positive(po, "amount", "payment.amount", DEC_MONEY_SCALE, &pay.amount, err) ||
-                method_field(po, "payment.method", &pay.method, err))
-                return -1;
-            p = &pay;
-        }
-    }
     if (sales_confirm(&x.c, x.id, p, &x.out, err))
         return -1;
     api_send(resp, 200, &x.out);
@@ -223,39 +241,50 @@ int api_sales_cancel(struct app *app, struct http_req *req, struct http_resp *re
 
 /* ---- payments ---- */
 
-int api_payments_create(struct app *app, struct http_req *req, struct http_resp *resp,
-                        struct app_err *err)
+/* The body of POST /payments and its Idempotency-Key header (*key: NULL when absent). */
+int api_payment_in(struct http_req *req, struct payment_in *in, const char **key,
+                   struct app_err *err)
 {
-    struct api_ctx x;
-    struct payment_in in;
-    json_object *body;
-    const char *key = http_header(req, "Idempotency-Key");
-    int status = 201;
+    json_object *body = http_req_json(req, err);
     size_t i;
 
-    if (api_begin(app, req, &x, false, err) || !(body = http_req_json(req, err)))
+    *key = http_header(req, "Idempotency-Key");
+    if (!body)
         return -1;
-    if (key) {
-        size_t n = strlen(key);
+    if (*key) {
+        size_t n = strlen(*key);
 
         for (i = 0; i < n; i++)
-            if (!isgraph((unsigned char)key[i]))
+            if (!isgraph((unsigned char)(*key)[i]))
                 break;
         if (n == 0 || n > 255 || i < n)
             return err_set_full(err, ERR_INVALID, "invalid_idempotency_key", "Idempotency-Key",
                                 "'Idempotency-Key' must be 1 to 255 visible ASCII characters");
     }
-    memset(&in, 0, sizeof(in));
-    if (jsonx_get_id(body, "sale_id", true, false, &in.sale_id, err) ||
-        positive(body, "amount", "amount", DEC_MONEY_SCALE, &in.amount, err) ||
-        method_field(body, "method", &in.method, err) ||
-        jsonx_get_string(body, "paid_at", false, 40, &in.paid_at, err) ||
-        jsonx_get_string(body, "reference", false, 200, &in.reference, err))
+    memset(in, 0, sizeof(*in));
+    if (jsonx_get_id(body, "sale_id", true, false, &in->sale_id, err) ||
+        positive(body, "amount", "amount", DEC_MONEY_SCALE, &in->amount, err) ||
+        method_field(body, "method", &in->method, err) ||
+        jsonx_get_string(body, "paid_at", false, 40, &in->paid_at, err) ||
+        jsonx_get_string(body, "reference", false, 200, &in->reference, err))
         return -1;
-    if (in.paid_at && !iso_timestamp_ok(in.paid_at))
+    if (in->paid_at && !iso_timestamp_ok(in->paid_at))
         return err_set_full(err, ERR_INVALID, "invalid_timestamp", "paid_at",
                             "'paid_at' must be an ISO 8601 timestamp with an offset, such as "
                             "2026-01-05T10:00:00Z, in the years 1970 to 2999");
+    return 0;
+}
+
+int api_payments_create(struct app *app, struct http_req *req, struct http_resp *resp,
+                        struct app_err *err)
+{
+    struct api_ctx x;
+    struct payment_in in;
+    const char *key;
+    int status = 201;
+
+    if (api_begin(app, req, &x, false, err) || api_payment_in(req, &in, &key, err))
+        return -1;
     if (payments_create(&x.c, &in, key, &status, &x.out, err))
         return -1;
     api_send(resp, status, &x.out);

@@ -233,6 +233,9 @@ main()
 
     cleanup
     check_sanitizer_logs
+    # No secret the suites recorded in $RUN/secrets.list (passwords, session tokens, database and
+    # Redis passwords) and no argon2 hash in any log of the run, shutdown lines included.
+    only secrets && run_suite secrets 60 bash tests/security/scan_logs.sh "$RUN"
 
     echo
     echo "=== summary"

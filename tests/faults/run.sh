@@ -176,6 +176,7 @@ nginx_start "$FAULT_DIR/nginx" "$FAULT_DIR/nginx/nginx.conf" "127.0.0.1:$http_po
 # Four tenants, each with an admin whose password is FAULT_PASSWORD.
 export FAULT_RUN_ID=$$
 export FAULT_PASSWORD=fault-user-pw-$$
+secret_note "$FAULT_PASSWORD" "$REDIS_PW" "$REDIS_PW_OTHER"
 export FAULT_TENANTS=""
 for i in 1 2 3 4; do
     slug=flt-$$-$i

@@ -232,6 +232,7 @@ WORKERS_AT_START=$(live_workers "$POOL")
 # ---------------------------------------------------------------------------------------------
 # Tenants: A (the main one), B (isolation), F (filters), L1 and L2 (rate limit).
 PW=correct-horse-$SUF
+secret_note "$PW"
 SLUG_A=api-a-$SUF
 SLUG_B=api-b-$SUF
 SLUG_F=api-f-$SUF

@@ -9,6 +9,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${STOCK_TEST_BASE_URL:?run through tests/run_all.sh}"
 slug=ui-$$-$RANDOM
 password=ui-test-password-1
+secret_note "$password"
 if ! "$ROOT/build/release/stockctl" tenant create "$slug" "UI Test Shop" >/dev/null ||
     ! printf '%s\n' "$password" | "$ROOT/build/release/stockctl" user create --tenant "$slug" \
         --email "admin@$slug.test" --role admin >/dev/null; then

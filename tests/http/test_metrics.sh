@@ -18,6 +18,7 @@ SUF=$$-$RANDOM
 SLUG=metrics-$SUF
 EMAIL=admin@metrics.test
 PW=metrics-pass-$SUF
+secret_note "$PW"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 143' TERM INT

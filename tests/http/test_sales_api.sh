@@ -287,6 +287,7 @@ WORKERS_AT_START=$(live_workers "$POOL")
 # ---------------------------------------------------------------------------------------------
 # Tenants: A (the main one), B (isolation), Z (a time zone west of UTC).
 PW=correct-horse-$SUF
+secret_note "$PW"
 SLUG_A=sales-a-$SUF
 SLUG_B=sales-b-$SUF
 SLUG_Z=sales-z-$SUF

@@ -17,6 +17,7 @@ SUF=$$-$RANDOM
 SLUG=verify-$SUF
 EMAIL=admin@verify.test
 PW=verify-pass-$SUF
+secret_note "$PW"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 143' TERM INT

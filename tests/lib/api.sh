@@ -10,6 +10,13 @@ call()
 {
     req "$@"
     [[ "$R_STATUS" == 5* || "$R_STATUS" == 000 ]] && FIVEXX+="$1 ${2#"$BASE"} -> $R_STATUS; "
+    # Every session token issued goes to the run's list of secrets that no log may hold
+    # (tests/security/scan_logs.sh reads it at the end of the run).
+    if [[ "$2" == */auth/login && "$R_STATUS" == 200 && -n "${STOCK_TEST_DIR:-}" ]]; then
+        local t
+        t=$(jq -r '.token // empty' <<<"$R_BODY" 2>/dev/null)
+        [[ -n "$t" ]] && printf '%s\n%s\n' "$t" "${t#*.}" >>"$STOCK_TEST_DIR/secrets.list"
+    fi
     return 0
 }
 

@@ -488,6 +488,14 @@ t_check()
     fi
 }
 
+# secret_note VALUE...: adds each VALUE (a password, a token) to the run's list of secrets that no
+# log may hold (tests/security/scan_logs.sh checks it at the end of tests/run_all.sh).
+secret_note()
+{
+    [[ -n "${STOCK_TEST_DIR:-}" ]] || return 0
+    printf '%s\n' "$@" >>"$STOCK_TEST_DIR/secrets.list"
+}
+
 # t_result SUITE: prints the RESULT line; exit status 1 when something failed.
 t_result()
 {

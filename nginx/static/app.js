@@ -220,6 +220,18 @@ function table(headers, rows, caption) {
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, 'Nothing here yet.')))));
 }
 
+// Paging under a list: "1–50 of 234" with Previous and Next. r is the list answer ({items,
+// total}), offset where it starts; go(newOffset) loads another page.
+const PAGE = 50;
+function pager(r, offset, go) {
+  if (r.total <= PAGE && offset === 0) return null;
+  const first = r.items.length ? offset + 1 : 0, last = offset + r.items.length;
+  const prev = h('button', { type: 'button', disabled: offset === 0, onclick: guard(() => go(Math.max(0, offset - PAGE))) }, 'Previous');
+  const next = h('button', { type: 'button', disabled: last >= r.total, onclick: guard(() => go(offset + PAGE)) }, 'Next');
+  return h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev,
+    h('span', { class: 'muted' }, `${qty(first)}–${qty(last)} of ${qty(r.total)}`), next);
+}
+
 // Builds a create/edit form. fields: [{name, label, type, options, required, hint}]
 function entityForm({ title, fields, values, onSubmit, onCancel, submitLabel }) {
   const inputs = {};
@@ -252,8 +264,10 @@ function simpleResource({ path, title, singular, fields, columns }) {
   return async function page() {
     const slot = h('div');
     const list = h('div', { 'aria-live': 'polite' });
-    const load = async () => {
-      const r = await api('GET', `${path}?limit=200`);
+    let offset = 0;
+    const load = async (at = offset) => {
+      const r = await api('GET', `${path}?limit=${PAGE}&offset=${at}`);
+      offset = at;
       const rows = r.items.map((it) => h('tr', {},
         columns.map((c) => h('td', { 'data-label': c[0] }, c[1](it))),
         h('td', { class: 'row-actions' },
@@ -268,7 +282,7 @@ function simpleResource({ path, title, singular, fields, columns }) {
               if (e.status !== 401) toast(e.code === 'in_use' ? `"${it.name}" is in use and cannot be deleted.` : e.message, true);
             }
           }) }, 'Delete'))));
-      list.replaceChildren(table([...columns.map((c) => c[0]), 'Actions'], rows));
+      list.replaceChildren(table([...columns.map((c) => c[0]), 'Actions'], rows), pager(r, offset, load) || '');
     };
     const openForm = (it) => {
       const form = entityForm({
@@ -317,12 +331,13 @@ async function productsPage() {
   const slot = h('div');
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });
   const list = h('div');
-  let seq = 0;
-  const load = async () => {
+  let seq = 0, offset = 0;
+  const load = async (at = offset) => {
     const my = ++seq;
-    const r = await api('GET', '/products' + qs({ q: q.value.trim(), category_id: cat.value, stock: stock.value, limit: 100 }));
+    const r = await api('GET', '/products' + qs({ q: q.value.trim(), category_id: cat.value, stock: stock.value, limit: PAGE, offset: at }));
     if (my !== seq) return; // a newer search answered first
-    count.textContent = `${qty(r.total)} product${r.total === 1 ? '' : 's'}${r.total > r.items.length ? `, showing ${r.items.length}` : ''}`;
+    offset = at;
+    count.textContent = `${qty(r.total)} product${r.total === 1 ? '' : 's'}`;
     const rows = r.items.map((p) => h('tr', { dataset: { id: p.id } },
       h('td', { 'data-label': 'SKU' }, p.sku),
       h('td', { 'data-label': 'Name', class: 'product-name' }, p.name),
@@ -336,12 +351,13 @@ async function productsPage() {
           try { await busy(ev.target, () => api('DELETE', `/products/${p.id}`)); toast('Product deleted.'); await load(); }
           catch (e) { if (e.status !== 401) toast(e.message, true); }
         }) }, 'Delete'))));
-    list.replaceChildren(table(['SKU', 'Name', 'Category', 'Price', 'Stock', 'Actions'], rows));
+    list.replaceChildren(table(['SKU', 'Name', 'Category', 'Price', 'Stock', 'Actions'], rows), pager(r, offset, load) || '');
   };
   let timer;
-  q.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(guard(load), 250); });
-  cat.addEventListener('change', guard(load));
-  stock.addEventListener('change', guard(load));
+  // A new search or filter starts at the first page.
+  q.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(guard(() => load(0)), 250); });
+  cat.addEventListener('change', guard(() => load(0)));
+  stock.addEventListener('change', guard(() => load(0)));
   const openForm = (p) => {
     const values = p ? { ...p, category_id: p.category ? p.category.id : '', uom_id: p.uom ? p.uom.id : '' } : { stock: '0', min_stock: '0' };
     const form = entityForm({
@@ -381,8 +397,10 @@ const statusBadge = (st) => h('span', { class: `badge status-${st}` }, st);
 async function salesPage() {
   const status = select('status', [['', 'All'], ['draft', 'Draft'], ['confirmed', 'Confirmed'], ['cancelled', 'Cancelled']]);
   const list = h('div');
-  const load = async () => {
-    const r = await api('GET', '/sales' + qs({ status: status.value, limit: 50 }));
+  let offset = 0;
+  const load = async (at = offset) => {
+    const r = await api('GET', '/sales' + qs({ status: status.value, limit: PAGE, offset: at }));
+    offset = at;
     list.replaceChildren(table(['#', 'Customer', 'Status', 'Total', 'Paid', 'Outstanding', 'Created'], r.items.map((x) => h('tr', {},
       h('td', { 'data-label': '#' }, h('a', { href: `#/sales/${x.id}` }, `Sale ${x.id}`)),
       h('td', { 'data-label': 'Customer' }, x.customer || '—'),
@@ -390,9 +408,9 @@ async function salesPage() {
       h('td', { 'data-label': 'Total', class: 'num' }, money(x.total)),
       h('td', { 'data-label': 'Paid', class: 'num' }, money(x.paid_total)),
       h('td', { 'data-label': 'Outstanding', class: 'num' }, money(x.outstanding)),
-      h('td', { 'data-label': 'Created' }, when(x.created_at))))));
+      h('td', { 'data-label': 'Created' }, when(x.created_at))))), pager(r, offset, load) || '');
   };
-  status.addEventListener('change', guard(load));
+  status.addEventListener('change', guard(() => load(0)));
   setView(h('div', { class: 'page-head' }, h('h1', {}, 'Sales'), h('a', { class: 'button primary', href: '#/sales/new' }, 'New sale')),
     h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field('Status', status)), list);
   await load();
@@ -537,15 +555,23 @@ function paymentForm(sale, after) {
   const amount = input('amount', { inputmode: 'decimal', value: sale ? sale.outstanding : '', required: true });
   const method = select('method', [['cash', 'Cash'], ['card', 'Card'], ['transfer', 'Transfer']]);
   const reference = input('reference', { autocomplete: 'off' });
+  // When the money came in, in the browser's time zone; empty means now.
+  const paidAt = input('paid_at', { type: 'datetime-local', step: 1 });
   const btn = h('button', { type: 'submit', class: 'primary' }, 'Register payment');
   const form = h('form', { class: 'card', novalidate: true }, h('h2', {}, 'Register a payment'),
-    h('div', { class: 'grid' }, sale ? null : field('Sale number', saleId), field('Amount', amount), field('Method', method), field('Reference (optional)', reference)),
+    h('div', { class: 'grid' }, sale ? null : field('Sale number', saleId), field('Amount', amount), field('Method', method),
+      field('Paid at (optional)', paidAt, 'Leave empty for now.'), field('Reference (optional)', reference)),
     formError(), h('div', { class: 'actions' }, btn));
   let key = null, lastBody = null;
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearErrors(form);
     const body = { sale_id: Number(saleId.value), amount: amount.value, method: method.value };
     if (reference.value.trim()) body.reference = reference.value.trim();
+    if (paidAt.value) {
+      const t = new Date(paidAt.value);
+      if (Number.isNaN(t.getTime())) { showError(form, { message: 'Enter a valid date and time.', field: 'paid_at' }); return; }
+      body.paid_at = t.toISOString();
+    }
     const sig = JSON.stringify(body);
     if (sig !== lastBody) { key = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()); lastBody = sig; }
     await busy(btn, async () => {
@@ -562,17 +588,19 @@ function paymentForm(sale, after) {
 async function paymentsPage() {
   const method = select('method', [['', 'All methods'], ['cash', 'Cash'], ['card', 'Card'], ['transfer', 'Transfer']]);
   const list = h('div');
-  const load = async () => {
-    const r = await api('GET', '/payments' + qs({ method: method.value, limit: 50 }));
+  let offset = 0;
+  const load = async (at = offset) => {
+    const r = await api('GET', '/payments' + qs({ method: method.value, limit: PAGE, offset: at }));
+    offset = at;
     list.replaceChildren(table(['Paid at', 'Sale', 'Method', 'Amount', 'Reference'], r.items.map((p) => h('tr', {},
       h('td', { 'data-label': 'Paid at' }, when(p.paid_at)),
       h('td', { 'data-label': 'Sale' }, h('a', { href: `#/sales/${p.sale_id}` }, `Sale ${p.sale_id}`)),
       h('td', { 'data-label': 'Method' }, p.method),
       h('td', { 'data-label': 'Amount', class: 'num' }, money(p.amount)),
-      h('td', { 'data-label': 'Reference' }, p.reference || '—')))));
+      h('td', { 'data-label': 'Reference' }, p.reference || '—')))), pager(r, offset, load) || '');
   };
-  method.addEventListener('change', guard(load));
-  setView(h('h1', {}, 'Payments'), paymentForm(null, load), h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field('Method', method)), list);
+  method.addEventListener('change', guard(() => load(0)));
+  setView(h('h1', {}, 'Payments'), paymentForm(null, () => load(0)), h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field('Method', method)), list);
   await load();
 }
 

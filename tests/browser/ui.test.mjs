@@ -217,6 +217,46 @@ await step('the sale is in the balance totals and chart', async () => {
   expect((await page.locator('svg.chart polyline.line-outstanding').count()) === 1, 'no outstanding line');
   await shot('11-balance');
 });
+// API calls of the test's own (fixtures): the page's cookie session, with its CSRF token.
+async function apiCall(method, path, data) {
+  const me = await (await page.request.get(`${BASE}/api/v1/me`)).json();
+  const res = await page.request.fetch(`${BASE}/api/v1${path}`, { method, data, headers: { 'X-CSRF-Token': me.csrf_token } });
+  expect(res.ok(), `${method} ${path} -> ${res.status()}`);
+  return res.status() === 204 ? null : res.json();
+}
+await step('a payment with a past "Paid at" keeps that time', async () => {
+  const prod = (await apiCall('GET', `/products?q=${encodeURIComponent(SKU)}`)).items[0];
+  const sale = await apiCall('POST', '/sales', { items: [{ product_id: prod.id, quantity: 1 }] });
+  await apiCall('POST', `/sales/${sale.id}/confirm`);
+  await goto('#/payments');
+  const form = view.locator('form', { hasText: 'Register a payment' });
+  await form.getByLabel('Sale number').fill(String(sale.id));
+  await form.getByLabel('Amount').fill('2.00');
+  await form.getByLabel('Method').selectOption('cash');
+  await form.getByLabel('Paid at (optional)').fill('2026-01-05T10:20:30');
+  await form.getByRole('button', { name: 'Register payment' }).click();
+  await view.locator(`tbody a[href="#/sales/${sale.id}"]`).first().waitFor();
+  const pays = await apiCall('GET', `/payments?sale_id=${sale.id}`);
+  expect(pays.items.length === 1, `${pays.items.length} payments`);
+  expect(/^2026-01-05T10:20:30(\.0+)?(Z|\+00:00)$/.test(pays.items[0].paid_at), `paid_at ${pays.items[0].paid_at}`);
+});
+await step('lists page through 50 rows at a time', async () => {
+  for (let i = 0; i < 55; i++) await apiCall('POST', '/uom', { name: `Box ${sfx} ${String(i).padStart(2, '0')}`, abbreviation: `b${i}` });
+  const total = (await apiCall('GET', '/uom?limit=1')).total;
+  expect(total >= 56, `total ${total}`);
+  await goto('#/units');
+  const pager = view.locator('nav.pager');
+  await pager.waitFor();
+  expect((await view.locator('tbody tr').count()) === 50, 'the first page does not have 50 rows');
+  expect((await pager.textContent()).includes(`1–50 of ${total}`), `pager says ${await pager.textContent()}`);
+  expect(await pager.getByRole('button', { name: 'Previous' }).isDisabled(), 'Previous is enabled on the first page');
+  await pager.getByRole('button', { name: 'Next' }).click();
+  await page.waitForFunction((t) => document.querySelector('#view nav.pager')?.textContent.includes(`51–${Math.min(100, t)} of ${t}`), total);
+  expect((await view.locator('tbody tr').count()) === Math.min(50, total - 50), 'the second page has the wrong number of rows');
+  await pager.getByRole('button', { name: 'Previous' }).click();
+  await page.waitForFunction((t) => document.querySelector('#view nav.pager')?.textContent.includes(`1–50 of ${t}`), total);
+  await shot('15-units-paged');
+});
 await step('usable at phone width', async () => {
   await page.setViewportSize({ width: 375, height: 800 });
   await goto('#/products');

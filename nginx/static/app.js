@@ -688,7 +688,12 @@ async function route() {
   const [re, fn, title] = hit;
   document.title = `${title} · ${state.tenant ? state.tenant.name : 'stock'}`;
   document.querySelectorAll('#top nav a').forEach((a) => {
-    if (hash.startsWith(a.getAttribute('href'))) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    if (hash.startsWith(a.getAttribute('href'))) {
+      a.setAttribute('aria-current', 'page');
+      // At phone width the pages are a strip that scrolls sideways: keep this one in sight.
+      const nav = a.parentElement;
+      if (nav.scrollWidth > nav.clientWidth) nav.scrollLeft = Math.max(0, a.offsetLeft - nav.offsetLeft - 8);
+    } else a.removeAttribute('aria-current');
   });
   setView(h('p', { class: 'muted' }, 'Loading…'));
   try {

@@ -262,9 +262,17 @@ await step('usable at phone width', async () => {
   await goto('#/products');
   const sw = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(sw <= 380, `page is ${sw}px wide`);
+  const headerH = await page.locator('#top').evaluate((e) => e.getBoundingClientRect().height);
+  expect(headerH <= 100, `the header is ${headerH}px tall at phone width`);
+  expect(await page.getByRole('link', { name: 'Balance' }).isVisible() || (await page.locator('header nav').evaluate((n) => n.scrollWidth > n.clientWidth)), 'the pages are neither shown nor scrollable');
   await shot('12-products-phone', false);
   await goto('#/balance');
   await page.locator('#total-sales').waitFor();
+  const seen = await page.locator('header nav a[aria-current="page"]').evaluate((a) => {
+    const r = a.getBoundingClientRect(), n = a.parentElement.getBoundingClientRect();
+    return r.left >= n.left - 1 && r.right <= n.right + 1;
+  });
+  expect(seen, 'the current page (Balance) is scrolled out of the header strip');
   await shot('13-balance-phone', false);
   await page.setViewportSize({ width: 1280, height: 900 });
 });

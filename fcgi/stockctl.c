@@ -60,8 +60,13 @@ static const char ctl_usage_text[] =
     "                                           the units and categories it lacks, then N\n"
     "                                           more products (default 200, at most 1000000)\n"
     "                                           with opening stock; prints what it added.\n"
-    "                                           --sales N (default 0) over the last --days N\n"
-    "                                           (default 90): not implemented yet\n"
+    "                                           --sales N (default 0) more confirmed sales,\n"
+    "                                           half of them paid, over the last --days N\n"
+    "                                           (default 90)\n"
+    "  purge                                    delete expired sessions and Idempotency-Key\n"
+    "                                           records older than a day, in every tenant;\n"
+    "                                           prints how many (run it daily: see\n"
+    "                                           deploy/systemd/stock-purge.timer)\n"
     "  cache stats --tenant SLUG [--module M]   count the tenant's cached keys per module\n"
     "  cache flush --tenant SLUG [--module M]   delete the tenant's cached keys\n"
     "\n"
@@ -1198,6 +1203,40 @@ static int cmd_seed_demo(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
+/*
+ * purge: what the request paths only sweep for the user or tenant at hand (an expired session
+ * at its user's next sign-in, a day-old Idempotency-Key at its tenant's next payment), for every
+ * tenant at once, so that dormant ones do not keep rows forever.
+ */
+static int cmd_purge(struct ctl *c, int argc, char **argv)
+{
+    static const struct ctl_opt opts[] = {{NULL, NULL}};
+    const char *pos[1];
+    struct app_err err;
+    PGresult *res;
+    long long sessions, keys;
+    int npos, rc;
+
+    if ((rc = ctl_parse(argc, argv, opts, pos, 0, &npos)))
+        return rc;
+    if ((rc = ctl_setup(c)) || (rc = ctl_connect(c)))
+        return rc;
+    err_clear(&err);
+    res = db_exec(&c->db, c->a, "DELETE FROM sessions WHERE expires_at < now()", 0, NULL, &err);
+    if (!res)
+        return ctl_fail_db("cannot delete the expired sessions", &err);
+    sessions = strtoll(PQcmdTuples(res), NULL, 10);
+    res = db_exec(&c->db, c->a,
+                  "DELETE FROM idempotency_keys WHERE created_at < now() - interval '1 day'", 0,
+                  NULL, &err);
+    if (!res)
+        return ctl_fail_db("cannot delete the old Idempotency-Key records", &err);
+    keys = strtoll(PQcmdTuples(res), NULL, 10);
+    printf("purged %lld expired sessions and %lld Idempotency-Key records older than a day\n",
+           sessions, keys);
+    return CTL_OK;
+}
+
 static int ctl_run(struct ctl *c, int argc, char **argv)
 {
     const char *cmd;
@@ -1215,6 +1254,8 @@ static int ctl_run(struct ctl *c, int argc, char **argv)
         return cmd_migrate(c, argc - 2, argv + 2);
     if (!strcmp(cmd, "seed-demo"))
         return cmd_seed_demo(c, argc - 2, argv + 2);
+    if (!strcmp(cmd, "purge"))
+        return cmd_purge(c, argc - 2, argv + 2);
     if (!strcmp(cmd, "tenant") || !strcmp(cmd, "user") || !strcmp(cmd, "cache")) {
         const char *sub = argc > 2 ? argv[2] : "";
 

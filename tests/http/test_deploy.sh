@@ -347,7 +347,7 @@ done
 # =============================================================================================
 # systemd
 
-UNITS=(deploy/systemd/*.service)
+UNITS=(deploy/systemd/*.service deploy/systemd/*.timer)
 t_check "deploy/systemd/stock-fcgi.service exists" test -f deploy/systemd/stock-fcgi.service
 u=deploy/systemd/stock-fcgi.service
 for d in 'Type=simple' 'ExecStartPre=/usr/local/bin/stockctl migrate' \
@@ -362,15 +362,24 @@ for d in 'Type=simple' 'ExecStartPre=/usr/local/bin/stockctl migrate' \
     grep -qE "^$d\$" "$u" || t_not_ok "stock-fcgi.service has $d"
 done
 t_ok "stock-fcgi.service has the directives checked above (a missing one fails on its own)"
+t_check "stock-purge.service runs stockctl purge once, as stock, with the pool's configuration" \
+    eval 'grep -qx "Type=oneshot" deploy/systemd/stock-purge.service &&
+          grep -qx "ExecStart=/usr/local/bin/stockctl purge" deploy/systemd/stock-purge.service &&
+          grep -qx "User=stock" deploy/systemd/stock-purge.service &&
+          grep -qx "EnvironmentFile=/etc/stock/stock.env" deploy/systemd/stock-purge.service'
+t_check "stock-purge.timer starts it daily, catching up a missed run" \
+    eval 'grep -qx "OnCalendar=daily" deploy/systemd/stock-purge.timer &&
+          grep -qx "Persistent=true" deploy/systemd/stock-purge.timer'
+t_check "stockctl's help names the timer" eval '"$RELEASE/stockctl" --help | grep -q stock-purge.timer'
 if command -v systemd-analyze >/dev/null; then
     mkdir -p "$DIR/units"
     for f in "${UNITS[@]}"; do
         sed -e "s|/usr/local/bin/stock-fcgi|$RELEASE/stock-fcgi|g" \
             -e "s|/usr/local/bin/stockctl|$RELEASE/stockctl|g" "$f" >"$DIR/units/$(basename "$f")"
     done
-    out=$(cd "$DIR/units" && timeout 60 systemd-analyze verify ./*.service 2>&1)
+    out=$(cd "$DIR/units" && timeout 60 systemd-analyze verify ./*.service ./*.timer 2>&1)
     rc=$?
-    t_check "systemd-analyze verify deploy/systemd/*.service: no error, no warning" \
+    t_check "systemd-analyze verify deploy/systemd/*.service *.timer: no error, no warning" \
         eval '((rc == 0)) && [[ -z "$out" ]]'
     [[ -n "$out" ]] && printf '%s\n' "$out" | head -n 10 | sed 's/^/    /'
 else

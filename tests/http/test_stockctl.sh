@@ -240,4 +240,27 @@ t_check "the summary counts the confirmed sales" test \
     "$(q "SELECT (SELECT sum(sales_count) FROM balance_daily WHERE tenant_id = $T1_ID) =
                  (SELECT count(*) $S AND status = 'confirmed')")" = t
 
+# --- purge: expired sessions and day-old Idempotency-Key records, in every tenant ---
+printf '%s\n' "purge-pass-$SUFFIX" | "$CTL" user create --tenant "$T1" --email "purge@$T1.test" \
+    >"$OUT" 2>"$ERR"
+P_USER=$(cat "$OUT")
+q "INSERT INTO sessions (tenant_id, user_id, token_hash, csrf_token_hash, created_at, expires_at)
+   VALUES ($T1_ID, $P_USER, decode(md5('old-$SUFFIX'), 'hex'), decode(md5('c1-$SUFFIX'), 'hex'),
+           now() - interval '3 days', now() - interval '1 day'),
+          ($T1_ID, $P_USER, decode(md5('live-$SUFFIX'), 'hex'), decode(md5('c2-$SUFFIX'), 'hex'),
+           now(), now() + interval '1 day');
+   INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at)
+   VALUES ($T1_ID, 'old-$SUFFIX', '\\x00', now() - interval '2 days'),
+          ($T1_ID, 'new-$SUFFIX', '\\x00', now() - interval '1 hour')" >/dev/null
+ctl purge
+t_check "purge exits 0 and says what it deleted" eval '((RC == 0)) &&
+    grep -qE "^purged [1-9][0-9]* expired sessions and [1-9][0-9]* Idempotency-Key records" "$OUT"'
+t_check "purge deleted the expired session and kept the live one" test \
+    "$(q "SELECT string_agg(CASE WHEN expires_at > now() THEN 'live' ELSE 'expired' END, ',')
+          FROM sessions WHERE tenant_id = $T1_ID AND user_id = $P_USER")" = live
+t_check "purge deleted the day-old Idempotency-Key record and kept the recent one" test \
+    "$(q "SELECT string_agg(key, ',') FROM idempotency_keys WHERE tenant_id = $T1_ID")" = "new-$SUFFIX"
+ctl purge extra
+t_check "purge takes no argument (usage error, exit 2)" test "$RC" = 2
+
 t_result stockctl

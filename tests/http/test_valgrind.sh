@@ -4,20 +4,32 @@
 #
 # A second pool (build/release/stock-fcgi, STOCK_WORKERS=1, LOG_LEVEL=debug, short product and
 # balance cache TTLs so that the miss path keeps running) is started under valgrind on its own
-# port with the run's PostgreSQL and Redis, behind an nginx of its own. Through it: one sign-in
+# port with the run's PostgreSQL and a Redis of its own (REDIS_SOCKET_TIMEOUT and
+# REDIS_CONNECT_TIMEOUT 0.3 s), behind an nginx of its own. Through it: one sign-in
 # (argon2id under valgrind takes a second or two), fixtures (units, categories, products, sales
 # confirmed with and without a payment, payments with an Idempotency-Key, cancellations), then
 # wrk drives a rotating mix of cached and uncached reads, writes that invalidate, 401/404/405/
 # 409/415/422 and malformed JSON while a curl loop confirms, pays and cancels sales; every
-# answer is checked against the status expected for its request. The pool is then stopped
+# answer is checked against the status expected for its request. Then the same load (wrk mix
+# and curl loop, a few hundred requests at least) runs twice more with Redis unavailable: once
+# stopped (connections refused), once paused with SIGSTOP (connections accepted, no reply: every
+# attempt ends in the 0.3 s socket timeout), each with sign-ins (good and bad password), a
+# logout, and writes whose invalidation fails; every answer must still have its expected status
+# (no 5xx, no cache hit), and once Redis is back /health/cache must say "ok" again (bounded wait:
+# the pool backs off 1 s doubling to 30 s) with nothing stale served: the written category, the
+# written product and the logged-out session read as written. The pool is then stopped
 # with SIGTERM (the worker drains and exits; valgrind runs its leak check in the worker, then in
 # the master) and every valgrind log must show 0 errors and nothing definitely or indirectly
 # lost. The log parser is checked on synthetic logs first, so the suite can fail.
 #
-# Environment from tests/run_all.sh: STOCK_TEST_DIR (files under STOCK_TEST_DIR/valgrind),
-# DATABASE_URL, REDIS_URL. Needs valgrind, wrk, jq, curl, nginx.
+# Environment from tests/run_all.sh: STOCK_TEST_DIR (files under STOCK_TEST_DIR/valgrind; the
+# suite's Redis keeps its data and redis.pid in STOCK_TEST_DIR/valgrind/redis, where run_all.sh
+# finds it), DATABASE_URL, REDIS_URL (checked, unused: the valgrind pool has its own Redis).
+# Needs valgrind, wrk, jq, curl, nginx, redis-server, redis-cli.
 # Optional: STOCK_TEST_VG_WRK_SECONDS (default 10), the length of one wrk round (rounds repeat
-# until 4000 requests are answered, 8 at most); STOCK_TEST_VG_PRELOAD=/path/lib.so, put in the
+# until 4000 requests are answered, 8 at most); STOCK_TEST_VG_PHASE_SECONDS (default 2), the
+# length of one wrk round while Redis is stopped or paused (rounds repeat until 300 requests are
+# answered, 5 at most); STOCK_TEST_VG_PRELOAD=/path/lib.so, put in the
 # valgrind pool's LD_PRELOAD: a way to check that the suite catches a leak or a bad access
 # injected from outside our code (e.g. a wrapper of FCGX_Finish_r that leaks 16 bytes a call).
 set -u
@@ -33,12 +45,15 @@ STOCKCTL=$ROOT/build/release/stockctl
 SUPP=$ROOT/tests/valgrind.supp
 MIN_REQUESTS=3000
 WRK_SECONDS=${STOCK_TEST_VG_WRK_SECONDS:-10}
+PHASE_MIN=300
+PHASE_SECONDS=${STOCK_TEST_VG_PHASE_SECONDS:-2}
+RDIR=$DIR/redis
 SUF=$$-$RANDOM
 rm -rf "$DIR"
 mkdir -p "$DIR/tmp"
 T_START=$SECONDS
 
-for tool in valgrind wrk jq curl nginx; do
+for tool in valgrind wrk jq curl nginx redis-server redis-cli; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         t_not_ok "$tool is installed (deploy/deps.sh)"
         t_result test_valgrind
@@ -52,12 +67,18 @@ VG_PID=""
 NGX_DIR=$DIR/nginx
 NGX_STARTED=0
 WRITER_PID=""
+REDIS_PORT=""
 cleanup()
 {
     [[ -n "$WRITER_PID" ]] && stop_pid "$WRITER_PID" 5
     ((NGX_STARTED)) && nginx_stop "$NGX_DIR"
     # A leak check under valgrind takes a few seconds: give the drain time.
     [[ -n "$VG_PID" ]] && pool_stop "$VG_PID" 120
+    # The suite's Redis (redis_stop ends a pause first).
+    if [[ -n "$REDIS_PORT" ]]; then
+        pause_timer_stop
+        redis_stop "$RDIR" "$REDIS_PORT"
+    fi
     rm -rf "$DIR/tmp"
 }
 trap cleanup EXIT
@@ -204,11 +225,35 @@ t_check "parser: a missing log fails" rejects "$DIR/tmp/none.log"
 
 fcgi_port=""
 http_port=""
-if ! pick_port fcgi_port || ! pick_port http_port; then
+redis_port=""
+if ! pick_port fcgi_port || ! pick_port http_port || ! pick_port redis_port; then
     t_not_ok "free ports"
     t_result test_valgrind
     exit 1
 fi
+
+# The valgrind pool's Redis, which the suite stops and pauses (redisctl.sh acts on it through
+# STOCK_TEST_REDIS_DIR and STOCK_TEST_REDIS_PORT).
+REDIS_PORT=$redis_port
+if ! t_check "the suite's own Redis starts (port $redis_port)" redis_start "$RDIR" "$redis_port"; then
+    t_result test_valgrind
+    exit 1
+fi
+rctl()
+{
+    STOCK_TEST_REDIS_DIR=$RDIR STOCK_TEST_REDIS_PORT=$REDIS_PORT bash "$ROOT/tests/lib/redisctl.sh" "$@"
+}
+# The sleep of redisctl.sh's pause timer (RDIR/pause.pid), which redis_resume leaves running when
+# it ends the timer: stopped by its PID (the timer then resumes Redis at once and exits).
+pause_timer_stop()
+{
+    local timer k
+    timer=$(pid_from_file "$RDIR/pause.pid") || return 0
+    for k in $(pid_children "$timer"); do
+        kill "$k" 2>/dev/null
+    done
+    return 0
+}
 VG_ADDR=127.0.0.1:$fcgi_port
 VG_LOG=$DIR/stock-fcgi-valgrind.log
 VG_PIDFILE=$DIR/valgrind-fcgi.pid
@@ -217,7 +262,8 @@ VG_ARGS=(--leak-check=full "--show-leak-kinds=definite,indirect"
     --num-callers=30 "--log-file=$DIR/vg.%p.log")
 [[ -f "$SUPP" ]] && VG_ARGS+=("--suppressions=$SUPP")
 VG_ENV=(STOCK_LISTEN="$VG_ADDR" STOCK_WORKERS=1 LOG_LEVEL=debug
-    CACHE_PRODUCTS_TTL=2 CACHE_BALANCE_TTL=1)
+    CACHE_PRODUCTS_TTL=2 CACHE_BALANCE_TTL=1 REDIS_URL="redis://127.0.0.1:$redis_port/0"
+    REDIS_SOCKET_TIMEOUT=0.3 REDIS_CONNECT_TIMEOUT=0.3)
 [[ -n "${STOCK_TEST_VG_PRELOAD:-}" ]] && VG_ENV+=(LD_PRELOAD="$STOCK_TEST_VG_PRELOAD")
 
 # As pool_start (tests/lib/common.sh), with valgrind in front and a longer wait. setsid execs
@@ -585,18 +631,19 @@ end
 EOF
 
 # The curl loop: each round a sale confirmed and paid (with its retried Idempotency-Key), a
-# cancellation refused, a confirmed sale cancelled. Writes "LABEL EXPECTED GOT" lines.
+# cancellation refused, a confirmed sale cancelled. Appends "LABEL EXPECTED GOT" lines to OUT
+# until $DIR/tmp/writer.stop exists; TAG makes its Idempotency-Keys differ from another run's.
 WRITES=$DIR/tmp/writes.txt
 writer()
 {
-    local i=0 id st
+    local out=$1 tag=$2 i=0 id st
     wcall()
     {
         local label=$1 want=$2 m=$3 p=$4
         shift 4
         st=$(curl -s -o "$DIR/tmp/w.body" -w '%{http_code}' -X "$m" --max-time 30 \
             -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@" "$API$p")
-        echo "$label $want ${st:-000}" >>"$WRITES"
+        echo "$label $want ${st:-000}" >>"$out"
     }
     while [[ ! -e "$DIR/tmp/writer.stop" ]]; do
         i=$((i + 1))
@@ -605,9 +652,9 @@ writer()
         id=$(jq -r '.id // empty' "$DIR/tmp/w.body" 2>/dev/null)
         [[ "$id" =~ ^[0-9]+$ ]] || continue
         wcall confirm 200 POST "/sales/$id/confirm"
-        wcall pay 201 POST /payments -H "Idempotency-Key: loop-$i-$SUF" --data-binary \
+        wcall pay 201 POST /payments -H "Idempotency-Key: loop-$tag-$i-$SUF" --data-binary \
             "{\"sale_id\":$id,\"amount\":\"5.00\",\"method\":\"transfer\"}"
-        wcall pay-retry 201 POST /payments -H "Idempotency-Key: loop-$i-$SUF" --data-binary \
+        wcall pay-retry 201 POST /payments -H "Idempotency-Key: loop-$tag-$i-$SUF" --data-binary \
             "{\"sale_id\":$id,\"amount\":\"5.00\",\"method\":\"transfer\"}"
         wcall cancel-paid 409 POST "/sales/$id/cancel"
         wcall sale2 201 POST /sales --data-binary \
@@ -619,7 +666,8 @@ writer()
     done
 }
 : >"$WRITES"
-writer &
+rm -f "$DIR/tmp/writer.stop"
+writer "$WRITES" main &
 WRITER_PID=$!
 
 # wrk in rounds of WRK_SECONDS until TARGET requests are answered (valgrind's speed varies from
@@ -674,6 +722,212 @@ W_BAD=$(awk '$2 != $3' "$WRITES" | sort | uniq -c | head -n 10 | tr '\n' ';')
 t_check "curl loop: $W_N sales/payments writes meanwhile, all with the expected status ${W_BAD:+($W_BAD)}" \
     eval '((W_N >= 10)) && [[ -z "$W_BAD" ]]'
 
+# ---------------------------------------------------------------------------------------------
+# Redis unavailable: the same load with the suite's Redis stopped (connections refused), then
+# paused (SIGSTOP: the kernel accepts connections, no reply comes, so every attempt of the
+# worker ends in its 0.3 s socket timeout). Every answer must keep its expected status, no read
+# may be a cache hit, and once Redis is back the pool must say "ok" again and serve nothing
+# stale: the session logged out, the category and the product written while Redis was away.
+
+# metrics_sum PATTERN: the sum of the pool's stock_http_requests_total series whose labels
+# match PATTERN (an awk regular expression).
+metrics_sum()
+{
+    curl -s --max-time 30 "$BASE/metrics" |
+        awk -v p="$1" '$1 ~ /^stock_http_requests_total\{/ && $1 ~ p { n += $2 } END { printf "%d", n }'
+}
+cache_is()
+{
+    [[ "$(curl -s --max-time 10 "$BASE/health/cache" | jq -r '.status // empty' 2>/dev/null)" == "$1" ]]
+}
+# read_hit PATH: GET PATH answers 200 from the cache.
+read_hit()
+{
+    api GET "$1"
+    [[ "$R_STATUS" == 200 && "$(header X-Cache)" == HIT ]]
+}
+# redis_is stopped|paused|running: the state of the suite's Redis.
+redis_is()
+{
+    local pid
+    case $1 in
+    stopped)
+        port_closed 127.0.0.1 "$REDIS_PORT" && ! { pid=$(pid_from_file "$RDIR/redis.pid") && pid_alive "$pid"; }
+        ;;
+    paused)
+        pid=$(pid_from_file "$RDIR/redis.pid") && [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" == T* ]]
+        ;;
+    running)
+        redis_ping "$REDIS_PORT"
+        ;;
+    esac
+}
+# psum MODE KEY: KEY summed over the wrk rounds of phase MODE.
+psum()
+{
+    cat "$DIR"/phase-"$1"-*.out 2>/dev/null | awk -v k="$2" '$1 == k { n += $2 } END { print n + 0 }'
+}
+
+# phase_load MODE: wrk rounds of PHASE_SECONDS (5 at most) until PHASE_MIN requests are answered,
+# the curl loop of writes running meanwhile (its lines in $DIR/tmp/writes-MODE.txt). Sets
+# P_ROUNDS, P_ANSWERED and P_FAIL.
+phase_load()
+{
+    local mode=$1 out rc n
+    P_ROUNDS=0
+    P_ANSWERED=0
+    P_FAIL=""
+    rm -f "$DIR/tmp/writer.stop"
+    : >"$DIR/tmp/writes-$mode.txt"
+    writer "$DIR/tmp/writes-$mode.txt" "$mode" &
+    WRITER_PID=$!
+    while ((P_ANSWERED < PHASE_MIN && P_ROUNDS < 5)); do
+        P_ROUNDS=$((P_ROUNDS + 1))
+        out=$DIR/phase-$mode-$P_ROUNDS.out
+        VG_MIX=$MIX VG_TOKEN=$TOKEN timeout $((PHASE_SECONDS + 60)) wrk -t2 -c2 -d"${PHASE_SECONDS}s" \
+            --timeout 30s -s "$LUA" "$BASE" >"$out" 2>&1
+        rc=$?
+        ((rc == 0)) || P_FAIL+="round $P_ROUNDS: exit status $rc; "
+        n=$(awk '$1 == "ANSWERED" { print $2; exit }' "$out")
+        P_ANSWERED=$((P_ANSWERED + ${n:-0}))
+        [[ -n "$n" ]] || { cat "$out"; break; }
+    done
+    touch "$DIR/tmp/writer.stop"
+    wait_for 40 pid_dead "$WRITER_PID" || stop_pid "$WRITER_PID" 5
+    wait "$WRITER_PID" 2>/dev/null
+    WRITER_PID=""
+}
+
+declare -A SERVED
+# redis_phase stopped|paused
+redis_phase()
+{
+    local mode=$1 prod cost desc tok tok2 l0 m0 t0 t1 five wf wn wbad log
+    if [[ "$mode" == stopped ]]; then
+        prod=$P2
+        cost=1.11
+    else
+        prod=$P4
+        cost=2.22
+    fi
+    desc="parts while redis $mode"
+
+    # Before: a session and a category in the cache (TTL 60 s and 300 s: still there after).
+    call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$(login_body "$PASS")"
+    ex "$mode: login before" 200
+    tok=$(jf .token)
+    api_as "$tok" GET /me
+    ex "$mode: GET /me before" 200
+    t_check "$mode: before, a category read is a cache HIT" wait_for 10 read_hit "/categories/$C_PARTS"
+
+    l0=$(wc -l <"$VG_LOG")
+    t0=$SECONDS
+    if [[ "$mode" == stopped ]]; then
+        rctl stop
+    else
+        # A safety timer resumes it after 60 s; the phase ends the pause itself well before.
+        rctl pause 60000
+    fi
+    t_check "$mode: the suite's Redis is $mode" redis_is "$mode"
+    m0=$(metrics_sum .)
+    # The first request that touches Redis meets the dead (or hung) connection and enters back-off.
+    t_check "$mode: /health/cache says degraded" wait_for 10 cache_is degraded
+
+    # Writes whose invalidation fails, read back at once; a logout; sign-ins.
+    api PUT "/categories/$C_PARTS" "{\"name\":\"Parts\",\"description\":\"$desc\"}"
+    ex "$mode: PUT category" 200
+    api GET "/categories/$C_PARTS"
+    ex "$mode: GET the category" 200
+    t_check "$mode: the category reads as written (X-Cache $(header X-Cache))" \
+        eval '[[ "$(jf .description)" == "$desc" && "$(header X-Cache)" != HIT ]]'
+    api PATCH "/products/$prod" "{\"cost\":\"$cost\"}"
+    ex "$mode: PATCH product" 200
+    api GET "/products/$prod"
+    ex "$mode: GET the product" 200
+    t_check "$mode: the product reads as written" eval '[[ "$(jf .cost)" == "$cost" ]]'
+    api_as "$tok" POST /auth/logout
+    ex "$mode: logout" 204
+    api_as "$tok" GET /me
+    ex "$mode: GET /me after logout" 401
+    call POST "$API/auth/login" -H 'Content-Type: application/json' \
+        --data-binary "$(login_body wrong-password)"
+    ex "$mode: login with a wrong password" 401
+    call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$(login_body "$PASS")"
+    ex "$mode: login" 200
+    tok2=$(jf .token)
+    api_as "$tok2" GET /me
+    ex "$mode: GET /me with the new session" 200
+
+    phase_load "$mode"
+    SERVED[$mode]=$(($(metrics_sum .) - m0))
+    t_check "$mode: Redis was still $mode at the end of the phase" redis_is "$mode"
+    echo "  while $mode: $(cat "$DIR"/phase-"$mode"-*.out | awk '$1 == "STATUS" { n[$2] += $3 }
+        END { for (s in n) printf "%s x%d  ", s, n[s] }')"
+    t_check "$mode: wrk ran ${P_FAIL:-($P_ROUNDS rounds of ${PHASE_SECONDS}s)}" test -z "$P_FAIL"
+    t_check "$mode: wrk: $P_ANSWERED requests answered (>= $PHASE_MIN)" test "$P_ANSWERED" -ge "$PHASE_MIN"
+    t_check "$mode: wrk: no socket error or timeout ($(psum "$mode" SOCKERR))" \
+        test "$(psum "$mode" SOCKERR)" -eq 0
+    if ! t_check "$mode: wrk: every answer has its request's expected status ($(psum "$mode" MISMATCHES) do not)" \
+        test "$(psum "$mode" MISMATCHES)" -eq 0; then
+        grep -h '^UNEXPECTED' "$DIR"/phase-"$mode"-*.out | head -n 10
+    fi
+    five=$(cat "$DIR"/phase-"$mode"-*.out | awk '$1 == "STATUS" && $2 ~ /^5/ { n += $3 } END { print n + 0 }')
+    t_check "$mode: wrk: no 5xx ($five)" test "$five" -eq 0
+    t_check "$mode: wrk: no cache hit ($(psum "$mode" HITS)), cached reads served as misses ($(psum "$mode" MISSES))" \
+        eval '(($(psum "$mode" HITS) == 0 && $(psum "$mode" MISSES) > 0))'
+    wf=$DIR/tmp/writes-$mode.txt
+    wn=$(grep -c . "$wf")
+    wbad=$(awk '$2 != $3' "$wf" | sort | uniq -c | head -n 10 | tr '\n' ';')
+    t_check "$mode: curl loop: $wn writes, all with the expected status ${wbad:+($wbad)}" \
+        eval '((wn >= 10)) && [[ -z "$wbad" ]]'
+
+    # Back: within the back-off's bound (1 s doubling to 30 s).
+    if [[ "$mode" == stopped ]]; then
+        rctl start
+    else
+        pause_timer_stop
+        rctl unpause
+    fi
+    t_check "$mode: the suite's Redis runs again" redis_is running
+    t1=$SECONDS
+    if t_check "$mode: Redis back, /health/cache says ok again (within 35 s)" wait_for 35 cache_is ok; then
+        stock_log "redis $mode for $((t1 - t0)) s; the pool said ok $((SECONDS - t1)) s after it came back"
+    else
+        curl -s --max-time 10 "$BASE/health/cache"
+        echo
+    fi
+    log=$(tail -n +"$((l0 + 1))" "$VG_LOG")
+    if [[ "$mode" == stopped ]]; then
+        t_check "$mode: the worker logged the refused connection" \
+            grep -q 'redis unavailable: connect: Connection refused' <<<"$log"
+    else
+        t_check "$mode: the worker logged the socket timeout" \
+            grep -qE 'redis unavailable: [^;]*timeout' <<<"$log"
+    fi
+    t_check "$mode: the worker logged 'redis back'" grep -q '\[CACHE\] redis back' <<<"$log"
+
+    # Nothing stale: what was written or ended while Redis was away reads as such.
+    api GET "/categories/$C_PARTS"
+    ex "$mode: GET the category after" 200
+    t_check "$mode: after, the category reads as written while Redis was $mode" \
+        eval '[[ "$(jf .description)" == "$desc" ]]'
+    api GET "/products/$prod"
+    ex "$mode: GET the product after" 200
+    t_check "$mode: after, the product reads as written" eval '[[ "$(jf .cost)" == "$cost" ]]'
+    api_as "$tok" GET /me
+    ex "$mode: GET /me with the session logged out while Redis was $mode" 401
+    api_as "$tok2" GET /me
+    ex "$mode: GET /me with the session opened while Redis was $mode" 200
+    t_check "$mode: after, reads are cache hits again" wait_for 10 read_hit "/categories/$C_PARTS"
+}
+
+stock_log "load done after $((SECONDS - T_START)) s"
+redis_phase stopped
+stock_log "redis stopped phase done after $((SECONDS - T_START)) s"
+redis_phase paused
+stock_log "redis paused phase done after $((SECONDS - T_START)) s"
+
+# ---------------------------------------------------------------------------------------------
 # After the load: logout, then the dead token; a worker that keeps answering.
 call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$(login_body "$PASS")"
 ex "second login" 200
@@ -695,6 +949,12 @@ METRICS_N=$(curl -s --max-time 30 "$BASE/metrics" |
     awk '$1 ~ /^stock_http_requests_total\{/ { n += $2 } END { printf "%d", n }')
 t_check "/metrics: the pool counted $METRICS_N requests (>= $MIN_REQUESTS)" \
     test "${METRICS_N:-0}" -ge "$MIN_REQUESTS"
+# Every answer of the run, health polls included, whatever Redis was doing.
+METRICS_5XX=$(metrics_sum 'status="5')
+t_check "/metrics: the pool answered no 5xx ($METRICS_5XX)" test "${METRICS_5XX:-1}" -eq 0
+SERVED[up]=$((METRICS_N - SERVED[stopped] - SERVED[paused]))
+stock_log "the valgrind worker served about ${SERVED[up]} requests with Redis up," \
+    "${SERVED[stopped]} with Redis stopped, ${SERVED[paused]} with Redis paused"
 # LOG_LEVEL=debug: one "request ..." line per request, with the worker's PID.
 LOG_N=$(grep -c "pid=$WORKER .* request " "$VG_LOG")
 t_check "the worker's log has its requests ($LOG_N lines of pid $WORKER)" \

@@ -199,18 +199,25 @@ int sales_create(struct catalog *c, const struct sale_in *in, struct catalog_out
 int sales_list(struct catalog *c, const struct sale_query *q, struct catalog_out *out,
                struct app_err *err)
 {
+    /*
+     * No CTE shared by the page and the total: it would be materialized, every sale of the
+     * tenant copied before the page is cut (160 ms at 200,000 sales). The page walks the
+     * (tenant_id, id) index backwards and stops after it; the total is one count.
+     */
+#define SALES_FILTER                                                                               \
+    "s.tenant_id = $1 AND ($2::text IS NULL OR s.status = $2) "                                    \
+    "AND ($3::date IS NULL OR s.created_at >= ($3::date::timestamp AT TIME ZONE tz.timezone)) "    \
+    "AND ($4::date IS NULL OR s.created_at < (($4::date + 1)::timestamp AT TIME ZONE tz.timezone))"
     static const char sql[] =
         "WITH tz AS (SELECT timezone FROM tenants WHERE id = $1), "
-        "f AS (SELECT s.* FROM sales s, tz WHERE s.tenant_id = $1 "
-        "AND ($2::text IS NULL OR s.status = $2) "
-        "AND ($3::date IS NULL OR (s.created_at AT TIME ZONE tz.timezone)::date >= $3::date) "
-        "AND ($4::date IS NULL OR (s.created_at AT TIME ZONE tz.timezone)::date <= $4::date)), "
-        "pg AS (SELECT * FROM f ORDER BY id DESC LIMIT $5 OFFSET $6) "
+        "pg AS (SELECT s.* FROM sales s, tz WHERE " SALES_FILTER
+        " ORDER BY s.id DESC LIMIT $5 OFFSET $6) "
         "SELECT json_build_object('items', coalesce((SELECT json_agg(" SALE_JSON
         ") ORDER BY s.id DESC) FROM pg s LEFT JOIN LATERAL (SELECT sum(amount) AS paid "
         "FROM payments x WHERE x.tenant_id = s.tenant_id AND x.sale_id = s.id) pt ON true), "
-        "'[]'::json), 'total', (SELECT count(*) FROM f), 'limit', $5::bigint, "
-        "'offset', $6::bigint)::text";
+        "'[]'::json), 'total', (SELECT count(*) FROM sales s, tz WHERE " SALES_FILTER "), "
+        "'limit', $5::bigint, 'offset', $6::bigint)::text";
+#undef SALES_FILTER
     const char *params[] = {i64(c->a, c->tenant), q->status, q->from, q->to,
                             i64(c->a, q->limit), i64(c->a, q->offset)};
     PGresult *res = db_exec(c->db, c->a, sql, 6, params, err);
@@ -585,16 +592,19 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
 int payments_list(struct catalog *c, const struct payment_query *q, struct catalog_out *out,
                   struct app_err *err)
 {
+    /* As in sales_list: the filter twice rather than a materialized CTE. */
+#define PAYMENTS_FILTER                                                                            \
+    "tenant_id = $1 AND ($2::bigint IS NULL OR sale_id = $2) "                                     \
+    "AND ($3::date IS NULL OR balance_day >= $3::date) "                                           \
+    "AND ($4::date IS NULL OR balance_day <= $4::date) AND ($5::text IS NULL OR method = $5)"
     static const char sql[] =
-        "WITH f AS (SELECT * FROM payments WHERE tenant_id = $1 "
-        "AND ($2::bigint IS NULL OR sale_id = $2) "
-        "AND ($3::date IS NULL OR balance_day >= $3::date) "
-        "AND ($4::date IS NULL OR balance_day <= $4::date) "
-        "AND ($5::text IS NULL OR method = $5)), "
-        "pg AS (SELECT * FROM f ORDER BY paid_at DESC, id DESC LIMIT $6 OFFSET $7) "
+        "WITH pg AS (SELECT * FROM payments WHERE " PAYMENTS_FILTER
+        " ORDER BY paid_at DESC, id DESC LIMIT $6 OFFSET $7) "
         "SELECT json_build_object('items', coalesce((SELECT json_agg(" PAYMENT_JSON
         " ORDER BY y.paid_at DESC, y.id DESC) FROM pg y), '[]'::json), "
-        "'total', (SELECT count(*) FROM f), 'limit', $6::bigint, 'offset', $7::bigint)::text";
+        "'total', (SELECT count(*) FROM payments WHERE " PAYMENTS_FILTER "), "
+        "'limit', $6::bigint, 'offset', $7::bigint)::text";
+#undef PAYMENTS_FILTER
     const char *params[] = {i64(c->a, c->tenant),
                             q->sale_id > 0 ? i64(c->a, q->sale_id) : NULL,
                             q->from,

@@ -13,7 +13,9 @@ OPT     := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-reco
            -fno-omit-frame-pointer
 LDOPT   := -fsanitize=fuzzer,address,undefined
 else ifeq ($(VARIANT),asan)
-OPT     := -O1 -g3 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The ASan build is the test build: it also compiles the fault injection hooks (STOCK_FAULT_INJECTION).
+OPT     := -O1 -g3 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+           -DSTOCK_FAULT_INJECTION
 LDOPT   := -fsanitize=address,undefined
 else
 OPT     := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE

@@ -33,6 +33,7 @@
 #include <arpa/inet.h>
 
 #include "core/arena.h"
+#include "core/cache.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/shared.h"
@@ -169,6 +170,12 @@ static void handle(struct app *app, FCGX_Request *fr, struct arena *a, struct ht
     buf_reset(head);
     rc = http_req_parse(&req, a, fr->envp, fcgx_read, fr->in, &err);
     log_set_request(req.request_id, -1);
+#ifdef STOCK_FAULT_INJECTION
+    /* Test builds only: "X-Stock-Fault: crash-after-commit" (tests/http/test_pool.sh). */
+    if (rc == 0 && http_header(&req, "X-Stock-Fault") &&
+        !strcmp(http_header(&req, "X-Stock-Fault"), "crash-after-commit"))
+        app->db.crash_after_commit = true;
+#endif
     if (rc == 0) {
         route = router_match(api_routes, api_routes_count, &req, &allow, &err);
         rc = route ? route->handler(app, &req, resp, &err) : -1;
@@ -376,6 +383,17 @@ static int reap(bool draining)
     char why[64];
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        /*
+         * A worker that did not exit cleanly may have died between a COMMIT and the cache
+         * invalidation of that write: distrust the whole cache before anything else (the
+         * respawn below may even pause), so that no stale entry is served.
+         */
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            cache_distrust_all();
+            log_warn("worker pid %ld did not exit cleanly: the cache is renewed (new epoch) "
+                     "before it is read again",
+                     (long)pid);
+        }
         for (i = 0; i < cf.workers; i++) {
             if (slots[i].retiring == pid) {
                 slots[i].retiring = 0;

@@ -23,6 +23,9 @@
  *   accepted even under OOM/noeviction. Old entries simply stop matching and expire by TTL.
  * - A restarted (or failed-over) Redis has a new run_id, so nothing persisted by the previous
  *   incarnation is served, even if an RDB/AOF rollback resurrected a deleted generation key.
+ * - A worker that dies without finishing (SIGKILL, a crash) may have committed a write and not
+ *   invalidated it yet: the master then calls cache_distrust_all (flush_all, then the gate
+ *   closes), so the next replay puts a new epoch in Redis before anything cached is served.
  * - A failed invalidation (Redis down, timeout, auth error, READONLY...) is recorded durably:
  *   INSERT INTO cache_backlog through c->db (if that is impossible, shared cache_flush_all is
  *   incremented instead), then shared cache_fail_seq is incremented. The pool may serve hits only
@@ -1373,6 +1376,15 @@ static void cache_defer(struct cache *c, int64_t tenant, const char *module)
     log_info("[CACHE] INVALIDATE deferred: tenant=%" PRId64 " module=%s (%s; %s)", tenant, module,
              c->last_error[0] ? c->last_error : "redis refused",
              recorded ? "recorded in cache_backlog" : "whole cache flagged for invalidation");
+}
+
+void cache_distrust_all(void)
+{
+    struct shared *sh = shared_get();
+
+    /* As for an invalidation that could not be recorded: flush_all first, then close the gate. */
+    atomic_fetch_add(&sh->cache_flush_all, 1);
+    atomic_fetch_add(&sh->cache_fail_seq, 1);
 }
 
 int cache_invalidate_module(struct cache *c, struct arena *a, int64_t tenant, const char *module)

@@ -126,6 +126,13 @@ long cache_delete_pattern(struct cache *c, struct arena *a, int64_t tenant, cons
 int cache_invalidate_module(struct cache *c, struct arena *a, int64_t tenant, const char *module);
 
 /*
+ * For the pool master: a worker died without finishing (killed, crashed), perhaps between the
+ * COMMIT of a write and that write's invalidation. Until a worker has put a new epoch in Redis
+ * (which invalidates every cached entry), no worker of the pool serves a cached read.
+ */
+void cache_distrust_all(void);
+
+/*
  * Fixed-window counters in Redis (rate limits), under the tenant's key space. cache_counter_get
  * returns the count (0 when absent) and cache_counter_incr adds one, starting a window of
  * window_s seconds on the first hit, and returns the new count. Both return -1 when Redis is

@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -486,6 +487,12 @@ int db_commit(struct db *db, struct app_err *err)
         err_set(err, ERR_INTERNAL, "database error");
         return err_detail(err, "db_commit: the transaction had failed and was rolled back");
     }
+#ifdef STOCK_FAULT_INJECTION
+    /* Test builds only (make VARIANT=asan): die where a crash hurts most, after the COMMIT and
+     * before the write's cache invalidation (see cache_distrust_all). */
+    if (db->crash_after_commit)
+        raise(SIGKILL);
+#endif
     return 0;
 }
 
@@ -518,6 +525,9 @@ void db_request_end(struct db *db)
         db_rollback(db);
     }
     db->in_tx = false;
+#ifdef STOCK_FAULT_INJECTION
+    db->crash_after_commit = false;
+#endif
 }
 
 int db_ping(struct db *db, double *latency_ms, struct app_err *err)

@@ -28,6 +28,9 @@ struct db {
     bool in_tx;
     bool lost;          /* the last connection attempt or statement found the server gone */
     int64_t warn_at_ms; /* monotonic time of the last connection warning (rate limit) */
+#ifdef STOCK_FAULT_INJECTION
+    bool crash_after_commit; /* test builds: SIGKILL itself right after the next COMMIT */
+#endif
 };
 
 /* Prepares db for conninfo (copied); connects on first use. */

@@ -235,6 +235,66 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
+# A worker that dies between the COMMIT of a write and that write's cache invalidation (the ASan
+# build's fault hook, "X-Stock-Fault: crash-after-commit", SIGKILLs it right there) must not
+# leave the old value in the cache: the master distrusts the whole cache when a worker dies.
+crash_api()
+{
+    local m=$1 p=$2
+    shift 2
+    req "$m" "$BASE/api/v1$p" -H "Authorization: Bearer $CR_TOKEN" "$@"
+}
+crash_product_hit()
+{
+    crash_api GET "/products/$CR_PRODUCT"
+    [[ "$R_STATUS" == 200 && "$(header X-Cache)" == HIT ]]
+}
+CR_SLUG=pool-crash-$$-$RANDOM
+CR_PW=crash-pass-$$-$RANDOM
+secret_note "$CR_PW"
+CR_TOKEN=""
+if "$ROOT/build/release/stockctl" tenant create "$CR_SLUG" "Crash test" >/dev/null 2>&1 &&
+    printf '%s\n' "$CR_PW" | "$ROOT/build/release/stockctl" user create --tenant "$CR_SLUG" \
+        --email "a@$CR_SLUG.test" --role admin >/dev/null 2>&1; then
+    req POST "$BASE/api/v1/auth/login" -H 'Content-Type: application/json' \
+        --data-binary "{\"tenant\":\"$CR_SLUG\",\"email\":\"a@$CR_SLUG.test\",\"password\":\"$CR_PW\"}"
+    CR_TOKEN=$(jq -r '.token // empty' <<<"$R_BODY" 2>/dev/null)
+fi
+if [[ -n "$CR_TOKEN" ]]; then
+    J=(-H 'Content-Type: application/json' --data-binary)
+    crash_api POST /uom "${J[@]}" '{"name":"Piece","abbreviation":"pc"}'
+    CR_UOM=$(jq -r '.id // empty' <<<"$R_BODY" 2>/dev/null)
+    crash_api POST /products "${J[@]}" "{\"sku\":\"CR-1\",\"name\":\"Crash\",\"uom_id\":${CR_UOM:-0},\"price\":\"2.00\",\"stock\":\"10\"}"
+    CR_PRODUCT=$(jq -r '.id // empty' <<<"$R_BODY" 2>/dev/null)
+    crash_api POST /sales "${J[@]}" "{\"items\":[{\"product_id\":${CR_PRODUCT:-0},\"quantity\":1}]}"
+    CR_SALE=$(jq -r '.id // empty' <<<"$R_BODY" 2>/dev/null)
+    t_check "crash after commit: fixtures (unit, product with stock 10, draft sale)" \
+        test -n "$CR_UOM" -a -n "$CR_PRODUCT" -a -n "$CR_SALE"
+    t_check "crash after commit: the product is cached first (X-Cache HIT)" \
+        wait_for 10 crash_product_hit
+    CR_WORKERS=$(live_workers "$POOL")
+    crash_api POST "/sales/$CR_SALE/confirm" -H 'X-Stock-Fault: crash-after-commit'
+    t_check "crash after commit: the confirm's worker dies before answering (502, got $R_STATUS)" \
+        test "$R_STATUS" = 502
+    t_check "crash after commit: the master respawns it" \
+        wait_for 20 eval '[[ "$(live_workers "$POOL" | wc -w)" == "$(wc -w <<<"$CR_WORKERS")" &&
+                           "$(live_workers "$POOL")" != "$CR_WORKERS" ]]'
+    crash_api GET "/sales/$CR_SALE"
+    t_check "crash after commit: the confirm was committed (status $(jq -r .status <<<"$R_BODY" 2>/dev/null))" \
+        eval '[[ "$R_STATUS" == 200 && "$(jq -r .status <<<"$R_BODY")" == confirmed ]]'
+    crash_api GET "/products/$CR_PRODUCT"
+    t_check "crash after commit: the product shows the new stock 9, not the cached 10 (got $(jq -r .stock <<<"$R_BODY" 2>/dev/null), X-Cache $(header X-Cache))" \
+        eval '[[ "$R_STATUS" == 200 && "$(jq -r .stock <<<"$R_BODY")" == 9* ]]'
+    t_check "crash after commit: the pool log says the cache is renewed" \
+        grep -q "did not exit cleanly: the cache is renewed" "$POOL_LOG"
+    t_check "crash after commit: the cache serves again afterwards" wait_for 15 crash_product_hit
+else
+    t_not_ok "crash after commit: a tenant and a session for the test"
+fi
+t_check "the release build has no fault injection hook (no X-Stock-Fault in build/release/stock-fcgi)" \
+    eval '! grep -aq "X-Stock-Fault" "$RELEASE_BIN" && grep -aq "X-Stock-Fault" "$ASAN_BIN"'
+
+# ---------------------------------------------------------------------------------------------
 t_check "the main pool is alive after all of this" pid_alive "$POOL"
 t_check "/health through the main nginx is still 200" health_200 "$BASE"
 

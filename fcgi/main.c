@@ -217,6 +217,12 @@ static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct htt
 {
     handle(app, fr, a, resp, head);
     FCGX_Finish_r(fr);
+    /* A write whose COMMIT was lost may have been applied without its cache invalidation. */
+    if (app->db.outcome_unknown) {
+        cache_distrust_all();
+        log_warn("a write's outcome is unknown (the database connection was lost): the cache "
+                 "is renewed (new epoch) before it is read again");
+    }
     db_request_end(&app->db);
     arena_reset(a);
     log_set_request(NULL, -1);

@@ -5,6 +5,7 @@
 #include "core/db.h"
 
 #include <assert.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -115,6 +116,36 @@ static void db_note_loss(struct db *db, const char *why)
     db->lost = true;
     db->warn_at_ms = db_now_ms();
     atomic_store(&shared_get()->db_up, 0);
+}
+
+/*
+ * Before a statement goes out on an idle connection: the server may have closed it meanwhile
+ * (a restart, an idle timeout), which shows as the socket being readable while we expect
+ * nothing. Such a connection is dropped now, while reconnecting is still harmless, instead of
+ * finding out after a write was sent and perhaps committed.
+ */
+static void db_drop_if_closed(struct db *db)
+{
+    struct pollfd p;
+
+    if (db_conn_bad(db) || db->in_tx || PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+        return;
+    p.fd = PQsocket(db->conn);
+    p.events = POLLIN;
+    p.revents = 0;
+    if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+        return;
+    /* Nothing is due on an idle connection (no LISTEN here): whatever came, start afresh. */
+    db_note_loss(db, "the server closed the idle connection");
+    db_forget_prepared(db);
+    PQfinish(db->conn);
+    db->conn = NULL;
+}
+
+/* A statement that cannot have changed anything, so that running it again is harmless. */
+static bool db_read_only(const char *sql)
+{
+    return !strncmp(sql, "SELECT ", 7) || !strcmp(sql, "BEGIN");
 }
 
 /*
@@ -373,8 +404,9 @@ static PGresult *db_exec_prepared(struct db *db, const char *sql, int nparams,
 /*
  * Runs one statement (script: a parameterless statement list via PQexec) and returns the
  * result, which the caller clears, or NULL with err. Outside a transaction a statement that
- * failed because the connection was lost, or on a serialization failure or deadlock, is run
- * once more (on a fresh connection). Every attempt counts as a query.
+ * failed on a serialization failure or deadlock, or a read-only one (db_read_only) that failed
+ * because the connection was lost, is run once more (on a fresh connection). Every attempt
+ * counts as a query.
  */
 static PGresult *db_run(struct db *db, const char *sql, int nparams, const char *const *params,
                         bool script, struct app_err *err)
@@ -387,6 +419,7 @@ static PGresult *db_run(struct db *db, const char *sql, int nparams, const char 
         ExecStatusType st;
         bool in_tx, retry = false;
 
+        db_drop_if_closed(db);
         if (db_open(db, err))
             goto fail;
         in_tx = db->in_tx || PQtransactionStatus(db->conn) != PQTRANS_IDLE;
@@ -407,8 +440,15 @@ static PGresult *db_run(struct db *db, const char *sql, int nparams, const char 
 
             db_oneline(why, sizeof(why), PQerrorMessage(db->conn));
             db_note_loss(db, why);
-            /* A lost transaction cannot be replayed here: its earlier statements are gone. */
-            retry = !in_tx && !script;
+            /*
+             * A lost transaction cannot be replayed here: its earlier statements are gone. A
+             * write sent outside one, or a COMMIT, may have been applied before the connection
+             * died: it is not run again (that could apply it twice), and the request is marked
+             * so that the cache is renewed (its invalidation may be missing).
+             */
+            retry = !in_tx && !script && db_read_only(sql);
+            if (!db_read_only(sql) && (!in_tx || !strcmp(sql, "COMMIT")))
+                db->outcome_unknown = true;
         } else {
             retry = !in_tx && !script && db_serialization_failure(res);
         }
@@ -525,6 +565,7 @@ void db_request_end(struct db *db)
         db_rollback(db);
     }
     db->in_tx = false;
+    db->outcome_unknown = false;
 #ifdef STOCK_FAULT_INJECTION
     db->crash_after_commit = false;
 #endif

@@ -28,6 +28,8 @@ struct db {
     bool in_tx;
     bool lost;          /* the last connection attempt or statement found the server gone */
     int64_t warn_at_ms; /* monotonic time of the last connection warning (rate limit) */
+    /* This request lost the connection during a write or a COMMIT: it may have been applied. */
+    bool outcome_unknown;
 #ifdef STOCK_FAULT_INJECTION
     bool crash_after_commit; /* test builds: SIGKILL itself right after the next COMMIT */
 #endif

@@ -3,6 +3,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/shared.h"
@@ -262,13 +264,90 @@ static void test_db_retries_once_after_connection_loss(void)
     pid = db_backend_pid(&d);
     kill_backend(&d);
 
-    /* d does not know yet: the statement fails, and its retry on a new connection succeeds. */
+    /* The server closed d's idle connection: that is seen before anything is sent, and the
+     * statement goes out once, on a new connection. */
     errors = atomic_load(&sh->db_errors);
     queries = atomic_load(&sh->db_queries);
     res = must(&d, "SELECT pg_backend_pid()", 0, NULL);
     CU_ASSERT_NOT_EQUAL(atoi(PQgetvalue(res, 0, 0)), pid);
     CU_ASSERT_EQUAL(atomic_load(&sh->db_errors), errors);
-    CU_ASSERT_EQUAL(atomic_load(&sh->db_queries), queries + 2); /* both attempts were sent */
+    CU_ASSERT_EQUAL(atomic_load(&sh->db_queries), queries + 1);
+    CU_ASSERT_FALSE(d.outcome_unknown);
+    db_release(&d);
+}
+
+/* Forks a process that kills the backend of victim after delay_ms, from its own connection. */
+static pid_t kill_backend_later(struct db *victim, int delay_ms)
+{
+    int pid = db_backend_pid(victim);
+    pid_t child = fork();
+
+    if (child == 0) {
+        struct arena *a = arena_new();
+        struct app_err err;
+        struct db k;
+        const char *p[1] = {arena_sprintf(a, "%d", pid)};
+
+        usleep((useconds_t)delay_ms * 1000);
+        db_init(&k, itest_config()->database_url);
+        _exit(db_exec(&k, a, "SELECT pg_terminate_backend($1::int, 5000)", 1, p, &err) ? 0 : 1);
+    }
+    return child;
+}
+
+static void test_db_read_retried_when_lost_midway(void)
+{
+    struct shared *sh = shared_get();
+    uint64_t queries;
+    struct db d;
+    pid_t child;
+    int status;
+
+    db_init(&d, itest_config()->database_url);
+    must(&d, "SELECT 1", 0, NULL);
+    child = kill_backend_later(&d, 150);
+    queries = atomic_load(&sh->db_queries);
+    /* Killed during the sleep: a read is run again on a new connection. */
+    must(&d, "SELECT pg_sleep(0.6)", 0, NULL);
+    CU_ASSERT_EQUAL(atomic_load(&sh->db_queries), queries + 2);
+    CU_ASSERT_FALSE(d.outcome_unknown);
+    CU_ASSERT_EQUAL(waitpid(child, &status, 0), child);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    db_release(&d);
+}
+
+static void test_db_write_not_retried_when_lost_midway(void)
+{
+    const char *tenant = tenant_str("dbwriteloss");
+    const char *p[1] = {tenant};
+    struct shared *sh = shared_get();
+    struct app_err err;
+    uint64_t queries;
+    struct db d;
+    pid_t child;
+    int status;
+
+    db_init(&d, itest_config()->database_url);
+    must(&d, "SELECT 1", 0, NULL);
+    child = kill_backend_later(&d, 150);
+    queries = atomic_load(&sh->db_queries);
+    err_clear(&err);
+    /* A write lost midway may have been applied: it is not sent again, and the request knows. */
+    CU_ASSERT_PTR_NULL(db_exec(&d, ta,
+                               "INSERT INTO categories (tenant_id, name) "
+                               "SELECT $1, 'Slow write' FROM pg_sleep(0.6)",
+                               1, p, &err));
+    CU_ASSERT_EQUAL(err.code, ERR_UNAVAILABLE);
+    CU_ASSERT_EQUAL(atomic_load(&sh->db_queries), queries + 1);
+    CU_ASSERT_TRUE(d.outcome_unknown);
+    CU_ASSERT_EQUAL(waitpid(child, &status, 0), child);
+    /* The request ends: the flag goes with it. */
+    db_request_end(&d);
+    CU_ASSERT_FALSE(d.outcome_unknown);
+    CU_ASSERT_EQUAL(PQntuples(must(&d, "SELECT 1 FROM categories WHERE tenant_id = $1 AND "
+                                       "name = 'Slow write'",
+                                   1, p)),
+                    0);
     db_release(&d);
 }
 
@@ -438,6 +517,10 @@ int test_db_register(void)
                      test_db_reconnects_after_own_backend_killed) ||
         !CU_add_test(s, "retries once after connection loss",
                      test_db_retries_once_after_connection_loss) ||
+        !CU_add_test(s, "a read lost midway is run again",
+                     test_db_read_retried_when_lost_midway) ||
+        !CU_add_test(s, "a write lost midway is not run again",
+                     test_db_write_not_retried_when_lost_midway) ||
         !CU_add_test(s, "no retry inside a transaction", test_db_no_retry_inside_a_transaction) ||
         !CU_add_test(s, "request end rolls back open transaction",
                      test_db_request_end_rolls_back_open_transaction) ||

@@ -155,6 +155,34 @@ static int64_t now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+#ifdef STOCK_FAULT_INJECTION
+/*
+ * Test builds only (make VARIANT=asan; tests/http/test_pool.sh), by the header X-Stock-Fault:
+ * - "crash-after-commit": the worker SIGKILLs itself right after its next COMMIT (db.c);
+ * - "crash-once-<token>": the first worker to see <token> SIGKILLs itself before handling the
+ *   request, as a worker dying mid-request would; a second attempt (nginx's retry) is served.
+ */
+static void fault_inject(struct app *app, struct http_req *req)
+{
+    const char *f = http_header(req, "X-Stock-Fault");
+
+    if (!f)
+        return;
+    if (!strcmp(f, "crash-after-commit"))
+        app->db.crash_after_commit = true;
+    if (!strncmp(f, "crash-once-", 11)) {
+        uint64_t h = 1469598103934665603ULL, old;
+        const char *p;
+
+        for (p = f + 11; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        old = atomic_load(&shared_get()->fault_once);
+        if (old != h && atomic_compare_exchange_strong(&shared_get()->fault_once, &old, h))
+            raise(SIGKILL);
+    }
+}
+#endif
+
 static void handle(struct app *app, FCGX_Request *fr, struct arena *a, struct http_resp *resp,
                    struct buf *head)
 {
@@ -171,10 +199,8 @@ static void handle(struct app *app, FCGX_Request *fr, struct arena *a, struct ht
     rc = http_req_parse(&req, a, fr->envp, fcgx_read, fr->in, &err);
     log_set_request(req.request_id, -1);
 #ifdef STOCK_FAULT_INJECTION
-    /* Test builds only: "X-Stock-Fault: crash-after-commit" (tests/http/test_pool.sh). */
-    if (rc == 0 && http_header(&req, "X-Stock-Fault") &&
-        !strcmp(http_header(&req, "X-Stock-Fault"), "crash-after-commit"))
-        app->db.crash_after_commit = true;
+    if (rc == 0)
+        fault_inject(app, &req);
 #endif
     if (rc == 0) {
         route = router_match(api_routes, api_routes_count, &req, &allow, &err);
@@ -210,6 +236,7 @@ static int64_t now_ms(void)
 {
     return now_us() / 1000;
 }
+
 
 /* Handles the request libfcgi has just accepted, answers it and resets the per-request state. */
 static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct http_resp *resp,

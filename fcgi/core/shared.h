@@ -89,6 +89,9 @@ struct shared {
     pthread_mutex_t rl_lock;
     unsigned char rl_key[16]; /* keyed hash of the limiter, the same in every worker */
     struct shared_rl_slot rl[SHARED_RL_SLOTS];
+#ifdef STOCK_FAULT_INJECTION
+    atomic_uint_fast64_t fault_once; /* test builds: the last "crash-once-<token>" obeyed */
+#endif
 };
 
 /* The process's shared block: created on first use (private), or by shared_create_for_pool. */

@@ -288,6 +288,25 @@ if [[ -n "$CR_TOKEN" ]]; then
     t_check "crash after commit: the pool log says the cache is renewed" \
         grep -q "did not exit cleanly: the cache is renewed" "$POOL_LOG"
     t_check "crash after commit: the cache serves again afterwards" wait_for 15 crash_product_hit
+
+    # A worker that dies mid-request ("crash-once-<token>": the first worker to see the token
+    # SIGKILLs itself before handling it): nginx passes a GET on to another worker, never a POST.
+    died_before=$(grep -c "did not exit cleanly" "$POOL_LOG")
+    crash_api GET "/products/$CR_PRODUCT" -H "X-Stock-Fault: crash-once-get-$$-$RANDOM"
+    t_check "worker dies mid-GET: nginx retries on another worker and the client gets 200 (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 200 && "$(jq -r .id <<<"$R_BODY")" == "$CR_PRODUCT" ]]'
+    t_check "worker dies mid-GET: a worker did die for it" \
+        wait_for 10 eval '(($(grep -c "did not exit cleanly" "$POOL_LOG") == died_before + 1))'
+    CR_CAT="Crash once $$-$RANDOM"
+    crash_api POST /categories "${J[@]}" "{\"name\":\"$CR_CAT\"}" \
+        -H "X-Stock-Fault: crash-once-post-$$-$RANDOM"
+    t_check "worker dies mid-POST: the client gets 502, nginx does not send the write again (got $R_STATUS)" \
+        test "$R_STATUS" = 502
+    crash_api GET "/categories?limit=200"
+    t_check "worker dies mid-POST: the category was not created (nor twice)" \
+        eval '[[ "$R_STATUS" == 200 ]] && ! jq -e --arg n "$CR_CAT" "any(.items[]; .name == \$n)" <<<"$R_BODY" >/dev/null'
+    t_check "worker dies mid-POST: the pool is whole again" \
+        wait_for 20 eval '[[ "$(live_workers "$POOL" | wc -w)" == "$(wc -w <<<"$CR_WORKERS")" ]]'
 else
     t_not_ok "crash after commit: a tenant and a session for the test"
 fi

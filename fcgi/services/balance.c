@@ -139,10 +139,15 @@ struct series_load {
 static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
                        struct app_err *err)
 {
+    /* What was owed before `from`: the earlier months (balance_monthly, sql/005), then the
+     * earlier days of from's month. */
     static const char sql[] =
-        "SELECT NULL::int, 0::bigint, coalesce(sum(sales_cents - cash_cents - card_cents - "
-        "transfer_cents), 0)::bigint, 0::bigint, 0::bigint, 0::bigint FROM balance_daily "
-        "WHERE tenant_id = $1 AND day < $2::date "
+        "SELECT NULL::int, 0::bigint, (coalesce((SELECT sum(owed_cents) FROM balance_monthly "
+        "WHERE tenant_id = $1 AND month < date_trunc('month', $2::date::timestamp)::date), 0) + "
+        "coalesce((SELECT sum(sales_cents - cash_cents - card_cents - transfer_cents) "
+        "FROM balance_daily WHERE tenant_id = $1 "
+        "AND day >= date_trunc('month', $2::date::timestamp)::date AND day < $2::date), 0))"
+        "::bigint, 0::bigint, 0::bigint, 0::bigint "
         "UNION ALL (SELECT day - date '1970-01-01', sales_count, sales_cents, cash_cents, "
         "card_cents, transfer_cents FROM balance_daily "
         "WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date ORDER BY day)";

@@ -1305,6 +1305,49 @@ api GET "/sales/$S1"
 expect "the API still answers after the hostile input" 200
 
 # =============================================================================================
+section "series over months of history"
+# Tenant H gets 120 days of seeded sales and payments; what a series says was owed on its first
+# and last day must equal the raw rows (confirmed sales minus payments counted up to that day),
+# for ranges that start in earlier months (balance_monthly) and on a month's first day.
+SLUG_H=sales-h-$SUF
+new_tenant "$SLUG_H" "Sales H $SUF" admin@h.test "$PW" --timezone America/Sao_Paulo || setup_failed
+H_ID=$NT_ID
+"$STOCKCTL" seed-demo --tenant "$SLUG_H" --products 5 --sales 600 --days 120 >/dev/null 2>&1 ||
+    t_not_ok "stockctl seed-demo --sales 600 --days 120 for tenant H"
+session "$SLUG_H" admin@h.test "$PW" || setup_failed
+TOKEN=$S_TOKEN
+# owed_on DAY: the raw rows' answer, in cents.
+owed_on()
+{
+    psql -X -At "$DATABASE_URL" -v ON_ERROR_STOP=1 -c "SELECT
+        (SELECT coalesce(sum(total), 0) FROM sales WHERE tenant_id = $H_ID AND status = 'confirmed'
+            AND balance_day <= '$1') * 100 -
+        (SELECT coalesce(sum(amount), 0) FROM payments WHERE tenant_id = $H_ID
+            AND balance_day <= '$1') * 100" | sed 's/\..*//'
+}
+TODAY_H=$(TZ=America/Sao_Paulo date +%F)
+MONTH1=$(TZ=America/Sao_Paulo date -d "$TODAY_H -40 days" +%Y-%m-01)
+for from in "$(dplus "$TODAY_H" -100)" "$(dplus "$TODAY_H" -61)" "$MONTH1" "$(dplus "$MONTH1" 1)"; do
+    to=$(dplus "$from" 20)
+    api GET "/balance/series?from=$from&to=$to&granularity=daily"
+    first=$(jf '.points[0].outstanding | tonumber * 100 | round')
+    last=$(jf '.points[-1].outstanding | tonumber * 100 | round')
+    ck "H's series $from..$to: owed on its first day = the raw rows ($first)" \
+        '[[ -n "$first" && "$first" == "$(owed_on "$from")" ]]'
+    ck "H's series $from..$to: owed on its last day = the raw rows ($last)" \
+        '[[ -n "$last" && "$last" == "$(owed_on "$to")" ]]'
+done
+ck "H has history before those ranges (owed 100 days ago is not zero)" \
+    '[[ "$(owed_on "$(dplus "$TODAY_H" -100)")" != 0 ]]'
+ck "balance_monthly = balance_daily summed per month, for H" \
+    '[[ "$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM
+        (SELECT date_trunc('"'"'month'"'"', day::timestamp)::date AS m,
+                sum(sales_cents - cash_cents - card_cents - transfer_cents) AS o
+         FROM balance_daily WHERE tenant_id = $H_ID GROUP BY 1) d
+        FULL JOIN (SELECT month, owed_cents FROM balance_monthly WHERE tenant_id = $H_ID) b
+        ON b.month = d.m WHERE coalesce(b.owed_cents, 0) <> coalesce(d.o, 0)")" == 0 ]]'
+
+# =============================================================================================
 section "end"
 # The series is kept incrementally (balance_daily): over all of A's days it must agree with the
 # sales and payments as listed.

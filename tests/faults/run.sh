@@ -9,7 +9,9 @@
 # and ends with "RESULT faults passed=N failed=M".
 #
 # Environment: FAULT_RATE (requests/s, default 300), FAULT_SECONDS_SCALE (multiplies every hold
-# and observation time, default 1).
+# and observation time, default 1), FAULT_PHASES (e.g. "1,3": only those phases of load.mjs's
+# PLAN; 1 is the baseline), FAULT_POOL_BIN (another stock-fcgi build, e.g. an older commit's,
+# to see what the suite finds in it), FAULT_DEBUG (log the /health/cache probes).
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

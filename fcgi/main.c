@@ -40,11 +40,11 @@
 #include "routes/api.h"
 #include "services/auth.h"
 
-#define DRAIN_TIMEOUT_MS  30000
-#define RESP_KEEP_BYTES   (256 * 1024)
-#define ACCEPT_STREAK     16
+#define DRAIN_TIMEOUT_MS 30000
+#define RESP_KEEP_BYTES  (256 * 1024)
+#define ACCEPT_STREAK    16
 /* How long a stopping worker keeps serving connections already queued on the socket. */
-#define QUEUE_DRAIN_MS    2000
+#define QUEUE_DRAIN_MS 2000
 
 static struct config cf;
 
@@ -237,7 +237,6 @@ static int64_t now_ms(void)
     return now_us() / 1000;
 }
 
-
 /* Handles the request libfcgi has just accepted, answers it and resets the per-request state. */
 static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct http_resp *resp,
                   struct buf *head)
@@ -296,9 +295,9 @@ static int worker_main(int listen_fd)
      * select/poll every worker would wake for every connection and all but one find nothing).
      */
     ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &(struct epoll_event){
-                                                             .events = EPOLLIN | EPOLLEXCLUSIVE,
-                                                             .data.fd = listen_fd}) < 0) {
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd,
+                            &(struct epoll_event){.events = EPOLLIN | EPOLLEXCLUSIVE,
+                                                  .data.fd = listen_fd}) < 0) {
         log_error("cannot watch the listening socket: %s", strerror(errno));
         return 1;
     }
@@ -447,8 +446,7 @@ static int reap(bool draining)
             }
             slots[i].pid = spawn();
             atomic_fetch_add(&shared_get()->worker_restarts, 1);
-            log_warn("worker pid %ld %s; respawned as pid %ld", (long)pid, why,
-                     (long)slots[i].pid);
+            log_warn("worker pid %ld %s; respawned as pid %ld", (long)pid, why, (long)slots[i].pid);
             break;
         }
     }
@@ -575,8 +573,8 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    log_info("stock-fcgi starting: listen=%s workers=%d cache=%s", listen_fd == 0 ? "fd:0" : cf.listen,
-             cf.workers, cf.cache_enabled ? "on" : "off");
+    log_info("stock-fcgi starting: listen=%s workers=%d cache=%s",
+             listen_fd == 0 ? "fd:0" : cf.listen, cf.workers, cf.cache_enabled ? "on" : "off");
     for (i = 0; i < cf.workers; i++)
         slots[i].pid = spawn();
 

@@ -1049,45 +1049,47 @@ static const struct seed_stmt {
     const char *sql;
 } seed_sales_sql[] = {
     {3, "CREATE TEMP TABLE seed_s ON COMMIT DROP AS"
-    " SELECT nextval(pg_get_serial_sequence('sales', 'id')) AS id, g.n,"
-    " CASE WHEN g.n % 20 = 0 THEN 'draft' WHEN g.n % 20 = 1 THEN 'cancelled'"
-    " ELSE 'confirmed' END AS status,"
-    " now() - random() * $3::int * interval '1 day' AS at"
-    " FROM generate_series(1, $2::bigint) AS g (n) WHERE $1::bigint > 0"},
+        " SELECT nextval(pg_get_serial_sequence('sales', 'id')) AS id, g.n,"
+        " CASE WHEN g.n % 20 = 0 THEN 'draft' WHEN g.n % 20 = 1 THEN 'cancelled'"
+        " ELSE 'confirmed' END AS status,"
+        " now() - random() * $3::int * interval '1 day' AS at"
+        " FROM generate_series(1, $2::bigint) AS g (n) WHERE $1::bigint > 0"},
 
-    {1, "CREATE TEMP TABLE seed_l ON COMMIT DROP AS"
-    " WITH prod AS (SELECT array_agg(id ORDER BY id) AS ids, array_agg(price ORDER BY id) AS"
-    " prices FROM products WHERE tenant_id = $1::bigint)"
-    " SELECT s.id AS sale_id, prod.ids[i.idx] AS product_id, (1 + (s.n + k) % 4)::numeric AS qty,"
-    " prod.prices[i.idx] AS price,"
-    " round((1 + (s.n + k) % 4) * prod.prices[i.idx], 2) AS lt"
-    " FROM seed_s s CROSS JOIN prod CROSS JOIN generate_series(1, 1 + (s.n % 3)::int) AS k"
-    " CROSS JOIN LATERAL (SELECT 1 + ((s.n * 7 + k * 13) % cardinality(prod.ids))::int AS idx) i"},
+    {1,
+     "CREATE TEMP TABLE seed_l ON COMMIT DROP AS"
+     " WITH prod AS (SELECT array_agg(id ORDER BY id) AS ids, array_agg(price ORDER BY id) AS"
+     " prices FROM products WHERE tenant_id = $1::bigint)"
+     " SELECT s.id AS sale_id, prod.ids[i.idx] AS product_id, (1 + (s.n + k) % 4)::numeric AS qty,"
+     " prod.prices[i.idx] AS price,"
+     " round((1 + (s.n + k) % 4) * prod.prices[i.idx], 2) AS lt"
+     " FROM seed_s s CROSS JOIN prod CROSS JOIN generate_series(1, 1 + (s.n % 3)::int) AS k"
+     " CROSS JOIN LATERAL (SELECT 1 + ((s.n * 7 + k * 13) % cardinality(prod.ids))::int AS idx) i"},
 
     {4, "INSERT INTO sales (id, tenant_id, customer, status, total, confirmed_at, cancelled_at,"
-    " balance_day, created_at, updated_at)"
-    " SELECT s.id, $1::bigint,"
-    " CASE WHEN s.n % 5 = 0 THEN NULL ELSE ($4::text[])[1 + s.n % cardinality($4::text[])] END,"
-    " s.status, t.total,"
-    " CASE WHEN s.status = 'draft' THEN NULL ELSE s.at END,"
-    " CASE WHEN s.status = 'cancelled' THEN s.at + interval '1 hour' END,"
-    " CASE WHEN s.status = 'draft' THEN NULL"
-    " ELSE (s.at AT TIME ZONE (SELECT timezone FROM tenants WHERE id = $1::bigint))::date END,"
-    " s.at - interval '10 minutes', s.at"
-    " FROM seed_s s JOIN (SELECT sale_id, sum(lt) AS total FROM seed_l GROUP BY sale_id) t"
-    " ON t.sale_id = s.id WHERE $2::bigint > 0 AND $3::int > 0"},
+        " balance_day, created_at, updated_at)"
+        " SELECT s.id, $1::bigint,"
+        " CASE WHEN s.n % 5 = 0 THEN NULL ELSE ($4::text[])[1 + s.n % cardinality($4::text[])] END,"
+        " s.status, t.total,"
+        " CASE WHEN s.status = 'draft' THEN NULL ELSE s.at END,"
+        " CASE WHEN s.status = 'cancelled' THEN s.at + interval '1 hour' END,"
+        " CASE WHEN s.status = 'draft' THEN NULL"
+        " ELSE (s.at AT TIME ZONE (SELECT timezone FROM tenants WHERE id = $1::bigint))::date END,"
+        " s.at - interval '10 minutes', s.at"
+        " FROM seed_s s JOIN (SELECT sale_id, sum(lt) AS total FROM seed_l GROUP BY sale_id) t"
+        " ON t.sale_id = s.id WHERE $2::bigint > 0 AND $3::int > 0"},
 
     {1, "INSERT INTO sale_lines (tenant_id, sale_id, product_id, quantity, unit_price, line_total)"
-    " SELECT $1::bigint, sale_id, product_id, qty, price, lt FROM seed_l"},
+        " SELECT $1::bigint, sale_id, product_id, qty, price, lt FROM seed_l"},
 
-    {1, "INSERT INTO payments (tenant_id, sale_id, amount, method, paid_at, balance_day, created_at)"
-    " SELECT $1::bigint, s.id, p.amount, (ARRAY['cash', 'card', 'transfer'])[1 + s.n % 3],"
-    " p.at, (p.at AT TIME ZONE (SELECT timezone FROM tenants WHERE id = $1::bigint))::date, p.at"
-    " FROM seed_s s JOIN sales x ON x.tenant_id = $1::bigint AND x.id = s.id"
-    " CROSS JOIN LATERAL (SELECT CASE WHEN s.n % 7 < 5 THEN x.total"
-    " ELSE round(x.total / 2, 2) END AS amount,"
-    " least(now(), s.at + (s.n % 72) * interval '1 hour') AS at) p"
-    " WHERE s.status = 'confirmed' AND s.n % 7 <> 6 AND p.amount > 0"},
+    {1,
+     "INSERT INTO payments (tenant_id, sale_id, amount, method, paid_at, balance_day, created_at)"
+     " SELECT $1::bigint, s.id, p.amount, (ARRAY['cash', 'card', 'transfer'])[1 + s.n % 3],"
+     " p.at, (p.at AT TIME ZONE (SELECT timezone FROM tenants WHERE id = $1::bigint))::date, p.at"
+     " FROM seed_s s JOIN sales x ON x.tenant_id = $1::bigint AND x.id = s.id"
+     " CROSS JOIN LATERAL (SELECT CASE WHEN s.n % 7 < 5 THEN x.total"
+     " ELSE round(x.total / 2, 2) END AS amount,"
+     " least(now(), s.at + (s.n % 72) * interval '1 hour') AS at) p"
+     " WHERE s.status = 'confirmed' AND s.n % 7 <> 6 AND p.amount > 0"},
 
     {1, "SELECT stock_balance_rebuild($1::bigint)"},
 };

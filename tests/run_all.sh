@@ -219,6 +219,7 @@ main()
     if ! setup; then
         fail_extra "setup" "the test stack did not start (logs in ${LOGS#"$ROOT"/})"
     else
+        only lint && run_suite lint 120 bash tests/lint.sh
         only unit-release && run_suite unit-release 120 build/release/run_unit
         only unit-asan && run_suite unit-asan 120 build/asan/run_unit
         only integration-asan && run_suite integration-asan 600 build/asan/run_integration

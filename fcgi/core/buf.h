@@ -17,7 +17,10 @@ struct buf {
     bool failed;
 };
 
-#define BUF_INIT {0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 void buf_init(struct buf *b);
 /* Frees the storage; the buf is ready for reuse as after buf_init. */

@@ -998,8 +998,7 @@ int cache_memoize(struct cache *c, struct arena *a, int64_t tenant, const char *
 }
 
 void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
-                    const char *const *modules, const char *const *keys,
-                    struct cache_result *res)
+                    const char *const *modules, const char *const *keys, struct cache_result *res)
 {
     const char *argv[2 + 2 * CACHE_MANY_MAX];
     redisReply *r, **e;
@@ -1062,8 +1061,7 @@ void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
 
 int cache_memoize_pre(struct cache *c, struct arena *a, int64_t tenant, const char *module,
                       const char *key, int ttl, cache_loader_fn load, void *ctx,
-                      const struct cache_result *pre, struct cache_result *res,
-                      struct app_err *err)
+                      const struct cache_result *pre, struct cache_result *res, struct app_err *err)
 {
     if (pre && pre->status == CACHE_HIT && c->cf->cache_enabled) {
         *res = *pre;

@@ -89,8 +89,7 @@ int cache_memoize(struct cache *c, struct arena *a, int64_t tenant, const char *
  */
 #define CACHE_MANY_MAX 4
 void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
-                    const char *const *modules, const char *const *keys,
-                    struct cache_result *res);
+                    const char *const *modules, const char *const *keys, struct cache_result *res);
 
 /*
  * As cache_memoize, but a HIT in pre (from cache_get_many for the same tenant, module and key
@@ -98,8 +97,8 @@ void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
  */
 int cache_memoize_pre(struct cache *c, struct arena *a, int64_t tenant, const char *module,
                       const char *key, int ttl, cache_loader_fn load, void *ctx,
-                      const struct cache_result *pre, struct cache_result *res,
-                      struct app_err *err) __attribute__((warn_unused_result));
+                      const struct cache_result *pre, struct cache_result *res, struct app_err *err)
+    __attribute__((warn_unused_result));
 
 /*
  * Plain operations (also used by stockctl and tests). cache_get fills res (MISS when absent,

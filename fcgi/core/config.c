@@ -44,8 +44,7 @@ static int parse_int(const char *s, long min, long max, int *out)
 
 static int parse_bool(const char *s, bool *out)
 {
-    if (!strcasecmp(s, "true") || !strcmp(s, "1") || !strcasecmp(s, "yes") ||
-        !strcasecmp(s, "on"))
+    if (!strcasecmp(s, "true") || !strcmp(s, "1") || !strcasecmp(s, "yes") || !strcasecmp(s, "on"))
         *out = true;
     else if (!strcasecmp(s, "false") || !strcmp(s, "0") || !strcasecmp(s, "no") ||
              !strcasecmp(s, "off"))
@@ -257,7 +256,8 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
     if (!v)
         v = "postgresql://stock@127.0.0.1:5432/stock";
     if (!*v || copy_str(cf->database_url, sizeof(cf->database_url), v)) {
-        snprintf(errbuf, n, "invalid DATABASE_URL: expected a libpq connection string of 1 to %zu bytes",
+        snprintf(errbuf, n,
+                 "invalid DATABASE_URL: expected a libpq connection string of 1 to %zu bytes",
                  sizeof(cf->database_url) - 1);
         return -1;
     }
@@ -273,8 +273,9 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
         v = "redis://127.0.0.1:6379/0";
     if (copy_str(cf->redis_url, sizeof(cf->redis_url), v) || parse_redis_url(cf, v)) {
         /* Never echo the URL: it may carry the password. */
-        snprintf(errbuf, n, "invalid REDIS_URL: expected redis://[:password@]host:port/db "
-                            "(db 0-15) or unix:///path");
+        snprintf(errbuf, n,
+                 "invalid REDIS_URL: expected redis://[:password@]host:port/db "
+                 "(db 0-15) or unix:///path");
         return -1;
     }
 
@@ -336,7 +337,8 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
     if (!v)
         v = "127.0.0.1:9000";
     if (copy_str(cf->listen, sizeof(cf->listen), v) || check_listen(v))
-        return bad(errbuf, n, "STOCK_LISTEN", v, "host:port, [v6]:port or an absolute unix socket path");
+        return bad(errbuf, n, "STOCK_LISTEN", v,
+                   "host:port, [v6]:port or an absolute unix socket path");
 
     v = lookup(ctx, "STOCK_WORKERS");
     cf->workers = (int)ncpus();

@@ -13,10 +13,10 @@
 
 struct config {
     char database_url[1024];
-    char redis_url[512];   /* as given, for reference only: never log it (it may hold a password) */
-    char redis_host[256];  /* empty when redis_unix is set */
+    char redis_url[512];  /* as given, for reference only: never log it (it may hold a password) */
+    char redis_host[256]; /* empty when redis_unix is set */
     int redis_port;
-    char redis_unix[256];  /* unix socket path (redis+unix:// or unix://) */
+    char redis_unix[256]; /* unix socket path (redis+unix:// or unix://) */
     int redis_db;
     char redis_password[256]; /* REDIS_PASSWORD, else the URL's; never logged or shown */
     bool cache_enabled;

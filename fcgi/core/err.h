@@ -6,18 +6,18 @@
 
 enum err_code {
     ERR_NONE = 0,
-    ERR_BAD_REQUEST,   /* 400 malformed */
-    ERR_UNAUTHORIZED,  /* 401 */
-    ERR_FORBIDDEN,     /* 403 */
-    ERR_NOT_FOUND,     /* 404 */
-    ERR_METHOD,        /* 405 */
-    ERR_CONFLICT,      /* 409 conflict or state */
-    ERR_TOO_LARGE,     /* 413 */
-    ERR_MEDIA_TYPE,    /* 415 */
-    ERR_INVALID,       /* 422 validation */
-    ERR_RATE_LIMITED,  /* 429 */
-    ERR_INTERNAL,      /* 500 */
-    ERR_UNAVAILABLE,   /* 503 */
+    ERR_BAD_REQUEST,  /* 400 malformed */
+    ERR_UNAUTHORIZED, /* 401 */
+    ERR_FORBIDDEN,    /* 403 */
+    ERR_NOT_FOUND,    /* 404 */
+    ERR_METHOD,       /* 405 */
+    ERR_CONFLICT,     /* 409 conflict or state */
+    ERR_TOO_LARGE,    /* 413 */
+    ERR_MEDIA_TYPE,   /* 415 */
+    ERR_INVALID,      /* 422 validation */
+    ERR_RATE_LIMITED, /* 429 */
+    ERR_INTERNAL,     /* 500 */
+    ERR_UNAVAILABLE,  /* 503 */
 };
 
 /*

@@ -11,8 +11,8 @@
 
 #include "core/jsonx.h"
 
-#define HTTP_PATH_MAX   2048
-#define HTTP_QUERY_MAX  8192
+#define HTTP_PATH_MAX  2048
+#define HTTP_QUERY_MAX 8192
 
 const char *http_env(const struct http_req *req, const char *name)
 {

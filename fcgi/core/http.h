@@ -15,9 +15,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-#define HTTP_BODY_MAX       (1024 * 1024)
-#define HTTP_JSON_MAX_DEPTH 32
-#define HTTP_MAX_PARAMS     64
+#define HTTP_BODY_MAX        (1024 * 1024)
+#define HTTP_JSON_MAX_DEPTH  32
+#define HTTP_MAX_PARAMS      64
 #define HTTP_MAX_PATH_PARAMS 8
 
 struct http_param {
@@ -29,8 +29,8 @@ struct http_req {
     struct arena *arena;
     char **envp;
     const char *method;
-    const char *path;  /* without the query string */
-    const char *query; /* raw, "" when absent */
+    const char *path;          /* without the query string */
+    const char *query;         /* raw, "" when absent */
     struct http_param *params; /* decoded query parameters */
     size_t nparams;
     struct http_param path_params[HTTP_MAX_PATH_PARAMS];
@@ -38,9 +38,9 @@ struct http_req {
     const char *content_type; /* "" when absent */
     const char *body;         /* NUL-terminated, body_len bytes */
     size_t body_len;
-    const char *request_id;   /* nginx's $request_id or "" */
-    const char *route;        /* name of the matched route, for logs and metrics */
-    int64_t tenant_id;        /* from the authenticated session only; -1 before auth */
+    const char *request_id; /* nginx's $request_id or "" */
+    const char *route;      /* name of the matched route, for logs and metrics */
+    int64_t tenant_id;      /* from the authenticated session only; -1 before auth */
     int64_t user_id;
 };
 

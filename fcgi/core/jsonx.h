@@ -43,7 +43,8 @@ json_object *jsonx_decimal(int64_t v, int scale);
  */
 char *jsonx_pg_timestamp(struct arena *a, const char *s);
 
-/* Parses text into JSON (bounded depth; strict UTF-8). Owned by the arena. NULL + ERR_BAD_REQUEST. */
+/* Parses text into JSON (bounded depth; strict UTF-8). Owned by the arena. NULL + ERR_BAD_REQUEST.
+ */
 json_object *jsonx_parse(struct arena *a, const char *s, size_t len, struct app_err *err);
 
 /*

@@ -28,7 +28,8 @@ static bool match_one(const char *pattern, const char *path, struct http_req *re
             if (store) {
                 if (np == HTTP_MAX_PATH_PARAMS)
                     return false;
-                req->path_params[np].name = arena_strndup(req->arena, p + 1, (size_t)(pend - p - 1));
+                req->path_params[np].name =
+                    arena_strndup(req->arena, p + 1, (size_t)(pend - p - 1));
                 req->path_params[np].value = arena_strndup(req->arena, s, seglen);
             }
             np++;

@@ -67,8 +67,8 @@ int api_page(const struct http_req *req, int64_t *limit, int64_t *offset, struct
  */
 int api_uom_in(struct http_req *req, bool full, struct uom_in *in, struct app_err *err)
     __attribute__((warn_unused_result));
-int api_category_in(struct http_req *req, bool full, struct category_in *in,
-                    struct app_err *err) __attribute__((warn_unused_result));
+int api_category_in(struct http_req *req, bool full, struct category_in *in, struct app_err *err)
+    __attribute__((warn_unused_result));
 int api_product_in(struct http_req *req, bool full, struct product_in *in, struct app_err *err)
     __attribute__((warn_unused_result));
 int api_sale_in(struct http_req *req, struct sale_in *in, struct app_err *err)
@@ -91,8 +91,7 @@ int api_health_cache(struct app *app, struct http_req *req, struct http_resp *re
                      struct app_err *err);
 int api_health_db(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct app_err *err);
-int api_metrics(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct app_err *err);
+int api_metrics(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err);
 
 /* Auth (api_auth.c). */
 int api_auth_login(struct app *app, struct http_req *req, struct http_resp *resp,
@@ -103,17 +102,17 @@ int api_me(struct app *app, struct http_req *req, struct http_resp *resp, struct
 
 /* Catalog (api_catalog.c). */
 #define API_CATALOG_HANDLERS(res)                                                                  \
-    int api_##res##_list(struct app *app, struct http_req *req, struct http_resp *resp,           \
-                         struct app_err *err);                                                    \
-    int api_##res##_get(struct app *app, struct http_req *req, struct http_resp *resp,            \
-                        struct app_err *err);                                                     \
-    int api_##res##_create(struct app *app, struct http_req *req, struct http_resp *resp,         \
-                           struct app_err *err);                                                  \
-    int api_##res##_replace(struct app *app, struct http_req *req, struct http_resp *resp,        \
-                            struct app_err *err);                                                 \
-    int api_##res##_patch(struct app *app, struct http_req *req, struct http_resp *resp,          \
-                          struct app_err *err);                                                   \
-    int api_##res##_delete(struct app *app, struct http_req *req, struct http_resp *resp,         \
+    int api_##res##_list(struct app *app, struct http_req *req, struct http_resp *resp,            \
+                         struct app_err *err);                                                     \
+    int api_##res##_get(struct app *app, struct http_req *req, struct http_resp *resp,             \
+                        struct app_err *err);                                                      \
+    int api_##res##_create(struct app *app, struct http_req *req, struct http_resp *resp,          \
+                           struct app_err *err);                                                   \
+    int api_##res##_replace(struct app *app, struct http_req *req, struct http_resp *resp,         \
+                            struct app_err *err);                                                  \
+    int api_##res##_patch(struct app *app, struct http_req *req, struct http_resp *resp,           \
+                          struct app_err *err);                                                    \
+    int api_##res##_delete(struct app *app, struct http_req *req, struct http_resp *resp,          \
                            struct app_err *err);
 API_CATALOG_HANDLERS(uom)
 API_CATALOG_HANDLERS(category)

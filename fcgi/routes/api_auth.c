@@ -63,8 +63,9 @@ int api_auth_login(struct app *app, struct http_req *req, struct http_resp *resp
     json_object_object_add(o, "user", user_json(&r.s));
     json_object_object_add(o, "tenant", tenant_json(&r.s));
     http_resp_header(resp, "Set-Cookie",
-                     arena_sprintf(req->arena, SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; "
-                                               "SameSite=Lax%s",
+                     arena_sprintf(req->arena,
+                                   SESSION_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; "
+                                                  "SameSite=Lax%s",
                                    r.token, r.max_age, cookie_secure(req)));
     http_resp_header(resp, "Cache-Control", "no-store");
     http_resp_json(resp, 200, o);

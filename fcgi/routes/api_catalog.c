@@ -74,8 +74,7 @@ int api_uom_in(struct http_req *req, bool full, struct uom_in *in, struct app_er
     return 0;
 }
 
-int api_uom_list(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct app_err *err)
+int api_uom_list(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
 {
     struct api_ctx x;
     int64_t limit, offset;
@@ -145,8 +144,7 @@ int api_uom_delete(struct app *app, struct http_req *req, struct http_resp *resp
 
 /* ---- categories ---- */
 
-int api_category_in(struct http_req *req, bool full, struct category_in *in,
-                    struct app_err *err)
+int api_category_in(struct http_req *req, bool full, struct category_in *in, struct app_err *err)
 {
     json_object *body = http_req_json(req, err), *v;
 
@@ -232,8 +230,7 @@ int api_category_delete(struct app *app, struct http_req *req, struct http_resp 
 
 /* ---- products ---- */
 
-int api_product_in(struct http_req *req, bool full, struct product_in *in,
-                   struct app_err *err)
+int api_product_in(struct http_req *req, bool full, struct product_in *in, struct app_err *err)
 {
     json_object *body = http_req_json(req, err), *v;
 
@@ -250,15 +247,13 @@ int api_product_in(struct http_req *req, bool full, struct product_in *in,
         decimal(body, "price", DEC_MONEY_SCALE, full, &in->has_price, &in->price, err) ||
         decimal(body, "cost", DEC_MONEY_SCALE, false, &in->has_cost, &in->cost, err) ||
         decimal(body, "stock", DEC_QTY_SCALE, false, &in->has_stock, &in->stock, err) ||
-        decimal(body, "min_stock", DEC_QTY_SCALE, false, &in->has_min_stock, &in->min_stock,
-                err))
+        decimal(body, "min_stock", DEC_QTY_SCALE, false, &in->has_min_stock, &in->min_stock, err))
         return -1;
     return 0;
 }
 
 /* The product list query of the request; errors in verr (reported after authentication). */
-static int product_query(const struct http_req *req, struct product_query *q,
-                         struct app_err *verr)
+static int product_query(const struct http_req *req, struct product_query *q, struct app_err *verr)
 {
     const char *stock = http_query(req, "stock");
     const char *cat = http_query(req, "category_id");

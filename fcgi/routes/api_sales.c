@@ -24,8 +24,8 @@ static int date_param(const struct http_req *req, const char *name, const char *
 }
 
 /* A required money or quantity field, strictly positive. */
-static int positive(json_object *o, const char *field, const char *label, int scale,
-                    int64_t *out, struct app_err *err)
+static int positive(json_object *o, const char *field, const char *label, int scale, int64_t *out,
+                    struct app_err *err)
 {
     json_object *v;
 
@@ -77,7 +77,7 @@ static bool iso_timestamp_ok(const char *s)
         return false;
     s += 19;
     if (*s == '.') {
-        for (i = 1; isdigit((unsigned char)s[i]) && i <= 6; i++)
+        for (i = 1; i <= 6 && isdigit((unsigned char)s[i]); i++)
             ;
         if (i == 1 || isdigit((unsigned char)s[i]))
             return false;
@@ -143,8 +143,8 @@ int api_sale_in(struct http_req *req, struct sale_in *in, struct app_err *err)
 
         if (!line || !json_object_is_type(line, json_type_object)) {
             snprintf(label, sizeof(label), "items[%zu]", i);
-            return err_set_full(err, ERR_INVALID, "invalid_type", label,
-                                "'%s' must be an object", label);
+            return err_set_full(err, ERR_INVALID, "invalid_type", label, "'%s' must be an object",
+                                label);
         }
         snprintf(label, sizeof(label), "items[%zu].product_id", i);
         if (jsonx_get_id(line, "product_id", true, false, &l->product_id, err)) {

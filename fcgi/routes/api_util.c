@@ -18,8 +18,7 @@ static const char *request_token(struct http_req *req, bool *via_cookie)
 }
 
 static int session_of(struct app *app, struct http_req *req, const char *token, bool via_cookie,
-                      const struct cache_result *pre, struct auth_session *s,
-                      struct app_err *err)
+                      const struct cache_result *pre, struct auth_session *s, struct app_err *err)
 {
     if (auth_session_get(&app->db, &app->cache, req->arena, token, pre, s, err))
         return -1;

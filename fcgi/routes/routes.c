@@ -3,12 +3,14 @@
 
 #define V1 "/api/v1"
 #define CRUD(path, res)                                                                            \
-    {"GET", V1 path, api_##res##_list, #res "_list"},                                             \
-        {"POST", V1 path, api_##res##_create, #res "_create"},                                    \
-        {"GET", V1 path "/{id}", api_##res##_get, #res "_get"},                                   \
-        {"PUT", V1 path "/{id}", api_##res##_replace, #res "_replace"},                           \
-        {"PATCH", V1 path "/{id}", api_##res##_patch, #res "_patch"},                             \
-        {"DELETE", V1 path "/{id}", api_##res##_delete, #res "_delete"}
+    {"GET", V1 path, api_##res##_list, #res "_list"},                                              \
+        {"POST", V1 path, api_##res##_create, #res "_create"},                                     \
+        {"GET", V1 path "/{id}", api_##res##_get, #res "_get"},                                    \
+        {"PUT", V1 path "/{id}", api_##res##_replace, #res "_replace"},                            \
+        {"PATCH", V1 path "/{id}", api_##res##_patch, #res "_patch"},                              \
+    {                                                                                              \
+        "DELETE", V1 path "/{id}", api_##res##_delete, #res "_delete"                              \
+    }
 
 const struct route api_routes[] = {
     {"GET", "/health", api_health, "health"},

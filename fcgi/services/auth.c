@@ -157,8 +157,8 @@ int auth_login(struct db *db, struct cache *cache, struct arena *a, const char *
         out->token = arena_sprintf(a, "s%" PRId64 ".%s", tenant, b64);
         hex_hash(out->token, out->s.token_hash);
         csrf_of(out->s.token_hash, out->s.csrf);
-        crypto_generichash(ch, sizeof(ch), (const unsigned char *)out->s.csrf,
-                           strlen(out->s.csrf), NULL, 0);
+        crypto_generichash(ch, sizeof(ch), (const unsigned char *)out->s.csrf, strlen(out->s.csrf),
+                           NULL, 0);
         sodium_bin2hex(csrf_hash, sizeof(csrf_hash), ch, sizeof(ch));
         out->csrf = out->s.csrf;
         params[0] = PQgetvalue(res, 0, 0);
@@ -261,8 +261,7 @@ int auth_session_get(struct db *db, struct cache *cache, struct arena *a, const 
     l.db = db;
     l.params[0] = arena_sprintf(a, "%" PRId64, tenant);
     l.params[1] = s->token_hash;
-    if (cache_memoize_pre(cache, a, tenant, "sessions", key, 0, load_session, &l, pre, &res,
-                          err))
+    if (cache_memoize_pre(cache, a, tenant, "sessions", key, 0, load_session, &l, pre, &res, err))
         return -1;
     if (!res.found)
         return unauthorized(err);
@@ -288,8 +287,9 @@ int auth_logout(struct db *db, struct cache *cache, struct arena *a, const struc
 {
     const char *params[2] = {arena_sprintf(a, "%" PRId64, s->tenant_id), s->token_hash};
 
-    if (!db_exec(db, a, "DELETE FROM sessions WHERE tenant_id = $1 AND token_hash = decode($2, 'hex')",
-                 2, params, err))
+    if (!db_exec(db, a,
+                 "DELETE FROM sessions WHERE tenant_id = $1 AND token_hash = decode($2, 'hex')", 2,
+                 params, err))
         return -1;
     cache_invalidate_module(cache, a, s->tenant_id, "sessions");
     return 0;

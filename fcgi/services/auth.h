@@ -16,10 +16,10 @@
 #include "core/db.h"
 #include "core/err.h"
 
-#define AUTH_TOKEN_MAX        96
-#define AUTH_SESSION_SECONDS  (8 * 3600)
-#define AUTH_LOGIN_LIMIT      10  /* failed sign-ins per client and tenant per window */
-#define AUTH_LOGIN_WINDOW     900 /* seconds */
+#define AUTH_TOKEN_MAX       96
+#define AUTH_SESSION_SECONDS (8 * 3600)
+#define AUTH_LOGIN_LIMIT     10  /* failed sign-ins per client and tenant per window */
+#define AUTH_LOGIN_WINDOW    900 /* seconds */
 
 struct auth_session {
     int64_t tenant_id;
@@ -28,9 +28,9 @@ struct auth_session {
     char email[256];
     char tenant_slug[64];
     char tenant_name[256];
-    int64_t expires_at; /* unix seconds */
-    char token_hash[65];  /* hex */
-    char csrf[48];        /* the CSRF token that goes with this session */
+    int64_t expires_at;  /* unix seconds */
+    char token_hash[65]; /* hex */
+    char csrf[48];       /* the CSRF token that goes with this session */
 };
 
 struct auth_login_result {

@@ -166,8 +166,9 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
     if (rows < 1)
         return err_set(err, ERR_INTERNAL, "internal error");
     outstanding = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-    buf_addf(out, "{\"from\":\"%s\",\"to\":\"%s\",\"granularity\":\"%s\",\"method\":\"%s\","
-                  "\"points\":[",
+    buf_addf(out,
+             "{\"from\":\"%s\",\"to\":\"%s\",\"granularity\":\"%s\",\"method\":\"%s\","
+             "\"points\":[",
              q->from, q->to, gran_name(q->granularity), sales_method_name(q->method));
     for (p = period_start(l->from, q->granularity); p <= l->to;) {
         long next, y;

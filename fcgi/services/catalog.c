@@ -14,27 +14,27 @@
 #include "core/jsonx.h"
 
 #define UOM_JSON                                                                                   \
-    "json_build_object('id', u.id, 'name', u.name, 'abbreviation', u.abbreviation, "              \
+    "json_build_object('id', u.id, 'name', u.name, 'abbreviation', u.abbreviation, "               \
     "'created_at', stock_ts(u.created_at), 'updated_at', stock_ts(u.updated_at))"
 
 #define CATEGORY_JSON                                                                              \
-    "json_build_object('id', c.id, 'name', c.name, 'description', c.description, "                \
+    "json_build_object('id', c.id, 'name', c.name, 'description', c.description, "                 \
     "'product_count', (SELECT count(*) FROM products x WHERE x.tenant_id = c.tenant_id "           \
-    "AND x.category_id = c.id), "                                                                 \
+    "AND x.category_id = c.id), "                                                                  \
     "'created_at', stock_ts(c.created_at), 'updated_at', stock_ts(c.updated_at))"
 
 /* p is the product row; c and u are joined by PRODUCT_JOIN. */
 #define PRODUCT_JSON                                                                               \
-    "json_build_object('id', p.id, 'sku', p.sku, 'name', p.name, "                                \
-    "'category', CASE WHEN c.id IS NULL THEN NULL ELSE json_build_object('id', c.id, 'name', "    \
-    "c.name) END, "                                                                               \
-    "'uom', json_build_object('id', u.id, 'name', u.name, 'abbreviation', u.abbreviation), "      \
-    "'price', p.price::text, 'cost', p.cost::text, 'stock', p.stock::text, "                      \
-    "'min_stock', p.min_stock::text, "                                                            \
+    "json_build_object('id', p.id, 'sku', p.sku, 'name', p.name, "                                 \
+    "'category', CASE WHEN c.id IS NULL THEN NULL ELSE json_build_object('id', c.id, 'name', "     \
+    "c.name) END, "                                                                                \
+    "'uom', json_build_object('id', u.id, 'name', u.name, 'abbreviation', u.abbreviation), "       \
+    "'price', p.price::text, 'cost', p.cost::text, 'stock', p.stock::text, "                       \
+    "'min_stock', p.min_stock::text, "                                                             \
     "'created_at', stock_ts(p.created_at), 'updated_at', stock_ts(p.updated_at))"
 
 #define PRODUCT_JOIN                                                                               \
-    " LEFT JOIN categories c ON c.tenant_id = p.tenant_id AND c.id = p.category_id"               \
+    " LEFT JOIN categories c ON c.tenant_id = p.tenant_id AND c.id = p.category_id"                \
     " JOIN units u ON u.tenant_id = p.tenant_id AND u.id = p.uom_id"
 
 struct sql_load {
@@ -45,8 +45,7 @@ struct sql_load {
 };
 
 /* A loader for cache_memoize: one statement whose single text column is the JSON body. */
-static int load_json(void *ctx, struct arena *a, struct buf *out, bool *found,
-                     struct app_err *err)
+static int load_json(void *ctx, struct arena *a, struct buf *out, bool *found, struct app_err *err)
 {
     struct sql_load *l = ctx;
     PGresult *res = db_exec(l->c->db, a, l->sql, l->nparams, l->params, err);
@@ -118,8 +117,8 @@ int catalog_read_json(struct catalog *c, const char *module, const char *key, co
 
 /* A write returning the object's JSON (zero rows: ERR_NOT_FOUND), then its invalidations. */
 static int write_json(struct catalog *c, const char *sql, int nparams, const char *const *params,
-                      const char *what, const char *mod1, const char *mod2,
-                      struct catalog_out *out, struct app_err *err)
+                      const char *what, const char *mod1, const char *mod2, struct catalog_out *out,
+                      struct app_err *err)
 {
     PGresult *res = db_exec(c->db, c->a, sql, nparams, params, err);
 
@@ -130,8 +129,8 @@ static int write_json(struct catalog *c, const char *sql, int nparams, const cha
             char field[64];
 
             snprintf(field, sizeof(field), "%s", err->field);
-            return err_set_full(err, ERR_INVALID, "invalid_reference", field,
-                                "'%s' does not exist", field);
+            return err_set_full(err, ERR_INVALID, "invalid_reference", field, "'%s' does not exist",
+                                field);
         }
         return -1;
     }
@@ -178,8 +177,9 @@ int catalog_uom_list(struct catalog *c, int64_t limit, int64_t offset, struct ca
         "'limit', $2::bigint, 'offset', $3::bigint)::text";
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, limit), i64(c->a, offset)};
 
-    return catalog_read_json(c, "uom", arena_sprintf(c->a, "list:%" PRId64 ":%" PRId64, limit, offset),
-                       sql, 3, params, "unit", out, err);
+    return catalog_read_json(c, "uom",
+                             arena_sprintf(c->a, "list:%" PRId64 ":%" PRId64, limit, offset), sql,
+                             3, params, "unit", out, err);
 }
 
 int catalog_uom_get(struct catalog *c, int64_t id, struct catalog_out *out, struct app_err *err)
@@ -188,8 +188,8 @@ int catalog_uom_get(struct catalog *c, int64_t id, struct catalog_out *out, stru
         "SELECT " UOM_JSON "::text FROM units u WHERE u.tenant_id = $1 AND u.id = $2";
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
 
-    return catalog_read_json(c, "uom", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params, "unit",
-                       out, err);
+    return catalog_read_json(c, "uom", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params,
+                             "unit", out, err);
 }
 
 int catalog_uom_create(struct catalog *c, const struct uom_in *in, struct catalog_out *out,
@@ -224,8 +224,8 @@ int catalog_uom_delete(struct catalog *c, int64_t id, struct app_err *err)
 
 /* ---- categories ---- */
 
-int catalog_category_list(struct catalog *c, int64_t limit, int64_t offset,
-                          struct catalog_out *out, struct app_err *err)
+int catalog_category_list(struct catalog *c, int64_t limit, int64_t offset, struct catalog_out *out,
+                          struct app_err *err)
 {
     static const char sql[] =
         "SELECT json_build_object('items', coalesce((SELECT json_agg(" CATEGORY_JSON
@@ -236,19 +236,19 @@ int catalog_category_list(struct catalog *c, int64_t limit, int64_t offset,
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, limit), i64(c->a, offset)};
 
     return catalog_read_json(c, "categories",
-                       arena_sprintf(c->a, "list:%" PRId64 ":%" PRId64, limit, offset), sql, 3,
-                       params, "category", out, err);
+                             arena_sprintf(c->a, "list:%" PRId64 ":%" PRId64, limit, offset), sql,
+                             3, params, "category", out, err);
 }
 
 int catalog_category_get(struct catalog *c, int64_t id, struct catalog_out *out,
                          struct app_err *err)
 {
-    static const char sql[] = "SELECT " CATEGORY_JSON
-                              "::text FROM categories c WHERE c.tenant_id = $1 AND c.id = $2";
+    static const char sql[] =
+        "SELECT " CATEGORY_JSON "::text FROM categories c WHERE c.tenant_id = $1 AND c.id = $2";
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
 
-    return catalog_read_json(c, "categories", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params,
-                       "category", out, err);
+    return catalog_read_json(c, "categories", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2,
+                             params, "category", out, err);
 }
 
 int catalog_category_create(struct catalog *c, const struct category_in *in,
@@ -278,8 +278,8 @@ int catalog_category_update(struct catalog *c, int64_t id, const struct category
 
 int catalog_category_delete(struct catalog *c, int64_t id, struct app_err *err)
 {
-    return delete_row(c, "DELETE FROM categories WHERE tenant_id = $1 AND id = $2", id,
-                      "category", "categories", "products", err);
+    return delete_row(c, "DELETE FROM categories WHERE tenant_id = $1 AND id = $2", id, "category",
+                      "categories", "products", err);
 }
 
 /* ---- products ---- */
@@ -307,8 +307,8 @@ const char *catalog_product_list_key(struct arena *a, const struct product_query
                          q->limit, q->offset);
 }
 
-int catalog_product_list(struct catalog *c, const struct product_query *q,
-                         struct catalog_out *out, struct app_err *err)
+int catalog_product_list(struct catalog *c, const struct product_query *q, struct catalog_out *out,
+                         struct app_err *err)
 {
     /*
      * The filter is written twice, for the page and for the total, rather than once in a CTE
@@ -342,19 +342,18 @@ int catalog_product_list(struct catalog *c, const struct product_query *q,
     return catalog_read_json(c, "products", key, sql, 6, params, "product", out, err);
 }
 
-int catalog_product_get(struct catalog *c, int64_t id, struct catalog_out *out,
-                        struct app_err *err)
+int catalog_product_get(struct catalog *c, int64_t id, struct catalog_out *out, struct app_err *err)
 {
     static const char sql[] = "SELECT " PRODUCT_JSON "::text FROM products p" PRODUCT_JOIN
                               " WHERE p.tenant_id = $1 AND p.id = $2";
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
 
-    return catalog_read_json(c, "products", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2, params,
-                       "product", out, err);
+    return catalog_read_json(c, "products", arena_sprintf(c->a, "item:%" PRId64, id), sql, 2,
+                             params, "product", out, err);
 }
 
-int catalog_product_create(struct catalog *c, const struct product_in *in,
-                           struct catalog_out *out, struct app_err *err)
+int catalog_product_create(struct catalog *c, const struct product_in *in, struct catalog_out *out,
+                           struct app_err *err)
 {
     static const char sql[] =
         "WITH p AS (INSERT INTO products (tenant_id, sku, name, category_id, uom_id, price, cost, "
@@ -368,7 +367,7 @@ int catalog_product_create(struct catalog *c, const struct product_in *in,
                             in->sku,
                             in->name,
                             in->has_category && in->category_id > 0 ? i64(a, in->category_id)
-                                                                     : NULL,
+                                                                    : NULL,
                             i64(a, in->uom_id),
                             dec(a, in->price, DEC_MONEY_SCALE),
                             dec(a, in->has_cost ? in->cost : 0, DEC_MONEY_SCALE),
@@ -378,8 +377,8 @@ int catalog_product_create(struct catalog *c, const struct product_in *in,
     return write_json(c, sql, 9, params, "product", "products", "categories", out, err);
 }
 
-int catalog_product_update(struct catalog *c, int64_t id, const struct product_in *in,
-                           bool replace, struct catalog_out *out, struct app_err *err)
+int catalog_product_update(struct catalog *c, int64_t id, const struct product_in *in, bool replace,
+                           struct catalog_out *out, struct app_err *err)
 {
     /*
      * PATCH keeps what is not given; PUT resets omitted optional fields to their defaults

@@ -51,7 +51,7 @@ struct product_in {
     int64_t category_id; /* -1 = null */
     int64_t uom_id;      /* -1 = not given */
     bool has_price, has_cost, has_stock, has_min_stock;
-    int64_t price, cost; /* cents */
+    int64_t price, cost;      /* cents */
     int64_t stock, min_stock; /* thousandths */
 };
 
@@ -92,20 +92,18 @@ const char *catalog_product_list_key(struct arena *a, const struct product_query
 /* Lists: {"items": [...], "total": N, "limit": L, "offset": O}. */
 int catalog_uom_list(struct catalog *c, int64_t limit, int64_t offset, struct catalog_out *out,
                      struct app_err *err) __attribute__((warn_unused_result));
-int catalog_category_list(struct catalog *c, int64_t limit, int64_t offset,
-                          struct catalog_out *out, struct app_err *err)
-    __attribute__((warn_unused_result));
-int catalog_product_list(struct catalog *c, const struct product_query *q,
-                         struct catalog_out *out, struct app_err *err)
-    __attribute__((warn_unused_result));
+int catalog_category_list(struct catalog *c, int64_t limit, int64_t offset, struct catalog_out *out,
+                          struct app_err *err) __attribute__((warn_unused_result));
+int catalog_product_list(struct catalog *c, const struct product_query *q, struct catalog_out *out,
+                         struct app_err *err) __attribute__((warn_unused_result));
 
 /* Single reads: ERR_NOT_FOUND for an id the tenant does not have (negatively cached). */
 int catalog_uom_get(struct catalog *c, int64_t id, struct catalog_out *out, struct app_err *err)
     __attribute__((warn_unused_result));
 int catalog_category_get(struct catalog *c, int64_t id, struct catalog_out *out,
                          struct app_err *err) __attribute__((warn_unused_result));
-int catalog_product_get(struct catalog *c, int64_t id, struct catalog_out *out,
-                        struct app_err *err) __attribute__((warn_unused_result));
+int catalog_product_get(struct catalog *c, int64_t id, struct catalog_out *out, struct app_err *err)
+    __attribute__((warn_unused_result));
 
 /*
  * Writes. create requires every required field; update with replace=true (PUT) does too and
@@ -130,11 +128,10 @@ int catalog_category_update(struct catalog *c, int64_t id, const struct category
 int catalog_category_delete(struct catalog *c, int64_t id, struct app_err *err)
     __attribute__((warn_unused_result));
 
-int catalog_product_create(struct catalog *c, const struct product_in *in,
+int catalog_product_create(struct catalog *c, const struct product_in *in, struct catalog_out *out,
+                           struct app_err *err) __attribute__((warn_unused_result));
+int catalog_product_update(struct catalog *c, int64_t id, const struct product_in *in, bool replace,
                            struct catalog_out *out, struct app_err *err)
-    __attribute__((warn_unused_result));
-int catalog_product_update(struct catalog *c, int64_t id, const struct product_in *in,
-                           bool replace, struct catalog_out *out, struct app_err *err)
     __attribute__((warn_unused_result));
 int catalog_product_delete(struct catalog *c, int64_t id, struct app_err *err)
     __attribute__((warn_unused_result));

@@ -18,27 +18,27 @@
 
 /* s is the sale row; pt.paid its payments' sum (SALE_FROM provides both). */
 #define SALE_JSON                                                                                  \
-    "json_build_object('id', s.id, 'customer', s.customer, 'status', s.status, "                  \
+    "json_build_object('id', s.id, 'customer', s.customer, 'status', s.status, "                   \
     "'total', s.total::text, 'paid_total', coalesce(pt.paid, 0)::numeric(14, 2)::text, "           \
     "'outstanding', CASE WHEN s.status = 'confirmed' THEN (s.total - coalesce(pt.paid, 0))"        \
-    "::numeric(14, 2)::text ELSE '0.00' END, "                                                    \
-    "'confirmed_at', stock_ts(s.confirmed_at), 'cancelled_at', stock_ts(s.cancelled_at), "        \
+    "::numeric(14, 2)::text ELSE '0.00' END, "                                                     \
+    "'confirmed_at', stock_ts(s.confirmed_at), 'cancelled_at', stock_ts(s.cancelled_at), "         \
     "'created_at', stock_ts(s.created_at), 'updated_at', stock_ts(s.updated_at)"
 
 #define SALE_ITEMS                                                                                 \
-    ", 'items', (SELECT coalesce(json_agg(json_build_object('product', json_build_object("        \
-    "'id', p.id, 'sku', p.sku, 'name', p.name), 'quantity', l.quantity::text, "                   \
-    "'unit_price', l.unit_price::text, 'line_total', l.line_total::text) ORDER BY l.id), "        \
-    "'[]'::json) FROM sale_lines l JOIN products p ON p.tenant_id = l.tenant_id "                 \
+    ", 'items', (SELECT coalesce(json_agg(json_build_object('product', json_build_object("         \
+    "'id', p.id, 'sku', p.sku, 'name', p.name), 'quantity', l.quantity::text, "                    \
+    "'unit_price', l.unit_price::text, 'line_total', l.line_total::text) ORDER BY l.id), "         \
+    "'[]'::json) FROM sale_lines l JOIN products p ON p.tenant_id = l.tenant_id "                  \
     "AND p.id = l.product_id WHERE l.tenant_id = s.tenant_id AND l.sale_id = s.id)"
 
 #define SALE_FROM                                                                                  \
-    " FROM sales s LEFT JOIN LATERAL (SELECT sum(amount) AS paid FROM payments x "                \
+    " FROM sales s LEFT JOIN LATERAL (SELECT sum(amount) AS paid FROM payments x "                 \
     "WHERE x.tenant_id = s.tenant_id AND x.sale_id = s.id) pt ON true"
 
 #define PAYMENT_JSON                                                                               \
-    "json_build_object('id', y.id, 'sale_id', y.sale_id, 'amount', y.amount::text, "              \
-    "'method', y.method, 'paid_at', stock_ts(y.paid_at), 'reference', y.reference, "              \
+    "json_build_object('id', y.id, 'sale_id', y.sale_id, 'amount', y.amount::text, "               \
+    "'method', y.method, 'paid_at', stock_ts(y.paid_at), 'reference', y.reference, "               \
     "'created_at', stock_ts(y.created_at))"
 
 static const char *i64(struct arena *a, int64_t v)
@@ -172,8 +172,8 @@ int sales_create(struct catalog *c, const struct sale_in *in, struct catalog_out
         char field[64];
 
         snprintf(field, sizeof(field), "items[%ld].product_id", ord - 1);
-        return err_set_full(err, ERR_INVALID, "invalid_reference", field,
-                            "'%s' does not exist", field);
+        return err_set_full(err, ERR_INVALID, "invalid_reference", field, "'%s' does not exist",
+                            field);
     }
     params[1] = in->customer;
     params[2] = pids;
@@ -218,8 +218,8 @@ int sales_list(struct catalog *c, const struct sale_query *q, struct catalog_out
         "'[]'::json), 'total', (SELECT count(*) FROM sales s, tz WHERE " SALES_FILTER "), "
         "'limit', $5::bigint, 'offset', $6::bigint)::text";
 #undef SALES_FILTER
-    const char *params[] = {i64(c->a, c->tenant), q->status, q->from, q->to,
-                            i64(c->a, q->limit), i64(c->a, q->offset)};
+    const char *params[] = {i64(c->a, c->tenant), q->status,           q->from, q->to,
+                            i64(c->a, q->limit),  i64(c->a, q->offset)};
     PGresult *res = db_exec(c->db, c->a, sql, 6, params, err);
 
     if (!res)
@@ -406,9 +406,8 @@ int sales_cancel(struct catalog *c, int64_t id, struct catalog_out *out, struct 
     static const char unbalance_sql[] =
         "UPDATE balance_daily SET sales_count = sales_count - 1, "
         "sales_cents = sales_cents - ($2::numeric * 100)::bigint WHERE tenant_id = $1 AND day = $3";
-    static const char cancel_sql[] =
-        "UPDATE sales SET status = 'cancelled', cancelled_at = now() "
-        "WHERE tenant_id = $1 AND id = $2";
+    static const char cancel_sql[] = "UPDATE sales SET status = 'cancelled', cancelled_at = now() "
+                                     "WHERE tenant_id = $1 AND id = $2";
     const char *tenant = i64(c->a, c->tenant), *sale = i64(c->a, id);
     const char *params[4] = {tenant, sale};
     PGresult *res;
@@ -472,8 +471,7 @@ static void payment_hash(const struct payment_in *in, char out[65])
     snprintf(tmp, sizeof(tmp), "\n%zu:", in->reference ? strlen(in->reference) : (size_t)-1);
     crypto_generichash_update(&st, (const unsigned char *)tmp, strlen(tmp));
     if (in->reference)
-        crypto_generichash_update(&st, (const unsigned char *)in->reference,
-                                  strlen(in->reference));
+        crypto_generichash_update(&st, (const unsigned char *)in->reference, strlen(in->reference));
     crypto_generichash_final(&st, h, sizeof(h));
     sodium_bin2hex(out, 65, h, sizeof(h));
 }
@@ -492,10 +490,9 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
         "SELECT encode(request_hash, 'hex'), response_status, response_body "
         "FROM idempotency_keys WHERE tenant_id = $1 AND key = $2";
     /* Lock first, then read what is paid in a new statement (see sales_cancel). */
-    static const char lock_sql[] =
-        "SELECT s.status, s.total::text, t.timezone "
-        "FROM sales s JOIN tenants t ON t.id = s.tenant_id "
-        "WHERE s.tenant_id = $1 AND s.id = $2 FOR UPDATE OF s";
+    static const char lock_sql[] = "SELECT s.status, s.total::text, t.timezone "
+                                   "FROM sales s JOIN tenants t ON t.id = s.tenant_id "
+                                   "WHERE s.tenant_id = $1 AND s.id = $2 FOR UPDATE OF s";
     static const char paid_sql[] =
         "SELECT coalesce(sum(amount), 0)::text FROM payments WHERE tenant_id = $1 AND sale_id = $2";
     static const char json_sql[] =
@@ -527,8 +524,8 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
                 return fail(c);
             db_rollback(c->db);
             if (PQntuples(res) != 1 || PQgetisnull(res, 0, 1))
-                return err_set_full(err, ERR_CONFLICT, "idempotency_in_progress",
-                                    "Idempotency-Key", "a request with this key is in progress");
+                return err_set_full(err, ERR_CONFLICT, "idempotency_in_progress", "Idempotency-Key",
+                                    "a request with this key is in progress");
             if (strcmp(PQgetvalue(res, 0, 0), hash))
                 return err_set_full(err, ERR_INVALID, "idempotency_mismatch", "Idempotency-Key",
                                     "this Idempotency-Key was used with a different request");

@@ -41,7 +41,7 @@ struct payment_in {
 };
 
 struct sale_query {
-    const char *status; /* NULL = any */
+    const char *status;    /* NULL = any */
     const char *from, *to; /* YYYY-MM-DD (creation day in the tenant's zone) or NULL */
     int64_t limit, offset;
 };
@@ -72,8 +72,7 @@ int sales_list(struct catalog *c, const struct sale_query *q, struct catalog_out
  * served; a payment above the total is ERR_INVALID and nothing changes.
  */
 int sales_confirm(struct catalog *c, int64_t id, const struct payment_in *pay,
-                  struct catalog_out *out, struct app_err *err)
-    __attribute__((warn_unused_result));
+                  struct catalog_out *out, struct app_err *err) __attribute__((warn_unused_result));
 
 /* Cancels a draft, or a confirmed sale without payments (its stock comes back). */
 int sales_cancel(struct catalog *c, int64_t id, struct catalog_out *out, struct app_err *err)

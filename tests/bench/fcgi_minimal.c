@@ -31,7 +31,8 @@ int main(void)
     }
     for (i = 0; i < (workers > 0 ? workers : 1); i++) {
         if (fork() == 0) {
-            redisContext *rc = redisConnect(rhost ? rhost : "127.0.0.1", rport ? atoi(rport) : 6379);
+            redisContext *rc =
+                redisConnect(rhost ? rhost : "127.0.0.1", rport ? atoi(rport) : 6379);
             FCGX_Request req;
 
             if (!rc || rc->err)

@@ -175,8 +175,8 @@ static void test_auth_redis_counter_limits_across_pools(void)
     keys = redisCommand(rc, "KEYS %s", match);
     CU_ASSERT_FATAL(keys && keys->type == REDIS_REPLY_ARRAY && keys->elements >= 1);
     for (i = 0; i < keys->elements; i++)
-        freeReplyObject(redisCommand(rc, "SET %s %d KEEPTTL", keys->element[i]->str,
-                                     AUTH_LOGIN_LIMIT));
+        freeReplyObject(
+            redisCommand(rc, "SET %s %d KEEPTTL", keys->element[i]->str, AUTH_LOGIN_LIMIT));
     freeReplyObject(keys);
     redisFree(rc);
     CU_ASSERT_EQUAL(login(slug, "owner@example.com", PASSWORD, client, &r, &err), -1);
@@ -210,8 +210,12 @@ static void test_auth_forged_and_expired_tokens(void)
     struct app_err err;
     const char *dot;
     const char *params[2];
-    static const char *junk[] = {"", "s", "s1.", "x1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-                                 "s1.AAAA", "s-1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    static const char *junk[] = {"",
+                                 "s",
+                                 "s1.",
+                                 "x1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                                 "s1.AAAA",
+                                 "s-1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
                                  "s1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'"};
     size_t i;
 
@@ -271,7 +275,8 @@ int test_auth_register(void)
     if (!s || !CU_add_test(s, "login and session", test_auth_login_and_session) ||
         !CU_add_test(s, "one answer in about the same time",
                      test_auth_one_answer_in_about_the_same_time) ||
-        !CU_add_test(s, "rate limit holds without Redis", test_auth_rate_limit_holds_without_redis) ||
+        !CU_add_test(s, "rate limit holds without Redis",
+                     test_auth_rate_limit_holds_without_redis) ||
         !CU_add_test(s, "Redis counter limits across pools",
                      test_auth_redis_counter_limits_across_pools) ||
         !CU_add_test(s, "logout kills the token everywhere",

@@ -278,8 +278,9 @@ static void test_catalog_product_filters_and_validation(void)
     struct app_err err;
     int64_t u = make_uom(&c, "Unit-filter", "u");
     int64_t k1 = make_category(&c, "Cat-filter-1"), k2 = make_category(&c, "Cat-filter-2");
-    int64_t other_cat = make_category(&(struct catalog){.db = itest_db(), .cache = &cache, .a = arena, .tenant = tb},
-                                      "Other-tenant-cat");
+    int64_t other_cat = make_category(
+        &(struct catalog){.db = itest_db(), .cache = &cache, .a = arena, .tenant = tb},
+        "Other-tenant-cat");
     struct product_query q = {"filt", -1, STOCK_ALL, 200, 0};
     struct product_in bad;
 
@@ -483,8 +484,8 @@ static void test_catalog_stock_changes_are_in_the_ledger(void)
     struct catalog_out out;
     struct app_err err;
     struct product_in pin;
-    int64_t p = make_product(&c, "LEDGER-1", "Ledger", -1, make_uom(&c, "Unit-ledger", "ul"), 100,
-                             5000, 0);
+    int64_t p =
+        make_product(&c, "LEDGER-1", "Ledger", -1, make_uom(&c, "Unit-ledger", "ul"), 100, 5000, 0);
     const char *params[2] = {arena_sprintf(arena, "%" PRId64, ta),
                              arena_sprintf(arena, "%" PRId64, p)};
     PGresult *res;
@@ -550,8 +551,7 @@ int test_catalog_register(void)
 {
     CU_pSuite s = CU_add_suite("catalog", suite_init, suite_clean);
 
-    if (!s ||
-        !CU_add_test(s, "uom CRUD and errors", test_catalog_uom_crud_and_errors) ||
+    if (!s || !CU_add_test(s, "uom CRUD and errors", test_catalog_uom_crud_and_errors) ||
         !CU_add_test(s, "lists are fresh after every kind of write",
                      test_catalog_lists_are_fresh_after_every_write) ||
         !CU_add_test(s, "a hit costs no database query", test_catalog_hit_costs_no_query) ||

@@ -344,8 +344,9 @@ static void test_db_write_not_retried_when_lost_midway(void)
     /* The request ends: the flag goes with it. */
     db_request_end(&d);
     CU_ASSERT_FALSE(d.outcome_unknown);
-    CU_ASSERT_EQUAL(PQntuples(must(&d, "SELECT 1 FROM categories WHERE tenant_id = $1 AND "
-                                       "name = 'Slow write'",
+    CU_ASSERT_EQUAL(PQntuples(must(&d,
+                                   "SELECT 1 FROM categories WHERE tenant_id = $1 AND "
+                                   "name = 'Slow write'",
                                    1, p)),
                     0);
     db_release(&d);
@@ -517,8 +518,7 @@ int test_db_register(void)
                      test_db_reconnects_after_own_backend_killed) ||
         !CU_add_test(s, "retries once after connection loss",
                      test_db_retries_once_after_connection_loss) ||
-        !CU_add_test(s, "a read lost midway is run again",
-                     test_db_read_retried_when_lost_midway) ||
+        !CU_add_test(s, "a read lost midway is run again", test_db_read_retried_when_lost_midway) ||
         !CU_add_test(s, "a write lost midway is not run again",
                      test_db_write_not_retried_when_lost_midway) ||
         !CU_add_test(s, "no retry inside a transaction", test_db_no_retry_inside_a_transaction) ||

@@ -67,9 +67,12 @@ int test_arena_register(void)
 {
     CU_pSuite s = CU_add_suite("arena", NULL, NULL);
 
-    if (!s || !CU_add_test(s, "alloc is zeroed and aligned", test_arena_alloc_is_zeroed_and_aligned) ||
-        !CU_add_test(s, "large allocation, reset releases", test_arena_large_allocation_and_reset_releases) ||
-        !CU_add_test(s, "cleanups run latest first on reset", test_arena_cleanups_run_latest_first_on_reset) ||
+    if (!s ||
+        !CU_add_test(s, "alloc is zeroed and aligned", test_arena_alloc_is_zeroed_and_aligned) ||
+        !CU_add_test(s, "large allocation, reset releases",
+                     test_arena_large_allocation_and_reset_releases) ||
+        !CU_add_test(s, "cleanups run latest first on reset",
+                     test_arena_cleanups_run_latest_first_on_reset) ||
         !CU_add_test(s, "sprintf and strndup", test_arena_sprintf_and_strndup))
         return -1;
     return 0;

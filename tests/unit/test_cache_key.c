@@ -32,7 +32,8 @@ static void test_cache_key_format(void)
     CU_ASSERT_EQUAL_FATAL(config_load(&cf, no_env, &cf, e, sizeof(e)), 0);
     cache_init(&c, &cf, NULL);
     CU_ASSERT_STRING_EQUAL(cache_key(&c, a, 7, "uom", "all"), "shop:tenant:7:uom:all");
-    CU_ASSERT_STRING_NOT_EQUAL(cache_key(&c, a, 7, "uom", "all"), cache_key(&c, a, 70, "uom", "all"));
+    CU_ASSERT_STRING_NOT_EQUAL(cache_key(&c, a, 7, "uom", "all"),
+                               cache_key(&c, a, 70, "uom", "all"));
     cache_release(&c);
     arena_free(a);
 }
@@ -41,7 +42,8 @@ int test_cache_key_register(void)
 {
     CU_pSuite s = CU_add_suite("cache_key", NULL, NULL);
 
-    if (!s || !CU_add_test(s, "key format carries prefix, tenant and module", test_cache_key_format))
+    if (!s ||
+        !CU_add_test(s, "key format carries prefix, tenant and module", test_cache_key_format))
         return -1;
     return 0;
 }

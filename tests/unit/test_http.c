@@ -44,11 +44,14 @@ static void test_http_parses_method_path_query_headers(void)
     struct arena *a = arena_new();
     struct http_req req;
     struct app_err err;
-    const char *env[] = {"REQUEST_METHOD=GET", "DOCUMENT_URI=/api/v1/products",
-                   "REQUEST_URI=/api/v1/products?q=caf%C3%A9+latte&limit=20&x",
-                   "QUERY_STRING=q=caf%C3%A9+latte&limit=20&x&q=second",
-                   "HTTP_AUTHORIZATION=Bearer abc", "HTTP_X_CSRF_TOKEN=tok",
-                   "REQUEST_ID=0123abcd", NULL};
+    const char *env[] = {"REQUEST_METHOD=GET",
+                         "DOCUMENT_URI=/api/v1/products",
+                         "REQUEST_URI=/api/v1/products?q=caf%C3%A9+latte&limit=20&x",
+                         "QUERY_STRING=q=caf%C3%A9+latte&limit=20&x&q=second",
+                         "HTTP_AUTHORIZATION=Bearer abc",
+                         "HTTP_X_CSRF_TOKEN=tok",
+                         "REQUEST_ID=0123abcd",
+                         NULL};
     int64_t limit;
 
     CU_ASSERT_EQUAL_FATAL(parse(&req, a, env, NULL, &err), 0);
@@ -73,7 +76,7 @@ static void test_http_query_integer_validation_names_parameter(void)
     struct http_req req;
     struct app_err err;
     const char *env[] = {"REQUEST_METHOD=GET", "DOCUMENT_URI=/x",
-                   "QUERY_STRING=limit=201&offset=-1&n=12abc&big=99999999999999999999", NULL};
+                         "QUERY_STRING=limit=201&offset=-1&n=12abc&big=99999999999999999999", NULL};
     int64_t v;
 
     CU_ASSERT_EQUAL_FATAL(parse(&req, a, env, NULL, &err), 0);
@@ -94,9 +97,11 @@ static void test_http_rejects_malformed_requests(void)
     const char *no_method[] = {"DOCUMENT_URI=/x", NULL};
     const char *bad_method[] = {"REQUEST_METHOD=G\x01T", "DOCUMENT_URI=/x", NULL};
     const char *bad_path[] = {"REQUEST_METHOD=GET", "DOCUMENT_URI=x", NULL};
-    const char *nul_query[] = {"REQUEST_METHOD=GET", "DOCUMENT_URI=/x", "QUERY_STRING=a=%00b", NULL};
+    const char *nul_query[] = {"REQUEST_METHOD=GET", "DOCUMENT_URI=/x", "QUERY_STRING=a=%00b",
+                               NULL};
     const char *bad_len[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x", "CONTENT_LENGTH=12x", NULL};
-    const char *short_body[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x", "CONTENT_LENGTH=100", NULL};
+    const char *short_body[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x", "CONTENT_LENGTH=100",
+                                NULL};
 
     CU_ASSERT_EQUAL(parse(&req, a, no_method, NULL, &err), -1);
     CU_ASSERT_EQUAL(err.code, ERR_BAD_REQUEST);
@@ -116,9 +121,9 @@ static void test_http_body_limit_is_413_before_reading(void)
     struct http_req req;
     struct app_err err;
     const char *env[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x", "CONTENT_LENGTH=1048577",
-                   "CONTENT_TYPE=application/json", NULL};
+                         "CONTENT_TYPE=application/json", NULL};
     const char *ok_env[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x", "CONTENT_LENGTH=1048576",
-                      "CONTENT_TYPE=application/json", NULL};
+                            "CONTENT_TYPE=application/json", NULL};
     char *big = malloc(1048577);
 
     memset(big, ' ', 1048576);
@@ -182,8 +187,8 @@ static void test_http_json_depth_is_bounded(void)
     struct http_req req;
     struct app_err err;
     char body[20000], cl[64];
-    const char *env[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x", "CONTENT_TYPE=application/json", cl,
-                   NULL};
+    const char *env[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x", "CONTENT_TYPE=application/json",
+                         cl, NULL};
     int i, n = 0;
 
     body[n++] = '{';
@@ -261,8 +266,7 @@ int test_http_register(void)
                      test_http_body_limit_is_413_before_reading) ||
         !CU_add_test(s, "JSON body checks (type, syntax, UTF-8)", test_http_json_body_checks) ||
         !CU_add_test(s, "JSON depth is bounded", test_http_json_depth_is_bounded) ||
-        !CU_add_test(s, "error response format and header safety",
-                     test_http_error_response_format))
+        !CU_add_test(s, "error response format and header safety", test_http_error_response_format))
         return -1;
     return 0;
 }

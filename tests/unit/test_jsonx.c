@@ -12,9 +12,10 @@ static void test_jsonx_decimal_parse_valid(void)
         int scale;
         int64_t want;
     } ok[] = {
-        {"12.50", 2, 1250}, {"12.5", 2, 1250},   {"12", 2, 1200},     {"0.01", 2, 1},
-        {"0", 2, 0},        {"007.10", 2, 710},  {"1.234", 3, 1234},  {"0.001", 3, 1},
-        {"999999999999.99", 2, 99999999999999}, {"-0", 2, 0},
+        {"12.50", 2, 1250}, {"12.5", 2, 1250}, {"12", 2, 1200},
+        {"0.01", 2, 1},     {"0", 2, 0},       {"007.10", 2, 710},
+        {"1.234", 3, 1234}, {"0.001", 3, 1},   {"999999999999.99", 2, 99999999999999},
+        {"-0", 2, 0},
     };
     size_t i;
 
@@ -29,9 +30,10 @@ static void test_jsonx_decimal_parse_valid(void)
 
 static void test_jsonx_decimal_parse_rejects(void)
 {
-    static const char *bad[] = {"",    "abc",  "1.",    ".5",     "1.234", "-1",  "+1",
-                                "1e3", "1E-2", " 1",    "1 ",     "NaN",   "inf", "Infinity",
-                                "0x10", "1,5", "1000000000000", "12.3.4", "--1", "1.2a"};
+    static const char *bad[] = {
+        "",    "abc", "1.",  ".5",  "1.234",    "-1",   "+1",  "1e3",           "1E-2",
+        " 1",  "1 ",  "NaN", "inf", "Infinity", "0x10", "1,5", "1000000000000", "12.3.4",
+        "--1", "1.2a"};
     size_t i;
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -169,7 +171,8 @@ int test_jsonx_register(void)
 
     if (!s || !CU_add_test(s, "decimal parse valid", test_jsonx_decimal_parse_valid) ||
         !CU_add_test(s, "decimal parse rejects", test_jsonx_decimal_parse_rejects) ||
-        !CU_add_test(s, "decimal negative when allowed", test_jsonx_decimal_negative_when_allowed) ||
+        !CU_add_test(s, "decimal negative when allowed",
+                     test_jsonx_decimal_negative_when_allowed) ||
         !CU_add_test(s, "decimal from JSON keeps exact text",
                      test_jsonx_decimal_from_json_keeps_exact_text) ||
         !CU_add_test(s, "decimal format", test_jsonx_decimal_format) ||

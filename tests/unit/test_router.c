@@ -74,8 +74,12 @@ static void test_router_unknown_path_is_404(void)
     struct http_req req;
     struct app_err err;
     const char *allow;
-    static const char *paths[] = {"/api/v1/product", "/api/v1/products/", "/api/v1/products/1/x",
-                                  "/api/v1/products//", "/", "/api/v1/sales//confirm",
+    static const char *paths[] = {"/api/v1/product",
+                                  "/api/v1/products/",
+                                  "/api/v1/products/1/x",
+                                  "/api/v1/products//",
+                                  "/",
+                                  "/api/v1/sales//confirm",
                                   "/api/v1/productsX"};
     size_t i;
 
@@ -107,9 +111,8 @@ static void test_router_path_id_rejects_non_ids(void)
     struct http_req req;
     struct app_err err;
     const char *allow;
-    static const char *bad[] = {"/api/v1/products/abc", "/api/v1/products/-1",
-                                "/api/v1/products/0", "/api/v1/products/1e3",
-                                "/api/v1/products/99999999999999999999"};
+    static const char *bad[] = {"/api/v1/products/abc", "/api/v1/products/-1", "/api/v1/products/0",
+                                "/api/v1/products/1e3", "/api/v1/products/99999999999999999999"};
     size_t i;
     int64_t id;
 
@@ -118,8 +121,8 @@ static void test_router_path_id_rejects_non_ids(void)
         CU_ASSERT_EQUAL(http_path_id(&req, "id", &id, &err), -1);
         CU_ASSERT_EQUAL(err.code, ERR_NOT_FOUND);
     }
-    CU_ASSERT_PTR_NOT_NULL(match(a, &req, "GET", "/api/v1/products/9223372036854775807", &allow,
-                                 &err));
+    CU_ASSERT_PTR_NOT_NULL(
+        match(a, &req, "GET", "/api/v1/products/9223372036854775807", &allow, &err));
     CU_ASSERT_EQUAL(http_path_id(&req, "id", &id, &err), 0);
     CU_ASSERT_EQUAL(id, INT64_MAX);
     arena_free(a);
@@ -129,9 +132,11 @@ int test_router_register(void)
 {
     CU_pSuite s = CU_add_suite("router", NULL, NULL);
 
-    if (!s || !CU_add_test(s, "matches literal and params", test_router_matches_literal_and_params) ||
+    if (!s ||
+        !CU_add_test(s, "matches literal and params", test_router_matches_literal_and_params) ||
         !CU_add_test(s, "unknown path is 404", test_router_unknown_path_is_404) ||
-        !CU_add_test(s, "wrong method is 405 with Allow", test_router_wrong_method_is_405_with_allow) ||
+        !CU_add_test(s, "wrong method is 405 with Allow",
+                     test_router_wrong_method_is_405_with_allow) ||
         !CU_add_test(s, "path id rejects non-ids", test_router_path_id_rejects_non_ids))
         return -1;
     return 0;

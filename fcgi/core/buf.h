@@ -17,10 +17,10 @@ struct buf {
     bool failed;
 };
 
-#define BUF_INIT                                                                                   \
-    {                                                                                              \
-        0                                                                                          \
-    }
+/* Kept on one line: clang-format 14 spreads a braced macro over four. */
+// clang-format off
+#define BUF_INIT {0}
+// clang-format on
 
 void buf_init(struct buf *b);
 /* Frees the storage; the buf is ready for reuse as after buf_init. */

@@ -1337,6 +1337,17 @@ for from in "$(dplus "$TODAY_H" -100)" "$(dplus "$TODAY_H" -61)" "$MONTH1" "$(dp
     ck "H's series $from..$to: owed on its last day = the raw rows ($last)" \
         '[[ -n "$last" && "$last" == "$(owed_on "$to")" ]]'
 done
+# GET /payments counts its total from balance_daily's per-day counts: it must equal the rows.
+for f in "" "from=$(dplus "$TODAY_H" -90)&to=$(dplus "$TODAY_H" -30)" "method=card" \
+    "from=$(dplus "$TODAY_H" -60)&method=transfer" "to=$(dplus "$TODAY_H" -45)&method=cash"; do
+    api GET "/payments?limit=1${f:+&$f}"
+    want=$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM payments WHERE tenant_id = $H_ID
+        $(sed -e 's/&/ /g' <<<"$f" | tr ' ' '\n' | sed -n \
+            -e "s/^from=\(.*\)/AND balance_day >= '\1'/p" -e "s/^to=\(.*\)/AND balance_day <= '\1'/p" \
+            -e "s/^method=\(.*\)/AND method = '\1'/p" | tr '\n' ' ')")
+    ck "GET /payments?${f:-(no filter)}: total $(jf .total) = the payment rows ($want)" \
+        '[[ "$R_STATUS" == 200 && -n "$want" && "$(jf .total)" == "$want" ]]'
+done
 ck "H has history before those ranges (owed 100 days ago is not zero)" \
     '[[ "$(owed_on "$(dplus "$TODAY_H" -100)")" != 0 ]]'
 ck "balance_monthly = balance_daily summed per month, for H" \

@@ -229,13 +229,23 @@ t_check "payments only on confirmed sales and never above the total" test \
           WHERE status <> 'confirmed' OR paid > total")" = 0
 t_check "the balance summary matches a rebuild from the raw rows" test \
     "$(q "CREATE TEMP TABLE b AS SELECT day, sales_count, sales_cents, cash_cents, card_cents,
-                 transfer_cents FROM balance_daily WHERE tenant_id = $T1_ID;
+                 transfer_cents, cash_count, card_count, transfer_count
+                 FROM balance_daily WHERE tenant_id = $T1_ID;
           SELECT stock_balance_rebuild($T1_ID);
           CREATE TEMP TABLE r AS SELECT day, sales_count, sales_cents, cash_cents, card_cents,
-                 transfer_cents FROM balance_daily WHERE tenant_id = $T1_ID;
+                 transfer_cents, cash_count, card_count, transfer_count
+                 FROM balance_daily WHERE tenant_id = $T1_ID;
           SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT SELECT * FROM b) x) +
                  (SELECT count(*) FROM (SELECT * FROM b EXCEPT SELECT * FROM r) y)" |
           tail -n 1)" = 0
+t_check "the summary counts the payments per day and method" test \
+    "$(q "SELECT count(*) FROM (SELECT balance_day, method, count(*) AS n FROM payments
+          WHERE tenant_id = $T1_ID GROUP BY 1, 2) p
+          JOIN balance_daily b ON b.tenant_id = $T1_ID AND b.day = p.balance_day
+          WHERE p.n <> CASE p.method WHEN 'cash' THEN b.cash_count WHEN 'card' THEN b.card_count
+                ELSE b.transfer_count END")|$(q "SELECT (SELECT count(*) FROM payments
+          WHERE tenant_id = $T1_ID) = (SELECT sum(cash_count + card_count + transfer_count)
+          FROM balance_daily WHERE tenant_id = $T1_ID)")" = "0|t"
 t_check "the summary counts the confirmed sales" test \
     "$(q "SELECT (SELECT sum(sales_count) FROM balance_daily WHERE tenant_id = $T1_ID) =
                  (SELECT count(*) $S AND status = 'confirmed')")" = t

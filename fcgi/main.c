@@ -5,8 +5,8 @@
  * spawn-fcgi), maps the shared counters, forks STOCK_WORKERS workers and then only handles
  * signals, synchronously (sigtimedwait): SIGCHLD respawns a worker that died, SIGHUP replaces
  * the workers one at a time (the new one starts before the old one drains, so the listening
- * socket always has an acceptor), SIGTERM/SIGINT close the master's copy of the listening
- * socket, drain every worker and exit 0.
+ * socket always has an acceptor), SIGTERM/SIGINT stop new connections (stop_new_connections),
+ * close the master's copy of the listening socket, drain every worker and exit 0.
  *
  * A worker accepts one request at a time. SIGTERM is blocked except while the worker waits for
  * a connection (epoll_pwait), so an accepted request always completes; after a SIGTERM the worker
@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <linux/filter.h>
 #include <fcgiapp.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -496,6 +497,21 @@ static void rolling_restart(const sigset_t *set, bool *term)
     log_info("SIGHUP: restart done");
 }
 
+/* A classic BPF program of one instruction, "return 0": every packet to the socket is dropped. */
+static void stop_new_connections(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    struct sock_filter drop_all = BPF_STMT(BPF_RET | BPF_K, 0);
+    struct sock_fprog prog = {.len = 1, .filter = &drop_all};
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+        return;
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+        log_warn("cannot stop new connections before draining: %s", strerror(errno));
+}
+
 static int drain(const sigset_t *set)
 {
     int64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
@@ -593,10 +609,14 @@ int main(int argc, char **argv)
         }
     }
     /*
-     * From now on nobody new should connect: the master closes its copy of the listening
-     * socket (and removes a unix socket's path), and the workers serve what is queued on it
-     * before they close theirs, so no connection is reset after nginx has sent its request.
+     * From now on nobody new should connect, and whatever is queued is served: a TCP listening
+     * socket gets a socket filter that drops every new SYN (the connections already queued are
+     * not affected; a client that tries now gets no answer, then "refused" on its retry, or
+     * the next pool if one listens by then), a unix socket loses its path, and the master
+     * closes its copy. The workers serve what is queued before they close theirs, so no
+     * connection is reset after nginx has sent its request on it.
      */
+    stop_new_connections(listen_fd);
     if (cf.listen[0] == '/' && listen_fd != 0)
         unlink(cf.listen);
     close(listen_fd);

@@ -53,7 +53,7 @@ let running = true;
 function newPhase(name, allowed) {
     const p = {
         name, allowed, requests: 0, ok: 0, wrong: 0, s5xx: 0, s5xxOutside: 0, hung: 0,
-        noAnswer: 0, hits: 0, hitsBroken: 0, writesAcked: 0, maxMs: 0, start: now(), end: null, notes: [],
+        noAnswer: 0, hits: 0, hitsBroken: 0, lost: 0, dup: 0, writesAcked: 0, maxMs: 0, start: now(), end: null, notes: [],
     };
     phases.push(p);
     return p;
@@ -206,18 +206,18 @@ async function sellOne(t) {
     await pace();
     let r = await request('POST', '/sales', { token: t.token,
         body: { customer: marker, items: [{ product_id: t.product, quantity: 1 }] } });
-    if (unknown(r)) { maybeSales.push([t.slug, marker]); return; }
+    if (unknown(r)) { maybeSales.push([t.slug, marker, phases.indexOf(r.phase)]); return; }
     verdict(r, r.status === 201 && r.json.customer === marker && cents(r.json.total) === 1000);
     if (r.status !== 201) return;
     const id = r.json.id;
-    acks.push(['sale', t.slug, id, marker]);
+    acks.push(['sale', t.slug, id, marker, phases.indexOf(r.phase)]);
     r.phase.writesAcked++;
     await pace();
     r = await request('POST', `/sales/${id}/confirm`, { token: t.token });
     if (unknown(r)) { await settleConfirm(t, id); return; }
     verdict(r, r.status === 200 && r.json.status === 'confirmed');
     if (r.status !== 200) return;
-    acks.push(['confirm', t.slug, id, marker]);
+    acks.push(['confirm', t.slug, id, marker, phases.indexOf(r.phase)]);
     r.phase.writesAcked++;
     confirmed(t, id);
 }
@@ -235,7 +235,7 @@ async function payOne(t) {
         if (unknown(r)) { await sleep(100); continue; }
         verdict(r, r.status === 201 && r.json.reference === key && cents(r.json.amount) === 100);
         if (r.status !== 201) return;
-        acks.push(['payment', t.slug, r.json.id, key]);
+        acks.push(['payment', t.slug, r.json.id, key, phases.indexOf(r.phase)]);
         r.phase.writesAcked++;
         t.paidCents += 100;
         sale.dueCents -= 100;
@@ -432,19 +432,35 @@ async function finalChecks(tenants) {
     const csv = path.join(OUT, 'acks.csv');
     fs.writeFileSync(csv, acks.map((a) => a.join(',')).join('\n') + '\n');
     const likeSlug = `flt-${RUN_ID}-%`;
-    const q = (sql) => Number(psql(`CREATE TEMP TABLE acks (kind text, slug text, id bigint, marker text);
+    const rowsOf = (sql) => psql(`CREATE TEMP TABLE acks (kind text, slug text, id bigint, marker text, phase int);
 \\copy acks FROM '${csv}' WITH (FORMAT csv)
-${sql}`));
-    const lostSales = q(`SELECT count(*) FROM acks a JOIN tenants t ON t.slug = a.slug WHERE a.kind = 'sale'
-        AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.tenant_id = t.id AND s.id = a.id AND s.customer = a.marker)`);
-    const lostConfirms = q(`SELECT count(*) FROM acks a JOIN tenants t ON t.slug = a.slug WHERE a.kind = 'confirm'
-        AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.tenant_id = t.id AND s.id = a.id AND s.status = 'confirmed')`);
-    const lostPayments = q(`SELECT count(*) FROM acks a JOIN tenants t ON t.slug = a.slug WHERE a.kind = 'payment'
-        AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.tenant_id = t.id AND p.id = a.id AND p.reference = a.marker)`);
-    const dupSales = q(`SELECT count(*) FROM (SELECT s.customer FROM sales s JOIN tenants t ON t.id = s.tenant_id
-        WHERE t.slug LIKE '${likeSlug}' GROUP BY s.tenant_id, s.customer HAVING count(*) > 1) d`);
-    const dupPayments = q(`SELECT count(*) FROM (SELECT p.reference FROM payments p JOIN tenants t ON t.id = p.tenant_id
-        WHERE t.slug LIKE '${likeSlug}' GROUP BY p.tenant_id, p.reference HAVING count(*) > 1) d`);
+${sql}`).split('\n').filter(Boolean);
+    // Acknowledged writes missing from PostgreSQL, as "kind|phase" lines.
+    const lost = rowsOf(`SELECT a.kind, a.phase FROM acks a JOIN tenants t ON t.slug = a.slug WHERE
+        (a.kind = 'sale' AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.tenant_id = t.id AND s.id = a.id AND s.customer = a.marker))
+        OR (a.kind = 'confirm' AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.tenant_id = t.id AND s.id = a.id AND s.status = 'confirmed'))
+        OR (a.kind = 'payment' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.tenant_id = t.id AND p.id = a.id AND p.reference = a.marker))`)
+        .map((l) => l.split('|'));
+    const lostOf = (kind) => lost.filter(([k]) => k === kind).length;
+    const lostSales = lostOf('sale');
+    const lostConfirms = lostOf('confirm');
+    const lostPayments = lostOf('payment');
+    // Markers found more than once (a sale's customer, a payment's reference).
+    const dupSaleMarkers = rowsOf(`SELECT s.customer FROM sales s JOIN tenants t ON t.id = s.tenant_id
+        WHERE t.slug LIKE '${likeSlug}' GROUP BY s.tenant_id, s.customer HAVING count(*) > 1`);
+    const dupPaymentMarkers = rowsOf(`SELECT p.reference FROM payments p JOIN tenants t ON t.id = p.tenant_id
+        WHERE t.slug LIKE '${likeSlug}' GROUP BY p.tenant_id, p.reference HAVING count(*) > 1`);
+    const dupSales = dupSaleMarkers.length;
+    const dupPayments = dupPaymentMarkers.length;
+    // Each to the phase its request ran in.
+    const phaseOfMarker = new Map();
+    for (const [, , , marker, ph] of acks) phaseOfMarker.set(marker, ph);
+    for (const [, marker, ph] of maybeSales) phaseOfMarker.set(marker, ph);
+    for (const [, ph] of lost) if (phases[Number(ph)]) phases[Number(ph)].lost++;
+    for (const m of [...dupSaleMarkers, ...dupPaymentMarkers]) {
+        const ph = phases[phaseOfMarker.get(m)];
+        if (ph) ph.dup++;
+    }
     const counts = { sale: 0, confirm: 0, payment: 0 };
     for (const a of acks) counts[a[0]]++;
     console.log(`# acknowledged writes: ${counts.sale} sales created, ${counts.confirm} confirmed, ${counts.payment} payments; ${maybeSales.length} sale creations with no answer`);
@@ -467,8 +483,8 @@ ${sql}`));
 // ---------------------------------------------------------------------------------------------
 
 function table() {
-    const head = ['phase', 'requests', 'correct', 'wrong', '5xx', '5xx part up', 'hung>2s', 'no answer', 'HIT', 'writes acked', 'max ms'];
-    const rows = phases.map((p) => [p.name, p.requests, p.ok, p.wrong, p.s5xx, p.s5xxOutside, p.hung, p.noAnswer, p.hits, p.writesAcked, Math.round(p.maxMs)]);
+    const head = ['phase', 'requests', 'correct', 'wrong', '5xx', '5xx part up', 'hung>2s', 'no answer', 'HIT', 'writes acked', 'lost', 'dup', 'max ms'];
+    const rows = phases.map((p) => [p.name, p.requests, p.ok, p.wrong, p.s5xx, p.s5xxOutside, p.hung, p.noAnswer, p.hits, p.writesAcked, p.lost, p.dup, Math.round(p.maxMs)]);
     const w = head.map((h, i) => Math.max(String(h).length, ...rows.map((r) => String(r[i]).length)));
     const line = (r) => `| ${r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join(' | ')} |`;
     console.log(line(head));
@@ -488,7 +504,8 @@ async function main() {
     await finalChecks(tenants);
 
     console.log('# the fault table (5xx part up: 5xx from a request that ran while no part that may');
-    console.log('# cause one was down; hung: answered after more than 2 s, twice the longest timeout)');
+    console.log('# cause one was down; hung: answered after more than 2 s, twice the longest timeout;');
+    console.log('# lost: acknowledged writes of the phase missing from PostgreSQL; dup: written twice)');
     table();
     for (const p of problems) console.log(`# wrong: ${p}`);
     for (const p of phases.filter((x) => x.step)) {
@@ -503,6 +520,8 @@ async function main() {
             p.s5xxOutside <= p.allowed, `${p.s5xxOutside} such 5xx`);
         check(`${p.name}: no request hung past ${HUNG_MS} ms (slowest ${Math.round(p.maxMs)} ms)`, p.hung === 0, `${p.hung} hung`);
         check(`${p.name}: every request got an answer from nginx`, p.noAnswer === 0, `${p.noAnswer} without`);
+        check(`${p.name}: no acknowledged write lost, none made twice (${p.writesAcked} acknowledged)`,
+            p.lost === 0 && p.dup === 0, `${p.lost} lost, ${p.dup} twice`);
     }
     for (const p of phases.filter((x) => !x.step && x.name !== 'setup')) {
         check(`${p.name}: no wrong answer, no 5xx (${p.ok} correct)`, p.wrong === 0 && p.s5xx === 0, `${p.wrong} wrong, ${p.s5xx} 5xx`);

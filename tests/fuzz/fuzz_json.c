@@ -5,22 +5,9 @@
 #include "core/http.h"
 #include "core/jsonx.h"
 
+#include "fuzz_src.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct src {
-    const uint8_t *p;
-    size_t n, pos;
-};
-
-static long rd(void *ctx, char *buf, size_t n)
-{
-    struct src *s = ctx;
-    size_t k = s->n - s->pos < n ? s->n - s->pos : n;
-
-    memcpy(buf, s->p + s->pos, k);
-    s->pos += k;
-    return (long)k;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

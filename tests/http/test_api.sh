@@ -70,23 +70,6 @@ pbody()
     printf '{%s}' "$out"
 }
 
-snip()
-{
-    tr -d '\n' <<<"$R_BODY" | head -c 220
-}
-
-# ck NAME CONDITION: ok when `eval CONDITION` succeeds; a failure shows the last response.
-ck()
-{
-    local name=$1
-    shift
-    if eval "$*"; then
-        t_ok "$name"
-    else
-        t_not_ok "$name" "last response $R_STATUS $(snip)"
-    fi
-}
-
 # expect NAME STATUS [CODE [FIELD]]: the last response has STATUS; an error (4xx/5xx) also has
 # the shape {"error": {"code", "message", "field"}}, with CODE and FIELD when given.
 expect()
@@ -109,26 +92,6 @@ expect()
         t_ok "$label"
     else
         t_not_ok "$label" "$why: $(snip)"
-    fi
-}
-
-# expect_4xx NAME: the last status is a 4xx (hostile input: anything but a crash or a 5xx).
-expect_4xx()
-{
-    if [[ "$R_STATUS" == 4?? ]]; then
-        t_ok "$1 -> 4xx ($R_STATUS)"
-    else
-        t_not_ok "$1 -> 4xx" "got $R_STATUS: $(snip)"
-    fi
-}
-
-# expect_no5xx NAME: the last status is a 2xx or a 4xx.
-expect_no5xx()
-{
-    if [[ "$R_STATUS" == [24]?? ]]; then
-        t_ok "$1 -> 2xx or 4xx ($R_STATUS)"
-    else
-        t_not_ok "$1 -> 2xx or 4xx" "got $R_STATUS: $(snip)"
     fi
 }
 

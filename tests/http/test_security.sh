@@ -164,23 +164,6 @@ fcgi_call()
     fi
 }
 
-snip()
-{
-    tr -d '\n' <<<"$R_BODY" | head -c 200
-}
-
-# ck NAME CONDITION: ok when `eval CONDITION` succeeds; a failure shows the last response.
-ck()
-{
-    local name=$1
-    shift
-    if eval "$*"; then
-        t_ok "$name"
-    else
-        t_not_ok "$name" "last response $R_STATUS $(snip)"
-    fi
-}
-
 # expect NAME STATUS [CODE]: the last status is STATUS (and the error code CODE).
 expect()
 {

@@ -84,11 +84,6 @@ cleanup()
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-snip()
-{
-    tr -d '\n' <<<"$R_BODY" | head -c 220
-}
-
 # ---------------------------------------------------------------------------------------------
 # The valgrind log parser.
 

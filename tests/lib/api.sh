@@ -79,3 +79,41 @@ js()
     done
     jq -cn "${a[@]}" "$f"
 }
+
+# snip: the last body on one line, cut to 220 bytes (for failure messages).
+snip()
+{
+    tr -d '\n' <<<"$R_BODY" | head -c 220
+}
+
+# ck NAME CONDITION: ok when `eval CONDITION` succeeds; a failure shows the last response.
+ck()
+{
+    local name=$1
+    shift
+    if eval "$*"; then
+        t_ok "$name"
+    else
+        t_not_ok "$name" "last response $R_STATUS $(snip)"
+    fi
+}
+
+# expect_4xx NAME: the last status is a 4xx (hostile input: anything but a crash or a 5xx).
+expect_4xx()
+{
+    if [[ "$R_STATUS" == 4?? ]]; then
+        t_ok "$1 -> 4xx ($R_STATUS)"
+    else
+        t_not_ok "$1 -> 4xx" "got $R_STATUS: $(snip)"
+    fi
+}
+
+# expect_no5xx NAME: the last status is a 2xx or a 4xx.
+expect_no5xx()
+{
+    if [[ "$R_STATUS" == [24]?? ]]; then
+        t_ok "$1 -> 2xx or 4xx ($R_STATUS)"
+    else
+        t_not_ok "$1 -> 2xx or 4xx" "got $R_STATUS: $(snip)"
+    fi
+}

@@ -20,20 +20,7 @@ set -u
 
 DIR=${1:?usage: scan_logs.sh DIR [SECRETS_FILE]}
 LIST=${2:-$DIR/secrets.list}
-PASSED=0
-FAILED=0
-
-ok()
-{
-    PASSED=$((PASSED + 1))
-    echo "ok - $1"
-}
-
-not_ok()
-{
-    FAILED=$((FAILED + 1))
-    echo "not ok - $1"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 # mask SECRET: enough to recognise it in the suite that recorded it, not enough to use it.
 mask()
@@ -42,8 +29,8 @@ mask()
 }
 
 if [[ ! -d "$DIR" ]]; then
-    not_ok "$DIR is a directory"
-    echo "RESULT secrets passed=$PASSED failed=$FAILED"
+    t_not_ok "$DIR is a directory"
+    t_result secrets
     exit 1
 fi
 
@@ -76,18 +63,17 @@ while IFS= read -r -d '' f; do
         found+="an argon2 hash on lines ${lines%,}; "
     fi
     if [[ -z "$found" ]]; then
-        ok "$rel holds none of the $NSECRETS secrets and no argon2 hash"
+        t_ok "$rel holds none of the $NSECRETS secrets and no argon2 hash"
     else
-        not_ok "$rel: ${found%; }"
+        t_not_ok "$rel: ${found%; }"
     fi
 done < <(find "$DIR" -type f \( -name '*.log' -o -name '*.out' \) ! -name 'suite-*.out' \
     ! -path '*/pg/*' ! -path '*/pgdata/*' -print0 | sort -z)
 
 if ((NFILES > 0)); then
-    ok "$NFILES log files scanned under $DIR"
+    t_ok "$NFILES log files scanned under $DIR"
 else
-    not_ok "log files found under $DIR (none: nothing was scanned)"
+    t_not_ok "log files found under $DIR (none: nothing was scanned)"
 fi
 
-echo "RESULT secrets passed=$PASSED failed=$FAILED"
-((FAILED == 0))
+t_result secrets

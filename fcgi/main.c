@@ -203,10 +203,8 @@ static void handle(struct app *app, FCGX_Request *fr, struct arena *a, struct ht
     if (rc == 0)
         fault_inject(app, &req);
 #endif
-    if (rc == 0) {
-        route = router_match(api_routes, api_routes_count, &req, &allow, &err);
-        rc = route ? route->handler(app, &req, resp, &err) : -1;
-    }
+    if (rc == 0)
+        rc = api_dispatch(app, &req, resp, &route, &allow, &err);
     if (rc) {
         int status = err_http_status(err.code);
 

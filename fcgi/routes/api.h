@@ -85,6 +85,15 @@ void api_send(struct http_resp *resp, int status, const struct catalog_out *out)
 extern const struct route api_routes[];
 extern const size_t api_routes_count;
 
+/*
+ * Routes a parsed request: matches it against api_routes and runs the route's handler. *route
+ * receives the matched route (NULL when none) and *allow the allowed methods of a 405. 0, or -1
+ * with err set (rendered by the caller).
+ */
+int api_dispatch(struct app *app, struct http_req *req, struct http_resp *resp,
+                 const struct route **route, const char **allow, struct app_err *err)
+    __attribute__((warn_unused_result));
+
 /* Health (api_health.c). */
 int api_health(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err);
 int api_health_cache(struct app *app, struct http_req *req, struct http_resp *resp,

@@ -36,3 +36,10 @@ const struct route api_routes[] = {
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
+
+int api_dispatch(struct app *app, struct http_req *req, struct http_resp *resp,
+                 const struct route **route, const char **allow, struct app_err *err)
+{
+    *route = router_match(api_routes, api_routes_count, req, allow, err);
+    return *route ? (*route)->handler(app, req, resp, err) : -1;
+}

@@ -28,6 +28,7 @@ LDLIBS  += $(PKG_LIBS) -lm
 
 LIB_SRC := $(wildcard fcgi/core/*.c fcgi/services/*.c fcgi/routes/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard fcgi/ctl/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 BINS    := $(BUILD)/stock-fcgi $(BUILD)/stockctl
@@ -64,7 +65,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/stock-fcgi: $(BUILD)/fcgi/main.o $(BUILD)/libstock.a
 	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/stockctl: $(BUILD)/fcgi/stockctl.o $(BUILD)/libstock.a
+$(BUILD)/stockctl: $(BUILD)/fcgi/stockctl.o $(CTL_OBJ) $(BUILD)/libstock.a
 	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
 # The reference program of the bench: a libfcgi loop answering one Redis GET.

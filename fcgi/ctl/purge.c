@@ -1,0 +1,38 @@
+/*
+ * stockctl purge: what the request paths only sweep for the user or tenant at hand (an expired
+ * session at its user's next sign-in, a day-old Idempotency-Key at its tenant's next payment),
+ * for every tenant at once, so that dormant ones do not keep rows forever.
+ */
+#include "ctl/commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int cmd_purge(struct ctl *c, int argc, char **argv)
+{
+    static const struct ctl_opt opts[] = {{NULL, NULL}};
+    const char *pos[1];
+    struct app_err err;
+    PGresult *res;
+    long long sessions, keys;
+    int npos, rc;
+
+    if ((rc = ctl_parse(argc, argv, opts, pos, 0, &npos)))
+        return rc;
+    if ((rc = ctl_start(c)))
+        return rc;
+    err_clear(&err);
+    res = db_exec(&c->db, c->a, "DELETE FROM sessions WHERE expires_at < now()", 0, NULL, &err);
+    if (!res)
+        return ctl_fail_db("cannot delete the expired sessions", &err);
+    sessions = strtoll(PQcmdTuples(res), NULL, 10);
+    res = db_exec(&c->db, c->a,
+                  "DELETE FROM idempotency_keys WHERE created_at < now() - interval '1 day'", 0,
+                  NULL, &err);
+    if (!res)
+        return ctl_fail_db("cannot delete the old Idempotency-Key records", &err);
+    keys = strtoll(PQcmdTuples(res), NULL, 10);
+    printf("purged %lld expired sessions and %lld Idempotency-Key records older than a day\n",
+           sessions, keys);
+    return CTL_OK;
+}

@@ -30,13 +30,20 @@ const char *ctl_shown(const char *s)
     return shown;
 }
 
+/* "stockctl: " and the message, to standard error, without a newline. */
+static void ctl_vsay(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void ctl_vsay(const char *fmt, va_list ap)
+{
+    fputs("stockctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+}
+
 int ctl_fail(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("stockctl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    ctl_vsay(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     return CTL_FAIL;
@@ -46,9 +53,8 @@ int ctl_usage(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("stockctl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    ctl_vsay(fmt, ap);
     va_end(ap);
     fputs("\nTry 'stockctl --help'.\n", stderr);
     return CTL_USAGE;

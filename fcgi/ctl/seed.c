@@ -214,43 +214,49 @@ static int seed_lock_tenant(struct ctl *c, const struct seed_opts *so, struct ap
     return 0;
 }
 
+/*
+ * Runs insert_sql, an INSERT of (tenant, names, second column) from params, and sets *added to
+ * the rows it inserted. params[1] or params[2] NULL means an array ran out of memory.
+ */
+static int seed_insert(struct ctl *c, const char *insert_sql, const char *const *params,
+                       long long *added, struct app_err *err)
+{
+    PGresult *res;
+
+    if (!params[1] || !params[2])
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    res = db_exec(&c->db, c->a, insert_sql, 3, params, err);
+    if (!res)
+        return -1;
+    *added = strtoll(PQcmdTuples(res), NULL, 10);
+    return 0;
+}
+
 /* Units and categories the tenant lacks (matched by name, whatever the case). */
 static int seed_units_categories(struct ctl *c, const struct seed_opts *so, struct seed_counts *sc,
                                  struct app_err *err)
 {
     char tenant[24];
     const char *params[3] = {tenant};
-    PGresult *res;
 
     snprintf(tenant, sizeof(tenant), "%" PRId64, so->tenant);
     SEED_ARRAY(c->a, seed_units, .name, params[1]);
     SEED_ARRAY(c->a, seed_units, .abbreviation, params[2]);
-    if (!params[1] || !params[2])
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    res = db_exec(&c->db, c->a,
-                  "INSERT INTO units (tenant_id, name, abbreviation) "
-                  "SELECT $1::bigint, v.name, v.abbreviation "
-                  "FROM unnest($2::text[], $3::text[]) AS v (name, abbreviation) "
-                  "ON CONFLICT (tenant_id, lower(name)) DO NOTHING",
-                  3, params, err);
-    if (!res)
+    if (seed_insert(c,
+                    "INSERT INTO units (tenant_id, name, abbreviation) "
+                    "SELECT $1::bigint, v.name, v.abbreviation "
+                    "FROM unnest($2::text[], $3::text[]) AS v (name, abbreviation) "
+                    "ON CONFLICT (tenant_id, lower(name)) DO NOTHING",
+                    params, &sc->units, err))
         return -1;
-    sc->units = strtoll(PQcmdTuples(res), NULL, 10);
-
     SEED_ARRAY(c->a, seed_categories, .name, params[1]);
     SEED_ARRAY(c->a, seed_categories, .description, params[2]);
-    if (!params[1] || !params[2])
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    res = db_exec(&c->db, c->a,
-                  "INSERT INTO categories (tenant_id, name, description) "
-                  "SELECT $1::bigint, v.name, v.description "
-                  "FROM unnest($2::text[], $3::text[]) AS v (name, description) "
-                  "ON CONFLICT (tenant_id, lower(name)) DO NOTHING",
-                  3, params, err);
-    if (!res)
-        return -1;
-    sc->categories = strtoll(PQcmdTuples(res), NULL, 10);
-    return 0;
+    return seed_insert(c,
+                       "INSERT INTO categories (tenant_id, name, description) "
+                       "SELECT $1::bigint, v.name, v.description "
+                       "FROM unnest($2::text[], $3::text[]) AS v (name, description) "
+                       "ON CONFLICT (tenant_id, lower(name)) DO NOTHING",
+                       params, &sc->categories, err);
 }
 
 /*

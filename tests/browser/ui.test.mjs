@@ -224,6 +224,79 @@ async function apiCall(method, path, data) {
   expect(res.ok(), `${method} ${path} -> ${res.status()}`);
   return res.status() === 204 ? null : res.json();
 }
+// Money in the sale form's preview follows the API's decimal rules (SPEC: money 2 decimals,
+// quantities 3; a line total is round(quantity * unit_price, 2), half away from zero; the total
+// sums the rounded lines). Each "float:" comment is what Number arithmetic would have shown.
+async function textIs(loc, want, what) {
+  let got = null;
+  for (let i = 0; i < 40; i++) {
+    got = ((await loc.textContent()) || '').trim();
+    if (got === want) return;
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`${what} shows ${JSON.stringify(got)}, not ${JSON.stringify(want)}`);
+}
+await step('the preview arithmetic (js/decimal.js) is exact and refuses what the API refuses', async () => {
+  const cases = [
+    ['3', '0.10', '0.30'], ['1.005', '3.00', '3.02'] /* float: 3.01 */, ['0.1', '0.35', '0.04'] /* float: 0.03 */,
+    ['1.5', '0.15', '0.23'] /* float: 0.22 */, ['0.5', '0.01', '0.01'], ['0.333', '3.00', '1.00'], ['1', '0', '0.00'], ['1', '-0', '0.00'],
+    ['3', '99999999.99', '299999999.97'], ['2.5', '12345678901.23', '30864197253.08'] /* float: .07 */,
+    ['1.5', '999999999999.99', '1499999999999.99'] /* float: .98 */, ['999999999999', '999999999999.99', '999999999998990000000000.01'] /* float: .00 */,
+    ['000000000001', '1', '1.00'],
+    // Refused by the API (no line total): exponent, spaces, sign, bare point, too many decimals or digits, not > 0.
+    ['1e3', '5', null], [' 2', '5', null], ['2 ', '5', null], ['+1', '5', null], ['.5', '5', null], ['5.', '5', null],
+    ['0x10', '5', null], ['Infinity', '5', null], ['', '5', null], ['0', '5', null], ['-0', '5', null], ['-1', '5', null],
+    ['1.0001', '5', null], ['0000000000001', '5', null], ['1000000000000', '5', null],
+    ['1', '1.001', null], ['1', '-1', null], ['1', '1e2', null], ['1', '', null], ['1', '1000000000000', null],
+  ];
+  const got = await page.evaluate(async (cs) => {
+    const d = await import('/js/decimal.js');
+    return cs.map(([q, p]) => { const c = d.lineTotal(q, p); return c === null ? null : d.formatDecimal(c, d.MONEY_SCALE); });
+  }, cases);
+  const bad = cases.flatMap(([q, p, want], i) => (got[i] === want ? [] : [`${q} x ${p} = ${got[i]}, not ${want}`]));
+  expect(bad.length === 0, bad.join('; '));
+});
+await step('the sale form previews line totals and the total exactly, as the API then stores them', async () => {
+  const lines = [
+    ['1.005', '3.00', '3.02'], ['0.1', '0.35', '0.04'], ['1', '0.10', '0.10'], ['1', '0.20', '0.20'],
+    ['0.5', '0.01', '0.01'], ['0.5', '0.01', '0.01'], ['3', '99999999.99', '299,999,999.97'], ['2.5', '12345678901.23', '30,864,197,253.08'],
+  ];
+  const TOTAL = '31,164,197,256.43'; // float: 31,164,197,256.41 (the unrounded products summed)
+  await goto('#/sales/new');
+  await page.getByLabel('Find product').fill(SKU);
+  await page.waitForFunction((sku) => [...document.querySelectorAll('select[name="product"] option')].some((o) => o.textContent.includes(sku)), SKU);
+  const opt = await page.locator('select[name="product"] option', { hasText: SKU }).getAttribute('value');
+  await page.getByLabel('Product', { exact: true }).selectOption(opt);
+  for (let i = 0; i < lines.length; i++) await page.getByRole('button', { name: 'Add line' }).click();
+  const rows = page.locator('table.lines tbody tr');
+  expect((await rows.count()) === lines.length, `${await rows.count()} lines`);
+  for (const [i, [q, p]] of lines.entries()) {
+    await page.locator(`input[name="items[${i}].quantity"]`).fill(q);
+    await page.locator(`input[name="items[${i}].unit_price"]`).fill(p);
+  }
+  for (const [i, [q, p, want]] of lines.entries()) await textIs(rows.nth(i).locator('td[data-label="Line total"]'), want, `line ${q} x ${p}`);
+  const total = page.locator('strong.sale-total');
+  await textIs(total, TOTAL, 'the total');
+  // A quantity the API refuses ("1e3": float would read 1000) has no line total and adds nothing.
+  await page.locator('input[name="items[0].quantity"]').fill('1e3');
+  await textIs(rows.nth(0).locator('td[data-label="Line total"]'), '—', 'line 1e3 x 3.00');
+  await textIs(total, '31,164,197,253.41', 'the total without the refused line');
+  await page.locator('input[name="items[0].quantity"]').fill(lines[0][0]);
+  await textIs(total, TOTAL, 'the total');
+  await shot('16-sale-exact-preview');
+  await page.getByRole('button', { name: 'Create draft sale' }).click();
+  await page.waitForURL(/#\/sales\/\d+$/);
+  const id = page.url().match(/(\d+)$/)[1];
+  await page.getByRole('heading', { name: /Sale \d+ draft/ }).waitFor();
+  await textIs(page.locator('dd.sale-total'), TOTAL, 'the stored total');
+  const stored = view.locator('tbody tr td[data-label="Line total"]');
+  for (const [i, [, , want]] of lines.entries()) await textIs(stored.nth(i), want, `stored line ${i}`);
+  const sale = await apiCall('GET', `/sales/${id}`);
+  expect(sale.total === '31164197256.43', `API total ${sale.total}`);
+  const plain = lines.map((l) => l[2].replace(/,/g, ''));
+  expect(JSON.stringify(sale.items.map((l) => l.line_total)) === JSON.stringify(plain), `API line totals ${sale.items.map((l) => l.line_total)}`);
+  await apiCall('POST', `/sales/${id}/cancel`);
+});
 await step('a payment with a past "Paid at" keeps that time', async () => {
   const prod = (await apiCall('GET', `/products?q=${encodeURIComponent(SKU)}`)).items[0];
   const sale = await apiCall('POST', '/sales', { items: [{ product_id: prod.id, quantity: 1 }] });

@@ -557,6 +557,10 @@ if wait_for 20 pool_ready "$SP_PID" "$SP_ADDR"; then
         t_check "prod nginx: static assets are cached (Cache-Control max-age, Expires) with the security headers" \
             eval '[[ "$R_STATUS" == 200 && "$(header Cache-Control)" == max-age=* &&
                      -n "$(header Expires)" && "$(header X-Content-Type-Options)" == nosniff ]]'
+        req GET "$S/js/main.js" -k
+        t_check "prod nginx: the UI's entry module is JavaScript, cached as a static asset" \
+            eval '[[ "$R_STATUS" == 200 && "$(header Content-Type)" == application/javascript* &&
+                     "$(header Cache-Control)" == max-age=* && -n "$(header Content-Security-Policy)" ]]'
         big=$DIR/big.json
         head -c $((1024 * 1024 + 100)) /dev/zero | tr '\0' 'a' >"$big"
         req POST "$S/api/v1/products" -k -H 'Content-Type: application/json' --data-binary "@$big"

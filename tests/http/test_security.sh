@@ -516,6 +516,26 @@ call GET "$BASE/"
 sec_headers "GET / (static UI)"
 call GET "$BASE/index.html"
 sec_headers "GET /index.html (static)"
+# The UI is ES modules under nginx/static/js: a browser refuses a module served with any type
+# but JavaScript. Every one of them, with the security headers.
+ui_modules()
+{
+    local base=$1 hsts=${2:-} f rel miss n=0 bad=""
+    while IFS= read -r f; do
+        rel=${f#"$ROOT/nginx/static"}
+        call GET "$base$rel" -k
+        n=$((n + 1))
+        miss=$(headers_missing "$hsts")
+        [[ "$R_STATUS" == 200 && "$(header Content-Type)" == application/javascript* && -z "$miss" ]] ||
+            bad+="$rel: $R_STATUS $(header Content-Type) $miss; "
+    done < <(find "$ROOT/nginx/static/js" -type f -name '*.js' | sort)
+    if ((n > 0)) && [[ -z "$bad" ]]; then
+        t_ok "$3: the UI's $n ES modules are JavaScript with the security headers"
+    else
+        t_not_ok "$3: the UI's $n ES modules are JavaScript with the security headers" "$bad"
+    fi
+}
+ui_modules "$BASE" "" "dev nginx"
 head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' 'a' >"$TMP/big.json"
 TOKEN=$TA api_file POST /products "$TMP/big.json"
 sec_headers "POST of 1 MiB + 1 byte (nginx's own 413)"
@@ -617,6 +637,7 @@ EOF
         sec_headers "prod nginx over TLS: a 404" hsts
         call GET "$S/" -k
         sec_headers "prod nginx over TLS: GET / (static UI)" hsts
+        ui_modules "$S" hsts "prod nginx over TLS"
         call POST "$S/api/v1/products" -k -H 'Content-Type: application/json' --data-binary "@$TMP/big.json"
         ck "prod nginx over TLS: a body over 1 MiB is 413" '[[ "$R_STATUS" == 413 ]]'
         sec_headers "prod nginx over TLS: nginx's own 413" hsts

@@ -1,0 +1,65 @@
+// payments: the payment form (on the payments page and under a confirmed sale) and the payments
+// list (#/payments) with its method filter.
+import { h, setView, toast } from '../dom.js';
+import { api, qs, guard } from '../api.js';
+import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
+import { PAGE, table, pager } from '../lists.js';
+import { money, when } from '../format.js';
+
+// The "Register a payment" form: for sale (its number fixed, the amount its outstanding), or for
+// any sale number when sale is null. after() runs once a payment is recorded. A resubmission of
+// the same body reuses its Idempotency-Key, so a retry never records it twice.
+export function paymentForm(sale, after) {
+  const saleId = input('sale_id', { inputmode: 'numeric', value: sale ? String(sale.id) : '', required: true });
+  const amount = input('amount', { inputmode: 'decimal', value: sale ? sale.outstanding : '', required: true });
+  const method = select('method', [['cash', 'Cash'], ['card', 'Card'], ['transfer', 'Transfer']]);
+  const reference = input('reference', { autocomplete: 'off' });
+  // When the money came in, in the browser's time zone; empty means now.
+  const paidAt = input('paid_at', { type: 'datetime-local', step: 1 });
+  const btn = h('button', { type: 'submit', class: 'primary' }, 'Register payment');
+  const form = h('form', { class: 'card', novalidate: true }, h('h2', {}, 'Register a payment'),
+    h('div', { class: 'grid' }, sale ? null : field('Sale number', saleId), field('Amount', amount), field('Method', method),
+      field('Paid at (optional)', paidAt, 'Leave empty for now.'), field('Reference (optional)', reference)),
+    formError(), h('div', { class: 'actions' }, btn));
+  let key = null, lastBody = null;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault(); clearErrors(form);
+    const body = { sale_id: Number(saleId.value), amount: amount.value, method: method.value };
+    if (reference.value.trim()) body.reference = reference.value.trim();
+    if (paidAt.value) {
+      const t = new Date(paidAt.value);
+      if (Number.isNaN(t.getTime())) { showError(form, { message: 'Enter a valid date and time.', field: 'paid_at' }); return; }
+      body.paid_at = t.toISOString();
+    }
+    const sig = JSON.stringify(body);
+    if (sig !== lastBody) { key = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()); lastBody = sig; }
+    await busy(btn, async () => {
+      try {
+        await api('POST', '/payments', body, { 'Idempotency-Key': key });
+        key = null; lastBody = null;
+        toast('Payment registered.');
+        await after();
+      } catch (e) { if (e.status !== 401) showError(form, e); }
+    });
+  });
+  return form;
+}
+
+export async function paymentsPage() {
+  const method = select('method', [['', 'All methods'], ['cash', 'Cash'], ['card', 'Card'], ['transfer', 'Transfer']]);
+  const list = h('div');
+  let offset = 0;
+  const load = async (at = offset) => {
+    const r = await api('GET', '/payments' + qs({ method: method.value, limit: PAGE, offset: at }));
+    offset = at;
+    list.replaceChildren(table(['Paid at', 'Sale', 'Method', 'Amount', 'Reference'], r.items.map((p) => h('tr', {},
+      h('td', { 'data-label': 'Paid at' }, when(p.paid_at)),
+      h('td', { 'data-label': 'Sale' }, h('a', { href: `#/sales/${p.sale_id}` }, `Sale ${p.sale_id}`)),
+      h('td', { 'data-label': 'Method' }, p.method),
+      h('td', { 'data-label': 'Amount', class: 'num' }, money(p.amount)),
+      h('td', { 'data-label': 'Reference' }, p.reference || '—')))), pager(r, offset, load) || '');
+  };
+  method.addEventListener('change', guard(() => load(0)));
+  setView(h('h1', {}, 'Payments'), paymentForm(null, () => load(0)), h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field('Method', method)), list);
+  await load();
+}

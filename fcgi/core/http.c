@@ -14,6 +14,9 @@
 #define HTTP_PATH_MAX  2048
 #define HTTP_QUERY_MAX 8192
 
+/* http_req_json hands the whole body to jsonx_parse, which must take any body we read. */
+_Static_assert(HTTP_BODY_MAX <= JSONX_MAX_LEN, "HTTP_BODY_MAX above JSONX_MAX_LEN");
+
 const char *http_env(const struct http_req *req, const char *name)
 {
     size_t n = strlen(name);

@@ -16,7 +16,6 @@
 #include "core/err.h"
 
 #define HTTP_BODY_MAX        (1024 * 1024)
-#define HTTP_JSON_MAX_DEPTH  32
 #define HTTP_MAX_PARAMS      64
 #define HTTP_MAX_PATH_PARAMS 8
 
@@ -77,7 +76,7 @@ int http_query_i64(const struct http_req *req, const char *name, int64_t min, in
 /*
  * The body as a JSON object: ERR_MEDIA_TYPE unless Content-Type is application/json,
  * ERR_BAD_REQUEST for an empty body, invalid JSON or UTF-8, nesting deeper than
- * HTTP_JSON_MAX_DEPTH, or a top level that is not an object. The object belongs to the arena.
+ * JSONX_MAX_DEPTH, or a top level that is not an object. The object belongs to the arena.
  */
 json_object *http_req_json(struct http_req *req, struct app_err *err);
 

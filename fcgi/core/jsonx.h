@@ -1,7 +1,7 @@
 /*
- * jsonx: the JSON conventions of the API on top of json-c: exact decimals (money with 2
- * decimals, quantities with 3) held as scaled int64, ISO 8601 timestamps, and typed field
- * readers that fail with ERR_INVALID naming the field.
+ * jsonx: the JSON conventions of the API on top of json-c: bounded strict parsing owned by the
+ * arena, compact text, decimals as JSON strings (core/dec), and typed field readers that fail
+ * with ERR_INVALID naming the field.
  */
 #ifndef STOCK_CORE_JSONX_H
 #define STOCK_CORE_JSONX_H
@@ -14,36 +14,17 @@
 #include "core/arena.h"
 #include "core/err.h"
 
-#define DEC_MONEY_SCALE 2
-#define DEC_QTY_SCALE   3
-/* The largest decimal accepted anywhere: 999,999,999,999.999 (fits NUMERIC(15,3) and int64). */
-#define DEC_MAX_UNITS 999999999999LL
-
-/*
- * Parses a plain decimal "12", "12.5", "-0.25" (no exponent, no spaces, no "+") with at most
- * scale decimals into v * 10^scale. Integral part at most DEC_MAX_UNITS. Negative values only
- * when allow_negative. -1 with ERR_INVALID naming field on anything else.
- */
-int dec_parse(const char *s, int scale, bool allow_negative, int64_t *out, const char *field,
-              struct app_err *err) __attribute__((warn_unused_result));
-
-/* As dec_parse, from a JSON string or number (the number's original text is used). */
-int dec_from_json(json_object *o, int scale, bool allow_negative, int64_t *out, const char *field,
-                  struct app_err *err) __attribute__((warn_unused_result));
-
-/* Formats a scaled value with exactly scale decimals into out (at least 32 bytes). */
-void dec_format(int64_t v, int scale, char *out, size_t n);
+/* The longest text jsonx_parse takes (a request body at most, HTTP_BODY_MAX) and its deepest
+ * nesting. */
+#define JSONX_MAX_LEN   (1024 * 1024)
+#define JSONX_MAX_DEPTH 32
 
 /* A json-c string holding the formatted decimal. */
 json_object *jsonx_decimal(int64_t v, int scale);
 
 /*
- * Converts PostgreSQL's timestamptz text ("2026-01-05 10:00:00.5+01" or "...+05:30") into
- * ISO 8601 with offset ("2026-01-05T10:00:00.5+01:00"). Returns NULL if s is not of that form.
- */
-char *jsonx_pg_timestamp(struct arena *a, const char *s);
-
-/* Parses text into JSON (bounded depth; strict UTF-8). Owned by the arena. NULL + ERR_BAD_REQUEST.
+ * Parses text into JSON (strict UTF-8, nesting up to JSONX_MAX_DEPTH). Owned by the arena. NULL
+ * with ERR_TOO_LARGE beyond JSONX_MAX_LEN bytes, ERR_BAD_REQUEST for anything not JSON.
  */
 json_object *jsonx_parse(struct arena *a, const char *s, size_t len, struct app_err *err);
 

@@ -15,6 +15,7 @@
 #include "core/router.h"
 #include "services/auth.h"
 #include "services/catalog.h"
+#include "services/payments.h"
 #include "services/sales.h"
 
 /* One per worker process: lives from start to exit. */

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "core/dec.h"
 #include "core/jsonx.h"
 #include "routes/api.h"
 

@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/date.h"
+#include "core/dec.h"
 #include "core/jsonx.h"
 #include "routes/api.h"
 #include "services/balance.h"
+#include "services/payments.h"
 #include "services/sales.h"
 
 /* An optional YYYY-MM-DD query parameter. */
@@ -17,7 +20,7 @@ static int date_param(const struct http_req *req, const char *name, const char *
     *out = http_query(req, name);
     if (*out && !**out)
         *out = NULL;
-    if (*out && balance_date_parse(*out, &days))
+    if (*out && date_parse(*out, &days))
         return err_set_full(err, ERR_INVALID, "invalid_date", name,
                             "'%s' must be a date YYYY-MM-DD", name);
     return 0;
@@ -48,46 +51,10 @@ static int method_field(json_object *o, const char *label, enum payment_method *
     if (!json_object_object_get_ex(o, "method", &v) || !v ||
         !json_object_is_type(v, json_type_string) ||
         (size_t)json_object_get_string_len(v) != strlen(json_object_get_string(v)) ||
-        sales_method_parse(json_object_get_string(v), false, m))
+        payments_method_parse(json_object_get_string(v), false, m))
         return err_set_full(err, ERR_INVALID, "invalid_method", label,
                             "'%s' must be cash, card or transfer", label);
     return 0;
-}
-
-/* ISO 8601 with seconds and an offset: 2026-01-05T10:00:00[.123456](Z|+01:00). */
-static bool iso_timestamp_ok(const char *s)
-{
-    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-    size_t i, n = strlen(s);
-    long days;
-    char date[11];
-
-    if (n < 20 || n > 35)
-        return false;
-    for (i = 0; i < sizeof(shape) - 1; i++) {
-        if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
-            return false;
-    }
-    memcpy(date, s, 10);
-    date[10] = '\0';
-    /* Years 1970-2999: a payment outside them is a typo, and its day could not be asked for. */
-    if (s[0] < '1' || s[0] > '2' || (s[0] == '1' && strncmp(s, "1970", 4) < 0) ||
-        balance_date_parse(date, &days) || (s[11] - '0') * 10 + (s[12] - '0') > 23 ||
-        (s[14] - '0') * 10 + (s[15] - '0') > 59 || (s[17] - '0') * 10 + (s[18] - '0') > 59)
-        return false;
-    s += 19;
-    if (*s == '.') {
-        for (i = 1; i <= 6 && isdigit((unsigned char)s[i]); i++)
-            ;
-        if (i == 1 || isdigit((unsigned char)s[i]))
-            return false;
-        s += i;
-    }
-    if (!strcmp(s, "Z"))
-        return true;
-    return (s[0] == '+' || s[0] == '-') && isdigit((unsigned char)s[1]) &&
-           isdigit((unsigned char)s[2]) && s[3] == ':' && isdigit((unsigned char)s[4]) &&
-           isdigit((unsigned char)s[5]) && s[6] == '\0' && (s[1] - '0') * 10 + (s[2] - '0') <= 15;
 }
 
 /* ---- sales ---- */
@@ -268,7 +235,8 @@ int api_payment_in(struct http_req *req, struct payment_in *in, const char **key
         jsonx_get_string(body, "paid_at", false, 40, &in->paid_at, err) ||
         jsonx_get_string(body, "reference", false, 200, &in->reference, err))
         return -1;
-    if (in->paid_at && !iso_timestamp_ok(in->paid_at))
+    /* Years 1970-2999: a payment outside them is a typo, and its day could not be asked for. */
+    if (in->paid_at && !date_timestamp_valid(in->paid_at, 1970, 2999))
         return err_set_full(err, ERR_INVALID, "invalid_timestamp", "paid_at",
                             "'paid_at' must be an ISO 8601 timestamp with an offset, such as "
                             "2026-01-05T10:00:00Z, in the years 1970 to 2999");
@@ -305,7 +273,7 @@ int api_payments_list(struct app *app, struct http_req *req, struct http_resp *r
         return -1;
     if (sid && *sid && http_query_i64(req, "sale_id", 1, INT64_MAX - 1, -1, &q.sale_id, err))
         return -1;
-    if (m && *m && sales_method_parse(m, true, &q.method))
+    if (m && *m && payments_method_parse(m, true, &q.method))
         return err_set_full(err, ERR_INVALID, "invalid_parameter", "method",
                             "'method' must be all, cash, card or transfer");
     if (payments_list(&x.c, &q, &x.out, err))
@@ -339,7 +307,7 @@ int api_balance_series(struct app *app, struct http_req *req, struct http_resp *
     else if (balance_granularity_parse(http_query(req, "granularity"), &q.granularity))
         bad = err_set_full(&verr, ERR_INVALID, "invalid_parameter", "granularity",
                            "'granularity' must be daily, weekly or monthly");
-    else if (m && *m && sales_method_parse(m, true, &q.method))
+    else if (m && *m && payments_method_parse(m, true, &q.method))
         bad = err_set_full(&verr, ERR_INVALID, "invalid_parameter", "method",
                            "'method' must be all, cash, card or transfer");
     else

@@ -5,14 +5,14 @@
  */
 #include "services/balance.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/jsonx.h"
+#include "core/date.h"
+#include "core/dec.h"
 
 int balance_granularity_parse(const char *s, enum balance_granularity *out)
 {
@@ -34,81 +34,20 @@ static const char *gran_name(enum balance_granularity g)
     return n[g <= GRAN_MONTHLY ? g : GRAN_DAILY];
 }
 
-/* Days from 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static long days_from_civil(long y, unsigned m, unsigned d)
-{
-    long era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long)doe - 719468;
-}
-
-int balance_date_parse(const char *s, long *days)
-{
-    static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    long y;
-    unsigned m, d, max;
-    int i;
-
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    for (i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-            return -1;
-    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
-    d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
-    if (y < 1900 || m < 1 || m > 12 || d < 1)
-        return -1;
-    max = mdays[m - 1];
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        max = 29;
-    if (d > max)
-        return -1;
-    *days = days_from_civil(y, m, d);
-    return 0;
-}
-
 const char *balance_cache_key(struct arena *a, const struct balance_query *q)
 {
     return arena_sprintf(a, "series:%s:%s:%s:%s", gran_name(q->granularity), q->from ? q->from : "",
-                         q->to ? q->to : "", sales_method_name(q->method));
+                         q->to ? q->to : "", payments_method_name(q->method));
 }
 
-/* The civil date of a day number (days since 1970-01-01). */
-static void civil_from_days(long z, long *y, unsigned *m, unsigned *d)
-{
-    long era;
-    unsigned doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (long)yoe + era * 400 + (*m <= 2);
-}
-
-/* The first day of the period holding day (weeks start on Monday; 1970-01-01 was a Thursday). */
+/* The first day of the period holding day (weeks start on Monday). */
 static long period_start(long day, enum balance_granularity g)
 {
-    long y;
-    unsigned m, d;
-
     switch (g) {
     case GRAN_WEEKLY:
-        return day - ((day % 7 + 7 + 3) % 7);
+        return date_week_start(day);
     case GRAN_MONTHLY:
-        civil_from_days(day, &y, &m, &d);
-        return days_from_civil(y, m, 1);
+        return date_month_start(day);
     case GRAN_DAILY:
         break;
     }
@@ -169,15 +108,14 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
     buf_addf(out,
              "{\"from\":\"%s\",\"to\":\"%s\",\"granularity\":\"%s\",\"method\":\"%s\","
              "\"points\":[",
-             q->from, q->to, gran_name(q->granularity), sales_method_name(q->method));
+             q->from, q->to, gran_name(q->granularity), payments_method_name(q->method));
     for (p = period_start(l->from, q->granularity); p <= l->to;) {
-        long next, y;
-        unsigned m, d;
+        long next;
+        char period[DATE_SIZE];
         int64_t count = 0, sales = 0, paid = 0;
 
-        civil_from_days(p, &y, &m, &d);
         if (q->granularity == GRAN_MONTHLY)
-            next = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
+            next = date_next_month(p);
         else
             next = p + (q->granularity == GRAN_WEEKLY ? 7 : 1);
         /* the summary rows of this period (they come in day order) */
@@ -199,8 +137,9 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
             outstanding += st - cash - card - transfer;
             row++;
         }
-        buf_addf(out, "%s{\"period\":\"%04ld-%02u-%02u\",\"sales_count\":%" PRId64 ",",
-                 first ? "" : ",", y, m, d, count);
+        date_format(p, period, sizeof(period));
+        buf_addf(out, "%s{\"period\":\"%s\",\"sales_count\":%" PRId64 ",", first ? "" : ",", period,
+                 count);
         add_money(out, "sales_total", sales);
         buf_addch(out, ',');
         add_money(out, "payments_total", paid);
@@ -229,10 +168,10 @@ int balance_series(struct catalog *c, const struct balance_query *q, struct cata
 {
     struct series_load l = {c, q, 0, 0};
 
-    if (balance_date_parse(q->from, &l.from))
+    if (date_parse(q->from, &l.from))
         return err_set_full(err, ERR_INVALID, "invalid_date", "from",
                             "'from' must be a date YYYY-MM-DD");
-    if (balance_date_parse(q->to, &l.to))
+    if (date_parse(q->to, &l.to))
         return err_set_full(err, ERR_INVALID, "invalid_date", "to",
                             "'to' must be a date YYYY-MM-DD");
     if (l.from > l.to)

@@ -7,7 +7,7 @@
 #define STOCK_SERVICES_BALANCE_H
 
 #include "services/catalog.h"
-#include "services/sales.h"
+#include "services/payments.h"
 
 enum balance_granularity { GRAN_DAILY = 0, GRAN_WEEKLY, GRAN_MONTHLY };
 
@@ -22,12 +22,6 @@ struct balance_query {
 
 /* "daily", "weekly", "monthly"; -1 otherwise. */
 int balance_granularity_parse(const char *s, enum balance_granularity *out);
-
-/*
- * Checks a date "YYYY-MM-DD" (a real calendar day, years 1900-9999) and returns its day
- * number (days since 1970-01-01) in *days. -1 otherwise.
- */
-int balance_date_parse(const char *s, long *days);
 
 /* The cache key of a series (module balance), in the arena; q need not be validated. */
 const char *balance_cache_key(struct arena *a, const struct balance_query *q);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/dec.h"
 #include "core/jsonx.h"
 
 #define UOM_JSON                                                                                   \

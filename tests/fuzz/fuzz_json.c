@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/dec.h"
 #include "core/http.h"
 #include "core/jsonx.h"
 

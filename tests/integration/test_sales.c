@@ -20,6 +20,7 @@
 #include "itest.h"
 #include "services/balance.h"
 #include "services/catalog.h"
+#include "services/payments.h"
 #include "services/sales.h"
 
 /* PARAMS("a", "b") expands to the count and the array of a db_exec-style parameter list. */

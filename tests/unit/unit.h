@@ -8,6 +8,8 @@ int test_config_register(void);
 int test_http_register(void);
 int test_router_register(void);
 int test_jsonx_register(void);
+int test_dec_register(void);
+int test_date_register(void);
 int test_cache_key_register(void);
 
 #endif

@@ -191,6 +191,7 @@ int listen_open(struct listener *l, const char *spec, char *errbuf, size_t n)
         if (la.family == AF_UNIX)
             memcpy(l->unix_path, la.path, sizeof(l->unix_path));
     }
+    /* Workers wait in epoll_pwait() and must never block in accept() (worker.c). */
     if (fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK) < 0)
         return listen_fail(errbuf, n, "cannot make the listening socket non-blocking: %s",
                            strerror(errno));

@@ -32,6 +32,8 @@ CTL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard fcgi/ctl/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 BINS    := $(BUILD)/stock-fcgi $(BUILD)/stockctl
+# stock-fcgi's process roles; listen.o is also linked into run_unit (tests/unit/test_listen.c).
+FCGI_OBJ := $(addprefix $(BUILD)/fcgi/,main.o listen.o pool.o worker.o)
 
 .PHONY: all bins tests deps run stop test test-faults test-unit bench check format format-check clean asan \
         fuzz fuzzers
@@ -62,7 +64,7 @@ $(BUILD)/%.o: %.c
 	@echo "CC $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/stock-fcgi: $(BUILD)/fcgi/main.o $(BUILD)/libstock.a
+$(BUILD)/stock-fcgi: $(FCGI_OBJ) $(BUILD)/libstock.a
 	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/stockctl: $(BUILD)/fcgi/stockctl.o $(CTL_OBJ) $(BUILD)/libstock.a
@@ -72,7 +74,7 @@ $(BUILD)/stockctl: $(BUILD)/fcgi/stockctl.o $(CTL_OBJ) $(BUILD)/libstock.a
 $(BUILD)/fcgi-minimal: $(BUILD)/tests/bench/fcgi_minimal.o
 	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/run_unit: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libstock.a
+$(BUILD)/run_unit: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/fcgi/listen.o $(BUILD)/libstock.a
 	$(CC) $(LDOPT) -o $@ $^ $(LDLIBS) -lcunit
 
 $(BUILD)/run_integration: $(INTEG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libstock.a
@@ -129,10 +131,10 @@ check: format-check
 		--suppress=missingIncludeSystem -Ifcgi fcgi
 
 format:
-	clang-format -i $(wildcard fcgi/*.c fcgi/*/*.c fcgi/*/*.h tests/*/*.c)
+	clang-format -i $(wildcard fcgi/*.c fcgi/*.h fcgi/*/*.c fcgi/*/*.h tests/*/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard fcgi/*.c fcgi/*/*.c fcgi/*/*.h tests/*/*.c)
+	clang-format --dry-run --Werror $(wildcard fcgi/*.c fcgi/*.h fcgi/*/*.c fcgi/*/*.h tests/*/*.c)
 
 clean:
 	rm -rf build

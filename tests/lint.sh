@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 . tests/lib/common.sh
 
-mapfile -t FILES < <(ls fcgi/*.c fcgi/*/*.c fcgi/*/*.h tests/*/*.c 2>/dev/null)
+mapfile -t FILES < <(ls fcgi/*.c fcgi/*.h fcgi/*/*.c fcgi/*/*.h tests/*/*.c 2>/dev/null)
 if out=$(clang-format --dry-run --Werror "${FILES[@]}" 2>&1); then
     t_ok "clang-format: ${#FILES[@]} files formatted as .clang-format says"
 else

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_pool.sh: the worker pool end to end: bad configuration, a killed worker is respawned,
 # SIGHUP replaces every worker without a failed request, nginx's probe without workers, the
-# spawn-fcgi way of starting, and SIGTERM draining. Environment from tests/run_all.sh:
+# spawn-fcgi way of starting, SIGTERM draining, and listening on [::1]:PORT and on a unix socket.
+# Environment from tests/run_all.sh:
 # STOCK_TEST_BASE_URL, STOCK_TEST_POOL_PID, STOCK_TEST_POOL_LOG, STOCK_TEST_DIR, DATABASE_URL,
 # REDIS_URL. Pools started here log to STOCK_TEST_DIR/pool-test/stock-fcgi-*.log (run_all.sh
 # scans them for sanitizer reports).
@@ -85,6 +86,13 @@ bad_config()
 t_check "STOCK_WORKERS=abc stops start-up with one line naming it" bad_config STOCK_WORKERS abc
 t_check "REDIS_SOCKET_TIMEOUT=soon stops start-up naming it" bad_config REDIS_SOCKET_TIMEOUT soon
 t_check "CACHE_ENABLED=maybe stops start-up naming it" bad_config CACHE_ENABLED maybe
+t_check "STOCK_LISTEN=nowhere stops start-up naming it" bad_config STOCK_LISTEN nowhere
+# A host that is no numeric address (nor localhost) passes the configuration but cannot be bound.
+bad_listen_out=$(env STOCK_ENV_FILE=/dev/null STOCK_LISTEN=bad.host:9 timeout 10 "$RELEASE_BIN" </dev/null 2>&1)
+bad_listen_rc=$?
+t_check "STOCK_LISTEN=bad.host:9 stops start-up with status 1 and one line (got $bad_listen_rc)" \
+    eval '[[ $bad_listen_rc == 1 && "$bad_listen_out" == "stock-fcgi: cannot listen on bad.host:9: "* &&
+        "$(wc -l <<<"$bad_listen_out")" == 1 ]]'
 if bad_config REDIS_URL 'redis://:Sup3rSecretPw@127.0.0.1:notaport/0'; then
     t_check "a bad REDIS_URL is reported without its password" \
         eval '! grep -q Sup3rSecretPw <<<"$BAD_OUT"'
@@ -232,6 +240,53 @@ if pool_start "$ASAN_BIN" "127.0.0.1:$dr_port" "$dr_log" "$DIR/drain-fcgi.pid" S
     nginx_stop "$DIR/nginx-drain"
 else
     t_not_ok "a separate pool for the drain test starts" "see $dr_log"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 7. STOCK_LISTEN beyond IPv4 (fd 0 is section 5): "[::1]:PORT" through nginx (cgi-fcgi speaks
+# no IPv6), and a unix socket: mode 0660, its path removed when the pool stops.
+pick_port v6_port
+v6_log=$DIR/stock-fcgi-v6.log
+v6_pidfile=$DIR/v6-fcgi.pid
+env STOCK_WORKERS=1 STOCK_LISTEN="[::1]:$v6_port" setsid bash -c 'echo "$$" >"$1"; shift; exec "$@"' _ \
+    "$v6_pidfile" "$ASAN_BIN" </dev/null >>"$v6_log" 2>&1 &
+wait_for 10 test -s "$v6_pidfile"
+v6_pid=$(pid_from_file "$v6_pidfile")
+STARTED_POOLS+=("$v6_pid")
+if wait_for 30 port_open ::1 "$v6_port" && own_nginx nginx-v6 "[::1]:$v6_port"; then
+    t_check "STOCK_LISTEN=[::1]:PORT: /health is 200 through nginx (within 30 s)" \
+        wait_for 30 health_200 "$NGX_URL"
+    t_check "STOCK_LISTEN=[::1]:PORT: the pool listens on IPv6 loopback only" \
+        eval '[[ -n "$(ss -Hltn "sport = :$v6_port" | grep -F "[::1]:$v6_port")" ]] && ! port_open 127.0.0.1 "$v6_port"'
+    t_check "STOCK_LISTEN=[::1]:PORT: the pool logs its address" \
+        grep -qF "listen=[::1]:$v6_port " "$v6_log"
+    nginx_stop "$DIR/nginx-v6"
+else
+    t_not_ok "a pool on [::1]:PORT starts" "see $v6_log"
+fi
+kill -TERM "$v6_pid" 2>/dev/null
+t_check "STOCK_LISTEN=[::1]:PORT: the master exits on SIGTERM (within 10 s)" wait_for 10 pid_dead "$v6_pid"
+wait "$v6_pid" 2>/dev/null
+rc=$?
+t_check "STOCK_LISTEN=[::1]:PORT: exit status 0 (got $rc)" test "$rc" -eq 0
+
+ux_sock=$DIR/ux.sock
+ux_log=$DIR/stock-fcgi-unix.log
+if pool_start "$ASAN_BIN" "$ux_sock" "$ux_log" "$DIR/unix-fcgi.pid" STOCK_WORKERS=1; then
+    ux_pid=$(pid_from_file "$DIR/unix-fcgi.pid")
+    STARTED_POOLS+=("$ux_pid")
+    t_check "STOCK_LISTEN=/path: /health answers over the unix socket (cgi-fcgi)" \
+        eval 'fcgi_get "$ux_sock" /health | grep -q "\"status\":\"ok\""'
+    t_check "STOCK_LISTEN=/path: a socket of mode 0660" \
+        eval '[[ -S "$ux_sock" && "$(stat -c %a "$ux_sock")" == 660 ]]'
+    kill -TERM "$ux_pid"
+    t_check "STOCK_LISTEN=/path: the master exits on SIGTERM (within 10 s)" wait_for 10 pid_dead "$ux_pid"
+    wait "$ux_pid" 2>/dev/null
+    rc=$?
+    t_check "STOCK_LISTEN=/path: exit status 0 (got $rc)" test "$rc" -eq 0
+    t_check "STOCK_LISTEN=/path: the socket's path is removed at stop" test ! -e "$ux_sock"
+else
+    t_not_ok "a pool on a unix socket starts" "see $ux_log"
 fi
 
 # ---------------------------------------------------------------------------------------------

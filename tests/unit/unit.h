@@ -11,5 +11,6 @@ int test_jsonx_register(void);
 int test_dec_register(void);
 int test_date_register(void);
 int test_cache_key_register(void);
+int test_listen_register(void);
 
 #endif

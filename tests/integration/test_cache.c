@@ -600,8 +600,8 @@ static void test_cache_invalidation_while_redis_is_down_is_replayed(void)
 
     test_cf(&cf);
     cache_init(&c, &cf, itest_db());
-    c.backoff_initial_ms = 50;
-    c.backoff_max_ms = 200;
+    c.redis.backoff_initial_ms = 50;
+    c.redis.backoff_max_ms = 200;
     vkey = cache_key(&c, a, t, "products", "item");
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_MISS);
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_HIT);
@@ -647,8 +647,8 @@ static void test_cache_rolled_back_redis_data_is_not_served(void)
 
     test_cf(&cf);
     cache_init(&c, &cf, itest_db());
-    c.backoff_initial_ms = 50;
-    c.backoff_max_ms = 200;
+    c.redis.backoff_initial_ms = 50;
+    c.redis.backoff_max_ms = 200;
     gk = cache_key(&c, a, t, "products", "__gen__");
     vkey = cache_key(&c, a, t, "products", "item");
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_MISS);
@@ -690,8 +690,8 @@ static void test_cache_invalidation_lost_in_a_pause_is_replayed(void)
     fast.redis_socket_timeout_ms = 300;
     fast.redis_retry_on_timeout = false;
     cache_init(&c, &fast, itest_db());
-    c.backoff_initial_ms = 50;
-    c.backoff_max_ms = 200;
+    c.redis.backoff_initial_ms = 50;
+    c.redis.backoff_max_ms = 200;
     cache_init(&other, &cf, itest_db()); /* another worker, connected and healthy */
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_MISS);
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_HIT);
@@ -760,7 +760,7 @@ static void test_cache_wrong_password_degrades_and_defers(void)
         CU_ASSERT_PTR_NULL(strstr(reason, pw));
         CU_ASSERT_PTR_NOT_NULL(strstr(reason, "auth"));
     }
-    CU_ASSERT_PTR_NULL(strstr(c.last_error, pw));
+    CU_ASSERT_PTR_NULL(strstr(c.redis.last_error, pw));
     CU_ASSERT_FALSE(cache_is_available(&c));
 
     /* Its write's invalidation cannot reach Redis (the generation key is untouched) ... */
@@ -860,8 +860,8 @@ static void test_cache_is_used_again_after_a_restart(void)
     test_cf(&cf);
     cf.redis_retry_on_timeout = false;
     cache_init(&c, &cf, itest_db());
-    c.backoff_initial_ms = 100;
-    c.backoff_max_ms = 400;
+    c.redis.backoff_initial_ms = 100;
+    c.redis.backoff_max_ms = 400;
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_MISS);
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_HIT);
     raw_drop();
@@ -869,10 +869,10 @@ static void test_cache_is_used_again_after_a_restart(void)
     redis_wait_ready();
     /* The dead connection costs one miss, then the back-off window, then HITs again. */
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_MISS);
-    CU_ASSERT(c.backoff_ms > 0);
+    CU_ASSERT(c.redis.backoff_ms > 0);
     CU_ASSERT_EQUAL(cache_health(&c, &lat, &reason), CACHE_STATE_DEGRADED);
     CU_ASSERT_EQUAL(memo_until_hit(&c, a, t, "k", &l, "{\"v\":1}"), 1);
-    CU_ASSERT_EQUAL(c.backoff_ms, 0);
+    CU_ASSERT_EQUAL(c.redis.backoff_ms, 0);
     CU_ASSERT_EQUAL(cache_health(&c, &lat, &reason), CACHE_STATE_OK);
     cache_release(&c);
     arena_free(a);

@@ -1,9 +1,9 @@
 /*
  * test_cache: the cache service against the real test Redis and PostgreSQL: key format, TTLs,
- * tenant separation, memoize, negative caching, delete_pattern at scale, O(1) invalidation, the
- * stale write-back race, deferred invalidations (Redis stopped, paused, refusing us), back-off
- * timings, recovery after a restart, and the health states. Tests that break Redis mend it
- * before returning.
+ * tenant separation, memoize, negative caching, delete_pattern at scale, module stats, O(1)
+ * invalidation, the stale write-back race, deferred invalidations (Redis stopped, paused,
+ * refusing us), back-off timings, recovery after a restart, and the health states. Tests that
+ * break Redis mend it before returning.
  */
 #include <CUnit/CUnit.h>
 #include <inttypes.h>
@@ -440,6 +440,42 @@ static void test_cache_delete_pattern_removes_100k_keys_of_one_tenant(void)
     CU_ASSERT_EQUAL(raw_scan(cache_key(&c, a, tb, "products", "bulk:*"), 0), 10);
     CU_ASSERT_EQUAL(cache_delete_pattern(&c, a, tb, "products", "*"), 10);
     CU_ASSERT_EQUAL(cache_delete_pattern(&c, a, ta, "categories", "*"), 3);
+    cache_release(&c);
+    arena_free(a);
+}
+
+static void test_cache_module_stats_count_keys_and_generation(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    struct cache_module_stats st;
+    int64_t t = itest_tenant("cache-stats"), other = itest_tenant("cache-stats-o");
+    struct ld l = {.json = "{\"v\":1}"};
+
+    test_cf(&cf);
+    cache_init(&c, &cf, itest_db());
+    CU_ASSERT_EQUAL(cache_invalidate_module(&c, a, t, "uom"), 0);
+    CU_ASSERT_EQUAL(cache_module_stats(&c, a, t, "uom", &st), 0);
+    CU_ASSERT_EQUAL(st.keys, 0);
+    CU_ASSERT_PTR_NULL(st.generation);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "uom", "a", &l, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "uom", "b", &l, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&c, a, other, "uom", "a", &l, &res), CACHE_MISS);
+    /* The generation key is not counted; its value is reported. */
+    CU_ASSERT_EQUAL(cache_module_stats(&c, a, t, "uom", &st), 0);
+    CU_ASSERT_EQUAL(st.keys, 2);
+    CU_ASSERT_PTR_NOT_NULL(st.generation);
+    CU_ASSERT_EQUAL(cache_invalidate_module(&c, a, t, "uom"), 0);
+    CU_ASSERT_EQUAL(cache_module_stats(&c, a, t, "uom", &st), 0);
+    CU_ASSERT_EQUAL(st.keys, 2);
+    CU_ASSERT_PTR_NULL(st.generation);
+    CU_ASSERT_EQUAL(cache_delete_pattern(&c, a, t, "uom", "*"), 2);
+    CU_ASSERT_EQUAL(cache_module_stats(&c, a, t, "uom", &st), 0);
+    CU_ASSERT_EQUAL(st.keys, 0);
+    CU_ASSERT_EQUAL(cache_module_stats(&c, a, other, "uom", &st), 0);
+    CU_ASSERT_EQUAL(st.keys, 1);
     cache_release(&c);
     arena_free(a);
 }
@@ -953,6 +989,8 @@ int test_cache_register(void)
         {"not found is cached", test_cache_not_found_is_cached},
         {"delete_pattern removes 100k keys of one tenant",
          test_cache_delete_pattern_removes_100k_keys_of_one_tenant},
+        {"module stats count keys and generation",
+         test_cache_module_stats_count_keys_and_generation},
         {"invalidate is O(1) beside 1M keys", test_cache_invalidate_is_o1_beside_1m_keys},
         {"a read racing a write never stores stale data",
          test_cache_read_racing_a_write_never_stores_stale_data},

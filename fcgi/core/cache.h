@@ -111,7 +111,8 @@ int cache_invalidate_module(struct cache *c, struct arena *a, int64_t tenant, co
 /*
  * For stockctl: what Redis holds for (tenant, module), counted with SCAN (never KEYS) whatever
  * CACHE_ENABLED says. keys does not count the module's generation key; generation is its value
- * (in the arena), NULL when the module has none (nothing cached for it is current).
+ * (in the arena), NULL when the module has none (nothing cached for it is current). 0, or -1
+ * when Redis failed (c->redis.last_error says why when the connection did).
  */
 struct cache_module_stats {
     long keys;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/cache.h"
+#include "core/cache_backlog.h"
 #include "core/log.h"
 #include "core/shared.h"
 #include "worker.h"
@@ -83,7 +84,7 @@ static int reap(bool draining)
          * respawn below may even pause), so that no stale entry is served.
          */
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            cache_distrust_all();
+            cache_backlog_distrust_all();
             log_warn("worker pid %ld did not exit cleanly: the cache is renewed (new epoch) "
                      "before it is read again",
                      (long)pid);

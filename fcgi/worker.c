@@ -19,6 +19,7 @@
 
 #include "core/arena.h"
 #include "core/cache.h"
+#include "core/cache_backlog.h"
 #include "core/log.h"
 #include "core/shared.h"
 #include "routes/api.h"
@@ -140,7 +141,7 @@ static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct htt
     FCGX_Finish_r(fr);
     /* A write whose COMMIT was lost may have been applied without its cache invalidation. */
     if (app->db.outcome_unknown) {
-        cache_distrust_all();
+        cache_backlog_distrust_all();
         log_warn("a write's outcome is unknown (the database connection was lost): the cache "
                  "is renewed (new epoch) before it is read again");
     }

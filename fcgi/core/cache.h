@@ -1,9 +1,9 @@
 /*
- * cache: the tenant-scoped Redis cache service of SPEC §4 (hiredis 0.14, one blocking
- * connection per worker). Every operation takes the tenant id of the authenticated session;
- * keys are "{prefix}:tenant:{tenant}:{module}:{key}". Values are JSON text. A Redis failure of
- * any kind is a miss and never fails a request; the design (generation tags, the invalidation
- * backlog, back-off) is explained at the top of cache.c.
+ * cache: the tenant-scoped Redis cache service of SPEC §4. Every operation takes the tenant id
+ * of the authenticated session; keys are "{prefix}:tenant:{tenant}:{module}:{key}". Values are
+ * JSON text. A Redis failure of any kind is a miss and never fails a request. The design
+ * (generation tags, the stored value) is explained at the top of cache.c; the connection and
+ * its back-off live in core/redis, failed invalidations in core/cache_backlog.
  */
 #ifndef STOCK_CORE_CACHE_H
 #define STOCK_CORE_CACHE_H
@@ -17,8 +17,7 @@
 #include "core/config.h"
 #include "core/db.h"
 #include "core/err.h"
-
-struct redisContext;
+#include "core/redis.h"
 
 enum cache_status { CACHE_MISS = 0, CACHE_HIT, CACHE_BYPASS };
 
@@ -26,25 +25,10 @@ enum cache_state { CACHE_STATE_OK = 0, CACHE_STATE_DEGRADED, CACHE_STATE_DISABLE
 
 struct cache {
     const struct config *cf;
-    struct db *db; /* for the durable invalidation backlog; may be NULL */
-    struct redisContext *rc;
-    char run_id[48];      /* of the Redis server we are connected to */
-    int64_t last_used_ms; /* monotonic; for the idle health-check PING */
-    int64_t retry_at_ms;  /* back-off: no Redis attempt before this (monotonic) */
-    int backoff_ms;       /* current back-off step, 0 when healthy */
-    int64_t last_warn_ms; /* warning rate limit */
-    unsigned suppressed;  /* warnings not logged since last_warn_ms */
-    bool need_replay;     /* replay the backlog before the next cached read */
-    char last_error[128]; /* client-safe description of the last failure */
-    /* Back-off bounds, set from CACHE_BACKOFF_* defaults by cache_init; tests may lower them. */
-    int backoff_initial_ms;
-    int backoff_max_ms;
-    bool lost;               /* a connection failed since the last successful connect */
+    struct db *db;           /* for the durable invalidation backlog; may be NULL */
+    struct redis redis;      /* the connection, its back-off and last_error */
     char health_reason[192]; /* storage of the reason cache_health returns */
 };
-
-#define CACHE_BACKOFF_INITIAL_MS 1000
-#define CACHE_BACKOFF_MAX_MS     30000
 
 /* Result of a read. json points into the arena; NULL for a cached "not found". */
 struct cache_result {
@@ -61,7 +45,7 @@ struct cache_result {
 typedef int (*cache_loader_fn)(void *ctx, struct arena *a, struct buf *out, bool *found,
                                struct app_err *err);
 
-/* Prepares c; no connection is made until first use. db may be NULL. */
+/* Prepares c; no connection is made until first use. db may be NULL; cf must outlive c. */
 void cache_init(struct cache *c, const struct config *cf, struct db *db);
 /* Closes the connection. */
 void cache_release(struct cache *c);
@@ -119,28 +103,23 @@ long cache_delete_pattern(struct cache *c, struct arena *a, int64_t tenant, cons
 /*
  * Makes every cached entry of (tenant, module) stale, in O(1) whatever else Redis holds.
  * Call after the database commit. If Redis cannot be reached the invalidation is recorded
- * durably (PostgreSQL table cache_backlog) and the pool stops reading the cache until it has
- * been applied. Returns 0 when applied now, 1 when deferred.
+ * durably (core/cache_backlog) and the pool stops reading the cache until it has been
+ * applied. Returns 0 when applied now, 1 when deferred.
  */
 int cache_invalidate_module(struct cache *c, struct arena *a, int64_t tenant, const char *module);
 
 /*
- * For the pool master: a worker died without finishing (killed, crashed), perhaps between the
- * COMMIT of a write and that write's invalidation. Until a worker has put a new epoch in Redis
- * (which invalidates every cached entry), no worker of the pool serves a cached read.
+ * For stockctl: what Redis holds for (tenant, module), counted with SCAN (never KEYS) whatever
+ * CACHE_ENABLED says. keys does not count the module's generation key; generation is its value
+ * (in the arena), NULL when the module has none (nothing cached for it is current). 0, or -1
+ * when Redis failed (c->redis.last_error says why when the connection did).
  */
-void cache_distrust_all(void);
-
-/*
- * Fixed-window counters in Redis (rate limits), under the tenant's key space. cache_counter_get
- * returns the count (0 when absent) and cache_counter_incr adds one, starting a window of
- * window_s seconds on the first hit, and returns the new count. Both return -1 when Redis is
- * unavailable or the cache is disabled: the caller must then rely on a local limit.
- */
-long cache_counter_get(struct cache *c, struct arena *a, int64_t tenant, const char *module,
-                       const char *key);
-long cache_counter_incr(struct cache *c, struct arena *a, int64_t tenant, const char *module,
-                        const char *key, int window_s);
+struct cache_module_stats {
+    long keys;
+    const char *generation;
+};
+int cache_module_stats(struct cache *c, struct arena *a, int64_t tenant, const char *module,
+                       struct cache_module_stats *st) __attribute__((warn_unused_result));
 
 /* True when the cache is enabled and Redis answered a PING (subject to the back-off). */
 bool cache_is_available(struct cache *c);

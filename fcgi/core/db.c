@@ -529,7 +529,7 @@ int db_commit(struct db *db, struct app_err *err)
     }
 #ifdef STOCK_FAULT_INJECTION
     /* Test builds only (make VARIANT=asan): die where a crash hurts most, after the COMMIT and
-     * before the write's cache invalidation (see cache_distrust_all). */
+     * before the write's cache invalidation (see cache_backlog_distrust_all). */
     if (db->crash_after_commit)
         raise(SIGKILL);
 #endif

@@ -1,7 +1,7 @@
 /*
  * shared: the one block of memory shared by the pool master and all its workers (mmap'd
  * MAP_SHARED before fork). It holds the counters /metrics sums and the cache's invalidation
- * gate (see cache.c). Processes outside a pool (stockctl, tests) get a private block, which
+ * gate (see cache_backlog.c). Processes outside a pool (stockctl, tests) get a private block, which
  * keeps the same semantics for a single process.
  */
 #ifndef STOCK_CORE_SHARED_H

@@ -1,6 +1,6 @@
 /*
  * stockctl cache stats|flush: counts or deletes one tenant's cached keys per module, through
- * core/cache (and a plain hiredis connection for counting keys).
+ * core/cache (whose connection is core/redis).
  */
 #include "ctl/commands.h"
 
@@ -8,9 +8,8 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include <hiredis/hiredis.h>
-
 #include "core/cache.h"
+#include "core/redis.h"
 #include "core/shared.h"
 
 /* The modules to act on: the one named (validated), or every known module. */
@@ -34,101 +33,6 @@ static int ctl_modules(const char *module, const char **mods, int *n)
     for (i = 0; i < MOD_OTHER; i++)
         mods[(*n)++] = shared_module_name((enum shared_module)i);
     return 0;
-}
-
-/* A plain hiredis connection from the configuration (AUTH and SELECT done), or NULL. */
-static redisContext *ctl_redis_connect(const struct config *cf)
-{
-    struct timeval tv;
-    redisContext *rc;
-    redisReply *r;
-
-    tv.tv_sec = cf->redis_connect_timeout_ms / 1000;
-    tv.tv_usec = (cf->redis_connect_timeout_ms % 1000) * 1000;
-    if (cf->redis_unix[0])
-        rc = redisConnectUnixWithTimeout(cf->redis_unix, tv);
-    else
-        rc = redisConnectWithTimeout(cf->redis_host, cf->redis_port, tv);
-    if (!rc || rc->err) {
-        ctl_fail("cannot connect to redis: %s", rc ? rc->errstr : "out of memory");
-        goto fail;
-    }
-    tv.tv_sec = cf->redis_socket_timeout_ms / 1000;
-    tv.tv_usec = (cf->redis_socket_timeout_ms % 1000) * 1000;
-    redisSetTimeout(rc, tv);
-    if (cf->redis_password[0]) {
-        r = redisCommand(rc, "AUTH %s", cf->redis_password);
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-            /* Never print the reply: keep the password's neighbourhood out of the output. */
-            ctl_fail("redis refused the password");
-            freeReplyObject(r);
-            goto fail;
-        }
-        freeReplyObject(r);
-    }
-    if (cf->redis_db) {
-        r = redisCommand(rc, "SELECT %d", cf->redis_db);
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-            ctl_fail("redis refused SELECT %d", cf->redis_db);
-            freeReplyObject(r);
-            goto fail;
-        }
-        freeReplyObject(r);
-    }
-    return rc;
-fail:
-    if (rc)
-        redisFree(rc);
-    return NULL;
-}
-
-/*
- * Counts the keys of one tenant's module with SCAN (never KEYS), not counting the module's
- * generation key, whose value goes to gen ("none" when absent). -1 on failure.
- */
-static long ctl_redis_count(redisContext *rc, struct arena *a, const char *base, char *gen,
-                            size_t gen_size)
-{
-    char cursor[32] = "0", *pattern, *p;
-    const char *genkey = arena_sprintf(a, "%s__gen__", base);
-    redisReply *r;
-    long count = 0;
-    size_t i;
-
-    /* base is literal: escape the glob characters a key prefix could hold. */
-    pattern = p = arena_alloc(a, 2 * strlen(base) + 2);
-    for (i = 0; base[i]; i++) {
-        if (strchr("*?[]\\", base[i]))
-            *p++ = '\\';
-        *p++ = base[i];
-    }
-    *p++ = '*';
-    *p = '\0';
-    do {
-        r = redisCommand(rc, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-            r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
-            freeReplyObject(r);
-            return -1;
-        }
-        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-        for (i = 0; i < r->element[1]->elements; i++) {
-            const redisReply *k = r->element[1]->element[i];
-
-            if (k->type == REDIS_REPLY_STRING && strcmp(k->str, genkey))
-                count++;
-        }
-        freeReplyObject(r);
-    } while (strcmp(cursor, "0"));
-
-    r = redisCommand(rc, "GET %s", genkey);
-    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
-        freeReplyObject(r);
-        return -1;
-    }
-    snprintf(gen, gen_size, "%s", r->type == REDIS_REPLY_STRING ? r->str : "none");
-    freeReplyObject(r);
-    return count;
 }
 
 static int cmd_cache(struct ctl *c, const char *action, int argc, char **argv)
@@ -164,37 +68,35 @@ static int cmd_cache(struct ctl *c, const char *action, int argc, char **argv)
 
             if (n < 0) {
                 rc = ctl_fail("cannot flush module '%s': %s", mods[i],
-                              cache.last_error[0] ? cache.last_error : "redis unavailable");
+                              cache.redis.last_error[0] ? cache.redis.last_error
+                                                        : "redis unavailable");
                 break;
             }
             /* The pattern delete spares the generation key: move it on as well, so that
              * nothing a worker was computing meanwhile can be stored as current. */
             if (cache_invalidate_module(&cache, c->a, tenant, mods[i]) != 0) {
                 rc = ctl_fail("cannot invalidate module '%s': %s", mods[i],
-                              cache.last_error[0] ? cache.last_error : "redis unavailable");
+                              cache.redis.last_error[0] ? cache.redis.last_error
+                                                        : "redis unavailable");
                 break;
             }
             printf("%-12s %6ld keys deleted\n", mods[i], n);
         }
+    } else if (redis_ready(&cache.redis)) {
+        rc = ctl_fail("cannot connect to redis: %s", cache.redis.last_error);
     } else {
-        redisContext *redis = ctl_redis_connect(&c->cf);
+        for (i = 0; i < nmods; i++) {
+            struct cache_module_stats st;
+            char gen[80];
 
-        if (!redis) {
-            rc = CTL_FAIL;
-        } else {
-            for (i = 0; i < nmods; i++) {
-                const char *base = cache_key(&cache, c->a, tenant, mods[i], "");
-                char gen[80];
-                long n = ctl_redis_count(redis, c->a, base, gen, sizeof(gen));
-
-                if (n < 0) {
-                    rc = ctl_fail("cannot count the keys of module '%s': %s", mods[i],
-                                  redis->err ? redis->errstr : "unexpected reply");
-                    break;
-                }
-                printf("%-12s %6ld keys  generation %s\n", mods[i], n, gen);
+            if (cache_module_stats(&cache, c->a, tenant, mods[i], &st)) {
+                rc = ctl_fail("cannot count the keys of module '%s': %s", mods[i],
+                              cache.redis.last_error[0] ? cache.redis.last_error
+                                                        : "unexpected reply");
+                break;
             }
-            redisFree(redis);
+            snprintf(gen, sizeof(gen), "%s", st.generation ? st.generation : "none");
+            printf("%-12s %6ld keys  generation %s\n", mods[i], st.keys, gen);
         }
     }
     cache_release(&cache);

@@ -483,7 +483,7 @@ static void seed_invalidate(struct ctl *c, const struct seed_opts *so)
         fprintf(stderr,
                 "stockctl: warning: cannot reach redis (%s): the cache invalidation of tenant "
                 "'%s' is recorded for the workers to apply\n",
-                cache.last_error[0] ? cache.last_error : "unavailable", so->slug);
+                cache.redis.last_error[0] ? cache.redis.last_error : "unavailable", so->slug);
     cache_release(&cache);
 }
 

@@ -129,7 +129,7 @@ int auth_login(struct db *db, struct cache *cache, struct arena *a, const char *
     limiter_key(tenant_slug, client, rlkey);
     ckey = arena_sprintf(a, "login:%s", rlkey);
     local_count = ratelimit_peek(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
-    redis_count = cache_counter_get(cache, a, tenant, "ratelimit", ckey);
+    redis_count = ratelimit_redis_get(cache, a, tenant, "ratelimit", ckey);
     if (local_count >= AUTH_LOGIN_LIMIT || redis_count >= AUTH_LOGIN_LIMIT) {
         *retry_after = ratelimit_retry_after(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
         return err_set_full(err, ERR_RATE_LIMITED, "rate_limited", NULL,
@@ -141,7 +141,7 @@ int auth_login(struct db *db, struct cache *cache, struct arena *a, const char *
          hash != NULL;
     if (!ok) {
         ratelimit_hit(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
-        cache_counter_incr(cache, a, tenant, "ratelimit", ckey, AUTH_LOGIN_WINDOW);
+        ratelimit_redis_incr(cache, a, tenant, "ratelimit", ckey, AUTH_LOGIN_WINDOW);
         log_info("sign-in failed tenant_slug_known=%s", tenant ? "yes" : "no");
         return invalid_credentials(err);
     }

@@ -153,7 +153,7 @@ static void test_auth_rate_limit_holds_without_redis(void)
     CU_ASSERT_EQUAL(login(slug, "owner@example.com", PASSWORD, client, &r, &err), -1);
     CU_ASSERT_EQUAL(err.code, ERR_RATE_LIMITED);
     CU_ASSERT_EQUAL_FATAL(itest_redisctl("start"), 0);
-    cache.retry_at_ms = 0;
+    cache.redis.retry_at_ms = 0;
 }
 
 static void test_auth_redis_counter_limits_across_pools(void)

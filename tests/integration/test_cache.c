@@ -1,9 +1,9 @@
 /*
  * test_cache: the cache service against the real test Redis and PostgreSQL: key format, TTLs,
- * tenant separation, memoize, negative caching, delete_pattern at scale, O(1) invalidation, the
- * stale write-back race, deferred invalidations (Redis stopped, paused, refusing us), back-off
- * timings, recovery after a restart, and the health states. Tests that break Redis mend it
- * before returning.
+ * tenant separation, memoize, negative caching, delete_pattern at scale, module stats, O(1)
+ * invalidation, the stale write-back race, deferred invalidations (Redis stopped, paused,
+ * refusing us), back-off timings, recovery after a restart, and the health states. Tests that
+ * break Redis mend it before returning.
  */
 #include <CUnit/CUnit.h>
 #include <inttypes.h>
@@ -444,6 +444,42 @@ static void test_cache_delete_pattern_removes_100k_keys_of_one_tenant(void)
     arena_free(a);
 }
 
+static void test_cache_module_stats_count_keys_and_generation(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    struct cache_module_stats st;
+    int64_t t = itest_tenant("cache-stats"), other = itest_tenant("cache-stats-o");
+    struct ld l = {.json = "{\"v\":1}"};
+
+    test_cf(&cf);
+    cache_init(&c, &cf, itest_db());
+    CU_ASSERT_EQUAL(cache_invalidate_module(&c, a, t, "uom"), 0);
+    CU_ASSERT_EQUAL(cache_module_stats(&c, a, t, "uom", &st), 0);
+    CU_ASSERT_EQUAL(st.keys, 0);
+    CU_ASSERT_PTR_NULL(st.generation);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "uom", "a", &l, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&c, a, t, "uom", "b", &l, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&c, a, other, "uom", "a", &l, &res), CACHE_MISS);
+    /* The generation key is not counted; its value is reported. */
+    CU_ASSERT_EQUAL(cache_module_stats(&c, a, t, "uom", &st), 0);
+    CU_ASSERT_EQUAL(st.keys, 2);
+    CU_ASSERT_PTR_NOT_NULL(st.generation);
+    CU_ASSERT_EQUAL(cache_invalidate_module(&c, a, t, "uom"), 0);
+    CU_ASSERT_EQUAL(cache_module_stats(&c, a, t, "uom", &st), 0);
+    CU_ASSERT_EQUAL(st.keys, 2);
+    CU_ASSERT_PTR_NULL(st.generation);
+    CU_ASSERT_EQUAL(cache_delete_pattern(&c, a, t, "uom", "*"), 2);
+    CU_ASSERT_EQUAL(cache_module_stats(&c, a, t, "uom", &st), 0);
+    CU_ASSERT_EQUAL(st.keys, 0);
+    CU_ASSERT_EQUAL(cache_module_stats(&c, a, other, "uom", &st), 0);
+    CU_ASSERT_EQUAL(st.keys, 1);
+    cache_release(&c);
+    arena_free(a);
+}
+
 static void test_cache_invalidate_is_o1_beside_1m_keys(void)
 {
     struct config cf;
@@ -600,8 +636,8 @@ static void test_cache_invalidation_while_redis_is_down_is_replayed(void)
 
     test_cf(&cf);
     cache_init(&c, &cf, itest_db());
-    c.backoff_initial_ms = 50;
-    c.backoff_max_ms = 200;
+    c.redis.backoff_initial_ms = 50;
+    c.redis.backoff_max_ms = 200;
     vkey = cache_key(&c, a, t, "products", "item");
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_MISS);
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_HIT);
@@ -647,8 +683,8 @@ static void test_cache_rolled_back_redis_data_is_not_served(void)
 
     test_cf(&cf);
     cache_init(&c, &cf, itest_db());
-    c.backoff_initial_ms = 50;
-    c.backoff_max_ms = 200;
+    c.redis.backoff_initial_ms = 50;
+    c.redis.backoff_max_ms = 200;
     gk = cache_key(&c, a, t, "products", "__gen__");
     vkey = cache_key(&c, a, t, "products", "item");
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_MISS);
@@ -690,8 +726,8 @@ static void test_cache_invalidation_lost_in_a_pause_is_replayed(void)
     fast.redis_socket_timeout_ms = 300;
     fast.redis_retry_on_timeout = false;
     cache_init(&c, &fast, itest_db());
-    c.backoff_initial_ms = 50;
-    c.backoff_max_ms = 200;
+    c.redis.backoff_initial_ms = 50;
+    c.redis.backoff_max_ms = 200;
     cache_init(&other, &cf, itest_db()); /* another worker, connected and healthy */
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_MISS);
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &old, &res), CACHE_HIT);
@@ -760,7 +796,7 @@ static void test_cache_wrong_password_degrades_and_defers(void)
         CU_ASSERT_PTR_NULL(strstr(reason, pw));
         CU_ASSERT_PTR_NOT_NULL(strstr(reason, "auth"));
     }
-    CU_ASSERT_PTR_NULL(strstr(c.last_error, pw));
+    CU_ASSERT_PTR_NULL(strstr(c.redis.last_error, pw));
     CU_ASSERT_FALSE(cache_is_available(&c));
 
     /* Its write's invalidation cannot reach Redis (the generation key is untouched) ... */
@@ -860,8 +896,8 @@ static void test_cache_is_used_again_after_a_restart(void)
     test_cf(&cf);
     cf.redis_retry_on_timeout = false;
     cache_init(&c, &cf, itest_db());
-    c.backoff_initial_ms = 100;
-    c.backoff_max_ms = 400;
+    c.redis.backoff_initial_ms = 100;
+    c.redis.backoff_max_ms = 400;
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_MISS);
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_HIT);
     raw_drop();
@@ -869,10 +905,10 @@ static void test_cache_is_used_again_after_a_restart(void)
     redis_wait_ready();
     /* The dead connection costs one miss, then the back-off window, then HITs again. */
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "k", &l, &res), CACHE_MISS);
-    CU_ASSERT(c.backoff_ms > 0);
+    CU_ASSERT(c.redis.backoff_ms > 0);
     CU_ASSERT_EQUAL(cache_health(&c, &lat, &reason), CACHE_STATE_DEGRADED);
     CU_ASSERT_EQUAL(memo_until_hit(&c, a, t, "k", &l, "{\"v\":1}"), 1);
-    CU_ASSERT_EQUAL(c.backoff_ms, 0);
+    CU_ASSERT_EQUAL(c.redis.backoff_ms, 0);
     CU_ASSERT_EQUAL(cache_health(&c, &lat, &reason), CACHE_STATE_OK);
     cache_release(&c);
     arena_free(a);
@@ -953,6 +989,8 @@ int test_cache_register(void)
         {"not found is cached", test_cache_not_found_is_cached},
         {"delete_pattern removes 100k keys of one tenant",
          test_cache_delete_pattern_removes_100k_keys_of_one_tenant},
+        {"module stats count keys and generation",
+         test_cache_module_stats_count_keys_and_generation},
         {"invalidate is O(1) beside 1M keys", test_cache_invalidate_is_o1_beside_1m_keys},
         {"a read racing a write never stores stale data",
          test_cache_read_racing_a_write_never_stores_stale_data},

@@ -470,7 +470,7 @@ static void test_catalog_redis_down_serves_from_postgres(void)
     CU_ASSERT_TRUE(has(&out, "Down after"));
     CU_ASSERT_EQUAL_FATAL(itest_redisctl("start"), 0);
     /* ... is visible at once when Redis comes back with its saved (stale) entry */
-    cache.retry_at_ms = 0;
+    cache.redis.retry_at_ms = 0;
     CU_ASSERT_EQUAL(catalog_product_list(&c, &q, &out, &err), 0);
     CU_ASSERT_TRUE(has(&out, "Down after"));
     CU_ASSERT_FALSE(has(&out, "Down before"));

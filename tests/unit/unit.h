@@ -12,5 +12,6 @@ int test_dec_register(void);
 int test_date_register(void);
 int test_cache_key_register(void);
 int test_listen_register(void);
+int test_redis_register(void);
 
 #endif

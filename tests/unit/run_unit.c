@@ -12,7 +12,7 @@ int main(void)
         return 2;
     if (test_buf_register() || test_arena_register() || test_config_register() ||
         test_http_register() || test_router_register() || test_jsonx_register() ||
-        test_cache_key_register()) {
+        test_cache_key_register() || test_routes_register()) {
         fprintf(stderr, "cannot register suites: %s\n", CU_get_error_msg());
         return 2;
     }

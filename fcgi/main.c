@@ -14,6 +14,7 @@
 #include "core/shared.h"
 #include "listen.h"
 #include "pool.h"
+#include "routes/api.h"
 
 static struct config cf;
 
@@ -24,10 +25,12 @@ int main(int argc, char **argv)
     struct listener l;
 
     if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        printf("usage: stock-fcgi\nConfiguration comes from the environment, then .env "
+        printf("usage: stock-fcgi [--routes]\nConfiguration comes from the environment, then .env "
                "($STOCK_ENV_FILE), then defaults; see README.md.\n");
         return 0;
     }
+    if (argc > 1 && !strcmp(argv[1], "--routes"))
+        return api_routes_print(stdout) ? 1 : 0;
     if (config_load_env(&cf, env_file ? env_file : ".env", errbuf, sizeof(errbuf))) {
         fprintf(stderr, "stock-fcgi: %s\n", errbuf);
         return 2;

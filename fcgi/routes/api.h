@@ -1,12 +1,14 @@
 /*
- * api: the worker's context and the handler prototypes. Handlers parse and validate input,
- * call services with the tenant id of the authenticated session, and fill the response; an
- * error is returned (err set, -1) and rendered by main through http_resp_error.
+ * api: the worker's context, the dispatcher and the handler prototypes. The dispatcher
+ * authenticates as the route's flags say (routes.c); handlers then parse and validate input,
+ * call services with the tenant id of the authenticated session (x->c), and fill the response;
+ * an error is returned (err set, -1) and rendered by main through http_resp_error.
  */
 #ifndef STOCK_ROUTES_API_H
 #define STOCK_ROUTES_API_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/cache.h"
 #include "core/config.h"
@@ -25,36 +27,23 @@ struct app {
     struct cache cache;
 };
 
-/*
- * Authenticates the request (Bearer token, else the session cookie plus X-CSRF-Token on
- * unsafe methods) and sets req->tenant_id from the session. 401/403 otherwise.
- */
-int api_require_session(struct app *app, struct http_req *req, struct auth_session *s,
-                        struct app_err *err) __attribute__((warn_unused_result));
-
-/*
- * As api_require_session, and also fills the catalog context c with a read of (module, key)
- * fetched in the same Redis round trip as the session, for the handler's cached read.
- */
-int api_require_session_pre(struct app *app, struct http_req *req, struct auth_session *s,
-                            struct catalog *c, const char *module, const char *key,
-                            struct app_err *err) __attribute__((warn_unused_result));
-
-/* A catalog context for the authenticated tenant of req. */
-void api_catalog(struct app *app, struct http_req *req, const struct auth_session *s,
-                 struct catalog *c);
-
-/* What a handler of an authenticated resource works with. */
+/* What a handler works with, filled by the dispatcher according to the route's flags. */
 struct api_ctx {
-    struct auth_session s;
-    struct catalog c;
+    struct app *app;
+    struct auth_session s; /* ROUTE_AUTH: the session (zeroed on a public route) */
+    struct catalog c;      /* ROUTE_AUTH: the session's tenant, and the route's prefetched read */
     struct catalog_out out;
-    int64_t id; /* the {id} path parameter, when asked for */
+    int64_t id; /* ROUTE_ID: the {id} path parameter */
 };
 
-/* Authenticates into x (api_require_session) and, when with_id, reads the {id} parameter. */
-int api_begin(struct app *app, struct http_req *req, struct api_ctx *x, bool with_id,
-              struct app_err *err) __attribute__((warn_unused_result));
+/*
+ * Authenticates req for an authenticated route into x: the session of its Bearer token, else
+ * of its session cookie plus X-CSRF-Token on unsafe methods (401, 403 csrf_failed), sets
+ * req->tenant_id and x->c for that tenant. When the route has a prefetch and the request a
+ * key for it, the read comes in the same Redis round trip as the session, into x->c.
+ */
+int api_authenticate(struct app *app, const struct route *route, struct http_req *req,
+                     struct api_ctx *x, struct app_err *err) __attribute__((warn_unused_result));
 
 /* The list parameters limit (1..200, default 50) and offset (>= 0); 422 naming them. */
 int api_page(const struct http_req *req, int64_t *limit, int64_t *offset, struct app_err *err)
@@ -87,63 +76,85 @@ extern const struct route api_routes[];
 extern const size_t api_routes_count;
 
 /*
- * Routes a parsed request: matches it against api_routes and runs the route's handler. *route
- * receives the matched route (NULL when none) and *allow the allowed methods of a 405. 0, or -1
- * with err set (rendered by the caller).
+ * Routes a parsed request: matches it against api_routes and runs the route (api_route_run).
+ * *route receives the matched route (NULL when none) and *allow the allowed methods of a 405.
+ * 0, or -1 with err set (rendered by the caller).
  */
 int api_dispatch(struct app *app, struct http_req *req, struct http_resp *resp,
                  const struct route **route, const char **allow, struct app_err *err)
     __attribute__((warn_unused_result));
 
+/*
+ * Runs a matched route as its flags say: authenticates (api_authenticate) unless ROUTE_PUBLIC,
+ * refuses a session that is not admin on ROUTE_ADMIN (403 forbidden), reads {id} on ROUTE_ID
+ * (404 when not a positive id), then calls the handler. 0, or -1 with err set.
+ */
+int api_route_run(struct app *app, const struct route *route, struct http_req *req,
+                  struct http_resp *resp, struct app_err *err) __attribute__((warn_unused_result));
+
+/*
+ * Writes the route table to out, one line per route: "METHOD PATTERN FLAGS", FLAGS being the
+ * comma-separated names public, auth, admin, id (in that order) and, for a prefetching route,
+ * prefetch=MODULE. 0, or -1 when out fails. (stock-fcgi --routes; tests/http/test_security.sh
+ * reads it.)
+ */
+int api_routes_print(FILE *out) __attribute__((warn_unused_result));
+
 /* Health (api_health.c). */
-int api_health(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err);
-int api_health_cache(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_health(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+               struct app_err *err);
+int api_health_cache(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                      struct app_err *err);
-int api_health_db(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_health_db(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                   struct app_err *err);
-int api_metrics(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err);
+int api_metrics(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                struct app_err *err);
 
 /* Auth (api_auth.c). */
-int api_auth_login(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_auth_login(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                    struct app_err *err);
-int api_auth_logout(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_auth_logout(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                     struct app_err *err);
-int api_me(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err);
+int api_me(struct api_ctx *x, struct http_req *req, struct http_resp *resp, struct app_err *err);
 
 /* Catalog (api_catalog.c). */
 #define API_CATALOG_HANDLERS(res)                                                                  \
-    int api_##res##_list(struct app *app, struct http_req *req, struct http_resp *resp,            \
+    int api_##res##_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,          \
                          struct app_err *err);                                                     \
-    int api_##res##_get(struct app *app, struct http_req *req, struct http_resp *resp,             \
+    int api_##res##_get(struct api_ctx *x, struct http_req *req, struct http_resp *resp,           \
                         struct app_err *err);                                                      \
-    int api_##res##_create(struct app *app, struct http_req *req, struct http_resp *resp,          \
+    int api_##res##_create(struct api_ctx *x, struct http_req *req, struct http_resp *resp,        \
                            struct app_err *err);                                                   \
-    int api_##res##_replace(struct app *app, struct http_req *req, struct http_resp *resp,         \
+    int api_##res##_replace(struct api_ctx *x, struct http_req *req, struct http_resp *resp,       \
                             struct app_err *err);                                                  \
-    int api_##res##_patch(struct app *app, struct http_req *req, struct http_resp *resp,           \
+    int api_##res##_patch(struct api_ctx *x, struct http_req *req, struct http_resp *resp,         \
                           struct app_err *err);                                                    \
-    int api_##res##_delete(struct app *app, struct http_req *req, struct http_resp *resp,          \
+    int api_##res##_delete(struct api_ctx *x, struct http_req *req, struct http_resp *resp,        \
                            struct app_err *err);
 API_CATALOG_HANDLERS(uom)
 API_CATALOG_HANDLERS(category)
 API_CATALOG_HANDLERS(product)
+/* The key of GET /products' cached read (route_key_fn): NULL when the query is invalid. */
+const char *api_product_list_key(struct http_req *req);
 
 /* Sales, payments, balance (api_sales.c). */
-int api_sales_list(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_sales_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                    struct app_err *err);
-int api_sales_create(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_sales_create(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                      struct app_err *err);
-int api_sales_get(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_sales_get(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                   struct app_err *err);
-int api_sales_confirm(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_sales_confirm(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                       struct app_err *err);
-int api_sales_cancel(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_sales_cancel(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                      struct app_err *err);
-int api_payments_create(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_payments_create(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                         struct app_err *err);
-int api_payments_list(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_payments_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                       struct app_err *err);
-int api_balance_series(struct app *app, struct http_req *req, struct http_resp *resp,
+/* The key of GET /balance/series' cached read (route_key_fn): NULL when not cacheable. */
+const char *api_balance_series_key(struct http_req *req);
+int api_balance_series(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                        struct app_err *err);
 
 #endif

@@ -35,9 +35,10 @@ static const char *cookie_secure(const struct http_req *req)
     return https && (!strcmp(https, "on") || !strcmp(https, "1")) ? "; Secure" : "";
 }
 
-int api_auth_login(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_auth_login(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                    struct app_err *err)
 {
+    struct app *app = x->app;
     json_object *body = http_req_json(req, err), *o;
     const char *tenant, *email, *password, *client;
     struct auth_login_result r;
@@ -72,13 +73,10 @@ int api_auth_login(struct app *app, struct http_req *req, struct http_resp *resp
     return 0;
 }
 
-int api_auth_logout(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_auth_logout(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                     struct app_err *err)
 {
-    struct auth_session s;
-
-    if (api_require_session(app, req, &s, err) ||
-        auth_logout(&app->db, &app->cache, req->arena, &s, err))
+    if (auth_logout(&x->app->db, &x->app->cache, req->arena, &x->s, err))
         return -1;
     http_resp_header(resp, "Set-Cookie",
                      arena_sprintf(req->arena,
@@ -88,19 +86,18 @@ int api_auth_logout(struct app *app, struct http_req *req, struct http_resp *res
     return 0;
 }
 
-int api_me(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
+int api_me(struct api_ctx *x, struct http_req *req, struct http_resp *resp, struct app_err *err)
 {
-    struct auth_session s;
+    const struct auth_session *s = &x->s;
     json_object *o;
 
-    if (api_require_session(app, req, &s, err))
-        return -1;
+    (void)err;
     o = jsonx_own(req->arena, json_object_new_object());
-    json_object_object_add(o, "user", user_json(&s));
-    json_object_object_add(o, "tenant", tenant_json(&s));
+    json_object_object_add(o, "user", user_json(s));
+    json_object_object_add(o, "tenant", tenant_json(s));
     /* The page keeps the CSRF token in memory only; after a reload it asks again here. */
-    json_object_object_add(o, "csrf_token", json_object_new_string(s.csrf));
-    json_object_object_add(o, "expires_at_unix", json_object_new_int64(s.expires_at));
+    json_object_object_add(o, "csrf_token", json_object_new_string(s->csrf));
+    json_object_object_add(o, "expires_at_unix", json_object_new_int64(s->expires_at));
     http_resp_header(resp, "Cache-Control", "no-store");
     http_resp_json(resp, 200, o);
     return 0;

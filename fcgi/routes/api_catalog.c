@@ -1,6 +1,6 @@
 /*
- * api_catalog: /uom, /categories and /products. Handlers authenticate, validate the input
- * into the service's structs (422 naming the field) and send what the service returns.
+ * api_catalog: /uom, /categories and /products. Handlers validate the input into the service's
+ * structs (422 naming the field) and send what the service returns for the session's tenant.
  */
 #include <string.h>
 
@@ -75,70 +75,63 @@ int api_uom_in(struct http_req *req, bool full, struct uom_in *in, struct app_er
     return 0;
 }
 
-int api_uom_list(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
+int api_uom_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                 struct app_err *err)
 {
-    struct api_ctx x;
     int64_t limit, offset;
 
-    if (api_begin(app, req, &x, false, err) || api_page(req, &limit, &offset, err) ||
-        catalog_uom_list(&x.c, limit, offset, &x.out, err))
+    if (api_page(req, &limit, &offset, err) || catalog_uom_list(&x->c, limit, offset, &x->out, err))
         return -1;
-    return send_ok(resp, 200, &x);
+    return send_ok(resp, 200, x);
 }
 
-int api_uom_get(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
+int api_uom_get(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                struct app_err *err)
 {
-    struct api_ctx x;
-
-    if (api_begin(app, req, &x, true, err))
-        return -1;
-    if (catalog_uom_get(&x.c, x.id, &x.out, err))
-        return read_failed(resp, &x);
-    return send_ok(resp, 200, &x);
+    (void)req;
+    if (catalog_uom_get(&x->c, x->id, &x->out, err))
+        return read_failed(resp, x);
+    return send_ok(resp, 200, x);
 }
 
-int api_uom_create(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_uom_create(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                    struct app_err *err)
 {
-    struct api_ctx x;
     struct uom_in in;
 
-    if (api_begin(app, req, &x, false, err) || api_uom_in(req, true, &in, err) ||
-        catalog_uom_create(&x.c, &in, &x.out, err))
+    if (api_uom_in(req, true, &in, err) || catalog_uom_create(&x->c, &in, &x->out, err))
         return -1;
-    return send_ok(resp, 201, &x);
+    return send_ok(resp, 201, x);
 }
 
-static int uom_update(struct app *app, struct http_req *req, struct http_resp *resp, bool replace,
+static int uom_update(struct api_ctx *x, struct http_req *req, struct http_resp *resp, bool replace,
                       struct app_err *err)
 {
-    struct api_ctx x;
     struct uom_in in;
 
-    if (api_begin(app, req, &x, true, err) || api_uom_in(req, replace, &in, err) ||
-        catalog_uom_update(&x.c, x.id, &in, replace, &x.out, err))
+    if (api_uom_in(req, replace, &in, err) ||
+        catalog_uom_update(&x->c, x->id, &in, replace, &x->out, err))
         return -1;
-    return send_ok(resp, 200, &x);
+    return send_ok(resp, 200, x);
 }
 
-int api_uom_replace(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_uom_replace(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                     struct app_err *err)
 {
-    return uom_update(app, req, resp, true, err);
+    return uom_update(x, req, resp, true, err);
 }
 
-int api_uom_patch(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_uom_patch(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                   struct app_err *err)
 {
-    return uom_update(app, req, resp, false, err);
+    return uom_update(x, req, resp, false, err);
 }
 
-int api_uom_delete(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_uom_delete(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                    struct app_err *err)
 {
-    struct api_ctx x;
-
-    if (api_begin(app, req, &x, true, err) || catalog_uom_delete(&x.c, x.id, err))
+    (void)req;
+    if (catalog_uom_delete(&x->c, x->id, err))
         return -1;
     return no_content(resp);
 }
@@ -159,72 +152,64 @@ int api_category_in(struct http_req *req, bool full, struct category_in *in, str
     return 0;
 }
 
-int api_category_list(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_category_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                       struct app_err *err)
 {
-    struct api_ctx x;
     int64_t limit, offset;
 
-    if (api_begin(app, req, &x, false, err) || api_page(req, &limit, &offset, err) ||
-        catalog_category_list(&x.c, limit, offset, &x.out, err))
+    if (api_page(req, &limit, &offset, err) ||
+        catalog_category_list(&x->c, limit, offset, &x->out, err))
         return -1;
-    return send_ok(resp, 200, &x);
+    return send_ok(resp, 200, x);
 }
 
-int api_category_get(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_category_get(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                      struct app_err *err)
 {
-    struct api_ctx x;
-
-    if (api_begin(app, req, &x, true, err))
-        return -1;
-    if (catalog_category_get(&x.c, x.id, &x.out, err))
-        return read_failed(resp, &x);
-    return send_ok(resp, 200, &x);
+    (void)req;
+    if (catalog_category_get(&x->c, x->id, &x->out, err))
+        return read_failed(resp, x);
+    return send_ok(resp, 200, x);
 }
 
-int api_category_create(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_category_create(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                         struct app_err *err)
 {
-    struct api_ctx x;
     struct category_in in;
 
-    if (api_begin(app, req, &x, false, err) || api_category_in(req, true, &in, err) ||
-        catalog_category_create(&x.c, &in, &x.out, err))
+    if (api_category_in(req, true, &in, err) || catalog_category_create(&x->c, &in, &x->out, err))
         return -1;
-    return send_ok(resp, 201, &x);
+    return send_ok(resp, 201, x);
 }
 
-static int category_update(struct app *app, struct http_req *req, struct http_resp *resp,
+static int category_update(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                            bool replace, struct app_err *err)
 {
-    struct api_ctx x;
     struct category_in in;
 
-    if (api_begin(app, req, &x, true, err) || api_category_in(req, replace, &in, err) ||
-        catalog_category_update(&x.c, x.id, &in, replace, &x.out, err))
+    if (api_category_in(req, replace, &in, err) ||
+        catalog_category_update(&x->c, x->id, &in, replace, &x->out, err))
         return -1;
-    return send_ok(resp, 200, &x);
+    return send_ok(resp, 200, x);
 }
 
-int api_category_replace(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_category_replace(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                          struct app_err *err)
 {
-    return category_update(app, req, resp, true, err);
+    return category_update(x, req, resp, true, err);
 }
 
-int api_category_patch(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_category_patch(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                        struct app_err *err)
 {
-    return category_update(app, req, resp, false, err);
+    return category_update(x, req, resp, false, err);
 }
 
-int api_category_delete(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_category_delete(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                         struct app_err *err)
 {
-    struct api_ctx x;
-
-    if (api_begin(app, req, &x, true, err) || catalog_category_delete(&x.c, x.id, err))
+    (void)req;
+    if (catalog_category_delete(&x->c, x->id, err))
         return -1;
     return no_content(resp);
 }
@@ -253,7 +238,7 @@ int api_product_in(struct http_req *req, bool full, struct product_in *in, struc
     return 0;
 }
 
-/* The product list query of the request; errors in verr (reported after authentication). */
+/* The product list query of the request; 422 naming the parameter. */
 static int product_query(const struct http_req *req, struct product_query *q, struct app_err *verr)
 {
     const char *stock = http_query(req, "stock");
@@ -285,83 +270,72 @@ static int product_query(const struct http_req *req, struct product_query *q, st
     return 0;
 }
 
-int api_product_list(struct app *app, struct http_req *req, struct http_resp *resp,
-                     struct app_err *err)
+const char *api_product_list_key(struct http_req *req)
 {
-    struct api_ctx x;
     struct product_query q;
     struct app_err verr;
-    int bad;
 
-    memset(&x, 0, sizeof(x));
     err_clear(&verr);
-    bad = product_query(req, &q, &verr);
-    if (api_require_session_pre(app, req, &x.s, &x.c, "products",
-                                bad ? NULL : catalog_product_list_key(req->arena, &q), err))
-        return -1;
-    if (bad) {
-        *err = verr;
-        return -1;
-    }
-    if (catalog_product_list(&x.c, &q, &x.out, err))
-        return -1;
-    return send_ok(resp, 200, &x);
+    return product_query(req, &q, &verr) ? NULL : catalog_product_list_key(req->arena, &q);
 }
 
-int api_product_get(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_product_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err)
+{
+    struct product_query q;
+
+    if (product_query(req, &q, err) || catalog_product_list(&x->c, &q, &x->out, err))
+        return -1;
+    return send_ok(resp, 200, x);
+}
+
+int api_product_get(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                     struct app_err *err)
 {
-    struct api_ctx x;
-
-    if (api_begin(app, req, &x, true, err))
-        return -1;
-    if (catalog_product_get(&x.c, x.id, &x.out, err))
-        return read_failed(resp, &x);
-    return send_ok(resp, 200, &x);
+    (void)req;
+    if (catalog_product_get(&x->c, x->id, &x->out, err))
+        return read_failed(resp, x);
+    return send_ok(resp, 200, x);
 }
 
-int api_product_create(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_product_create(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                        struct app_err *err)
 {
-    struct api_ctx x;
     struct product_in in;
 
-    if (api_begin(app, req, &x, false, err) || api_product_in(req, true, &in, err) ||
-        catalog_product_create(&x.c, &in, &x.out, err))
+    if (api_product_in(req, true, &in, err) || catalog_product_create(&x->c, &in, &x->out, err))
         return -1;
-    return send_ok(resp, 201, &x);
+    return send_ok(resp, 201, x);
 }
 
-static int product_update(struct app *app, struct http_req *req, struct http_resp *resp,
+static int product_update(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                           bool replace, struct app_err *err)
 {
-    struct api_ctx x;
     struct product_in in;
 
-    if (api_begin(app, req, &x, true, err) || api_product_in(req, replace, &in, err) ||
-        catalog_product_update(&x.c, x.id, &in, replace, &x.out, err))
+    if (api_product_in(req, replace, &in, err) ||
+        catalog_product_update(&x->c, x->id, &in, replace, &x->out, err))
         return -1;
-    return send_ok(resp, 200, &x);
+    return send_ok(resp, 200, x);
 }
 
-int api_product_replace(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_product_replace(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                         struct app_err *err)
 {
-    return product_update(app, req, resp, true, err);
+    return product_update(x, req, resp, true, err);
 }
 
-int api_product_patch(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_product_patch(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                       struct app_err *err)
 {
-    return product_update(app, req, resp, false, err);
+    return product_update(x, req, resp, false, err);
 }
 
-int api_product_delete(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_product_delete(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                        struct app_err *err)
 {
-    struct api_ctx x;
-
-    if (api_begin(app, req, &x, true, err) || catalog_product_delete(&x.c, x.id, err))
+    (void)req;
+    if (catalog_product_delete(&x->c, x->id, err))
         return -1;
     return no_content(resp);
 }

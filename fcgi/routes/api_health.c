@@ -7,24 +7,24 @@
 #include "core/shared.h"
 #include "routes/api.h"
 
-int api_health(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
+int api_health(struct api_ctx *x, struct http_req *req, struct http_resp *resp, struct app_err *err)
 {
     static const char body[] = "{\"status\":\"ok\"}";
 
-    (void)app;
+    (void)x;
     (void)req;
     (void)err;
     http_resp_raw(resp, 200, body, sizeof(body) - 1);
     return 0;
 }
 
-int api_health_cache(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_health_cache(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                      struct app_err *err)
 {
     static const char *const names[] = {"ok", "degraded", "disabled"};
     double latency = -1;
     const char *reason = NULL;
-    enum cache_state st = cache_health(&app->cache, &latency, &reason);
+    enum cache_state st = cache_health(&x->app->cache, &latency, &reason);
     json_object *o = jsonx_own(req->arena, json_object_new_object());
 
     (void)err;
@@ -38,7 +38,7 @@ int api_health_cache(struct app *app, struct http_req *req, struct http_resp *re
     return 0;
 }
 
-int api_health_db(struct app *app, struct http_req *req, struct http_resp *resp,
+int api_health_db(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                   struct app_err *err)
 {
     double latency = -1;
@@ -46,7 +46,7 @@ int api_health_db(struct app *app, struct http_req *req, struct http_resp *resp,
     struct app_err perr;
 
     (void)err;
-    if (db_ping(&app->db, &latency, &perr)) {
+    if (db_ping(&x->app->db, &latency, &perr)) {
         json_object_object_add(o, "status", json_object_new_string("unavailable"));
         http_resp_json(resp, 503, o);
         return 0;
@@ -121,7 +121,8 @@ static void route_metrics(struct buf *b, const struct shared *sh)
     }
 }
 
-int api_metrics(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
+int api_metrics(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                struct app_err *err)
 {
     struct shared *sh = shared_get();
     struct buf *b = &resp->body;
@@ -129,7 +130,7 @@ int api_metrics(struct app *app, struct http_req *req, struct http_resp *resp, s
     static const char *const kinds[] = {"hits",          "misses", "errors",
                                         "invalidations", "sets",   "bypass"};
 
-    (void)app;
+    (void)x;
     (void)req;
     (void)err;
     buf_reset(b);

@@ -9,9 +9,9 @@
 #  4. Bounds: body, headers, URL, JSON depth, query parameters, Authorization, through nginx
 #     and straight to the pool; no worker dies.
 #  5. The login rate limit holds across the pool's workers.
-#  6. Tenant isolation on every route of fcgi/routes/routes.c, one table (a route without a row
-#     fails the suite): the other tenant's ids in paths, query parameters and bodies, with
-#     headers that try to choose the tenant; tenant A's data unchanged afterwards.
+#  6. Tenant isolation on every route of the table (stock-fcgi --routes), one table (a route
+#     without a row fails the suite): the other tenant's ids in paths, query parameters and
+#     bodies, with headers that try to choose the tenant; tenant A's data unchanged afterwards.
 #  7. Secrets: two private pools (LOG_LEVEL=debug, passwords in DATABASE_URL and REDIS_URL,
 #     REDIS_PASSWORD; one with PostgreSQL and Redis unreachable); then no password, token,
 #     argon2 hash, database or Redis password in any response, in /metrics, or in any log of
@@ -801,62 +801,36 @@ SNAP_BEFORE=$(a_snapshot)
 ck "tenant A's views all answer 200 and show its marker" \
     '[[ $(grep -c " 200 " <<<"$SNAP_BEFORE") == ${#A_VIEWS[@]} ]] && grep -q "$LEAK" <<<"$SNAP_BEFORE"'
 
-# The routes of fcgi/routes/routes.c, "METHOD PATH" per line, the route macros (CRUD)
-# expanded; a line of the table that is not understood comes out as "?? LINE".
-routes_of()
+# The route table as the server declares it (stock-fcgi --routes: "METHOD PATH FLAGS" per
+# line, FLAGS comma-separated: public or auth, then admin, id, prefetch=MODULE). ROUTES holds
+# "METHOD PATH" per line, PUBLIC_ROUTES those of them flagged public.
+TABLE=$("$ASAN_POOL" --routes)
+rc=$?
+ROUTES=$(awk '{ print $1, $2 }' <<<"$TABLE")
+PUBLIC_ROUTES=$(awk '$3 ~ /(^|,)public(,|$)/ { print $1, $2 }' <<<"$TABLE")
+ck "stock-fcgi --routes lists the route table ($(wc -l <<<"$ROUTES") routes), exit 0" \
+    '((rc == 0)) && (($(wc -l <<<"$ROUTES") >= 30)) &&
+     ! grep -vqE "^(GET|POST|PUT|PATCH|DELETE) /[^ ]* [a-z=,]+$" <<<"$TABLE"'
+# flag_errors TABLE: the routes of TABLE (--routes lines) not flagged exactly one of public
+# and auth, or flagged id without {id} in the path (or the other way round).
+flag_errors()
 {
-    awk '
-    function q(s) { gsub(/"/, "", s); return s }
-    /^#define V1 / { v1 = q($3); next }
-    /^#define [A-Za-z_]+\(/ {
-        name = $2; sub(/\(.*/, "", name)
-        par = $0; sub(/^[^(]*\(/, "", par); sub(/[,)].*/, "", par); gsub(/ /, "", par)
-        inmac = 1; n[name] = 0
-    }
-    inmac {
-        line = $0
-        re = "[{]\"[A-Z]+\", *V1 " par "( \"[^\"]*\")?"
-        while (match(line, re)) {
-            e = substr(line, RSTART, RLENGTH); line = substr(line, RSTART + RLENGTH)
-            m = e; sub(/^[{]"/, "", m); sub(/".*/, "", m)
-            s = e; sub(/^[^,]*, *V1 [A-Za-z_]+ */, "", s)
-            n[name]++; M[name, n[name]] = m; SFX[name, n[name]] = q(s)
-        }
-        if ($0 !~ /\\$/) inmac = 0
-        next
-    }
-    /api_routes\[\] = [{]/ { intab = 1; next }
-    intab && /^[}];/ { intab = 0; next }
-    intab {
-        line = $0; sub(/^[ \t]+/, "", line)
-        if (line == "") next
-        if (match(line, /^[{]"[A-Z]+", *(V1 )?"[^"]*"/)) {
-            e = substr(line, 1, RLENGTH)
-            m = e; sub(/^[{]"/, "", m); sub(/".*/, "", m)
-            p = e; sub(/^[^,]*, */, "", p)
-            pre = (p ~ /^V1 /) ? v1 : ""
-            sub(/^V1 /, "", p)
-            print m, pre q(p); next
-        }
-        if (match(line, /^[A-Za-z_]+\("[^"]*"/)) {
-            name = line; sub(/\(.*/, "", name)
-            p = line; sub(/^[^"]*"/, "", p); sub(/".*/, "", p)
-            if (name in n && n[name] > 0) {
-                for (k = 1; k <= n[name]; k++) print M[name, k], v1 p SFX[name, k]
-                next
-            }
-        }
-        print "?? " line
-    }' "$1"
+    awk '{ n = ($3 ~ /(^|,)public(,|$)/) + ($3 ~ /(^|,)auth(,|$)/) }
+        n != 1 || ($2 ~ /[{]id[}]/) != ($3 ~ /(^|,)id(,|$)/) { printf "%s %s; ", $1, $2 }' <<<"$1"
 }
-ROUTES=$(routes_of "$ROOT/fcgi/routes/routes.c")
-ck "fcgi/routes/routes.c parses: every line of api_routes understood ($(wc -l <<<"$ROUTES") routes)" \
-    '! grep -q "^??" <<<"$ROUTES" && (($(wc -l <<<"$ROUTES") >= 30))'
-grep '^??' <<<"$ROUTES" | sed 's/^/    /'
+bad=$(flag_errors "$TABLE")
+ck "every route is either public or authenticated, and flagged id where it has {id}${bad:+ (not: $bad)}" \
+    '[[ -z "$bad" ]]'
+bad=$(flag_errors "$(printf '%s\n' "$TABLE" "GET /api/v1/x id" "GET /api/v1/y public,auth" \
+    "GET /api/v1/z/{id} auth")")
+ck "the flag check fails on planted routes without auth, with both, without id ($bad)" \
+    '[[ "$bad" == "GET /api/v1/x; GET /api/v1/y; GET /api/v1/z/{id}; " ]]'
+ck "the public routes are health, metrics and login only" \
+    '[[ "$(sort <<<"$PUBLIC_ROUTES" | tr "\n" ";")" == "GET /health;GET /health/cache;GET /health/db;GET /metrics;POST /api/v1/auth/login;" ]]'
 
-# The table: ROUTE (as routes.c spells it) | request path | JSON body or - | extra header or
-# - ("fresh": the row uses a fresh session of B, for logout) | expected status(es) | jq
-# condition on the body or -. @NAME@ is replaced by the value of variable NAME; @V@ by a suffix
+# The table: ROUTE (as stock-fcgi --routes lists it) | request path | JSON body or - | extra
+# header or - ("fresh": the row uses a fresh session of B, for logout) | expected status(es) |
+# jq condition on the body or -. @NAME@ is replaced by the value of variable NAME; @V@ by a suffix
 # unique to the variant (so that a create does not collide with the previous variant's).
 # Every row runs in each variant:
 #   p  B's bearer token
@@ -964,27 +938,28 @@ iso_missing()
     done <<<"$1"
 }
 
-# Coverage: every route of routes.c has a row, every row names a route of routes.c, and each
+# Coverage: every route of the table has a row, every row names a route of the table, and each
 # row's request path is one its route serves.
 while IFS='|' read -r route path _; do
     route=$(trim "$route")
     [[ -n "$route" ]] || continue
     if ! grep -qxF "$route" <<<"$ROUTES"; then
-        t_not_ok "isolation table row '$route' names a route of routes.c"
+        t_not_ok "isolation table row '$route' names a route of stock-fcgi --routes"
     elif ! route_matches "$route" "$(subst "$(trim "$path")" "")"; then
         t_not_ok "isolation table row '$route': its path $(trim "$path") is served by that route"
     fi
 done <<<"$ISO_TABLE"
 missing=$(iso_missing "$ROUTES")
-ck "the isolation table covers every route of routes.c ($(wc -l <<<"$ROUTES") routes)" \
+ck "the isolation table covers every route of stock-fcgi --routes ($(wc -l <<<"$ROUTES") routes)" \
     '[[ -z "$missing" ]]'
 [[ -z "$missing" ]] || echo "    routes without an isolation row: $missing"
-# The coverage check can fail: a route added to a copy of routes.c (plain and through the
-# CRUD macro) has no row.
-sed -e 's|^};|    {"GET", V1 "/export", api_me, "export"},\n    CRUD("/suppliers", supplier),\n};|' \
-    "$ROOT/fcgi/routes/routes.c" >"$TMP/routes-plus.c"
-missing=$(iso_missing "$(routes_of "$TMP/routes-plus.c")")
-ck "a route added to routes.c without an isolation row is caught ($missing)" \
+# The coverage check can fail: routes added to the table (one, and a resource of six) have no
+# row.
+PLUS=$(printf '%s\n' "$ROUTES" "GET /api/v1/export"; for m in GET POST; do
+    echo "$m /api/v1/suppliers"
+done; for m in GET PUT PATCH DELETE; do echo "$m /api/v1/suppliers/{id}"; done)
+missing=$(iso_missing "$PLUS")
+ck "a route added to the table without an isolation row is caught ($missing)" \
     '[[ "$missing" == *"GET /api/v1/export;"* && "$missing" == *"DELETE /api/v1/suppliers/{id};"* &&
        $(grep -o ";" <<<"$missing" | wc -l) == 7 ]]'
 
@@ -1003,7 +978,7 @@ iso_run()
     shift
     local route=$1 path=$2 body=$3 extra=$4 expect=$5 cond=$6 v=$7 m=${1%% *} tok=$TB
     local csrf=$CSRF_B args=() why="" public=0
-    [[ "$route" =~ ^(GET\ /health|GET\ /metrics|POST\ /api/v1/auth/login) ]] && public=1
+    grep -qxF "$route" <<<"$PUBLIC_ROUTES" && public=1
     if [[ "$extra" == fresh ]]; then
         session "$SLUG_B" "$EMAIL_B" "$PW_B"
         tok=$S_TOKEN
@@ -1046,7 +1021,7 @@ while IFS='|' read -r route path body extra expect cond; do
     [[ -n "$route" ]] || continue
     NROWS=$((NROWS + 1))
     variants="p h c f"
-    [[ "$route" =~ ^(GET\ /health|GET\ /metrics|POST\ /api/v1/auth/login) ]] && variants="p h"
+    grep -qxF "$route" <<<"$PUBLIC_ROUTES" && variants="p h"
     for v in $variants; do
         iso_run "$NROWS" "$route" "$(subst "$(trim "$path")" "-$v")" "$(subst "$(trim "$body")" "-$v")" \
             "$(subst "$(trim "$extra")" "-$v")" "$(trim "$expect")" \

@@ -34,5 +34,6 @@ int test_db_register(void);
 int test_catalog_register(void);
 int test_auth_register(void);
 int test_sales_register(void);
+int test_dispatch_register(void);
 
 #endif

@@ -5,25 +5,25 @@
 #include "core/router.h"
 #include "unit.h"
 
-static int h1(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
+static int h1(struct api_ctx *x, struct http_req *req, struct http_resp *resp, struct app_err *err)
 {
-    (void)app, (void)req, (void)resp, (void)err;
+    (void)x, (void)req, (void)resp, (void)err;
     return 1;
 }
 
-static int h2(struct app *app, struct http_req *req, struct http_resp *resp, struct app_err *err)
+static int h2(struct api_ctx *x, struct http_req *req, struct http_resp *resp, struct app_err *err)
 {
-    (void)app, (void)req, (void)resp, (void)err;
+    (void)x, (void)req, (void)resp, (void)err;
     return 2;
 }
 
 static const struct route routes[] = {
-    {"GET", "/api/v1/products", h1, "products_list"},
-    {"POST", "/api/v1/products", h2, "products_create"},
-    {"GET", "/api/v1/products/{id}", h1, "products_get"},
-    {"DELETE", "/api/v1/products/{id}", h2, "products_delete"},
-    {"POST", "/api/v1/sales/{id}/confirm", h2, "sales_confirm"},
-    {"GET", "/api/v1/t/{a}/x/{b}", h1, "two"},
+    {"GET", "/api/v1/products", h1, "products_list", ROUTE_AUTH, NULL, NULL},
+    {"POST", "/api/v1/products", h2, "products_create", ROUTE_AUTH, NULL, NULL},
+    {"GET", "/api/v1/products/{id}", h1, "products_get", ROUTE_AUTH, NULL, NULL},
+    {"DELETE", "/api/v1/products/{id}", h2, "products_delete", ROUTE_AUTH, NULL, NULL},
+    {"POST", "/api/v1/sales/{id}/confirm", h2, "sales_confirm", ROUTE_AUTH, NULL, NULL},
+    {"GET", "/api/v1/t/{a}/x/{b}", h1, "two", ROUTE_AUTH, NULL, NULL},
 };
 
 static const struct route *match(struct arena *a, struct http_req *req, const char *method,

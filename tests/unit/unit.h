@@ -13,5 +13,6 @@ int test_date_register(void);
 int test_cache_key_register(void);
 int test_listen_register(void);
 int test_redis_register(void);
+int test_routes_register(void);
 
 #endif

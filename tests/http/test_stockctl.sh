@@ -602,74 +602,80 @@ t_check "with CACHE_KEY_PREFIX, cache flush deletes them" eval \
 # --- cache stats/flush: bad arguments ---
 HINT="Try 'stockctl --help'."
 before=$(r_snap "${ALL_A[@]}")
-cache_bad()
+# cache_fails NAME RC STDERR [VAR=VALUE ...] -- ARGS...: stockctl cache ARGS, run with the
+# variables set, exits RC, prints nothing on stdout and exactly STDERR.
+cache_fails()
 {
-    local name=$1 rc=$2 msg=$3
+    local name=$1 rc=$2 msg=$3 envs=()
     shift 3
-    ctl cache "$@"
+    while [[ "$1" != -- ]]; do
+        envs+=("$1")
+        shift
+    done
+    shift
+    env "${envs[@]}" "$CTL" cache "$@" >"$OUT" 2>"$ERR"
+    RC=$?
     t_check "cache $name: exit $rc and '${msg%%$'\n'*}'" said "$rc" "" "$msg"
 }
 MOD_LIST="expected one of balance, products, categories, uom"
-cache_bad "stats with an unknown module" 1 \
-    "stockctl: unknown cache module 'nosuch': $MOD_LIST" stats --tenant "$C1" --module nosuch
-cache_bad "flush with module 'other' (not a cache module)" 1 \
-    "stockctl: unknown cache module 'other': $MOD_LIST" flush --tenant "$C1" --module other
-cache_bad "stats for a missing tenant" 1 "stockctl: tenant 'nosuch-$SUFFIX' not found" \
-    stats --tenant "nosuch-$SUFFIX"
-cache_bad "flush for a missing tenant" 1 "stockctl: tenant 'nosuch-$SUFFIX' not found" \
-    flush --tenant "nosuch-$SUFFIX" --module products
-cache_bad "stats without --tenant" 2 "stockctl: cache stats needs --tenant SLUG"$'\n'"$HINT" stats
-cache_bad "flush without --tenant (before the module check)" 2 \
-    "stockctl: cache flush needs --tenant SLUG"$'\n'"$HINT" flush --module nosuch
-cache_bad "stats --tenant without a value" 2 \
-    "stockctl: option '--tenant' needs a value"$'\n'"$HINT" stats --tenant
-cache_bad "flush --module without a value" 2 \
-    "stockctl: option '--module' needs a value"$'\n'"$HINT" flush --tenant "$C1" --module
-cache_bad "stats with an unknown option" 2 "stockctl: unknown option '--colour'"$'\n'"$HINT" \
-    stats --tenant "$C1" --colour red
-cache_bad "flush with a stray argument" 2 "stockctl: unexpected argument 'products'"$'\n'"$HINT" \
-    flush --tenant "$C1" products
-cache_bad "without a subcommand" 2 "stockctl: 'cache' needs a subcommand"$'\n'"$HINT"
-cache_bad "clear (unknown subcommand)" 2 "stockctl: unknown command 'cache clear'"$'\n'"$HINT" \
-    clear --tenant "$C1"
+NOSUCH="stockctl: tenant 'nosuch-$SUFFIX' not found"
+cache_fails "stats with an unknown module" 1 "stockctl: unknown cache module 'nosuch': $MOD_LIST" \
+    -- stats --tenant "$C1" --module nosuch
+cache_fails "flush with module 'other' (not a cache module)" 1 \
+    "stockctl: unknown cache module 'other': $MOD_LIST" -- flush --tenant "$C1" --module other
+cache_fails "stats for a missing tenant" 1 "$NOSUCH" -- stats --tenant "nosuch-$SUFFIX"
+cache_fails "flush for a missing tenant" 1 "$NOSUCH" -- flush --tenant "nosuch-$SUFFIX" \
+    --module products
+cache_fails "stats without --tenant" 2 "stockctl: cache stats needs --tenant SLUG"$'\n'"$HINT" \
+    -- stats
+cache_fails "flush without --tenant (before the module check)" 2 \
+    "stockctl: cache flush needs --tenant SLUG"$'\n'"$HINT" -- flush --module nosuch
+cache_fails "stats --tenant without a value" 2 \
+    "stockctl: option '--tenant' needs a value"$'\n'"$HINT" -- stats --tenant
+cache_fails "flush --module without a value" 2 \
+    "stockctl: option '--module' needs a value"$'\n'"$HINT" -- flush --tenant "$C1" --module
+cache_fails "stats with an unknown option" 2 "stockctl: unknown option '--colour'"$'\n'"$HINT" \
+    -- stats --tenant "$C1" --colour red
+cache_fails "flush with a stray argument" 2 \
+    "stockctl: unexpected argument 'products'"$'\n'"$HINT" -- flush --tenant "$C1" products
+cache_fails "without a subcommand" 2 "stockctl: 'cache' needs a subcommand"$'\n'"$HINT" --
+cache_fails "clear (unknown subcommand)" 2 "stockctl: unknown command 'cache clear'"$'\n'"$HINT" \
+    -- clear --tenant "$C1"
 dead_db=""
 pick_port dead_db
-DATABASE_URL=postgresql://stock@127.0.0.1:$dead_db/stock ctl cache stats --tenant "$C1" \
+cache_fails "stats, unknown module and database unreachable (arguments first)" 1 \
+    "stockctl: unknown cache module 'nosuch': $MOD_LIST" \
+    "DATABASE_URL=postgresql://stock@127.0.0.1:$dead_db/stock" -- stats --tenant "$C1" \
     --module nosuch
-t_check "an unknown module is reported before connecting to the database" \
-    said 1 "" "stockctl: unknown cache module 'nosuch': $MOD_LIST"
 t_check "the refused commands changed nothing in Redis" test "$(r_snap "${ALL_A[@]}")" = "$before"
 
 # --- cache stats/flush: Redis unreachable or refusing ---
 dead_redis=""
 pick_port dead_redis
-DEAD=redis://127.0.0.1:$dead_redis/0
-REDIS_URL=$DEAD ctl cache stats --tenant "$C1"
-t_check "cache stats with Redis unreachable: exit 1, one line" \
-    said 1 "" "stockctl: cannot connect to redis: Connection refused"
-REDIS_URL=$DEAD ctl cache stats --tenant "$C1" --module uom
-t_check "cache stats --module uom with Redis unreachable: the same" \
-    said 1 "" "stockctl: cannot connect to redis: Connection refused"
-REDIS_URL=$DEAD ctl cache flush --tenant "$C1"
-t_check "cache flush with Redis unreachable: exit 1, stops at the first module" \
-    said 1 "" "stockctl: cannot flush module 'balance': connect: Connection refused"
-REDIS_URL=$DEAD ctl cache flush --tenant "$C1" --module products
-t_check "cache flush --module products with Redis unreachable names that module" \
-    said 1 "" "stockctl: cannot flush module 'products': connect: Connection refused"
-REDIS_URL=$DEAD ctl cache stats --tenant "nosuch-$SUFFIX"
-t_check "a missing tenant is reported before connecting to Redis" \
-    said 1 "" "stockctl: tenant 'nosuch-$SUFFIX' not found"
+DEAD=REDIS_URL=redis://127.0.0.1:$dead_redis/0
+REFUSED="stockctl: cannot connect to redis: Connection refused"
+cache_fails "stats, Redis unreachable" 1 "$REFUSED" "$DEAD" -- stats --tenant "$C1"
+cache_fails "stats --module uom, Redis unreachable" 1 "$REFUSED" "$DEAD" -- stats --tenant "$C1" \
+    --module uom
+cache_fails "flush, Redis unreachable (stops at the first module)" 1 \
+    "stockctl: cannot flush module 'balance': connect: Connection refused" "$DEAD" \
+    -- flush --tenant "$C1"
+cache_fails "flush --module products, Redis unreachable" 1 \
+    "stockctl: cannot flush module 'products': connect: Connection refused" "$DEAD" \
+    -- flush --tenant "$C1" --module products
+cache_fails "stats, missing tenant and Redis unreachable (the tenant first)" 1 "$NOSUCH" \
+    "$DEAD" -- stats --tenant "nosuch-$SUFFIX"
 t_check "a failed flush records nothing in cache_backlog" \
     test "$(q "SELECT count(*) FROM cache_backlog WHERE tenant_id = $A_ID")" = 0
-# The run's Redis has no password: it refuses any AUTH.
+# The run's Redis has no password: it refuses any AUTH (and no output may show the password).
 BADPW=ctl-not-the-password-$SUFFIX
 secret_note "$BADPW"
-REDIS_URL=redis://:$BADPW@127.0.0.1:$REDIS_PORT/0 ctl cache stats --tenant "$C1"
-t_check "cache stats when Redis refuses the password: exit 1, no password shown" \
-    said 1 "" "stockctl: redis refused the password"
-REDIS_URL=redis://:$BADPW@127.0.0.1:$REDIS_PORT/0 ctl cache flush --tenant "$C1"
-t_check "cache flush when Redis refuses the password: exit 1" \
-    said 1 "" "stockctl: cannot flush module 'balance': AUTH: authentication failed"
+BAD_AUTH=REDIS_URL=redis://:$BADPW@127.0.0.1:$REDIS_PORT/0
+cache_fails "stats, Redis refuses the password" 1 "stockctl: redis refused the password" \
+    "$BAD_AUTH" -- stats --tenant "$C1"
+cache_fails "flush, Redis refuses the password" 1 \
+    "stockctl: cannot flush module 'balance': AUTH: authentication failed" "$BAD_AUTH" \
+    -- flush --tenant "$C1"
 t_check "the failed commands changed nothing in Redis" test "$(r_snap "${ALL_A[@]}")" = "$before"
 t_check "no request of the cache checks got a 5xx" test -z "$FIVEXX"
 

@@ -2,7 +2,10 @@
 # test_stockctl.sh: the admin CLI against the run's PostgreSQL and Redis: migrate is idempotent,
 # tenant create refuses a duplicate, and seed-demo (argument checks, the catalog it writes, a
 # second run adding more, cache invalidation with Redis up and unreachable, 100,000 products
-# within 15 s). Environment from tests/run_all.sh: DATABASE_URL, REDIS_URL, STOCK_ENV_FILE.
+# within 15 s), purge, and cache stats/flush (checked against what Redis holds, before and after
+# cached reads through the API, with bad arguments and with Redis unreachable). Environment from
+# tests/run_all.sh: DATABASE_URL, REDIS_URL, STOCK_ENV_FILE, STOCK_TEST_BASE_URL,
+# STOCK_TEST_REDIS_PORT. Needs jq and redis-cli.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -10,6 +13,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 : "${DATABASE_URL:?run through tests/run_all.sh}"
 : "${REDIS_URL:?run through tests/run_all.sh}"
+BASE=${STOCK_TEST_BASE_URL:?run through tests/run_all.sh}
+REDIS_PORT=${STOCK_TEST_REDIS_PORT:?run through tests/run_all.sh}
+API=$BASE/api/v1
 CTL=$ROOT/build/release/stockctl
 BIG_LIMIT_S=15
 
@@ -17,16 +23,30 @@ BIG_LIMIT_S=15
 SUFFIX=$$-$RANDOM
 T1=ctl-seed-$SUFFIX
 T2=ctl-big-$SUFFIX
+C1=ctl-cache-a-$SUFFIX # the tenants of the cache stats/flush checks
+C2=ctl-cache-b-$SUFFIX
 OUT=$(mktemp)
 ERR=$(mktemp)
+# Redis key patterns (in database 0, or "N|PATTERN" for database N) that the suite wrote and
+# removes at the end.
+REDIS_LITTER=()
 
-# The tenants of this suite go away with their data (ON DELETE CASCADE), whatever happened.
+# The tenants of this suite go away with their data (ON DELETE CASCADE), whatever happened, and
+# so do the Redis keys it planted.
 cleanup()
 {
+    local p
     psql -X -q "$DATABASE_URL" -v ON_ERROR_STOP=1 \
         -c "DELETE FROM cache_backlog WHERE tenant_id IN
-                (SELECT id FROM tenants WHERE slug IN ('$T1', '$T2'))" \
-        -c "DELETE FROM tenants WHERE slug IN ('$T1', '$T2')" >/dev/null 2>&1
+                (SELECT id FROM tenants WHERE slug IN ('$T1', '$T2', '$C1', '$C2'))" \
+        -c "DELETE FROM tenants WHERE slug IN ('$T1', '$T2', '$C1', '$C2')" >/dev/null 2>&1
+    for p in "${REDIS_LITTER[@]}"; do
+        if [[ "$p" == *"|"* ]]; then
+            r_del_matching "${p#*|}" "${p%%|*}"
+        else
+            r_del_matching "$p" 0
+        fi
+    done
     rm -f "$OUT" "$ERR"
 }
 trap cleanup EXIT
@@ -56,6 +76,26 @@ one_error_line()
 count_of()
 {
     q "SELECT count(*) FROM $1 WHERE tenant_id = (SELECT id FROM tenants WHERE slug = '$2')"
+}
+
+# rcli ARGS...: redis-cli on the run's Redis (add -n N for database N), bounded to 20 s.
+rcli()
+{
+    timeout 20 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+}
+
+# r_keys PATTERN [DB]: the distinct keys matching the glob PATTERN in database DB (default 0),
+# sorted, listed by redis-cli's own SCAN: what Redis holds, seen without stockctl.
+r_keys()
+{
+    rcli -n "${2:-0}" --scan --pattern "$1" | sort -u
+}
+
+# r_del_matching PATTERN DB: unlinks the keys matching PATTERN in database DB.
+r_del_matching()
+{
+    r_keys "$1" "$2" | xargs -r -d '\n' -n 500 \
+        timeout 20 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" -n "$2" UNLINK >/dev/null
 }
 
 # --- migrate ---
@@ -272,5 +312,371 @@ t_check "purge deleted the day-old Idempotency-Key record and kept the recent on
     "$(q "SELECT string_agg(key, ',') FROM idempotency_keys WHERE tenant_id = $T1_ID")" = "new-$SUFFIX"
 ctl purge extra
 t_check "purge takes no argument (usage error, exit 2)" test "$RC" = 2
+
+# --- cache stats and flush ---
+# What they print is computed here from Redis itself (redis-cli, not stockctl): per module, in
+# the order of enum shared_module (core/shared.h), "%-12s %6ld keys  generation %s" (the keys
+# "{prefix}:tenant:{id}:{module}:*" but the generation key "...:__gen__", whose value follows, or
+# "none") and "%-12s %6ld keys deleted" (the keys a flush unlinked).
+. "$ROOT/tests/lib/api.sh"
+MODULES=(balance products categories uom)
+KP=stock # CACHE_KEY_PREFIX: the harness keeps the default
+# Where r_count, r_gen and the want_* helpers look: the database and the key prefix.
+R_DB=0
+R_PFX=$KP
+
+# r_count TENANT MODULE: the module's keys in Redis, its generation key aside.
+r_count()
+{
+    r_keys "$R_PFX:tenant:$1:$2:*" "$R_DB" | grep -cvxF "$R_PFX:tenant:$1:$2:__gen__"
+}
+
+# r_gen TENANT MODULE: the value of the module's generation key, "none" when there is none.
+r_gen()
+{
+    local k=$R_PFX:tenant:$1:$2:__gen__
+    if [[ "$(rcli -n "$R_DB" EXISTS "$k")" == 1 ]]; then
+        rcli -n "$R_DB" GET "$k"
+    else
+        echo none
+    fi
+}
+
+# want_stats TENANT MODULE...: what cache stats must print for these modules, from Redis.
+want_stats()
+{
+    local t=$1 m
+    shift
+    for m in "$@"; do
+        printf '%-12s %6d keys  generation %s\n' "$m" "$(r_count "$t" "$m")" "$(r_gen "$t" "$m")"
+    done
+}
+
+# want_flush TENANT MODULE...: what cache flush must print for these modules, from Redis (call
+# it before the flush: the counts are of the keys it is to delete).
+want_flush()
+{
+    local t=$1 m
+    shift
+    for m in "$@"; do
+        printf '%-12s %6d keys deleted\n' "$m" "$(r_count "$t" "$m")"
+    done
+}
+
+# r_snap PATTERN...: every key of database 0 matching one of the patterns, sorted, with the
+# value of each generation key and of the epoch: a flush must leave all of that as it was.
+r_snap()
+{
+    local p k
+    for p in "$@"; do
+        r_keys "$p"
+    done | sort -u | while IFS= read -r k; do
+        if [[ "$k" == *:__gen__ || "$k" == "$KP:epoch" ]]; then
+            printf '%s=%s\n' "$k" "$(rcli GET "$k")"
+        else
+            printf '%s\n' "$k"
+        fi
+    done
+}
+
+# same_text FILE TEXT: FILE holds exactly TEXT and a newline (nothing at all when TEXT is
+# empty); a difference is shown as a diff (# lines).
+same_text()
+{
+    local f=$1 want=$2
+    if [[ -z "$want" ]]; then
+        [[ ! -s "$f" ]] && return 0
+    else
+        cmp -s "$f" <(printf '%s\n' "$want") && return 0
+    fi
+    diff <(printf '%s' "${want:+$want$'\n'}") "$f" | sed 's/^/#   /'
+    return 1
+}
+
+# said RC STDOUT STDERR: the last ctl run exited RC and printed exactly STDOUT and STDERR (each
+# without its last newline; empty: nothing).
+said()
+{
+    local ok=0
+    [[ "$RC" == "$1" ]] || {
+        echo "#   exit status $RC, not $1"
+        ok=1
+    }
+    same_text "$OUT" "$2" || ok=1
+    same_text "$ERR" "$3" || ok=1
+    return $ok
+}
+
+# xcache PATH: GET PATH as $TOKEN; prints the status and X-Cache ("200 MISS").
+xcache()
+{
+    api GET "$1"
+    echo "$R_STATUS $(header X-Cache)"
+}
+
+# warm PATH: GETs PATH as $TOKEN until a HIT (10 s at most), so that Redis holds its entry.
+is_hit()
+{
+    [[ "$(xcache "$1")" == "200 HIT" ]]
+}
+warm()
+{
+    wait_for 10 is_hit "$1" || t_not_ok "GET $1 becomes a cache HIT" "got $R_STATUS $(snip)"
+}
+
+# cache_tenant SLUG: a tenant with an admin and a little catalog; sets CT_ID and CT_TOKEN.
+cache_tenant()
+{
+    local pw=ctl-cache-pass-$SUFFIX
+    if ! CT_ID=$("$CTL" tenant create "$1" "Cache Test Shop" 2>"$ERR") ||
+        ! printf '%s\n' "$pw" | "$CTL" user create --tenant "$1" --email "admin@$1.test" \
+            --role admin >/dev/null 2>>"$ERR" ||
+        ! "$CTL" seed-demo --tenant "$1" --products 5 >/dev/null 2>>"$ERR"; then
+        t_not_ok "tenant $1 with an admin and a catalog" "$(tr '\n' ' ' <"$ERR")"
+        return 1
+    fi
+    secret_note "$pw"
+    call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary \
+        "$(jq -cn --arg t "$1" --arg e "admin@$1.test" --arg p "$pw" \
+            '{tenant: $t, email: $e, password: $p}')"
+    CT_TOKEN=$(jf .token)
+    [[ "$R_STATUS" == 200 && -n "$CT_TOKEN" ]] || {
+        t_not_ok "the admin of $1 signs in" "got $R_STATUS $(snip)"
+        return 1
+    }
+}
+
+cache_tenant "$C1" && A_ID=$CT_ID && A_TOKEN=$CT_TOKEN
+cache_tenant "$C2" && B_ID=$CT_ID && B_TOKEN=$CT_TOKEN
+: "${A_ID:=0}" "${B_ID:=0}" "${A_TOKEN:=}" "${B_TOKEN:=}"
+REDIS_LITTER+=("$KP:tenant:$A_ID:*" "$KP:tenant:$B_ID:*" "$KP:tenant:${A_ID}0:*"
+    "1|$KP:tenant:$A_ID:*" "ctlpfx$$:tenant:$A_ID:*")
+
+# Keys planted next to the entries of the API reads: 1500 more in A's products (more than one
+# SCAN COUNT 1000 answers), one whose name holds glob characters, and neighbours that belong to
+# no module of A (another tenant whose id starts with A's, a module whose name starts with
+# "products", the bare module name): these are neither counted nor deleted.
+seq 1 1500 | sed "s/^/$KP:tenant:$A_ID:products:planted:/; s/\$/\nx/" |
+    xargs -d '\n' -n 1000 timeout 20 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" MSET >/dev/null
+NEIGHBOURS=("$KP:tenant:${A_ID}0:products:planted" "$KP:tenant:$A_ID:productsx:planted"
+    "$KP:tenant:$A_ID:products")
+for k in "$KP:tenant:$A_ID:products:planted:we*ird[1]?" "${NEIGHBOURS[@]}"; do
+    rcli SET "$k" x >/dev/null
+done
+
+DAYS="from=2026-01-01&to=2026-01-31&granularity=daily"
+TOKEN=$A_TOKEN
+A_UOM=$(q "SELECT min(id) FROM units WHERE tenant_id = $A_ID")
+A_CAT=$(q "SELECT min(id) FROM categories WHERE tenant_id = $A_ID")
+for path in /uom "/uom/$A_UOM" /categories "/categories/$A_CAT" /products "/products?limit=3" \
+    $(q "SELECT '/products/' || id FROM products WHERE tenant_id = $A_ID ORDER BY id LIMIT 2") \
+    "/balance/series?$DAYS"; do
+    warm "$path"
+done
+# A failed sign-in leaves a rate-limit counter in A's key space (module "ratelimit").
+call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary \
+    "$(jq -cn --arg t "$C1" --arg e "nobody@$C1.test" '{tenant: $t, email: $e, password: "wrong-pass"}')"
+TOKEN=$B_TOKEN
+warm /uom
+warm "/products/$(q "SELECT min(id) FROM products WHERE tenant_id = $B_ID")"
+
+# entries_of TENANT MODULE: the module's keys but the planted ones and the generation key.
+entries_of()
+{
+    r_keys "$KP:tenant:$1:$2:*" | grep -v -e ':planted' -e ':__gen__$' | grep -c .
+}
+# all_warmed: each of A's four modules holds entries of the API and a generation.
+all_warmed()
+{
+    local m
+    for m in "${MODULES[@]}"; do
+        (($(entries_of "$A_ID" "$m") > 0)) && [[ "$(r_gen "$A_ID" "$m")" != none ]] || return 1
+    done
+}
+t_check "the API reads left entries and a generation in each of A's four modules" all_warmed
+t_check "... and B's products and uom; A holds sessions and ratelimit keys too" eval \
+    '(($(entries_of "$B_ID" products) > 0 && $(entries_of "$B_ID" uom) > 0 &&
+       $(r_keys "$KP:tenant:$A_ID:sessions:*" | grep -c .) > 0 &&
+       $(r_keys "$KP:tenant:$A_ID:ratelimit:*" | grep -c .) > 0))'
+
+# --- cache stats ---
+ALL_A=("$KP:tenant:$A_ID:*" "$KP:tenant:$B_ID:*" "$KP:tenant:${A_ID}0:*" "$KP:epoch")
+before=$(r_snap "${ALL_A[@]}")
+want=$(want_stats "$A_ID" products)
+ctl cache stats --tenant "$C1" --module products
+t_check "cache stats --module products prints the count and generation Redis holds" \
+    said 0 "$want" ""
+t_check "... which counts the 1501 planted keys and the API's entries, not the neighbours" \
+    eval '(($(r_count "$A_ID" products) == 1501 + $(entries_of "$A_ID" products)))'
+want=$(want_stats "$A_ID" "${MODULES[@]}")
+ctl cache stats --tenant "$C1"
+t_check "cache stats (all modules) prints the four modules with Redis' counts and generations" \
+    said 0 "$want" ""
+ctl cache stats --tenant="$C1" --module=uom
+t_check "cache stats --tenant=SLUG --module=uom is the same as with separate values" \
+    said 0 "$(want_stats "$A_ID" uom)" ""
+want=$(want_stats "$B_ID" "${MODULES[@]}")
+ctl cache stats --tenant "$C2"
+t_check "cache stats of tenant B: its own counts (balance: 0 keys, generation none)" \
+    eval 'said 0 "$want" "" && [[ "$want" == "balance           0 keys  generation none"* ]]'
+t_check "cache stats changed nothing in Redis" test "$(r_snap "${ALL_A[@]}")" = "$before"
+
+# --- cache flush --module products ---
+A_PRODUCTS_GEN=$(r_gen "$A_ID" products)
+want=$(want_flush "$A_ID" products)
+before=$(r_snap "${ALL_A[@]}" | grep -vF "$KP:tenant:$A_ID:products:")
+ctl cache flush --tenant "$C1" --module products
+t_check "cache flush --module products prints how many keys it deleted" said 0 "$want" ""
+t_check "... no key of A's products is left in Redis, nor its generation" \
+    test -z "$(r_keys "$KP:tenant:$A_ID:products:*")"
+t_check "... every other key is as it was (A's other modules, sessions, ratelimit, B, the epoch)" \
+    test "$(r_snap "${ALL_A[@]}")" = "$before"
+ctl cache stats --tenant "$C1" --module products
+t_check "cache stats after the flush: 0 keys, generation none" \
+    said 0 "$(printf '%-12s %6d keys  generation %s' products 0 none)" ""
+TOKEN=$A_TOKEN
+t_check "a product read after the flush is a MISS" test "$(xcache /products)" = "200 MISS"
+t_check "... then a HIT" test "$(xcache /products)" = "200 HIT"
+new_gen()
+{
+    local g
+    g=$(r_gen "$A_ID" products)
+    [[ "$g" != none && "$g" != "$A_PRODUCTS_GEN" ]]
+}
+t_check "... under a new generation" new_gen
+
+# --- cache flush (all modules) ---
+want=$(want_flush "$A_ID" "${MODULES[@]}")
+before=$(r_snap "${ALL_A[@]}" | grep -vE "^$KP:tenant:$A_ID:(balance|products|categories|uom):")
+ctl cache flush --tenant "$C1"
+t_check "cache flush (all modules) prints the four modules with the keys it deleted" \
+    said 0 "$want" ""
+t_check "... no key of A's four modules is left in Redis, nor their generations" eval \
+    '[[ -z "$(for m in "${MODULES[@]}"; do r_keys "$KP:tenant:$A_ID:$m:*"; done)" ]]'
+t_check "... A's sessions and ratelimit keys, tenant B, the neighbours and the epoch are untouched" \
+    test "$(r_snap "${ALL_A[@]}")" = "$before"
+ctl cache stats --tenant "$C1"
+t_check "cache stats after flushing all: 0 keys and no generation in each module" said 0 \
+    "$(for m in "${MODULES[@]}"; do printf '%-12s %6d keys  generation none\n' "$m" 0; done)" ""
+t_check "a unit read after the flush is a MISS" test "$(xcache /uom)" = "200 MISS"
+t_check "... then a HIT" test "$(xcache /uom)" = "200 HIT"
+t_check "a balance read after the flush is a MISS" test "$(xcache "/balance/series?$DAYS")" = "200 MISS"
+t_check "... then a HIT" test "$(xcache "/balance/series?$DAYS")" = "200 HIT"
+ctl cache flush --tenant "$C1" --module categories
+t_check "flushing an empty module prints 0 keys deleted" \
+    said 0 "$(printf '%-12s %6d keys deleted' categories 0)" ""
+
+# --- the configuration: CACHE_ENABLED=false, the Redis database, CACHE_KEY_PREFIX ---
+want=$(want_flush "$A_ID" balance)
+CACHE_ENABLED=false ctl cache flush --tenant "$C1" --module balance
+t_check "with CACHE_ENABLED=false, cache flush still deletes the keys" eval \
+    'said 0 "$want" "" && [[ "$want" != "balance           0 keys deleted" &&
+        -z "$(r_keys "$KP:tenant:$A_ID:balance:*")" ]]'
+for k in a b c; do
+    rcli -n 1 SET "$KP:tenant:$A_ID:uom:db1-$k" x >/dev/null
+    rcli SET "ctlpfx$$:tenant:$A_ID:categories:other-prefix-$k" x >/dev/null
+done
+rcli -n 1 SET "$KP:tenant:$A_ID:uom:__gen__" db1-gen >/dev/null
+UOM0=$(r_snap "$KP:tenant:$A_ID:uom:*")
+ctl cache stats --tenant "$C1" --module uom
+t_check "cache stats counts database 0 only when REDIS_URL says /0" \
+    said 0 "$(want_stats "$A_ID" uom)" ""
+want=$(R_DB=1 want_stats "$A_ID" uom)
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT/1 ctl cache stats --tenant "$C1" --module uom
+t_check "with REDIS_URL .../1, cache stats counts database 1 (3 keys, generation db1-gen)" eval \
+    'said 0 "$want" "" && [[ "$want" == "uom               3 keys  generation db1-gen" ]]'
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT/1 ctl cache flush --tenant "$C1" --module uom
+t_check "with REDIS_URL .../1, cache flush deletes there, generation included" eval \
+    'said 0 "$(printf "%-12s %6d keys deleted" uom 3)" "" &&
+        [[ -z "$(r_keys "$KP:tenant:$A_ID:*" 1)" ]]'
+t_check "... and leaves database 0 alone" test "$(r_snap "$KP:tenant:$A_ID:uom:*")" = "$UOM0"
+want=$(R_PFX=ctlpfx$$ want_stats "$A_ID" categories)
+CACHE_KEY_PREFIX=ctlpfx$$ ctl cache stats --tenant "$C1" --module categories
+t_check "with CACHE_KEY_PREFIX, cache stats counts the keys under that prefix" eval \
+    'said 0 "$want" "" && [[ "$want" == "categories        3 keys  generation none" ]]'
+CACHE_KEY_PREFIX=ctlpfx$$ ctl cache flush --tenant "$C1" --module categories
+t_check "with CACHE_KEY_PREFIX, cache flush deletes them" eval \
+    'said 0 "$(printf "%-12s %6d keys deleted" categories 3)" "" &&
+        [[ -z "$(r_keys "ctlpfx$$:*")" ]]'
+
+# --- cache stats/flush: bad arguments ---
+HINT="Try 'stockctl --help'."
+before=$(r_snap "${ALL_A[@]}")
+# cache_fails NAME RC STDERR [VAR=VALUE ...] -- ARGS...: stockctl cache ARGS, run with the
+# variables set, exits RC, prints nothing on stdout and exactly STDERR.
+cache_fails()
+{
+    local name=$1 rc=$2 msg=$3 envs=()
+    shift 3
+    while [[ "$1" != -- ]]; do
+        envs+=("$1")
+        shift
+    done
+    shift
+    env "${envs[@]}" "$CTL" cache "$@" >"$OUT" 2>"$ERR"
+    RC=$?
+    t_check "cache $name: exit $rc and '${msg%%$'\n'*}'" said "$rc" "" "$msg"
+}
+MOD_LIST="expected one of balance, products, categories, uom"
+NOSUCH="stockctl: tenant 'nosuch-$SUFFIX' not found"
+cache_fails "stats with an unknown module" 1 "stockctl: unknown cache module 'nosuch': $MOD_LIST" \
+    -- stats --tenant "$C1" --module nosuch
+cache_fails "flush with module 'other' (not a cache module)" 1 \
+    "stockctl: unknown cache module 'other': $MOD_LIST" -- flush --tenant "$C1" --module other
+cache_fails "stats for a missing tenant" 1 "$NOSUCH" -- stats --tenant "nosuch-$SUFFIX"
+cache_fails "flush for a missing tenant" 1 "$NOSUCH" -- flush --tenant "nosuch-$SUFFIX" \
+    --module products
+cache_fails "stats without --tenant" 2 "stockctl: cache stats needs --tenant SLUG"$'\n'"$HINT" \
+    -- stats
+cache_fails "flush without --tenant (before the module check)" 2 \
+    "stockctl: cache flush needs --tenant SLUG"$'\n'"$HINT" -- flush --module nosuch
+cache_fails "stats --tenant without a value" 2 \
+    "stockctl: option '--tenant' needs a value"$'\n'"$HINT" -- stats --tenant
+cache_fails "flush --module without a value" 2 \
+    "stockctl: option '--module' needs a value"$'\n'"$HINT" -- flush --tenant "$C1" --module
+cache_fails "stats with an unknown option" 2 "stockctl: unknown option '--colour'"$'\n'"$HINT" \
+    -- stats --tenant "$C1" --colour red
+cache_fails "flush with a stray argument" 2 \
+    "stockctl: unexpected argument 'products'"$'\n'"$HINT" -- flush --tenant "$C1" products
+cache_fails "without a subcommand" 2 "stockctl: 'cache' needs a subcommand"$'\n'"$HINT" --
+cache_fails "clear (unknown subcommand)" 2 "stockctl: unknown command 'cache clear'"$'\n'"$HINT" \
+    -- clear --tenant "$C1"
+dead_db=""
+pick_port dead_db
+cache_fails "stats, unknown module and database unreachable (arguments first)" 1 \
+    "stockctl: unknown cache module 'nosuch': $MOD_LIST" \
+    "DATABASE_URL=postgresql://stock@127.0.0.1:$dead_db/stock" -- stats --tenant "$C1" \
+    --module nosuch
+t_check "the refused commands changed nothing in Redis" test "$(r_snap "${ALL_A[@]}")" = "$before"
+
+# --- cache stats/flush: Redis unreachable or refusing ---
+dead_redis=""
+pick_port dead_redis
+DEAD=REDIS_URL=redis://127.0.0.1:$dead_redis/0
+REFUSED="stockctl: cannot connect to redis: Connection refused"
+cache_fails "stats, Redis unreachable" 1 "$REFUSED" "$DEAD" -- stats --tenant "$C1"
+cache_fails "stats --module uom, Redis unreachable" 1 "$REFUSED" "$DEAD" -- stats --tenant "$C1" \
+    --module uom
+cache_fails "flush, Redis unreachable (stops at the first module)" 1 \
+    "stockctl: cannot flush module 'balance': connect: Connection refused" "$DEAD" \
+    -- flush --tenant "$C1"
+cache_fails "flush --module products, Redis unreachable" 1 \
+    "stockctl: cannot flush module 'products': connect: Connection refused" "$DEAD" \
+    -- flush --tenant "$C1" --module products
+cache_fails "stats, missing tenant and Redis unreachable (the tenant first)" 1 "$NOSUCH" \
+    "$DEAD" -- stats --tenant "nosuch-$SUFFIX"
+t_check "a failed flush records nothing in cache_backlog" \
+    test "$(q "SELECT count(*) FROM cache_backlog WHERE tenant_id = $A_ID")" = 0
+# The run's Redis has no password: it refuses any AUTH (and no output may show the password).
+BADPW=ctl-not-the-password-$SUFFIX
+secret_note "$BADPW"
+BAD_AUTH=REDIS_URL=redis://:$BADPW@127.0.0.1:$REDIS_PORT/0
+cache_fails "stats, Redis refuses the password" 1 "stockctl: redis refused the password" \
+    "$BAD_AUTH" -- stats --tenant "$C1"
+cache_fails "flush, Redis refuses the password" 1 \
+    "stockctl: cannot flush module 'balance': AUTH: authentication failed" "$BAD_AUTH" \
+    -- flush --tenant "$C1"
+t_check "the failed commands changed nothing in Redis" test "$(r_snap "${ALL_A[@]}")" = "$before"
+t_check "no request of the cache checks got a 5xx" test -z "$FIVEXX"
 
 t_result stockctl

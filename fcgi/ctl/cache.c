@@ -35,6 +35,23 @@ static int ctl_modules(const char *module, const char **mods, int *n)
     return 0;
 }
 
+/*
+ * The connection failure of stats, in the words stockctl has always used: the password and
+ * SELECT refusals named as such, the connect error without core/redis' "connect: " step name.
+ */
+static int ctl_redis_fail(const struct redis *r, const struct config *cf)
+{
+    const char *why = r->last_error;
+
+    if (!strncmp(why, "AUTH:", 5))
+        return ctl_fail("redis refused the password");
+    if (!strncmp(why, "SELECT:", 7))
+        return ctl_fail("redis refused SELECT %d", cf->redis_db);
+    if (!strncmp(why, "connect: ", 9))
+        why += 9;
+    return ctl_fail("cannot connect to redis: %s", why);
+}
+
 static int cmd_cache(struct ctl *c, const char *action, int argc, char **argv)
 {
     const char *slug = NULL, *module = NULL, *pos[1], *mods[MOD_COUNT];
@@ -83,7 +100,7 @@ static int cmd_cache(struct ctl *c, const char *action, int argc, char **argv)
             printf("%-12s %6ld keys deleted\n", mods[i], n);
         }
     } else if (redis_ready(&cache.redis)) {
-        rc = ctl_fail("cannot connect to redis: %s", cache.redis.last_error);
+        rc = ctl_redis_fail(&cache.redis, &c->cf);
     } else {
         for (i = 0; i < nmods; i++) {
             struct cache_module_stats st;

@@ -62,6 +62,17 @@ static void add_money(struct buf *b, const char *name, int64_t cents)
     buf_addf(b, "\"%s\":\"%s\"", name, tmp);
 }
 
+/* The money fields of a point and of the totals, then the closing brace. */
+static void add_sums(struct buf *b, int64_t sales, int64_t paid, int64_t outstanding)
+{
+    add_money(b, "sales_total", sales);
+    buf_addch(b, ',');
+    add_money(b, "payments_total", paid);
+    buf_addch(b, ',');
+    add_money(b, "outstanding", outstanding);
+    buf_addch(b, '}');
+}
+
 struct series_load {
     struct catalog *c;
     const struct balance_query *q;
@@ -140,12 +151,7 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
         date_format(p, period, sizeof(period));
         buf_addf(out, "%s{\"period\":\"%s\",\"sales_count\":%" PRId64 ",", first ? "" : ",", period,
                  count);
-        add_money(out, "sales_total", sales);
-        buf_addch(out, ',');
-        add_money(out, "payments_total", paid);
-        buf_addch(out, ',');
-        add_money(out, "outstanding", outstanding);
-        buf_addch(out, '}');
+        add_sums(out, sales, paid, outstanding);
         tot_count += count;
         tot_sales += sales;
         tot_paid += paid;
@@ -153,12 +159,8 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
         p = next;
     }
     buf_addf(out, "],\"totals\":{\"sales_count\":%" PRId64 ",", tot_count);
-    add_money(out, "sales_total", tot_sales);
-    buf_addch(out, ',');
-    add_money(out, "payments_total", tot_paid);
-    buf_addch(out, ',');
-    add_money(out, "outstanding", outstanding);
-    buf_adds(out, "}}");
+    add_sums(out, tot_sales, tot_paid, outstanding);
+    buf_addch(out, '}');
     *found = true;
     return 0;
 }

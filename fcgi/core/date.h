@@ -1,16 +1,14 @@
 /*
  * date: calendar days and timestamps of the API. A day is a day number (days since 1970-01-01,
  * proleptic Gregorian calendar); this module parses and formats "YYYY-MM-DD", does the week and
- * month arithmetic of the balance series, checks ISO 8601 timestamps and converts PostgreSQL's
- * timestamptz text. Pure functions, no time zone and no clock.
+ * month arithmetic of the balance series and checks ISO 8601 timestamps. Pure functions, no
+ * time zone and no clock.
  */
 #ifndef STOCK_CORE_DATE_H
 #define STOCK_CORE_DATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#include "core/arena.h"
 
 /* Bytes date_format needs: "YYYY-MM-DD" and the NUL. */
 #define DATE_SIZE 11
@@ -38,12 +36,5 @@ long date_next_month(long day);
  * most 15 hours (its minutes are not checked). False for NULL.
  */
 bool date_timestamp_valid(const char *s, int min_year, int max_year);
-
-/*
- * Converts PostgreSQL's timestamptz text ("2026-01-05 10:00:00.5+01" or "...+05:30") into
- * ISO 8601 with offset ("2026-01-05T10:00:00.5+01:00"), in the arena. NULL if s is not of that
- * form (only its shape is checked, not the calendar).
- */
-char *date_pg_timestamp(struct arena *a, const char *s);
 
 #endif

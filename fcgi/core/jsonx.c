@@ -6,15 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/dec.h"
-
-json_object *jsonx_decimal(int64_t v, int scale)
-{
-    char tmp[32];
-
-    dec_format(v, scale, tmp, sizeof(tmp));
-    return json_object_new_string(tmp);
-}
 
 size_t jsonx_minify(const char *in, size_t n, char *out)
 {

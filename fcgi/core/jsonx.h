@@ -1,7 +1,6 @@
 /*
  * jsonx: the JSON conventions of the API on top of json-c: bounded strict parsing owned by the
- * arena, compact text, decimals as JSON strings (core/dec), and typed field readers that fail
- * with ERR_INVALID naming the field.
+ * arena, compact text, and typed field readers that fail with ERR_INVALID naming the field.
  */
 #ifndef STOCK_CORE_JSONX_H
 #define STOCK_CORE_JSONX_H
@@ -18,9 +17,6 @@
  * nesting. */
 #define JSONX_MAX_LEN   (1024 * 1024)
 #define JSONX_MAX_DEPTH 32
-
-/* A json-c string holding the formatted decimal. */
-json_object *jsonx_decimal(int64_t v, int scale);
 
 /*
  * Parses text into JSON (strict UTF-8, nesting up to JSONX_MAX_DEPTH). Owned by the arena. NULL

@@ -152,23 +152,6 @@ static void test_date_timestamp_valid(void)
     CU_ASSERT_FALSE(date_timestamp_valid("2026-01-05T10:00:00Z", 1970, 2025));
 }
 
-static void test_date_pg_timestamp_to_iso(void)
-{
-    struct arena *a = arena_new();
-
-    CU_ASSERT_STRING_EQUAL(date_pg_timestamp(a, "2026-01-05 10:00:00+00"),
-                           "2026-01-05T10:00:00+00:00");
-    CU_ASSERT_STRING_EQUAL(date_pg_timestamp(a, "2026-01-05 10:00:00.123456-03"),
-                           "2026-01-05T10:00:00.123456-03:00");
-    CU_ASSERT_STRING_EQUAL(date_pg_timestamp(a, "2026-07-01 23:59:59.5+05:30"),
-                           "2026-07-01T23:59:59.5+05:30");
-    CU_ASSERT_PTR_NULL(date_pg_timestamp(a, "infinity"));
-    CU_ASSERT_PTR_NULL(date_pg_timestamp(a, "2026-01-05 10:00:00"));
-    CU_ASSERT_PTR_NULL(date_pg_timestamp(a, "2026-01-05 10:00:00+00 junk"));
-    CU_ASSERT_PTR_NULL(date_pg_timestamp(a, NULL));
-    arena_free(a);
-}
-
 int test_date_register(void)
 {
     CU_pSuite s = CU_add_suite("date", NULL, NULL);
@@ -180,8 +163,7 @@ int test_date_register(void)
         !CU_add_test(s, "parse year bounds", test_date_parse_year_bounds) ||
         !CU_add_test(s, "format round trips", test_date_format_round_trips) ||
         !CU_add_test(s, "week and month arithmetic", test_date_week_and_month_arithmetic) ||
-        !CU_add_test(s, "ISO 8601 timestamp check", test_date_timestamp_valid) ||
-        !CU_add_test(s, "PostgreSQL timestamp to ISO 8601", test_date_pg_timestamp_to_iso))
+        !CU_add_test(s, "ISO 8601 timestamp check", test_date_timestamp_valid))
         return -1;
     return 0;
 }

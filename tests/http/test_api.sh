@@ -70,106 +70,10 @@ pbody()
     printf '{%s}' "$out"
 }
 
-# expect NAME STATUS [CODE [FIELD]]: the last response has STATUS; an error (4xx/5xx) also has
-# the shape {"error": {"code", "message", "field"}}, with CODE and FIELD when given.
-expect()
-{
-    local name=$1 st=$2 code=${3:-} field=${4:-} why="" label
-    label="$name -> $st${code:+ $code}${field:+ (field $field)}"
-    if [[ "$R_STATUS" != "$st" ]]; then
-        why="got $R_STATUS"
-    elif ((st >= 400)); then
-        if ! jt '.error | (.code | type == "string") and (.message | type == "string")
-                 and has("field")'; then
-            why="not an error object"
-        elif [[ -n "$code" && "$(jf .error.code)" != "$code" ]]; then
-            why="code $(jf .error.code)"
-        elif [[ -n "$field" && "$(jf .error.field)" != "$field" ]]; then
-            why="field $(jf .error.field)"
-        fi
-    fi
-    if [[ -z "$why" ]]; then
-        t_ok "$label"
-    else
-        t_not_ok "$label" "$why: $(snip)"
-    fi
-}
-
-# mk PATH JSON: creates a fixture through the API (bearer $TOKEN) and sets MK_ID; a failure
-# counts as one.
-MK_ID=""
-mk()
-{
-    api POST "$1" "$2"
-    MK_ID=$(jf .id)
-    if [[ "$R_STATUS" != 201 || ! "$MK_ID" =~ ^[0-9]+$ ]]; then
-        t_not_ok "create fixture POST $1 $2" "got $R_STATUS: $(snip)"
-        MK_ID=0
-    fi
-}
-
-# new_tenant SLUG NAME EMAIL PASSWORD: creates a tenant and an admin with stockctl; sets NT_ID.
-NT_ID=""
-new_tenant()
-{
-    NT_ID=$("$STOCKCTL" tenant create "$1" "$2" 2>"$DIR/tmp/stockctl.err")
-    if [[ ! "$NT_ID" =~ ^[0-9]+$ ]] ||
-        ! printf '%s\n' "$4" | "$STOCKCTL" user create --tenant "$1" --email "$3" --role admin \
-            >/dev/null 2>>"$DIR/tmp/stockctl.err"; then
-        t_not_ok "stockctl creates tenant $1 and its admin" "$(tr '\n' ' ' <"$DIR/tmp/stockctl.err")"
-        return 1
-    fi
-}
-
-# login SLUG EMAIL PASSWORD [curl args]: POST /auth/login.
-login()
-{
-    local body
-    body=$(jq -cn --arg t "$1" --arg e "$2" --arg p "$3" '{tenant: $t, email: $e, password: $p}')
-    shift 3
-    call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$body" "$@"
-}
-
-# session SLUG EMAIL PASSWORD: signs in; sets S_TOKEN and S_CSRF (empty on failure).
-S_TOKEN=""
-S_CSRF=""
-session()
-{
-    S_TOKEN=""
-    S_CSRF=""
-    login "$1" "$2" "$3"
-    [[ "$R_STATUS" == 200 ]] || return 0
-    S_TOKEN=$(jf .token)
-    S_CSRF=$(jf .csrf_token)
-}
-
 # metric NAME: a value of GET /metrics (NAME with its labels, as printed).
 metric()
 {
     curl -s --max-time 10 "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2; exit }'
-}
-
-# warm PATH: GETs PATH until one is a HIT (10 s at most: a worker may be in its Redis back-off),
-# so that the checks after a write read over a cached entry; not getting there counts as a failure.
-is_hit()
-{
-    api GET "$1"
-    [[ "$R_STATUS" == 200 && "$(header X-Cache)" == HIT ]]
-}
-warm()
-{
-    api GET "$1"
-    wait_for 10 is_hit "$1" || t_not_ok "GET $1 becomes a cache HIT" "got $R_STATUS $(header X-Cache): $(snip)"
-}
-
-# live_workers PID: the pool's live workers, sorted, on one line.
-live_workers()
-{
-    local k out=""
-    for k in $(pool_workers "$1"); do
-        pid_alive "$k" && out+="$k "
-    done
-    tr ' ' '\n' <<<"$out" | grep -v '^$' | sort -n | tr '\n' ' '
 }
 
 # urlenc TEXT: TEXT percent-encoded for a query string.
@@ -182,12 +86,6 @@ urlenc()
 names_of()
 {
     jf '[.items[].name] | sort | join("|")'
-}
-
-# section TITLE: a comment line with the time since the start, to see where the time goes.
-section()
-{
-    echo "# $1 (at ${SECONDS}s)"
 }
 
 WORKERS_AT_START=$(live_workers "$POOL")
@@ -371,7 +269,7 @@ done | sort -u | tr '\n' ' ')
 if grep -q "sign-in failed" "$POOL_LOG"; then
     ck "those failures were served by both workers ($l2_pids)" '(($(wc -w <<<"$l2_pids") == 2))'
 else
-    t_ok "those failures were served by both workers # SKIP the pool logs above info level"
+    t_skip "those failures were served by both workers" "the pool logs above info level"
 fi
 login "$SLUG_L2" admin@l2.test "$PW"
 expect "after 10 failures spread over the workers, the right password" 429 rate_limited

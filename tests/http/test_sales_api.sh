@@ -42,44 +42,6 @@ trap 'exit 143' TERM INT
 
 . "$ROOT/tests/lib/api.sh"
 
-# expect NAME STATUS [CODE [FIELD]]: the last response has STATUS; an error (4xx/5xx) also has
-# the shape {"error": {"code", "message", "field"}}, with CODE and FIELD when given.
-expect()
-{
-    local name=$1 st=$2 code=${3:-} field=${4:-} why="" label
-    label="$name -> $st${code:+ $code}${field:+ (field $field)}"
-    if [[ "$R_STATUS" != "$st" ]]; then
-        why="got $R_STATUS"
-    elif ((st >= 400)); then
-        if ! jt '.error | (.code | type == "string") and (.message | type == "string")
-                 and has("field")'; then
-            why="not an error object"
-        elif [[ -n "$code" && "$(jf .error.code)" != "$code" ]]; then
-            why="code $(jf .error.code)"
-        elif [[ -n "$field" && "$(jf .error.field)" != "$field" ]]; then
-            why="field $(jf .error.field)"
-        fi
-    fi
-    if [[ -z "$why" ]]; then
-        t_ok "$label"
-    else
-        t_not_ok "$label" "$why: $(snip)"
-    fi
-}
-
-# mk PATH JSON: creates a fixture through the API (bearer $TOKEN) and sets MK_ID; a failure
-# counts as one.
-MK_ID=""
-mk()
-{
-    api POST "$1" "$2"
-    MK_ID=$(jf .id)
-    if [[ "$R_STATUS" != 201 || ! "$MK_ID" =~ ^[0-9]+$ ]]; then
-        t_not_ok "create fixture POST $1 $2" "got $R_STATUS: $(snip)"
-        MK_ID=0
-    fi
-}
-
 # product SKU PRICE STOCK: a product of unit $UNIT (bearer $TOKEN); sets MK_ID.
 product()
 {
@@ -112,59 +74,6 @@ stock_of()
 {
     api GET "/products/$1"
     jf .stock
-}
-
-# new_tenant SLUG NAME EMAIL PASSWORD [stockctl tenant args]: a tenant and its admin; sets NT_ID.
-NT_ID=""
-new_tenant()
-{
-    local slug=$1 name=$2 email=$3 pw=$4
-    shift 4
-    NT_ID=$("$STOCKCTL" tenant create "$slug" "$name" "$@" 2>"$TMP/stockctl.err")
-    if [[ ! "$NT_ID" =~ ^[0-9]+$ ]] ||
-        ! printf '%s\n' "$pw" | "$STOCKCTL" user create --tenant "$slug" --email "$email" \
-            --role admin >/dev/null 2>>"$TMP/stockctl.err"; then
-        t_not_ok "stockctl creates tenant $slug and its admin" "$(tr '\n' ' ' <"$TMP/stockctl.err")"
-        return 1
-    fi
-}
-
-# session SLUG EMAIL PASSWORD: signs in; sets S_TOKEN and S_CSRF (empty on failure).
-S_TOKEN=""
-S_CSRF=""
-session()
-{
-    local body
-    S_TOKEN=""
-    S_CSRF=""
-    body=$(jq -cn --arg t "$1" --arg e "$2" --arg p "$3" '{tenant: $t, email: $e, password: $p}')
-    call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$body"
-    [[ "$R_STATUS" == 200 ]] || return 1
-    S_TOKEN=$(jf .token)
-    S_CSRF=$(jf .csrf_token)
-}
-
-# warm PATH: GETs PATH until one is a HIT (10 s at most), so that the checks after a write read
-# over a cached entry; not getting there counts as a failure.
-is_hit()
-{
-    api GET "$1"
-    [[ "$R_STATUS" == 200 && "$(header X-Cache)" == HIT ]]
-}
-warm()
-{
-    api GET "$1"
-    wait_for 10 is_hit "$1" || t_not_ok "GET $1 becomes a cache HIT" "got $R_STATUS $(header X-Cache): $(snip)"
-}
-
-# live_workers PID: the pool's live workers, sorted, on one line.
-live_workers()
-{
-    local k out=""
-    for k in $(pool_workers "$1"); do
-        pid_alive "$k" && out+="$k "
-    done
-    tr ' ' '\n' <<<"$out" | grep -v '^$' | sort -n | tr '\n' ' '
 }
 
 # dplus DATE N: DATE plus N days (N may be negative), YYYY-MM-DD.
@@ -234,11 +143,6 @@ par_reset()
 {
     rm -rf "$PAR"
     mkdir -p "$PAR"
-}
-
-section()
-{
-    echo "# $1 (at ${SECONDS}s)"
 }
 
 TS_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?[+-][0-9]{2}:[0-9]{2}$'

@@ -9,5 +9,6 @@ int test_http_register(void);
 int test_router_register(void);
 int test_jsonx_register(void);
 int test_cache_key_register(void);
+int test_api_in_register(void);
 
 #endif

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # lint.sh: the `make check` of SHARED STYLE, as a suite of tests/run_all.sh: every C file is
 # clang-format clean (.clang-format; `make format` fixes it) and cppcheck finds no warning or
-# portability problem. Prints "RESULT lint passed=N failed=M".
+# portability problem. Also the harness's own honesty: common.sh counts a skip as skipped (never
+# as passed) and no suite passes a check it skipped. Prints "RESULT lint passed=N failed=M".
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 . tests/lib/common.sh
 
-mapfile -t FILES < <(ls fcgi/*.c fcgi/*/*.c fcgi/*/*.h tests/*/*.c 2>/dev/null)
+mapfile -t FILES < <(ls fcgi/*.c fcgi/*/*.c fcgi/*/*.h tests/*/*.c tests/*/*.h 2>/dev/null)
 if out=$(clang-format --dry-run --Werror "${FILES[@]}" 2>&1); then
     t_ok "clang-format: ${#FILES[@]} files formatted as .clang-format says"
 else
@@ -20,4 +21,16 @@ if out=$(cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inli
 else
     t_not_ok "cppcheck" "$(head -n 3 <<<"$out" | tr '\n' ' ')"
 fi
+
+# The counting of tests/lib/common.sh, in a shell of its own: one check of each kind.
+line=$(bash -c '. tests/lib/common.sh; t_ok a; t_not_ok b; t_skip c "why"; t_result probe' 2>&1 |
+    tail -n 1)
+t_check "common.sh: t_ok, t_not_ok and t_skip count apart (got '$line')" \
+    test "$line" = "RESULT probe passed=1 failed=1 skipped=1"
+out=$(bash -c '. tests/lib/common.sh; t_skip c "why"' 2>&1)
+t_check "common.sh: a skip is reported as TAP's \"# SKIP\" (got '$out')" \
+    test "$out" = "ok - c # SKIP why"
+# A skip written as a pass ("t_ok ... # SKIP") anywhere in the suites.
+out=$(grep -rnE 't_ok[[:space:]].*#[[:space:]]*SKIP' tests --include='*.sh' | grep -v '^tests/lint.sh:')
+t_check "no suite counts a skip as passed (t_ok ... # SKIP)${out:+: $out}" test -z "$out"
 t_result lint

@@ -30,6 +30,14 @@ t_check "common.sh: t_ok, t_not_ok and t_skip count apart (got '$line')" \
 out=$(bash -c '. tests/lib/common.sh; t_skip c "why"' 2>&1)
 t_check "common.sh: a skip is reported as TAP's \"# SKIP\" (got '$out')" \
     test "$out" = "ok - c # SKIP why"
+# How tests/run_all.sh reads a suite's RESULT line and writes the last line of a run.
+t_check "common.sh: result_counts reads passed, failed and skipped" \
+    eval '[[ "$(result_counts "RESULT s passed=3 failed=1 skipped=2")" == "3 1 2" &&
+             "$(result_counts "RESULT s passed=3 failed=1")" == "3 1 0" ]] &&
+          ! result_counts "RESULT s passed=3" >/dev/null'
+t_check "common.sh: the last line is 'N passed, N failed', plus ', N skipped' when N > 0" \
+    eval '[[ "$(summary_line 3 1 2)" == "3 passed, 1 failed, 2 skipped" &&
+             "$(summary_line 3 1 0)" == "3 passed, 1 failed" ]]'
 # A skip written as a pass ("t_ok ... # SKIP") anywhere in the suites.
 out=$(grep -rnE 't_ok[[:space:]].*#[[:space:]]*SKIP' tests --include='*.sh' | grep -v '^tests/lint.sh:')
 t_check "no suite counts a skip as passed (t_ok ... # SKIP)${out:+: $out}" test -z "$out"

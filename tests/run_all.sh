@@ -127,7 +127,7 @@ run_suite()
     wait "$tpid" 2>/dev/null
     rm -f "$RUN/run/suite.pid"
     line=$(grep -aE '^RESULT [^ ]+ passed=[0-9]+ failed=[0-9]+' "$out" | tail -n 1)
-    if [[ -z "$line" ]]; then
+    if ! read -r passed failed skipped < <(result_counts "$line"); then
         if ((rc == 124 || rc == 137)); then
             fail_extra "$name" "timed out after ${limit}s with no RESULT line"
         else
@@ -135,10 +135,6 @@ run_suite()
         fi
         return
     fi
-    passed=$(sed -E 's/.* passed=([0-9]+).*/\1/' <<<"$line")
-    failed=$(sed -E 's/.* failed=([0-9]+).*/\1/' <<<"$line")
-    skipped=0
-    [[ "$line" =~ \ skipped=([0-9]+) ]] && skipped=${BASH_REMATCH[1]}
     TOTAL_PASSED=$((TOTAL_PASSED + passed))
     TOTAL_FAILED=$((TOTAL_FAILED + failed))
     TOTAL_SKIPPED=$((TOTAL_SKIPPED + skipped))
@@ -248,11 +244,7 @@ main()
     echo
     echo "=== summary"
     printf '%s\n' "${SUMMARY[@]}"
-    if ((TOTAL_SKIPPED > 0)); then
-        echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED skipped"
-    else
-        echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
-    fi
+    summary_line "$TOTAL_PASSED" "$TOTAL_FAILED" "$TOTAL_SKIPPED"
     ((TOTAL_FAILED == 0))
 }
 

@@ -196,9 +196,10 @@ login()
     call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$body" "$@"
 }
 
-# session SLUG EMAIL PASSWORD: signs in; sets S_TOKEN and S_CSRF. Returns 1 (both empty) when
-# the sign-in is not a 200 with a token.
+# session SLUG EMAIL PASSWORD: signs in; sets S_TOKEN and S_CSRF (read by the suites). Returns 1
+# (both empty) when the sign-in is not a 200 with a token.
 S_TOKEN=""
+# shellcheck disable=SC2034
 S_CSRF=""
 session()
 {

@@ -526,6 +526,25 @@ t_result()
     ((T_FAILED == 0))
 }
 
+# result_counts LINE: the counts of a suite's line "RESULT <suite> passed=N failed=M", maybe
+# followed by " skipped=K", as "N M K" (K is 0 when absent); status 1 when LINE is no such line.
+result_counts()
+{
+    [[ "$1" =~ ^RESULT\ [^\ ]+\ passed=([0-9]+)\ failed=([0-9]+)(\ skipped=([0-9]+))? ]] || return 1
+    printf '%s %s %s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[4]:-0}"
+}
+
+# summary_line PASSED FAILED SKIPPED: the last line of a run, "N passed, N failed", with
+# ", N skipped" added when SKIPPED > 0.
+summary_line()
+{
+    if (($3 > 0)); then
+        echo "$1 passed, $2 failed, $3 skipped"
+    else
+        echo "$1 passed, $2 failed"
+    fi
+}
+
 # req METHOD URL [curl args]: sets R_STATUS (000 on connection failure), R_BODY and R_HEADERS
 # (header lines, CRs removed). Bounded to 15 s.
 req()

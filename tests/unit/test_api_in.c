@@ -15,7 +15,7 @@
 #define NO_CT "-"
 
 /*
- * One case. body may hold "{{N*x}}": N copies of the text x (up to "}}"); raw_len > 0 takes
+ * One case. body may hold "<<N*x>>": N copies of the text x (up to ">>"); raw_len > 0 takes
  * body as raw_len bytes, unexpanded (NUL bytes). status 0: accepted; else the HTTP status of
  * the error, whose field must be field ("" for none), whose slug must be slug and whose
  * message must contain msg, each when given. ct NULL is application/json.
@@ -34,8 +34,9 @@ struct row {
 };
 
 /*
- * A row accepted; refused (status, field, slug); a decimal refused as negative, as having too
- * many decimals or as too large (422 naming fld); or with everything given.
+ * A row accepted; refused (status, field, slug); refused as nested too deeply (400); a decimal
+ * refused as negative, as having too many decimals or as too large (422 naming fld); or with
+ * everything given.
  */
 #define OK(k, f, b)                                                                                \
     {                                                                                              \
@@ -48,6 +49,10 @@ struct row {
 #define DEC_NO(k, f, b, fld, m)                                                                    \
     {                                                                                              \
         k, f, b, 422, fld, "invalid_decimal", m, NULL, NULL, 0                                     \
+    }
+#define DEEP(k, f, b)                                                                              \
+    {                                                                                              \
+        k, f, b, 400, "", NULL, "nested too deeply", NULL, NULL, 0                                 \
     }
 #define NEG(k, f, b, fld)      DEC_NO(k, f, b, fld, "must not be negative")
 #define DECIMALS(k, f, b, fld) DEC_NO(k, f, b, fld, "decimals")
@@ -120,17 +125,16 @@ static const struct row rows[] = {
     OK(U, true, "{\"name\":\"overlong \xc0\xaf\",\"abbreviation\":\"x\"}"),
     OK(U, true, "{\"name\":\"surrogate \xed\xa0\x80\",\"abbreviation\":\"x\"}"),
     NO(S, true, "{\"customer\":\"bad \xff\xfe\",\"items\":[" LINE "]}", 400, "", NULL),
-    NO(U, true, "{{10000*[}}", 400, "", NULL),
-    NO(U, true, "{\"name\":{{10000*[}}", 400, "", NULL),
-    NO(U, true, "{\"name\":\"x\",\"abbreviation\":\"y\",\"z\":{{40*{\"a\":}}1{{40*}}}}}", 400, "",
-       NULL),
-    NO(U, true, "{{1000*{\"a\":}}1{{1000*}}}}", 400, "", NULL),
-    NO(CF, true, "{\"payment\":{{10000*[}}", 400, "", NULL),
-    NO(S, true, "{\"items\":[{{20*{\"items\":[}}1{{20*]}}}]}", 400, "", NULL),
+    DEEP(U, true, "<<10000*[>>"),
+    DEEP(U, true, "{\"name\":<<10000*[>>"),
+    DEEP(U, true, "{\"name\":\"x\",\"abbreviation\":\"y\",\"z\":<<40*{\"a\":>>1<<40*}>>}"),
+    DEEP(U, true, "<<1000*{\"a\":>>1<<1000*}>>"),
+    DEEP(CF, true, "{\"payment\":<<10000*[>>"),
+    DEEP(S, true, "{\"items\":[<<20*{\"items\":[>>1<<20*]}>>]}"),
 
     /* ---- units of measure: name (1..100 characters), abbreviation (1..20) ---- */
     OK(U, true, "{\"name\":\"Litre\",\"abbreviation\":\"l\"}"),
-    OK(U, true, "{\"name\":\"{{100*é}}\",\"abbreviation\":\"{{20*ü}}\"}"),
+    OK(U, true, "{\"name\":\"<<100*é>>\",\"abbreviation\":\"<<20*ü>>\"}"),
     OK(U, true, "{\"name\":\"Litre\",\"abbreviation\":\"l\",\"unknown\":[1]}"),
     NO(U, true, "{\"name\":\"   \",\"abbreviation\":\"x\"}", 422, "name", "blank"),
     NO(U, true, "{\"name\":\"\\t\\n\",\"abbreviation\":\"x\"}", 422, "name", "blank"),
@@ -140,9 +144,9 @@ static const struct row rows[] = {
     NO(U, true, "{\"name\":42,\"abbreviation\":\"l\"}", 422, "name", "invalid_type"),
     NO(U, true, "{\"name\":true,\"abbreviation\":\"l\"}", 422, "name", "invalid_type"),
     NO(U, true, "{\"name\":[\"x\"],\"abbreviation\":\"l\"}", 422, "name", "invalid_type"),
-    NO(U, true, "{\"name\":\"{{101*x}}\",\"abbreviation\":\"l\"}", 422, "name", "too_long"),
-    NO(U, true, "{\"name\":\"{{10000*x}}\",\"abbreviation\":\"x\"}", 422, "name", "too_long"),
-    NO(U, true, "{\"name\":\"Litre\",\"abbreviation\":\"{{21*x}}\"}", 422, "abbreviation",
+    NO(U, true, "{\"name\":\"<<101*x>>\",\"abbreviation\":\"l\"}", 422, "name", "too_long"),
+    NO(U, true, "{\"name\":\"<<10000*x>>\",\"abbreviation\":\"x\"}", 422, "name", "too_long"),
+    NO(U, true, "{\"name\":\"Litre\",\"abbreviation\":\"<<21*x>>\"}", 422, "abbreviation",
        "too_long"),
     NO(U, true, "{\"name\":\"nul\\u0000byte\",\"abbreviation\":\"x\"}", 422, "name",
        "invalid_string"),
@@ -158,13 +162,13 @@ static const struct row rows[] = {
     OK(C, true, "{\"name\":\"Spare\"}"),
     NO(C, true, "{\"name\":\"\"}", 422, "name", "blank"),
     NO(C, true, "{\"description\":\"no name\"}", 422, "name", "required"),
-    NO(C, true, "{\"name\":\"{{201*n}}\"}", 422, "name", "too_long"),
-    OK(C, true, "{\"name\":\"{{200*ñ}}\"}"),
-    NO(C, true, "{\"name\":\"Long\",\"description\":\"{{2001*d}}\"}", 422, "description",
+    NO(C, true, "{\"name\":\"<<201*n>>\"}", 422, "name", "too_long"),
+    OK(C, true, "{\"name\":\"<<200*ñ>>\"}"),
+    NO(C, true, "{\"name\":\"Long\",\"description\":\"<<2001*d>>\"}", 422, "description",
        "too_long"),
-    NO(C, true, "{\"name\":\"Long\",\"description\":\"{{10000*d}}\"}", 422, "description",
+    NO(C, true, "{\"name\":\"Long\",\"description\":\"<<10000*d>>\"}", 422, "description",
        "too_long"),
-    OK(C, true, "{\"name\":\"Long\",\"description\":\"{{2000*d}}\"}"),
+    OK(C, true, "{\"name\":\"Long\",\"description\":\"<<2000*d>>\"}"),
     NO(C, true, "{\"name\":\"Numeric desc\",\"description\":5}", 422, "description",
        "invalid_type"),
     NO(C, true, "{\"name\":\"ok\",\"description\":\"nul\\u0000\"}", 422, "description",
@@ -207,8 +211,8 @@ static const struct row rows[] = {
     LARGE(P, true, PRICE("\"1000000000000.00\""), "price"),
     NO(P, true, PRICE("\"0x10\""), 422, "price", "invalid_decimal"),
     NO(P, true, PRICE("\"+1\""), 422, "price", "invalid_decimal"),
-    LARGE(P, true, PRICE("\"{{400*9}}\""), "price"),
-    DECIMALS(P, true, PRICE("\"0.{{300*0}}1\""), "price"),
+    LARGE(P, true, PRICE("\"<<400*9>>\""), "price"),
+    DECIMALS(P, true, PRICE("\"0.<<300*0>>1\""), "price"),
     NO(P, true, PRICE("\"1\\u0000\""), 422, "price", "invalid_decimal"),
     NO(P, true, "{\"sku\":\"NEW-1\",\"name\":\"New\",\"uom_id\":1}", 422, "price", "required"),
     NEG(P, true, PROD(",\"cost\":-1"), "cost"),
@@ -243,10 +247,10 @@ static const struct row rows[] = {
     NO(P, true, SKU("\"  \""), 422, "sku", "blank"),
     NO(P, true, SKU("5"), 422, "sku", "invalid_type"),
     NO(P, true, SKU("null"), 422, "sku", "required"),
-    NO(P, true, SKU("\"{{65*s}}\""), 422, "sku", "too_long"),
-    NO(P, true, SKU("\"{{10000*s}}\""), 422, "sku", "too_long"),
-    OK(P, true, SKU("\"{{64*s}}\"")),
-    NO(P, true, PNAME("\"{{201*n}}\""), 422, "name", "too_long"),
+    NO(P, true, SKU("\"<<65*s>>\""), 422, "sku", "too_long"),
+    NO(P, true, SKU("\"<<10000*s>>\""), 422, "sku", "too_long"),
+    OK(P, true, SKU("\"<<64*s>>\"")),
+    NO(P, true, PNAME("\"<<201*n>>\""), 422, "name", "too_long"),
     NO(P, true, "{\"sku\":\"NEW-1\",\"uom_id\":1,\"price\":\"1.00\"}", 422, "name", "required"),
     NO(P, true, "{\"name\":\"Claw hammer\",\"uom_id\":1,\"price\":1}", 422, "sku", "required"),
     OK(P, false, "{\"price\":\"15\"}"),
@@ -260,8 +264,8 @@ static const struct row rows[] = {
      * quantity > 0 with 3 decimals, unit_price >= 0 with 2 decimals) ---- */
     OK(S, true, "{\"items\":[" LINE "]}"),
     OK(S, true, "{\"customer\":null,\"items\":[" LINE "]}"),
-    OK(S, true, "{\"customer\":\"{{200*ñ}}\",\"items\":[" LINE "]}"),
-    OK(S, true, "{\"items\":[{{499*" LINE ",}}" LINE "]}"),
+    OK(S, true, "{\"customer\":\"<<200*ñ>>\",\"items\":[" LINE "]}"),
+    OK(S, true, "{\"items\":[<<499*" LINE ",>>" LINE "]}"),
     OK(S, true, UPRICE("\"0.00\"")),
     OK(S, true, QTY("\"0.001\"")),
     OK(S, true, QTY("1e3")),
@@ -272,9 +276,9 @@ static const struct row rows[] = {
     NO(S, true, "{\"items\":" LINE "}", 422, "items", "required"),
     NO(S, true, "{\"items\":[42]}", 422, "items[0]", "invalid_type"),
     NO(S, true, "{\"items\":[" LINE ",null]}", 422, "items[1]", "invalid_type"),
-    NO(S, true, "{\"items\":[{{500*" LINE ",}}" LINE "]}", 422, "items", "invalid_length"),
-    NO(S, true, "{\"items\":[{{599*" LINE ",}}" LINE "]}", 422, "items", "invalid_length"),
-    NO(S, true, "{\"items\":[{{19999*1,}}1]}", 422, "items", "invalid_length"),
+    NO(S, true, "{\"items\":[<<500*" LINE ",>>" LINE "]}", 422, "items", "invalid_length"),
+    NO(S, true, "{\"items\":[<<599*" LINE ",>>" LINE "]}", 422, "items", "invalid_length"),
+    NO(S, true, "{\"items\":[<<19999*1,>>1]}", 422, "items", "invalid_length"),
     NO(S, true, "{\"items\":[{\"quantity\":1}]}", 422, "items[0].product_id", "required"),
     NO(S, true, PRODUCT("\"abc\""), 422, "items[0].product_id", "invalid_type"),
     NO(S, true, PRODUCT("0"), 422, "items[0].product_id", "invalid_type"),
@@ -326,7 +330,7 @@ static const struct row rows[] = {
     NO(S, true, UPRICE("\"NaN\""), 422, "items[0].unit_price", "invalid_decimal"),
     LARGE(S, true, UPRICE("\"99999999999999\""), "items[0].unit_price"),
     NO(S, true, UPRICE("\"1e2\""), 422, "items[0].unit_price", "invalid_decimal"),
-    NO(S, true, "{\"customer\":\"{{201*c}}\",\"items\":[" LINE "]}", 422, "customer", "too_long"),
+    NO(S, true, "{\"customer\":\"<<201*c>>\",\"items\":[" LINE "]}", 422, "customer", "too_long"),
     NO(S, true, "{\"customer\":42,\"items\":[]}", 422, "customer", "invalid_type"),
     NO(S, true, "{\"customer\":\"nul\\u0000byte\",\"items\":[" LINE "]}", 422, "customer",
        "invalid_string"),
@@ -353,8 +357,7 @@ static const struct row rows[] = {
     NO(CF, true, "{\"payment\":{\"method\":\"cash\"}}", 422, "payment.amount", "required"),
     NO(CF, true, "{\"payment\":\"cash\"}", 422, "payment", "invalid_type"),
     NO(CF, true, "{\"payment\":[]}", 422, "payment", "invalid_type"),
-    NO(CF, true, "{\"payment\":{\"amount\":{{40*{\"a\":}}1{{40*}}}},\"method\":\"cash\"}}", 400, "",
-       NULL),
+    DEEP(CF, true, "{\"payment\":{\"amount\":<<40*{\"a\":>>1<<40*}>>,\"method\":\"cash\"}}"),
     NO(CF, true, "[]", 400, "", NULL),
     NO(CF, true, "null", 400, "", NULL),
     NO(CF, true, "\"x\"", 400, "", NULL),
@@ -368,8 +371,8 @@ static const struct row rows[] = {
     OK(PY, true, PAYMENT(",\"reference\":\"r-1\",\"paid_at\":\"2026-01-05T10:00:00.5-03:00\"")),
     OK(PY, true, PAID_AT("\"2026-01-05T10:00:00Z\"")),
     OK(PY, true, PAID_AT("null")),
-    OK(PY, true, PAYMENT(",\"reference\":\"{{200*r}}\"")),
-    ROW(PY, true, PAYMENT(""), 0, NULL, NULL, NULL, "{{255*k}}", 0),
+    OK(PY, true, PAYMENT(",\"reference\":\"<<200*r>>\"")),
+    ROW(PY, true, PAYMENT(""), 0, NULL, NULL, NULL, "<<255*k>>", 0),
     OK(PY, true, "{\"reference\":\"idem\",\"method\":\"card\",\"amount\":2,\"sale_id\":3}"),
     NO(PY, true, "{\"amount\":\"1.00\",\"method\":\"cash\"}", 422, "sale_id", "required"),
     NO(PY, true, "{\"sale_id\":\"x\",\"amount\":\"1.00\",\"method\":\"cash\"}", 422, "sale_id",
@@ -417,14 +420,14 @@ static const struct row rows[] = {
     NO(PY, true, PAID_AT("\"9999-12-31T23:59:59-15:00\""), 422, "paid_at", "invalid_timestamp"),
     NO(PY, true, PAID_AT("\"1900-01-01T00:00:00+15:00\""), 422, "paid_at", "invalid_timestamp"),
     NO(PY, true, PAID_AT("42"), 422, "paid_at", "invalid_type"),
-    NO(PY, true, PAID_AT("\"{{41*2}}\""), 422, "paid_at", "too_long"),
-    NO(PY, true, PAYMENT(",\"reference\":\"{{201*r}}\""), 422, "reference", "too_long"),
+    NO(PY, true, PAID_AT("\"<<41*2>>\""), 422, "paid_at", "too_long"),
+    NO(PY, true, PAYMENT(",\"reference\":\"<<201*r>>\""), 422, "reference", "too_long"),
     NO(PY, true, PAYMENT(",\"reference\":\"r\\u0000\""), 422, "reference", "invalid_string"),
     NO(PY, true, PAYMENT(",\"reference\":5"), 422, "reference", "invalid_type"),
-    ROW(PY, true, PAYMENT(""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL, "{{256*k}}",
+    ROW(PY, true, PAYMENT(""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL, "<<256*k>>",
         0),
     ROW(PY, true, PAYMENT(""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL,
-        "{{5000*k}}", 0),
+        "<<5000*k>>", 0),
     ROW(PY, true, PAYMENT(""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL, "bad key",
         0),
     ROW(PY, true, PAYMENT(""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL,
@@ -432,7 +435,7 @@ static const struct row rows[] = {
     ROW(PY, true, PAYMENT(""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL, "", 0),
 };
 
-/* template with each "{{N*x}}" replaced by N copies of x; the copy belongs to a. */
+/* template with each "<<N*x>>" replaced by N copies of x; the copy belongs to a. */
 static char *expand(struct arena *a, const char *t)
 {
     struct buf b;
@@ -440,7 +443,7 @@ static char *expand(struct arena *a, const char *t)
     char *out;
 
     buf_init(&b);
-    while ((open = strstr(p, "{{")) && (star = strchr(open, '*')) && (close = strstr(star, "}}"))) {
+    while ((open = strstr(p, "<<")) && (star = strchr(open, '*')) && (close = strstr(star, ">>"))) {
         long n = strtol(open + 2, NULL, 10);
 
         buf_add(&b, p, (size_t)(open - p));

@@ -131,10 +131,10 @@ check: format-check
 		--suppress=missingIncludeSystem -Ifcgi fcgi
 
 format:
-	clang-format -i $(wildcard fcgi/*.c fcgi/*.h fcgi/*/*.c fcgi/*/*.h tests/*/*.c)
+	clang-format -i $(wildcard fcgi/*.c fcgi/*.h fcgi/*/*.c fcgi/*/*.h tests/*/*.c tests/*/*.h)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard fcgi/*.c fcgi/*.h fcgi/*/*.c fcgi/*/*.h tests/*/*.c)
+	clang-format --dry-run --Werror $(wildcard fcgi/*.c fcgi/*.h fcgi/*/*.c fcgi/*/*.h tests/*/*.c tests/*/*.h)
 
 clean:
 	rm -rf build

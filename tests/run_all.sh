@@ -2,11 +2,13 @@
 # run_all.sh: what `make test` runs once build/release and build/asan are built. Starts a
 # throwaway PostgreSQL (fsync off), Redis (dev settings), the ASan worker pool and nginx on free
 # loopback ports under build/test-run/run-PID/, runs every suite, stops all of it by PID, and
-# ends with one line "N passed, N failed" (exit status 1 on any failure).
+# ends with one line "N passed, N failed" followed by ", N skipped" when some check could not
+# run (exit status 1 on any failure).
 #
-# Each suite prints "RESULT <suite> passed=N failed=M". A suite that crashes, times out, exits
-# non-zero with no failure counted, or prints no RESULT line counts one failure more. So does an
-# ASan/UBSan/LSan report in a pool log, and a pool master that died during the run.
+# Each suite prints "RESULT <suite> passed=N failed=M", optionally followed by " skipped=K"
+# (checks that could not run here: counted apart, never as passed). A suite that crashes, times
+# out, exits non-zero with no failure counted, or prints no RESULT line counts one failure more.
+# So does an ASan/UBSan/LSan report in a pool log, and a pool master that died during the run.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +22,7 @@ RUN=$RUNS/run-$$
 LOGS=$RUN/logs
 TOTAL_PASSED=0
 TOTAL_FAILED=0
+TOTAL_SKIPPED=0
 SUMMARY=()
 CLEANED=0
 POOL_PID=""
@@ -100,7 +103,7 @@ trap 'echo "interrupted" >&2; exit 130' INT TERM HUP
 # and adds its RESULT line to the totals.
 run_suite()
 {
-    local name=$1 limit=$2 out rc line passed failed arg spid tpid
+    local name=$1 limit=$2 out rc line passed failed skipped arg spid tpid
     shift 2
     out=$LOGS/suite-$name.out
     echo
@@ -124,7 +127,7 @@ run_suite()
     wait "$tpid" 2>/dev/null
     rm -f "$RUN/run/suite.pid"
     line=$(grep -aE '^RESULT [^ ]+ passed=[0-9]+ failed=[0-9]+' "$out" | tail -n 1)
-    if [[ -z "$line" ]]; then
+    if ! read -r passed failed skipped < <(result_counts "$line"); then
         if ((rc == 124 || rc == 137)); then
             fail_extra "$name" "timed out after ${limit}s with no RESULT line"
         else
@@ -132,11 +135,11 @@ run_suite()
         fi
         return
     fi
-    passed=$(sed -E 's/.* passed=([0-9]+).*/\1/' <<<"$line")
-    failed=$(sed -E 's/.* failed=([0-9]+).*/\1/' <<<"$line")
     TOTAL_PASSED=$((TOTAL_PASSED + passed))
     TOTAL_FAILED=$((TOTAL_FAILED + failed))
+    TOTAL_SKIPPED=$((TOTAL_SKIPPED + skipped))
     SUMMARY+=("$(printf '%-22s passed=%s failed=%s' "$name" "$passed" "$failed")")
+    ((skipped > 0)) && SUMMARY[-1]+=" skipped=$skipped"
     if ((rc != 0 && failed == 0)); then
         fail_extra "$name" "exit status $rc after reporting no failure (sanitizer at exit? timeout?)"
     fi
@@ -241,7 +244,7 @@ main()
     echo
     echo "=== summary"
     printf '%s\n' "${SUMMARY[@]}"
-    echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
+    summary_line "$TOTAL_PASSED" "$TOTAL_FAILED" "$TOTAL_SKIPPED"
     ((TOTAL_FAILED == 0))
 }
 

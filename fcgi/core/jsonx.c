@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 size_t jsonx_minify(const char *in, size_t n, char *out)
 {
     size_t i, j = 0;

@@ -1,4 +1,4 @@
-/* fuzz_src: the fuzzer's bytes as a request body for http_req_parse's reader. */
+/* fuzz_src: a byte buffer as a request body for http_req_parse's reader (fuzzers, unit tests). */
 #ifndef STOCK_FUZZ_SRC_H
 #define STOCK_FUZZ_SRC_H
 

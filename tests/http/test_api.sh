@@ -70,106 +70,10 @@ pbody()
     printf '{%s}' "$out"
 }
 
-# expect NAME STATUS [CODE [FIELD]]: the last response has STATUS; an error (4xx/5xx) also has
-# the shape {"error": {"code", "message", "field"}}, with CODE and FIELD when given.
-expect()
-{
-    local name=$1 st=$2 code=${3:-} field=${4:-} why="" label
-    label="$name -> $st${code:+ $code}${field:+ (field $field)}"
-    if [[ "$R_STATUS" != "$st" ]]; then
-        why="got $R_STATUS"
-    elif ((st >= 400)); then
-        if ! jt '.error | (.code | type == "string") and (.message | type == "string")
-                 and has("field")'; then
-            why="not an error object"
-        elif [[ -n "$code" && "$(jf .error.code)" != "$code" ]]; then
-            why="code $(jf .error.code)"
-        elif [[ -n "$field" && "$(jf .error.field)" != "$field" ]]; then
-            why="field $(jf .error.field)"
-        fi
-    fi
-    if [[ -z "$why" ]]; then
-        t_ok "$label"
-    else
-        t_not_ok "$label" "$why: $(snip)"
-    fi
-}
-
-# mk PATH JSON: creates a fixture through the API (bearer $TOKEN) and sets MK_ID; a failure
-# counts as one.
-MK_ID=""
-mk()
-{
-    api POST "$1" "$2"
-    MK_ID=$(jf .id)
-    if [[ "$R_STATUS" != 201 || ! "$MK_ID" =~ ^[0-9]+$ ]]; then
-        t_not_ok "create fixture POST $1 $2" "got $R_STATUS: $(snip)"
-        MK_ID=0
-    fi
-}
-
-# new_tenant SLUG NAME EMAIL PASSWORD: creates a tenant and an admin with stockctl; sets NT_ID.
-NT_ID=""
-new_tenant()
-{
-    NT_ID=$("$STOCKCTL" tenant create "$1" "$2" 2>"$DIR/tmp/stockctl.err")
-    if [[ ! "$NT_ID" =~ ^[0-9]+$ ]] ||
-        ! printf '%s\n' "$4" | "$STOCKCTL" user create --tenant "$1" --email "$3" --role admin \
-            >/dev/null 2>>"$DIR/tmp/stockctl.err"; then
-        t_not_ok "stockctl creates tenant $1 and its admin" "$(tr '\n' ' ' <"$DIR/tmp/stockctl.err")"
-        return 1
-    fi
-}
-
-# login SLUG EMAIL PASSWORD [curl args]: POST /auth/login.
-login()
-{
-    local body
-    body=$(jq -cn --arg t "$1" --arg e "$2" --arg p "$3" '{tenant: $t, email: $e, password: $p}')
-    shift 3
-    call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$body" "$@"
-}
-
-# session SLUG EMAIL PASSWORD: signs in; sets S_TOKEN and S_CSRF (empty on failure).
-S_TOKEN=""
-S_CSRF=""
-session()
-{
-    S_TOKEN=""
-    S_CSRF=""
-    login "$1" "$2" "$3"
-    [[ "$R_STATUS" == 200 ]] || return 0
-    S_TOKEN=$(jf .token)
-    S_CSRF=$(jf .csrf_token)
-}
-
 # metric NAME: a value of GET /metrics (NAME with its labels, as printed).
 metric()
 {
     curl -s --max-time 10 "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2; exit }'
-}
-
-# warm PATH: GETs PATH until one is a HIT (10 s at most: a worker may be in its Redis back-off),
-# so that the checks after a write read over a cached entry; not getting there counts as a failure.
-is_hit()
-{
-    api GET "$1"
-    [[ "$R_STATUS" == 200 && "$(header X-Cache)" == HIT ]]
-}
-warm()
-{
-    api GET "$1"
-    wait_for 10 is_hit "$1" || t_not_ok "GET $1 becomes a cache HIT" "got $R_STATUS $(header X-Cache): $(snip)"
-}
-
-# live_workers PID: the pool's live workers, sorted, on one line.
-live_workers()
-{
-    local k out=""
-    for k in $(pool_workers "$1"); do
-        pid_alive "$k" && out+="$k "
-    done
-    tr ' ' '\n' <<<"$out" | grep -v '^$' | sort -n | tr '\n' ' '
 }
 
 # urlenc TEXT: TEXT percent-encoded for a query string.
@@ -182,12 +86,6 @@ urlenc()
 names_of()
 {
     jf '[.items[].name] | sort | join("|")'
-}
-
-# section TITLE: a comment line with the time since the start, to see where the time goes.
-section()
-{
-    echo "# $1 (at ${SECONDS}s)"
 }
 
 WORKERS_AT_START=$(live_workers "$POOL")
@@ -371,7 +269,7 @@ done | sort -u | tr '\n' ' ')
 if grep -q "sign-in failed" "$POOL_LOG"; then
     ck "those failures were served by both workers ($l2_pids)" '(($(wc -w <<<"$l2_pids") == 2))'
 else
-    t_ok "those failures were served by both workers # SKIP the pool logs above info level"
+    t_skip "those failures were served by both workers" "the pool logs above info level"
 fi
 login "$SLUG_L2" admin@l2.test "$PW"
 expect "after 10 failures spread over the workers, the right password" 429 rate_limited
@@ -452,22 +350,11 @@ ck "GET /uom carries X-Cache" '[[ "$(header X-Cache)" =~ ^(HIT|MISS|BYPASS)$ ]]'
 
 api POST /uom '{"name":"KILOGRAM","abbreviation":"KG"}'
 expect "POST /uom with a duplicate name (other case)" 409 "" name
+# Body validation, case by case: tests/unit/test_api_in.c. Here a few, end to end.
 api POST /uom '{"name":"   ","abbreviation":"x"}'
 expect "POST /uom with a blank name" 422 "" name
 api POST /uom '{"name":"Litre"}'
 expect "POST /uom without abbreviation" 422 "" abbreviation
-api POST /uom '{"abbreviation":"l"}'
-expect "POST /uom without name" 422 "" name
-api POST /uom '{"name":null,"abbreviation":"l"}'
-expect "POST /uom with a null name" 422 "" name
-api POST /uom '{"name":42,"abbreviation":"l"}'
-expect "POST /uom with a numeric name" 422 "" name
-api POST /uom '{"name":true,"abbreviation":"l"}'
-expect "POST /uom with a boolean name" 422 "" name
-api POST /uom "$(js '{name: ("x" * 101), abbreviation: "l"}')"
-expect "POST /uom with a 101-character name" 422 "" name
-api POST /uom "$(js '{name: "Litre", abbreviation: ("x" * 21)}')"
-expect "POST /uom with a 21-character abbreviation" 422 "" abbreviation
 api POST /uom "$(js '{name: ("é" * 100), abbreviation: ("ü" * 20)}')"
 expect "POST /uom with 100 and 20 two-byte characters (limits count characters)" 201
 U_LONG=$(jf .id)
@@ -485,8 +372,6 @@ ck "PATCH moved updated_at, kept created_at" \
 api PATCH "/uom/$U_KG" '{}'
 expect "PATCH /uom/{id} with no field" 200
 ck "an empty PATCH changes nothing" 'jt ".name == \"Kilogram\" and .abbreviation == \"KGM\""'
-api PATCH "/uom/$U_KG" '{"name":" "}'
-expect "PATCH /uom/{id} with a blank name" 422 "" name
 api PATCH "/uom/$U_KG" '{"name":"litre"}'
 expect "PATCH /uom/{id} to another unit's name" 409 "" name
 api PUT "/uom/$U_KG" '{"name":"Kilogramme"}'
@@ -557,16 +442,8 @@ ck "category page: one item, total 2, limit 1, offset 1" \
     'jt ".total == 2 and .limit == 1 and .offset == 1 and (.items | length) == 1"'
 api POST /categories '{"name":"TOOLS"}'
 expect "POST /categories with a duplicate name" 409 "" name
-api POST /categories '{"name":""}'
-expect "POST /categories with an empty name" 422 "" name
-api POST /categories '{"description":"no name"}'
-expect "POST /categories without name" 422 "" name
-api POST /categories "$(js '{name: ("n" * 201)}')"
-expect "POST /categories with a 201-character name" 422 "" name
 api POST /categories "$(js '{name: "Long desc", description: ("d" * 2001)}')"
 expect "POST /categories with a 2001-character description" 422 "" description
-api POST /categories '{"name":"Numeric desc","description":5}'
-expect "POST /categories with a numeric description" 422 "" description
 api PATCH "/categories/$C_TOOLS" '{"name":"Hand Tools"}'
 expect "PATCH /categories/{id} name only" 200
 ck "PATCH kept the description" 'jt ".name == \"Hand Tools\" and .description == \"Hand tools\""'
@@ -633,9 +510,8 @@ ck "category product_count counts its products (1)" 'jt ".product_count == 1"'
 
 api POST /products "$(pbody sku '"ham-1"' name '"Other hammer"')"
 expect "POST /products with a duplicate SKU (other case)" 409 "" sku
-for bad in '"12.345"' 12.345 -1 '"-0.01"' '"NaN"' '"Infinity"' 1e400 1e-3 1e12 '"1e5"' true null '""' '"12."' \
-    '".5"' '"1,50"' '" 1"' '[1]' '{}' 123456789012345678901234567890 '"1000000000000.00"' \
-    '"0x10"' '"+1"'; do
+# Body validation, case by case: tests/unit/test_api_in.c. Here a few, end to end.
+for bad in '"12.345"' -1 '"NaN"'; do
     api POST /products "$(pbody price "$bad")"
     expect "POST /products with price $bad" 422 "" price
 done
@@ -647,16 +523,6 @@ expect "POST /products with price 1.25e1" 201
 ck "price 1.25e1 reads back as 12.50" 'jt ".price == \"12.50\""'
 api DELETE "/products/$(jf .id)"
 expect "DELETE the exponent product" 204
-for f in cost stock min_stock; do
-    api POST /products "$(pbody "$f" -1)"
-    expect "POST /products with $f -1" 422 "" "$f"
-    api POST /products "$(pbody "$f" '"abc"')"
-    expect "POST /products with $f \"abc\"" 422 "" "$f"
-    api POST /products "$(pbody "$f" false)"
-    expect "POST /products with $f false" 422 "" "$f"
-done
-api POST /products "$(pbody cost '"1.001"')"
-expect "POST /products with cost of 3 decimals" 422 "" cost
 api POST /products "$(pbody stock '"1.2345"')"
 expect "POST /products with stock of 4 decimals" 422 "" stock
 api POST /products "$(pbody stock 1.234 min_stock '"0.001"' price 0 cost '"0"')"
@@ -664,26 +530,15 @@ expect "POST /products with 3-decimal quantities, price 0" 201
 ck "3-decimal quantities are kept exactly, zero money is 0.00" \
     'jt ".stock == \"1.234\" and .min_stock == \"0.001\" and .price == \"0.00\" and .cost == \"0.00\""'
 api DELETE "/products/$(jf .id)"
-for bad in null '"1"' 0 -3 1.5 999999999 9223372036854775807 123456789012345678901234567890 true; do
+# An id the validator accepts, of no unit or category of the tenant: refused by the service.
+for bad in '"1"' 999999999; do
     api POST /products "$(pbody uom_id "$bad")"
     expect "POST /products with uom_id $bad" 422 "" uom_id
 done
-api POST /products "$(pbody uom_id -)"
-expect "POST /products without uom_id" 422 "" uom_id
-for bad in 999999999 '"x"' 0 false 1.5; do
-    api POST /products "$(pbody category_id "$bad")"
-    expect "POST /products with category_id $bad" 422 "" category_id
-done
-for bad in '""' '"  "' 5 null; do
-    api POST /products "$(pbody sku "$bad")"
-    expect "POST /products with sku $bad" 422 "" sku
-done
+api POST /products "$(pbody category_id 999999999)"
+expect "POST /products with category_id 999999999" 422 "" category_id
 api POST /products "$(pbody sku "\"$(printf 's%.0s' {1..65})\"")"
 expect "POST /products with a 65-character SKU" 422 "" sku
-api POST /products "$(pbody name "\"$(printf 'n%.0s' {1..201})\"")"
-expect "POST /products with a 201-character name" 422 "" name
-api POST /products "$(pbody name -)"
-expect "POST /products without name" 422 "" name
 
 # PATCH changes the given fields only.
 api PATCH "/products/$P_HAM" '{"price":"15"}'
@@ -701,8 +556,6 @@ ck "PATCH category_id null removes the category only" \
     'jt ".category == null and .price == \"15.00\" and .uom.id == $U_L and .min_stock == \"2.500\""'
 api PATCH "/products/$P_HAM" '{"sku":"saw-1"}'
 expect "PATCH /products/{id} to another product's SKU" 409 "" sku
-api PATCH "/products/$P_HAM" '{"price":"1.001"}'
-expect "PATCH /products/{id} with a 3-decimal price" 422 "" price
 api PATCH "/products/$P_HAM" '{"price":null}'
 expect "PATCH /products/{id} with price null" 422 "" price
 api PATCH "/products/$P_HAM" '{"uom_id":999999999}'
@@ -718,8 +571,6 @@ ck "PUT replaced sku, name, uom, price and reset category (null), cost, min_stoc
          and .category == null and .cost == \"0.00\" and .min_stock == \"0.000\""'
 api PUT "/products/$P_HAM" "$(js '{sku: "HAM-2", name: "Claw hammer", uom_id: $u}' u="$U_KG")"
 expect "PUT /products/{id} without price" 422 "" price
-api PUT "/products/$P_HAM" "$(js '{name: "Claw hammer", uom_id: $u, price: 1}' u="$U_KG")"
-expect "PUT /products/{id} without sku" 422 "" sku
 api PUT "/products/$P_HAM" "$(js '{sku: "HAM-2", name: "Claw hammer", uom_id: $u, price: "20.00",
     category_id: $c, cost: "9.99", stock: 3, min_stock: 5}' u="$U_KG" c="$C_TOOLS")"
 expect "PUT /products/{id} with every field" 200
@@ -1330,9 +1181,6 @@ expect_4xx "GET /uom/%FF"
 head -c 10000 /dev/zero | tr '\0' '[' >"$TMP/deep.json"
 api_file POST /uom "$TMP/deep.json"
 expect "10000 nested '['" 400
-{ printf '{"name":'; head -c 10000 /dev/zero | tr '\0' '['; } >"$TMP/deep2.json"
-api_file POST /uom "$TMP/deep2.json"
-expect "10000 nested '[' inside an object" 400
 { printf '{"name":"x","abbreviation":"y","z":'; for _ in $(seq 1 40); do printf '{"a":'; done; printf '1'; for _ in $(seq 1 40); do printf '}'; done; printf '}'; } >"$TMP/deep3.json"
 api_file POST /uom "$TMP/deep3.json"
 expect "40 nested objects" 400
@@ -1341,26 +1189,15 @@ api_file POST /uom "$TMP/big.json"
 expect "a 2 MB body" 413 payload_too_large
 api_file POST /auth/login "$TMP/big.json"
 expect "a 2 MB login body" 413
-api POST /products "$(pbody sku '"HUGE-1"' price 1e400)"
-ck "price 1e400 -> 400 or 422 (got $R_STATUS)" '[[ "$R_STATUS" == 400 || ( "$R_STATUS" == 422 && "$(jf .error.field)" == price ) ]]'
-api POST /products "$(pbody sku '"HUGE-2"' price -1e400)"
-ck "price -1e400 -> 400 or 422 (got $R_STATUS)" '[[ "$R_STATUS" == 400 || "$R_STATUS" == 422 ]]'
-api POST /products "$(pbody sku '"HUGE-3"' stock '"123456789012345678901234567890"')"
-expect "stock \"123456789012345678901234567890\"" 422 "" stock
+# Hostile bodies, case by case: tests/unit/test_api_in.c. Here a few, end to end.
 api POST /products "$(pbody sku '"HUGE-4"' price "\"$(printf '9%.0s' {1..400})\"")"
 expect "a 400-digit price string" 422 "" price
-api POST /products "$(pbody sku '"HUGE-5"' price "\"0.$(printf '0%.0s' {1..300})1\"")"
-expect "a price with 301 decimals" 422 "" price
 api GET "/products?offset=123456789012345678901234567890"
 expect "offset=123456789012345678901234567890" 422 "" offset
 api GET /uom/123456789012345678901234567890
 expect "GET /uom/123456789012345678901234567890" 404
 api POST /uom "$(js '{name: ("x" * 10000), abbreviation: "x"}')"
 expect "a 10000-character unit name" 422 "" name
-api POST /categories "$(js '{name: "Long", description: ("d" * 10000)}')"
-expect "a 10000-character description" 422 "" description
-api POST /products "$(pbody sku "\"$(head -c 10000 /dev/zero | tr '\0' s)\"")"
-expect "a 10000-character SKU" 422 "" sku
 api GET "/products?q=$(head -c 10000 /dev/zero | tr '\0' 'q')"
 expect_4xx "a 10000-character q"
 call GET "$API/uom/$(head -c 10000 /dev/zero | tr '\0' '1')" -H "Authorization: Bearer $TOKEN"
@@ -1373,48 +1210,28 @@ call GET "$API/me" -H "Cookie: stock_session=$(head -c 7000 /dev/zero | tr '\0' 
 expect_4xx "a 7000-character cookie"
 api POST /uom '{"name":"nul\u0000byte","abbreviation":"x"}'
 expect "a \\u0000 escape in a name" 422 "" name
-api POST /categories '{"name":"ok","description":"nul\u0000"}'
-expect "a \\u0000 escape in a description" 422 "" description
-api POST /products "$(pbody price '"1\u0000"')"
-expect "a \\u0000 escape in a price" 422 "" price
 printf '{"name":"raw\0nul","abbreviation":"x"}' >"$TMP/nul.json"
 api_file POST /uom "$TMP/nul.json"
 expect "a raw NUL byte in the body" 400
-for top in '[]' '"text"' '42' 'null' 'true' '[{"name":"x","abbreviation":"y"}]'; do
+for top in '[]' '"text"'; do
     api POST /uom "$top"
     expect "a top-level $top instead of an object" 400
 done
 api POST /uom '{"name":"x","abbreviation":"y"} {"name":"z"}'
 expect "two JSON objects in one body" 400
-api POST /uom '{"name":"x","abbreviation":"y",}'
-expect "a trailing comma" 400
-api POST /uom "{'name':'x','abbreviation':'y'}"
-expect "single-quoted JSON" 400
 api POST /uom '{"name":"x","abbreviation":"y"'
 expect "a truncated object" 400
-api POST /uom '{"name":NaN,"abbreviation":"y"}'
-expect_4xx "a bare NaN"
 call POST "$API/uom" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/plain' \
     --data-binary '{"name":"ct","abbreviation":"ct"}'
 expect "Content-Type text/plain" 415
-call POST "$API/uom" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/jsonx' \
-    --data-binary '{"name":"ct","abbreviation":"ct"}'
-expect "Content-Type application/jsonx" 415
 call POST "$API/uom" -H "Authorization: Bearer $TOKEN" -H 'Content-Type:' \
     --data-binary '{"name":"ct","abbreviation":"ct"}'
 expect "no Content-Type" 415
-call PATCH "$API/uom/$CU" -H "Authorization: Bearer $TOKEN" \
-    -H 'Content-Type: multipart/form-data; boundary=x' --data-binary '--x--'
-expect "PATCH as multipart/form-data" 415
 call POST "$API/uom" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json; charset=utf-8' \
     --data-binary "{\"name\":\"Charset unit $SUF\",\"abbreviation\":\"cs\"}"
 expect "Content-Type application/json; charset=utf-8 is accepted" 201
 api POST /uom ''
 expect "an empty body" 400
-api PUT "/uom/$CU" ''
-expect "an empty PUT body" 400
-api POST /uom '   '
-expect "a blank body" 400
 call PROPFIND "$API/uom" -H "Authorization: Bearer $TOKEN"
 expect_4xx "method PROPFIND"
 call GET "$API/uom" -H "Authorization: Bearer $TOKEN" -H 'X-Forwarded-For: 10.0.0.1' \

@@ -37,16 +37,6 @@ cleanup()
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-# Live (non-zombie) workers of pool PID, sorted, one line.
-live_workers()
-{
-    local k out=""
-    for k in $(pool_workers "$1"); do
-        pid_alive "$k" && out+="$k "
-    done
-    tr ' ' '\n' <<<"$out" | grep -v '^$' | sort -n | tr '\n' ' '
-}
-
 count_words()
 {
     wc -w <<<"$1" | tr -d ' '

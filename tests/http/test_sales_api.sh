@@ -42,44 +42,6 @@ trap 'exit 143' TERM INT
 
 . "$ROOT/tests/lib/api.sh"
 
-# expect NAME STATUS [CODE [FIELD]]: the last response has STATUS; an error (4xx/5xx) also has
-# the shape {"error": {"code", "message", "field"}}, with CODE and FIELD when given.
-expect()
-{
-    local name=$1 st=$2 code=${3:-} field=${4:-} why="" label
-    label="$name -> $st${code:+ $code}${field:+ (field $field)}"
-    if [[ "$R_STATUS" != "$st" ]]; then
-        why="got $R_STATUS"
-    elif ((st >= 400)); then
-        if ! jt '.error | (.code | type == "string") and (.message | type == "string")
-                 and has("field")'; then
-            why="not an error object"
-        elif [[ -n "$code" && "$(jf .error.code)" != "$code" ]]; then
-            why="code $(jf .error.code)"
-        elif [[ -n "$field" && "$(jf .error.field)" != "$field" ]]; then
-            why="field $(jf .error.field)"
-        fi
-    fi
-    if [[ -z "$why" ]]; then
-        t_ok "$label"
-    else
-        t_not_ok "$label" "$why: $(snip)"
-    fi
-}
-
-# mk PATH JSON: creates a fixture through the API (bearer $TOKEN) and sets MK_ID; a failure
-# counts as one.
-MK_ID=""
-mk()
-{
-    api POST "$1" "$2"
-    MK_ID=$(jf .id)
-    if [[ "$R_STATUS" != 201 || ! "$MK_ID" =~ ^[0-9]+$ ]]; then
-        t_not_ok "create fixture POST $1 $2" "got $R_STATUS: $(snip)"
-        MK_ID=0
-    fi
-}
-
 # product SKU PRICE STOCK: a product of unit $UNIT (bearer $TOKEN); sets MK_ID.
 product()
 {
@@ -112,59 +74,6 @@ stock_of()
 {
     api GET "/products/$1"
     jf .stock
-}
-
-# new_tenant SLUG NAME EMAIL PASSWORD [stockctl tenant args]: a tenant and its admin; sets NT_ID.
-NT_ID=""
-new_tenant()
-{
-    local slug=$1 name=$2 email=$3 pw=$4
-    shift 4
-    NT_ID=$("$STOCKCTL" tenant create "$slug" "$name" "$@" 2>"$TMP/stockctl.err")
-    if [[ ! "$NT_ID" =~ ^[0-9]+$ ]] ||
-        ! printf '%s\n' "$pw" | "$STOCKCTL" user create --tenant "$slug" --email "$email" \
-            --role admin >/dev/null 2>>"$TMP/stockctl.err"; then
-        t_not_ok "stockctl creates tenant $slug and its admin" "$(tr '\n' ' ' <"$TMP/stockctl.err")"
-        return 1
-    fi
-}
-
-# session SLUG EMAIL PASSWORD: signs in; sets S_TOKEN and S_CSRF (empty on failure).
-S_TOKEN=""
-S_CSRF=""
-session()
-{
-    local body
-    S_TOKEN=""
-    S_CSRF=""
-    body=$(jq -cn --arg t "$1" --arg e "$2" --arg p "$3" '{tenant: $t, email: $e, password: $p}')
-    call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$body"
-    [[ "$R_STATUS" == 200 ]] || return 1
-    S_TOKEN=$(jf .token)
-    S_CSRF=$(jf .csrf_token)
-}
-
-# warm PATH: GETs PATH until one is a HIT (10 s at most), so that the checks after a write read
-# over a cached entry; not getting there counts as a failure.
-is_hit()
-{
-    api GET "$1"
-    [[ "$R_STATUS" == 200 && "$(header X-Cache)" == HIT ]]
-}
-warm()
-{
-    api GET "$1"
-    wait_for 10 is_hit "$1" || t_not_ok "GET $1 becomes a cache HIT" "got $R_STATUS $(header X-Cache): $(snip)"
-}
-
-# live_workers PID: the pool's live workers, sorted, on one line.
-live_workers()
-{
-    local k out=""
-    for k in $(pool_workers "$1"); do
-        pid_alive "$k" && out+="$k "
-    done
-    tr ' ' '\n' <<<"$out" | grep -v '^$' | sort -n | tr '\n' ' '
 }
 
 # dplus DATE N: DATE plus N days (N may be negative), YYYY-MM-DD.
@@ -234,11 +143,6 @@ par_reset()
 {
     rm -rf "$PAR"
     mkdir -p "$PAR"
-}
-
-section()
-{
-    echo "# $1 (at ${SECONDS}s)"
 }
 
 TS_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?[+-][0-9]{2}:[0-9]{2}$'
@@ -584,18 +488,9 @@ PB=$(jf .id)
 [[ "$PB" =~ ^[0-9]+$ ]] || { t_not_ok "tenant B's product" "got $R_STATUS: $(snip)"; PB=0; }
 
 L="{\"product_id\":$PE,\"quantity\":1}"
+# Body validation, case by case: tests/unit/test_api_in.c. Here a few, end to end.
 api POST /sales '{}'
 expect "POST /sales without items" 422 "" items
-api POST /sales '{"customer":"x","items":[]}'
-expect "POST /sales with items []" 422 "" items
-api POST /sales '{"items":null}'
-expect "POST /sales with items null" 422 "" items
-api POST /sales '{"items":"lines"}'
-expect "POST /sales with items a string" 422 "" items
-api POST /sales "{\"items\":$L}"
-expect "POST /sales with items an object" 422 "" items
-api POST /sales '{"items":[42]}'
-expect "POST /sales with a line that is a number" 422 "" "items[0]"
 api POST /sales "{\"items\":[$L,null]}"
 expect "POST /sales with a null second line" 422 "" "items[1]"
 api POST /sales "$(js '{items: [range(501) | $l]}' l="$L")"
@@ -604,32 +499,20 @@ api POST /sales "$(js '{items: [range(500) | $l]}' l="{\"product_id\":$PE,\"quan
 expect "POST /sales with 500 lines (the limit)" 201
 ck "the 500-line draft has 500 lines and total 0.00 (each line rounds 0.0001 to 0.00)" \
     'jt "(.items | length) == 500 and .total == \"0.00\""'
-api POST /sales '{"items":[{"quantity":1}]}'
-expect "a line without product_id" 422 "" "items[0].product_id"
 api POST /sales "{\"items\":[$L,{\"product_id\":999999999,\"quantity\":1}]}"
 expect "an unknown product_id in the second line" 422 "" "items[1].product_id"
 api POST /sales "{\"items\":[$L,$L,{\"product_id\":$PB,\"quantity\":1}]}"
 expect "another tenant's product_id in the third line" 422 "" "items[2].product_id"
-api POST /sales '{"items":[{"product_id":"abc","quantity":1}]}'
-expect "product_id \"abc\"" 422 "" "items[0].product_id"
 api POST /sales '{"items":[{"product_id":0,"quantity":1}]}'
 expect "product_id 0" 422 "" "items[0].product_id"
-api POST /sales '{"items":[{"product_id":-5,"quantity":1}]}'
-expect "product_id -5" 422 "" "items[0].product_id"
-api POST /sales "{\"items\":[{\"product_id\":$PE}]}"
-expect "a line without quantity" 422 "" "items[0].quantity"
-for q in 0 '"0"' '"0.000"' -1 '"-2.5"' '"1.2345"' '"abc"' '""' null true '[]'; do
+for q in 0 '"1.2345"'; do
     api POST /sales "{\"items\":[$L,{\"product_id\":$PE,\"quantity\":$q}]}"
     expect "quantity $q" 422 "" "items[1].quantity"
 done
-for u in '"-1.00"' -0.01 '"1.234"' '"x"' true '{}'; do
-    api POST /sales "{\"items\":[{\"product_id\":$PE,\"quantity\":1,\"unit_price\":$u}]}"
-    expect "unit_price $u" 422 "" "items[0].unit_price"
-done
+api POST /sales "{\"items\":[{\"product_id\":$PE,\"quantity\":1,\"unit_price\":\"-1.00\"}]}"
+expect "unit_price \"-1.00\"" 422 "" "items[0].unit_price"
 api POST /sales "$(js '{customer: ("c" * 201), items: [$l]}' l="$L")"
 expect "a 201-character customer" 422 "" customer
-api POST /sales '{"customer":42,"items":[]}'
-expect "a numeric customer" 422 "" customer
 api POST /sales "$(js '{customer: ("ñ" * 200), items: [$l]}' l="$L")"
 expect "a 200-character customer (two-byte characters: the limit counts characters)" 201
 api POST /sales "{\"customer\":null,\"items\":[$L]}"
@@ -680,18 +563,8 @@ ck "nothing changed: still a draft, no payment" 'jt ".status == \"draft\" and .p
 ck "nothing changed: stock 100.000" '[[ "$(stock_of "$POK")" == 100.000 ]]'
 api POST "/sales/$S_P/confirm" '{"payment":{"amount":"1.00","method":"bitcoin"}}'
 expect "confirm with payment method bitcoin" 422 "" payment.method
-api POST "/sales/$S_P/confirm" '{"payment":{"amount":"1.00"}}'
-expect "confirm with a payment without method" 422 "" payment.method
-api POST "/sales/$S_P/confirm" '{"payment":{"amount":"1.00","method":"CASH"}}'
-expect "confirm with payment method CASH" 422 "" payment.method
-api POST "/sales/$S_P/confirm" '{"payment":{"amount":"1.00","method":"all"}}'
-expect "confirm with payment method all" 422 "" payment.method
-for a in 0 '"0.00"' '"-1.00"' '"1.001"' '"abc"' null; do
-    api POST "/sales/$S_P/confirm" "{\"payment\":{\"amount\":$a,\"method\":\"cash\"}}"
-    expect "confirm with payment amount $a" 422 "" payment.amount
-done
-api POST "/sales/$S_P/confirm" '{"payment":{"method":"cash"}}'
-expect "confirm with a payment without amount" 422 "" payment.amount
+api POST "/sales/$S_P/confirm" '{"payment":{"amount":"0.00","method":"cash"}}'
+expect "confirm with payment amount \"0.00\"" 422 "" payment.amount
 api POST "/sales/$S_P/confirm" '{"payment":"cash"}'
 expect "confirm with payment a string" 422 "" payment
 api GET "/sales/$S_P"
@@ -710,27 +583,13 @@ api POST /payments '{"amount":"1.00","method":"cash"}'
 expect "a payment without sale_id" 422 "" sale_id
 api POST /payments '{"sale_id":999999999,"amount":"1.00","method":"cash"}'
 expect "a payment of an unknown sale" 422 "" sale_id
-api POST /payments '{"sale_id":"x","amount":"1.00","method":"cash"}'
-expect "sale_id \"x\"" 422 "" sale_id
+# Body validation, case by case: tests/unit/test_api_in.c. Here a few, end to end.
 api POST /payments "{$PB_OK,\"amount\":\"1.00\",\"method\":\"cheque\"}"
 expect "method cheque" 422 "" method
-api POST /payments "{$PB_OK,\"amount\":\"1.00\",\"method\":\"all\"}"
-expect "method all" 422 "" method
-api POST /payments "{$PB_OK,\"amount\":\"1.00\"}"
-expect "a payment without method" 422 "" method
-api POST /payments "{$PB_OK,\"amount\":\"1.00\",\"method\":7}"
-expect "a numeric method" 422 "" method
-for a in 0 '"0.00"' -1 '"-0.01"' '"1.001"' '"1,00"' '"x"' true; do
-    api POST /payments "{$PB_OK,\"amount\":$a,\"method\":\"cash\"}"
-    expect "payment amount $a" 422 "" amount
-done
-api POST /payments "{$PB_OK,\"method\":\"cash\"}"
-expect "a payment without amount" 422 "" amount
-for t in '"yesterday"' '"2026-01-05T10:00:00"' '"2026-01-05"' '"2026-02-30T10:00:00Z"' \
-    '"2026-01-05T25:00:00Z"' '"2026-01-05 10:00:00+00:00"' '"2026-01-05T10:00:00+1:00"' 42; do
-    api POST /payments "{$PB_OK,\"amount\":\"1.00\",\"method\":\"cash\",\"paid_at\":$t}"
-    expect "paid_at $t" 422 "" paid_at
-done
+api POST /payments "{$PB_OK,\"amount\":\"-0.01\",\"method\":\"cash\"}"
+expect "payment amount \"-0.01\"" 422 "" amount
+api POST /payments "{$PB_OK,\"amount\":\"1.00\",\"method\":\"cash\",\"paid_at\":\"2026-02-30T10:00:00Z\"}"
+expect "paid_at \"2026-02-30T10:00:00Z\"" 422 "" paid_at
 api POST /payments "$(js '{sale_id: $s, amount: "1.00", method: "cash", reference: ("r" * 201)}' s="$S_PAY")"
 expect "a 201-character reference" 422 "" reference
 api GET "/payments?sale_id=$S_PAY"
@@ -791,8 +650,6 @@ api POST /payments "$IDEM_BODY" -H "Idempotency-Key: $(head -c 256 /dev/zero | t
 expect "a 256-character Idempotency-Key" 422 "" Idempotency-Key
 api POST /payments "$IDEM_BODY" -H "Idempotency-Key: $(head -c 255 /dev/zero | tr '\0' k)"
 expect "a 255-character Idempotency-Key (the limit)" 201
-api POST /payments "$IDEM_BODY" -H "Idempotency-Key: bad key"
-expect "an Idempotency-Key with a space" 422 "" Idempotency-Key
 api POST /payments "$IDEM_BODY" -H "Idempotency-Key: clé"
 expect "a non-ASCII Idempotency-Key" 422 "" Idempotency-Key
 # A refused request does not burn its key: after an overpayment, the same key works once valid.
@@ -1124,9 +981,8 @@ hostile_line()
 }
 hostile_line "$POK" 1e3
 expect_no5xx "quantity 1e3 (a JSON number)"
-for q in 1e400 -1e400 '"1e3"' '"NaN"' NaN '"Infinity"' Infinity '"0x10"' \
-    123456789012345678901234567890 '"123456789012345678901234567890"' '"9999999999999"' \
-    '"1.0000000000000000000001"' '" 1"' '"1 "' '"+1"' '"１"' '{"a":1}' '[1]' '"1\u0000"'; do
+# Hostile bodies, case by case: tests/unit/test_api_in.c. Here a few, end to end.
+for q in 1e400 NaN '"１"' '"1\u0000"'; do
     hostile_line "$POK" "$q"
     if [[ "$R_STATUS" == 422 ]]; then
         expect "quantity $q" 422 "" "items[0].quantity"
@@ -1134,7 +990,7 @@ for q in 1e400 -1e400 '"1e3"' '"NaN"' NaN '"Infinity"' Infinity '"0x10"' \
         ck "quantity $q -> 400 or 422 (got $R_STATUS)" '[[ "$R_STATUS" == 400 ]]'
     fi
 done
-for u in 1e400 '"NaN"' '"99999999999999"' '"1e2"'; do
+for u in 1e400 '"99999999999999"'; do
     hostile_line "$POK" 1 "$u"
     ck "unit_price $u -> 400 or 422 (got $R_STATUS)" '[[ "$R_STATUS" == 400 || "$R_STATUS" == 422 ]]'
 done
@@ -1147,7 +1003,7 @@ ck "a quantity of 999999999999 at 1.00 (line total 999999999999.00) -> 201 or 42
 api POST /sales "$(js '{items: [range(3) | {product_id: $p, quantity: "999999999999", unit_price: "1.00"}]}' p="$POK")"
 expect "three lines whose sum overflows the total" 422
 ck "that 422 names the items (error.field $(jf .error.field))" '[[ "$(jf .error.field)" == items* ]]'
-for p in 1e400 99999999999999999999 9223372036854775807 1.5 '"x"' true; do
+for p in 99999999999999999999 9223372036854775807; do
     hostile_line "$p" 1
     ck "product_id $p -> 400 or 422 (got $R_STATUS)" '[[ "$R_STATUS" == 400 || "$R_STATUS" == 422 ]]'
 done
@@ -1155,8 +1011,6 @@ for a in 1e400 '"NaN"' NaN '"Infinity"' 99999999999999999999 '"999999999999.99"'
     api POST /payments "{\"sale_id\":$S_PAY,\"amount\":$a,\"method\":\"cash\"}"
     ck "payment amount $a -> 4xx, never 201 (got $R_STATUS)" '[[ "$R_STATUS" == 4?? ]]'
 done
-api POST /payments '{"sale_id":99999999999999999999,"amount":"1.00","method":"cash"}'
-expect "sale_id 99999999999999999999" 422 "" sale_id
 api POST /payments '{"sale_id":9223372036854775807,"amount":"1.00","method":"cash"}'
 expect "sale_id 9223372036854775807" 422 "" sale_id
 # paid_at at the edges of the accepted years: refused, or read back as a valid timestamp (tenant B,
@@ -1186,7 +1040,7 @@ expect "a payment of 10000 nested '['" 400
 { printf '{"items":['; for _ in $(seq 1 20); do printf '{"items":['; done; printf '1'; for _ in $(seq 1 20); do printf ']}'; done; printf ']}'; } >"$TMP/deep3.json"
 api_file POST /sales "$TMP/deep3.json"
 expect_4xx "lines nested 20 deep"
-for b in '[]' 'null' '"x"' '42' '{"payment":{"amount":"1.00","method":"cash"}' '{"payment":{"amount":"1.00","method":"cash"}} {}'; do
+for b in '[]' '{"payment":{"amount":"1.00","method":"cash"}'; do
     api POST "/sales/$S_H/confirm" "$b"
     expect_4xx "a confirm body $b"
 done
@@ -1202,13 +1056,6 @@ api_file POST /sales "$TMP/overlong.json"
 ck "an overlong UTF-8 sequence in customer -> 400 or 422 (got $R_STATUS)" '[[ "$R_STATUS" == 400 || "$R_STATUS" == 422 ]]'
 api POST /sales "{\"customer\":\"nul\\u0000byte\",\"items\":[{\"product_id\":$POK,\"quantity\":1}]}"
 expect "a \\u0000 in customer" 422 "" customer
-api POST /payments "{\"sale_id\":$S_PAY,\"amount\":\"1.00\",\"method\":\"cash\",\"reference\":\"r\\u0000\"}"
-expect "a \\u0000 in reference" 422 "" reference
-api POST /payments "{\"sale_id\":$S_PAY,\"amount\":\"1.00\",\"method\":\"cash\\u0000\"}"
-expect "a \\u0000 in method" 422 "" method
-draft "[{\"product_id\":$POK,\"quantity\":1}]"
-api POST "/sales/$MK_ID/confirm" '{"payment":{"amount":"1.00","method":"cash\u0000"}}'
-expect "a \\u0000 in payment.method" 422 "" payment.method
 draft "[{\"product_id\":$POK,\"quantity\":1}]"
 api POST "/sales/$MK_ID/confirm" '{"payment":{"amount":"1.00","method":"cash\u0000bitcoin"}}'
 expect "payment.method \"cash\\u0000bitcoin\"" 422 "" payment.method
@@ -1221,8 +1068,6 @@ ck "it is stored and returned verbatim" 'jt ".customer == \$c" --arg c "$SQLI"'
 api POST /payments "$(jq -cn --arg r "$SQLI" --argjson s "$S_PAY" '{sale_id: $s, amount: "0.50", method: "cash", reference: $r}')"
 ck "a reference with SQL metacharacters round-trips (got $R_STATUS)" '[[ "$R_STATUS" == 201 ]] && jt ".reference == \$r" --arg r "$SQLI"'
 
-api POST /sales "$(js '{items: [range(600) | $l]}' l="{\"product_id\":$POK,\"quantity\":1}")"
-expect "a 600-line sale" 422 "" items
 api POST /sales "$(js '{items: [range(20000) | 1]}')"
 expect "20000 non-object lines" 422 "" items
 head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' 'a' |

@@ -301,43 +301,25 @@ ex()
     CURL_N=$((CURL_N + 1))
     [[ "$R_STATUS" == "$2" ]] || UNEXPECTED+="$1 -> $R_STATUS (expected $2: $(snip)); "
 }
-# mk PATH JSON: POST PATH (201 expected); sets MK_ID to the new id (0 on failure).
-MK_ID=0
-mk()
-{
-    api POST "$1" "$2"
-    ex "POST $1 $2" 201
-    MK_ID=$(jf .id)
-    [[ "$MK_ID" =~ ^[0-9]+$ ]] || MK_ID=0
-}
 
 SLUG=vg-$SUF
 EMAIL=admin@$SLUG.local
 PASS=vg-pass-$SUF
-TENANT_ID=$("$STOCKCTL" tenant create "$SLUG" "Valgrind $SUF" 2>"$DIR/tmp/stockctl.err")
-if [[ ! "$TENANT_ID" =~ ^[0-9]+$ ]] ||
-    ! printf '%s\n' "$PASS" | "$STOCKCTL" user create --tenant "$SLUG" --email "$EMAIL" \
-        --role admin >/dev/null 2>>"$DIR/tmp/stockctl.err"; then
-    t_not_ok "stockctl creates the tenant and its admin" "$(tr '\n' ' ' <"$DIR/tmp/stockctl.err")"
+if ! new_tenant "$SLUG" "Valgrind $SUF" "$EMAIL" "$PASS"; then
     t_result test_valgrind
     exit 1
 fi
 
-login_body()
-{
-    jq -cn --arg t "$SLUG" --arg e "$EMAIL" --arg p "$1" '{tenant: $t, email: $e, password: $p}'
-}
-call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$(login_body "$PASS")"
+session "$SLUG" "$EMAIL" "$PASS"
 ex "login" 200
-TOKEN=$(jf .token)
-CSRF=$(jf .csrf_token)
+TOKEN=$S_TOKEN
+CSRF=$S_CSRF
 if ! t_check "sign-in through the valgrind worker" test -n "$TOKEN"; then
     echo "  $R_STATUS $(snip)"
     t_result test_valgrind
     exit 1
 fi
-call POST "$API/auth/login" -H 'Content-Type: application/json' \
-    --data-binary "$(login_body wrong-password)"
+login "$SLUG" "$EMAIL" wrong-password
 ex "login with a wrong password" 401
 
 mk /uom '{"name":"kilogram","abbreviation":"kg"}'
@@ -808,7 +790,7 @@ redis_phase()
     desc="parts while redis $mode"
 
     # Before: a session and a category in the cache (TTL 60 s and 300 s: still there after).
-    call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$(login_body "$PASS")"
+    login "$SLUG" "$EMAIL" "$PASS"
     ex "$mode: login before" 200
     tok=$(jf .token)
     api_as "$tok" GET /me
@@ -844,10 +826,9 @@ redis_phase()
     ex "$mode: logout" 204
     api_as "$tok" GET /me
     ex "$mode: GET /me after logout" 401
-    call POST "$API/auth/login" -H 'Content-Type: application/json' \
-        --data-binary "$(login_body wrong-password)"
+    login "$SLUG" "$EMAIL" wrong-password
     ex "$mode: login with a wrong password" 401
-    call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$(login_body "$PASS")"
+    login "$SLUG" "$EMAIL" "$PASS"
     ex "$mode: login" 200
     tok2=$(jf .token)
     api_as "$tok2" GET /me
@@ -924,7 +905,7 @@ stock_log "redis paused phase done after $((SECONDS - T_START)) s"
 
 # ---------------------------------------------------------------------------------------------
 # After the load: logout, then the dead token; a worker that keeps answering.
-call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$(login_body "$PASS")"
+login "$SLUG" "$EMAIL" "$PASS"
 ex "second login" 200
 TOKEN2=$(jf .token)
 api_as "$TOKEN2" POST /auth/logout

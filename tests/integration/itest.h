@@ -22,7 +22,7 @@ struct db *itest_db(void);
 /* Runs "$STOCK_TEST_REDISCTL args" and returns its exit status (0 = ok). */
 int itest_redisctl(const char *args);
 
-/* Creates a tenant with a unique slug derived from prefix and returns its id (aborts on failure). */
+/* Creates a tenant with a unique slug made from prefix; returns its id (aborts on failure). */
 int64_t itest_tenant(const char *prefix);
 
 /* Milliseconds on the monotonic clock. */

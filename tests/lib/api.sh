@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # api.sh: request helpers of the end-to-end API suites (tests/http/test_api.sh,
-# test_sales_api.sh). Source after tests/lib/common.sh; the suite sets BASE, API and TOKEN.
-# call/api record every 5xx or unanswered request in FIVEXX for the suite's final check.
+# test_sales_api.sh, test_security.sh, test_valgrind.sh): requests, checks of their answers,
+# tenants, sessions and fixtures. Source after tests/lib/common.sh; the suite sets BASE, API
+# and TOKEN (and STOCKCTL for new_tenant). call/api record every 5xx or unanswered request in
+# FIVEXX for the suite's final check. A suite may redefine call after sourcing (test_security.sh
+# keeps every response): every helper here goes through it.
 
 FIVEXX=""
 
@@ -116,4 +119,116 @@ expect_no5xx()
     else
         t_not_ok "$1 -> 2xx or 4xx" "got $R_STATUS: $(snip)"
     fi
+}
+
+# expect NAME STATUS [CODE [FIELD]]: the last response has STATUS; an error (4xx/5xx) also has
+# the shape {"error": {"code", "message", "field"}}, with CODE and FIELD when given. (For an
+# answer that is not the API's, nginx's own 414 or a health probe's 503, check the status alone
+# with ck.)
+expect()
+{
+    local name=$1 st=$2 code=${3:-} field=${4:-} why="" label
+    label="$name -> $st${code:+ $code}${field:+ (field $field)}"
+    if [[ "$R_STATUS" != "$st" ]]; then
+        why="got $R_STATUS"
+    elif ((st >= 400)); then
+        if ! jt '.error | (.code | type == "string") and (.message | type == "string")
+                 and has("field")'; then
+            why="not an error object"
+        elif [[ -n "$code" && "$(jf .error.code)" != "$code" ]]; then
+            why="code $(jf .error.code)"
+        elif [[ -n "$field" && "$(jf .error.field)" != "$field" ]]; then
+            why="field $(jf .error.field)"
+        fi
+    fi
+    if [[ -z "$why" ]]; then
+        t_ok "$label"
+    else
+        t_not_ok "$label" "$why: $(snip)"
+    fi
+}
+
+# mk PATH JSON [curl args]: creates a fixture through the API (bearer $TOKEN) and sets MK_ID;
+# anything but a 201 with a numeric id counts as one failure and sets MK_ID to 0.
+MK_ID=""
+mk()
+{
+    api POST "$1" "$2" "${@:3}"
+    MK_ID=$(jf .id)
+    if [[ "$R_STATUS" != 201 || ! "$MK_ID" =~ ^[0-9]+$ ]]; then
+        t_not_ok "create fixture POST $1 $2" "got $R_STATUS: $(snip)"
+        MK_ID=0
+    fi
+}
+
+# new_tenant SLUG NAME EMAIL PASSWORD [stockctl tenant create args]: a tenant and its admin,
+# created with $STOCKCTL; sets NT_ID. A failure counts as one (stockctl's messages shown) and
+# returns 1.
+NT_ID=""
+new_tenant()
+{
+    local slug=$1 name=$2 email=$3 pw=$4 errf
+    shift 4
+    errf=$(mktemp)
+    NT_ID=$("$STOCKCTL" tenant create "$slug" "$name" "$@" 2>"$errf")
+    if [[ ! "$NT_ID" =~ ^[0-9]+$ ]] ||
+        ! printf '%s\n' "$pw" | "$STOCKCTL" user create --tenant "$slug" --email "$email" \
+            --role admin >/dev/null 2>>"$errf"; then
+        t_not_ok "stockctl creates tenant $slug and its admin" "$(tr '\n' ' ' <"$errf")"
+        rm -f "$errf"
+        return 1
+    fi
+    rm -f "$errf"
+}
+
+# login_body SLUG EMAIL PASSWORD: the JSON of a sign-in.
+login_body()
+{
+    jq -cn --arg t "$1" --arg e "$2" --arg p "$3" '{tenant: $t, email: $e, password: $p}'
+}
+
+# login SLUG EMAIL PASSWORD [curl args]: POST /auth/login.
+login()
+{
+    local body
+    body=$(login_body "$1" "$2" "$3")
+    shift 3
+    call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "$body" "$@"
+}
+
+# session SLUG EMAIL PASSWORD: signs in; sets S_TOKEN and S_CSRF (read by the suites). Returns 1
+# (both empty) when the sign-in is not a 200 with a token.
+S_TOKEN=""
+# shellcheck disable=SC2034
+S_CSRF=""
+session()
+{
+    S_TOKEN=""
+    S_CSRF=""
+    login "$1" "$2" "$3"
+    [[ "$R_STATUS" == 200 ]] || return 1
+    S_TOKEN=$(jf '.token // empty')
+    S_CSRF=$(jf '.csrf_token // empty')
+    [[ -n "$S_TOKEN" ]]
+}
+
+# warm PATH: GETs PATH until one is a HIT (10 s at most: a worker may be in its Redis back-off),
+# so that the checks after a write read over a cached entry; not getting there counts as a
+# failure.
+is_hit()
+{
+    api GET "$1"
+    [[ "$R_STATUS" == 200 && "$(header X-Cache)" == HIT ]]
+}
+warm()
+{
+    api GET "$1"
+    wait_for 10 is_hit "$1" ||
+        t_not_ok "GET $1 becomes a cache HIT" "got $R_STATUS $(header X-Cache): $(snip)"
+}
+
+# section TITLE: a comment line with the time since the start, to see where the time goes.
+section()
+{
+    echo "# $1 (at ${SECONDS}s)"
 }

@@ -439,6 +439,16 @@ pool_workers()
     pid_children "$1"
 }
 
+# live_workers PID: the live (non-zombie) workers of pool PID, sorted, on one line.
+live_workers()
+{
+    local k out=""
+    for k in $(pool_workers "$1"); do
+        pid_alive "$k" && out+="$k "
+    done
+    tr ' ' '\n' <<<"$out" | grep -v '^$' | sort -n | tr '\n' ' '
+}
+
 # http_status URL [curl args]: prints the HTTP status of a GET (000 on connection failure).
 http_status()
 {
@@ -463,7 +473,10 @@ fcgi_get()
 
 T_PASSED=0
 T_FAILED=0
+T_SKIPPED=0
 
+# t_ok NAME: one passed check. Call it only after the condition it names held (t_check does
+# both); a check that could not run is t_skip, never t_ok.
 t_ok()
 {
     T_PASSED=$((T_PASSED + 1))
@@ -474,6 +487,15 @@ t_not_ok()
 {
     T_FAILED=$((T_FAILED + 1))
     echo "not ok - $1${2:+ ($2)}"
+}
+
+# t_skip NAME WHY: a check that could not run here (a tool is missing, the log level hides what
+# it reads). Reported as "ok - NAME # SKIP WHY" (TAP's directive) and counted in T_SKIPPED,
+# never in T_PASSED.
+t_skip()
+{
+    T_SKIPPED=$((T_SKIPPED + 1))
+    echo "ok - $1 # SKIP ${2:-}"
 }
 
 # t_check NAME CMD...: ok when CMD succeeds.
@@ -496,11 +518,31 @@ secret_note()
     printf '%s\n' "$@" >>"$STOCK_TEST_DIR/secrets.list"
 }
 
-# t_result SUITE: prints the RESULT line; exit status 1 when something failed.
+# t_result SUITE: prints the RESULT line ("RESULT SUITE passed=N failed=M skipped=K"); exit
+# status 1 when something failed.
 t_result()
 {
-    echo "RESULT $1 passed=$T_PASSED failed=$T_FAILED"
+    echo "RESULT $1 passed=$T_PASSED failed=$T_FAILED skipped=$T_SKIPPED"
     ((T_FAILED == 0))
+}
+
+# result_counts LINE: the counts of a suite's line "RESULT <suite> passed=N failed=M", maybe
+# followed by " skipped=K", as "N M K" (K is 0 when absent); status 1 when LINE is no such line.
+result_counts()
+{
+    [[ "$1" =~ ^RESULT\ [^\ ]+\ passed=([0-9]+)\ failed=([0-9]+)(\ skipped=([0-9]+))? ]] || return 1
+    printf '%s %s %s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[4]:-0}"
+}
+
+# summary_line PASSED FAILED SKIPPED: the last line of a run, "N passed, N failed", with
+# ", N skipped" added when SKIPPED > 0.
+summary_line()
+{
+    if (($3 > 0)); then
+        echo "$1 passed, $2 failed, $3 skipped"
+    else
+        echo "$1 passed, $2 failed"
+    fi
 }
 
 # req METHOD URL [curl args]: sets R_STATUS (000 on connection failure), R_BODY and R_HEADERS

@@ -14,5 +14,6 @@ int test_cache_key_register(void);
 int test_listen_register(void);
 int test_redis_register(void);
 int test_routes_register(void);
+int test_api_in_register(void);
 
 #endif

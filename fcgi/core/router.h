@@ -11,8 +11,8 @@
 #include "core/err.h"
 #include "core/http.h"
 
-struct api_ctx; /* what a handler works with (the session, its id...), defined by the routes layer
-                 */
+/* What a handler works with (the session, its id...), defined by the routes layer. */
+struct api_ctx;
 
 typedef int (*route_handler)(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                              struct app_err *err);

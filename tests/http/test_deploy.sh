@@ -408,7 +408,7 @@ openssl req -x509 -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -days 
     >"$NP/logs/openssl.out" 2>&1
 t_check "a self-signed certificate for the test" test -s "$NP/tls/fullchain.pem"
 cp -a nginx/static/. "$NP/static/"
-printf 'console.log("stock");\n' >"$NP/static/test-asset.js"
+printf '<svg xmlns="http://www.w3.org/2000/svg"/>\n' >"$NP/static/test-asset.svg"
 
 # render_prod FCGI OUT: nginx/stock.prod.conf with its placeholders filled.
 render_prod()
@@ -559,14 +559,18 @@ if wait_for 20 pool_ready "$SP_PID" "$SP_ADDR"; then
         t_check "prod nginx: the UI is served, revalidated (Cache-Control no-cache) with the security headers" \
             eval '[[ "$R_STATUS" == 200 && "$(header Content-Type)" == text/html* &&
                      "$(header Cache-Control)" == no-cache && -n "$(header Strict-Transport-Security)" ]]'
-        req GET "$S/test-asset.js" -k
-        t_check "prod nginx: static assets are cached (Cache-Control max-age, Expires) with the security headers" \
+        req GET "$S/test-asset.svg" -k
+        t_check "prod nginx: images are cached (Cache-Control max-age, Expires) with the security headers" \
             eval '[[ "$R_STATUS" == 200 && "$(header Cache-Control)" == max-age=* &&
                      -n "$(header Expires)" && "$(header X-Content-Type-Options)" == nosniff ]]'
         req GET "$S/js/main.js" -k
-        t_check "prod nginx: the UI's entry module is JavaScript, cached as a static asset" \
+        t_check "prod nginx: the UI's entry module is JavaScript, revalidated on every load (no-cache, ETag)" \
             eval '[[ "$R_STATUS" == 200 && "$(header Content-Type)" == application/javascript* &&
-                     "$(header Cache-Control)" == max-age=* && -n "$(header Content-Security-Policy)" ]]'
+                     "$(header Cache-Control)" == no-cache && -n "$(header ETag)" &&
+                     -n "$(header Content-Security-Policy)" ]]'
+        etag=$(header ETag)
+        req GET "$S/js/main.js" -k -H "If-None-Match: $etag"
+        t_check "prod nginx: an unchanged module revalidates as 304" test "$R_STATUS" = 304
         big=$DIR/big.json
         head -c $((1024 * 1024 + 100)) /dev/zero | tr '\0' 'a' >"$big"
         req POST "$S/api/v1/products" -k -H 'Content-Type: application/json' --data-binary "@$big"

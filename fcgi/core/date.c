@@ -147,5 +147,5 @@ bool date_timestamp_valid(const char *s, int min_year, int max_year)
     if (!strcmp(s, "Z"))
         return true;
     return (s[0] == '+' || s[0] == '-') && shape_ok(s + 1, "dd:dd") && s[6] == '\0' &&
-           two_digits(s + 1) <= 15;
+           two_digits(s + 1) <= 15 && two_digits(s + 4) <= 59;
 }

@@ -33,7 +33,7 @@ long date_next_month(long day);
  * True when s is an ISO 8601 timestamp with seconds and an offset,
  * YYYY-MM-DDThh:mm:ss[.f](Z|+hh:mm|-hh:mm) with 1 to 6 fraction digits: a real day of the years
  * min_year to max_year (within 1900-9999), hh up to 23, mm and ss up to 59, an offset of at
- * most 15 hours (its minutes are not checked). False for NULL.
+ * most 15 hours (its minutes up to 59). False for NULL.
  */
 bool date_timestamp_valid(const char *s, int min_year, int max_year);
 

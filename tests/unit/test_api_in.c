@@ -414,6 +414,7 @@ static const struct row rows[] = {
     NO(PY, true, PAID_AT("\"2026-02-30T10:00:00Z\""), 422, "paid_at", "invalid_timestamp"),
     NO(PY, true, PAID_AT("\"2026-01-05T25:00:00Z\""), 422, "paid_at", "invalid_timestamp"),
     NO(PY, true, PAID_AT("\"2026-01-05 10:00:00+00:00\""), 422, "paid_at", "invalid_timestamp"),
+    NO(PY, true, PAID_AT("\"2026-01-05T10:00:00+01:99\""), 422, "paid_at", "invalid_timestamp"),
     NO(PY, true, PAID_AT("\"2026-01-05T10:00:00+1:00\""), 422, "paid_at", "invalid_timestamp"),
     NO(PY, true, PAID_AT("\"2026-01-05T10:00:00+16:00\""), 422, "paid_at", "invalid_timestamp"),
     NO(PY, true, PAID_AT("\"2026-01-05T10:00:00.1234567Z\""), 422, "paid_at", "invalid_timestamp"),

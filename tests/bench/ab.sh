@@ -13,6 +13,7 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 . tests/lib/common.sh
+. tests/bench/lib.sh
 
 OLD=${1:?usage: ab.sh OLD_BIN_DIR [NEW_BIN_DIR]}
 NEW=${2:-$ROOT/build/release}
@@ -21,15 +22,8 @@ SECS=${AB_SECONDS:-5}
 CONNS=${BENCH_CONNS:-16}
 WORKERS=${STOCK_WORKERS:-$(nproc)}
 RUN=$ROOT/build/bench-ab
+CTL=$NEW/stockctl
 PIDS=()
-
-cleanup()
-{
-    nginx_stop "$RUN/nginx"
-    for p in "${PIDS[@]}"; do pool_stop "$p" 20; done
-    redis_stop "$RUN/redis" "$redis_port" >/dev/null 2>&1
-    pg_stop "$RUN/pg"
-}
 
 for b in "$OLD/stock-fcgi" "$NEW/stock-fcgi" "$NEW/stockctl"; do
     [[ -x "$b" ]] || { echo "ab: $b is missing" >&2; exit 1; }
@@ -39,19 +33,11 @@ rm -rf "$RUN"
 mkdir -p "$RUN/static" "$RUN/logs"
 pick_port pg_port && pick_port redis_port && pick_port new_port && pick_port old_port &&
     pick_port http_port || exit 1
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-pg_start "$RUN/pg" "$pg_port" "$RUN/logs/postgresql.log" || exit 1
-redis_start "$RUN/redis" "$redis_port" || exit 1
-export DATABASE_URL REDIS_URL STOCK_ENV_FILE=/dev/null LOG_LEVEL=warning
-DATABASE_URL=$(pg_url "$pg_port")
-REDIS_URL=redis://127.0.0.1:$redis_port/0
-"$NEW/stockctl" migrate >/dev/null || exit 1
-"$NEW/stockctl" tenant create bench "Bench Shop" >/dev/null || exit 1
-echo 'bench-password-1' | "$NEW/stockctl" user create --tenant bench --email bench@example.com \
-    --role admin >/dev/null || exit 1
-"$NEW/stockctl" seed-demo --tenant bench --products 1000 --sales 20000 --days 730 >/dev/null ||
+bench_servers || exit 1
+"$CTL" seed-demo --tenant bench --products 1000 --sales 20000 --days 730 >/dev/null ||
     exit 1
 
 pool_start "$NEW/stock-fcgi" "127.0.0.1:$new_port" "$RUN/logs/pool-new.log" "$RUN/pool-new.pid" \
@@ -60,18 +46,8 @@ PIDS+=("$(pid_from_file "$RUN/pool-new.pid")")
 pool_start "$OLD/stock-fcgi" "127.0.0.1:$old_port" "$RUN/logs/pool-old.log" "$RUN/pool-old.pid" \
     STOCK_WORKERS="$WORKERS" || exit 1
 PIDS+=("$(pid_from_file "$RUN/pool-old.pid")")
-sed -e "s|@FCGI_MISS@|127.0.0.1:$old_port|g" -e "s|@FCGI_MINIMAL@|127.0.0.1:1|g" \
-    tests/bench/nginx-bench.conf.in >"$RUN/nginx-ab.conf.in"
-nginx_render "$RUN/nginx-ab.conf.in" "$RUN/nginx/nginx.conf" "127.0.0.1:$http_port" \
-    "127.0.0.1:$new_port" "$RUN/static" "$RUN/nginx" "$RUN/logs"
-nginx_start "$RUN/nginx" "$RUN/nginx/nginx.conf" "127.0.0.1:$http_port" "$RUN/logs" || exit 1
-BASE=http://127.0.0.1:$http_port
-
-TOKEN=$(curl -s -H 'Content-Type: application/json' \
-    -d '{"tenant":"bench","email":"bench@example.com","password":"bench-password-1"}' \
-    "$BASE/api/v1/auth/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-[[ -n "$TOKEN" ]] || { echo "ab: cannot sign in" >&2; exit 1; }
-AUTH="Authorization: Bearer $TOKEN"
+bench_nginx "$http_port" "127.0.0.1:$new_port" "127.0.0.1:$old_port" 127.0.0.1:1 &&
+    bench_sign_in || exit 1
 to=$(date +%F)
 PATHS=("/api/v1/balance/series?from=$(date -d "$to -30 days" +%F)&to=$to&granularity=daily&method=all"
     "/api/v1/products?limit=50")

@@ -11,6 +11,7 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 . tests/lib/common.sh
+. tests/bench/lib.sh
 
 SALES=${BENCH_SALES:-1000000}
 SECS=${BENCH_SECONDS:-10}
@@ -19,37 +20,21 @@ CONNS=${BENCH_CONNS:-16}
 WORKERS=${STOCK_WORKERS:-$(nproc)}
 RUN=$ROOT/build/bench-run
 BIN=$ROOT/build/release
+CTL=$BIN/stockctl
 PIDS=()
-
-cleanup()
-{
-    nginx_stop "$RUN/nginx"
-    for p in "${PIDS[@]}"; do pool_stop "$p" 20; done
-    redis_stop "$RUN/redis" "$redis_port" >/dev/null 2>&1
-    pg_stop "$RUN/pg"
-}
 
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (make deps)" >&2; exit 1; }
 rm -rf "$RUN"
 mkdir -p "$RUN/static/static" "$RUN/logs"
 pick_port pg_port && pick_port redis_port && pick_port hit_port && pick_port miss_port &&
     pick_port min_port && pick_port http_port && pick_port explain_port || exit 1
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 stock_log "bench: PostgreSQL :$pg_port, Redis :$redis_port, nginx :$http_port, $WORKERS workers"
-pg_start "$RUN/pg" "$pg_port" "$RUN/logs/postgresql.log" \
-    -c shared_preload_libraries=auto_explain -c auto_explain.log_analyze=on || exit 1
-redis_start "$RUN/redis" "$redis_port" || exit 1
-export DATABASE_URL REDIS_URL STOCK_ENV_FILE=/dev/null LOG_LEVEL=warning
-DATABASE_URL=$(pg_url "$pg_port")
-REDIS_URL=redis://127.0.0.1:$redis_port/0
+bench_servers -c shared_preload_libraries=auto_explain -c auto_explain.log_analyze=on || exit 1
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
 
-"$BIN/stockctl" migrate >/dev/null || exit 1
-"$BIN/stockctl" tenant create bench "Bench Shop" >/dev/null || exit 1
-echo 'bench-password-1' | "$BIN/stockctl" user create --tenant bench --email bench@example.com \
-    --role admin >/dev/null || exit 1
 t0=$SECONDS
 "$BIN/stockctl" seed-demo --tenant bench --products 1000 --sales "$SALES" --days 730 || exit 1
 stock_log "bench: seeded $SALES sales in $((SECONDS - t0)) s"
@@ -68,18 +53,8 @@ from365=$(date -d "$to -364 days" +%F)
 SERIES="/api/v1/balance/series?from=$from31&to=$to&granularity=daily&method=all"
 PRODUCTS="/api/v1/products?limit=50"
 
-sed -e "s|@FCGI_MISS@|127.0.0.1:$miss_port|g" -e "s|@FCGI_MINIMAL@|127.0.0.1:$min_port|g" \
-    tests/bench/nginx-bench.conf.in >"$RUN/nginx-bench.conf.in"
-nginx_render "$RUN/nginx-bench.conf.in" "$RUN/nginx/nginx.conf" "127.0.0.1:$http_port" \
-    "127.0.0.1:$hit_port" "$RUN/static" "$RUN/nginx" "$RUN/logs"
-nginx_start "$RUN/nginx" "$RUN/nginx/nginx.conf" "127.0.0.1:$http_port" "$RUN/logs" || exit 1
-BASE=http://127.0.0.1:$http_port
-
-TOKEN=$(curl -s -H 'Content-Type: application/json' \
-    -d '{"tenant":"bench","email":"bench@example.com","password":"bench-password-1"}' \
-    "$BASE/api/v1/auth/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-[[ -n "$TOKEN" ]] || { echo "bench: cannot sign in" >&2; exit 1; }
-AUTH="Authorization: Bearer $TOKEN"
+bench_nginx "$http_port" "127.0.0.1:$hit_port" "127.0.0.1:$miss_port" "127.0.0.1:$min_port" &&
+    bench_sign_in || exit 1
 
 # The same bytes for the static file and the minimal program's Redis key.
 curl -s -H "$AUTH" "$BASE$SERIES" >"$RUN/static/static/series.json"

@@ -1,7 +1,4 @@
-/*
- * ratelimit: fixed windows, pool-wide in a small open-addressed table under a robust mutex, and
- * across pools in Redis (INCR, then EXPIRE NX on the first hit of a window).
- */
+/* ratelimit: pool-wide fixed windows in a small open-addressed table under a robust mutex. */
 #include "core/ratelimit.h"
 
 #include <errno.h>
@@ -11,8 +8,6 @@
 #include <string.h>
 #include <stdbool.h>
 #include <time.h>
-
-#include "core/redis.h"
 
 #include "core/shared.h"
 
@@ -108,57 +103,4 @@ int ratelimit_retry_after(const void *key, size_t len, int window_s)
     (void)key;
     (void)len;
     return end - now > 0 ? (int)(end - now) : 1;
-}
-
-long ratelimit_redis_get(struct cache *c, struct arena *a, int64_t tenant, const char *module,
-                         const char *key)
-{
-    const char *argv[2];
-    redisReply *r;
-    long n = -1;
-
-    if (!c->cf->cache_enabled)
-        return -1;
-    argv[0] = "GET";
-    argv[1] = cache_key(c, a, tenant, module, key);
-    r = redis_cmd(&c->redis, 2, argv, NULL);
-    if (!r)
-        return -1;
-    if (r->type == REDIS_REPLY_NIL)
-        n = 0;
-    else if (r->type == REDIS_REPLY_STRING)
-        n = strtol(r->str, NULL, 10);
-    freeReplyObject(r);
-    return n;
-}
-
-long ratelimit_redis_incr(struct cache *c, struct arena *a, int64_t tenant, const char *module,
-                          const char *key, int window_s)
-{
-    const char *argv[4];
-    char ttl[16];
-    redisReply *r;
-    long n = -1;
-
-    if (!c->cf->cache_enabled)
-        return -1;
-    argv[0] = "INCR";
-    argv[1] = cache_key(c, a, tenant, module, key);
-    r = redis_cmd(&c->redis, 2, argv, NULL);
-    if (!r)
-        return -1;
-    if (r->type == REDIS_REPLY_INTEGER)
-        n = (long)r->integer;
-    freeReplyObject(r);
-    if (n < 0)
-        return -1;
-    /* NX: only the first hit of a window sets its end, later hits do not extend it. */
-    snprintf(ttl, sizeof(ttl), "%d", window_s > 0 ? window_s : 1);
-    argv[0] = "EXPIRE";
-    argv[2] = ttl;
-    argv[3] = "NX";
-    r = redis_cmd(&c->redis, 4, argv, NULL);
-    if (r)
-        freeReplyObject(r);
-    return n;
 }

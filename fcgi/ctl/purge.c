@@ -1,12 +1,18 @@
 /*
  * stockctl purge: what the request paths only sweep for the user or tenant at hand (an expired
  * session at its user's next sign-in, a day-old Idempotency-Key at its tenant's next payment),
- * for every tenant at once, so that dormant ones do not keep rows forever.
+ * for every tenant at once, so that dormant ones do not keep rows forever; and the sign-in limit
+ * windows that have ended (a successful sign-in sweeps only its own tenant's).
  */
 #include "ctl/commands.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "services/auth.h"
+
+#define STOCK_STR_(x) #x
+#define STOCK_STR(x)  STOCK_STR_(x)
 
 int cmd_purge(struct ctl *c, int argc, char **argv)
 {
@@ -14,7 +20,7 @@ int cmd_purge(struct ctl *c, int argc, char **argv)
     const char *pos[1];
     struct app_err err;
     PGresult *res;
-    long long sessions, keys;
+    long long sessions, keys, limits;
     int npos, rc;
 
     if ((rc = ctl_parse(argc, argv, opts, pos, 0, &npos)))
@@ -32,7 +38,15 @@ int cmd_purge(struct ctl *c, int argc, char **argv)
     if (!res)
         return ctl_fail_db("cannot delete the old Idempotency-Key records", &err);
     keys = strtoll(PQcmdTuples(res), NULL, 10);
-    printf("purged %lld expired sessions and %lld Idempotency-Key records older than a day\n",
-           sessions, keys);
+    res =
+        db_exec(&c->db, c->a,
+                "DELETE FROM login_limits WHERE window_start <= now() - make_interval(secs => $1)",
+                1, (const char *[]){STOCK_STR(AUTH_LOGIN_WINDOW)}, &err);
+    if (!res)
+        return ctl_fail_db("cannot delete the ended sign-in windows", &err);
+    limits = strtoll(PQcmdTuples(res), NULL, 10);
+    printf("purged %lld expired sessions and %lld Idempotency-Key records older than a day (and "
+           "%lld ended sign-in limit windows)\n",
+           sessions, keys, limits);
     return CTL_OK;
 }

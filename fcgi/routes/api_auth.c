@@ -51,8 +51,8 @@ int api_auth_login(struct api_ctx *x, struct http_req *req, struct http_resp *re
         jsonx_get_string(body, "password", true, 128, &password, err))
         return -1;
     client = http_env(req, "REMOTE_ADDR");
-    if (auth_login(&app->db, &app->cache, req->arena, tenant, email, password,
-                   client ? client : "-", &r, &retry_after, err)) {
+    if (auth_login(&app->db, req->arena, tenant, email, password, client ? client : "-", &r,
+                   &retry_after, err)) {
         if (retry_after > 0)
             http_resp_header(resp, "Retry-After", arena_sprintf(req->arena, "%d", retry_after));
         return -1;

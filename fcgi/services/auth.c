@@ -1,6 +1,24 @@
-/* auth: argon2id sign-in with a pool-wide and Redis rate limit, hashed session tokens, CSRF. */
+/*
+ * auth: argon2id sign-in with a fleet-wide limit on failures, hashed session tokens, CSRF.
+ *
+ * The login limit (SPEC §9)
+ * - Failed sign-ins are counted in PostgreSQL (login_limits, migration 007), which every host
+ *   shares and which neither a Redis outage nor an eviction can empty, in two buckets per
+ *   attempt: the account (tenant, lower-case email) and the client (tenant, address; IPv6 by
+ *   its /64, see auth_client_bucket). The tenant is the resolved tenant id (0 for a slug that
+ *   names none), so every spelling of a slug counts in the same buckets.
+ * - An attempt claims one failure in both buckets BEFORE the password is verified, in one
+ *   statement that locks both rows (FOR UPDATE): when either is at AUTH_LOGIN_LIMIT in its
+ *   window, nothing is claimed and the answer is 429 with Retry-After. A successful sign-in
+ *   gives its claim back. So at most AUTH_LOGIN_LIMIT passwords per bucket and window are ever
+ *   verified and found wrong, however many requests arrive at once on however many hosts (no
+ *   check-then-count race); a worker that dies while verifying leaves its claim counted.
+ * - The pool-wide table of core/ratelimit stays in front as a pre-filter: a client it already
+ *   knows to be over the limit is refused without a database round trip.
+ */
 #include "services/auth.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -70,28 +88,117 @@ static int invalid_credentials(struct app_err *err)
                         "invalid tenant, email or password");
 }
 
-/* The limiter key of (tenant slug, client): a fixed-size digest, fine for Redis keys too. */
-static void limiter_key(const char *slug, const char *client, char out[33])
+void auth_client_bucket(const char *addr, char *out, size_t n)
+{
+    unsigned char a6[16];
+    struct in_addr a4;
+
+    if (addr && inet_pton(AF_INET6, addr, a6) == 1) {
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+        if (!memcmp(a6, mapped, sizeof(mapped))) {
+            memcpy(&a4, a6 + 12, 4);
+            if (inet_ntop(AF_INET, &a4, out, (socklen_t)n))
+                return;
+        } else {
+            char s[INET6_ADDRSTRLEN];
+
+            memset(a6 + 8, 0, 8);
+            if (inet_ntop(AF_INET6, a6, s, sizeof(s))) {
+                snprintf(out, n, "%s/64", s);
+                return;
+            }
+        }
+    }
+    if (addr && inet_pton(AF_INET, addr, &a4) == 1 && inet_ntop(AF_INET, &a4, out, (socklen_t)n))
+        return;
+    snprintf(out, n, "%s", addr && *addr ? addr : "-");
+}
+
+/* The subject of a bucket, as the hex of a 16-byte BLAKE2b of its kind and text. */
+static char *bucket_subject(struct arena *a, const char *kind, const char *text, bool lower)
 {
     crypto_generichash_state st;
     unsigned char h[16];
+    char *hex = arena_alloc(a, 33);
     size_t i;
 
     crypto_generichash_init(&st, NULL, 0, sizeof(h));
-    for (i = 0; slug[i]; i++) {
-        unsigned char ch = (unsigned char)tolower((unsigned char)slug[i]);
+    crypto_generichash_update(&st, (const unsigned char *)kind, strlen(kind) + 1);
+    for (i = 0; text[i]; i++) {
+        unsigned char ch = (unsigned char)text[i];
 
+        if (lower)
+            ch = (unsigned char)tolower(ch);
         crypto_generichash_update(&st, &ch, 1);
     }
-    crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
-    crypto_generichash_update(&st, (const unsigned char *)client, strlen(client));
     crypto_generichash_final(&st, h, sizeof(h));
-    sodium_bin2hex(out, 33, h, sizeof(h));
+    sodium_bin2hex(hex, 33, h, sizeof(h));
+    return hex;
 }
 
-int auth_login(struct db *db, struct cache *cache, struct arena *a, const char *tenant_slug,
-               const char *email, const char *password, const char *client,
-               struct auth_login_result *out, int *retry_after, struct app_err *err)
+/*
+ * Claims one failure in the account and the client bucket of an attempt (see the top of the
+ * file). 0 when claimed; ERR_RATE_LIMITED with *retry_after when either bucket is full; -1 with
+ * err when the database failed. params: tenant, account subject, client subject.
+ */
+static int limit_claim(struct db *db, struct arena *a, const char *const params[3],
+                       int *retry_after, struct app_err *err)
+{
+    static const char ensure_sql[] =
+        "INSERT INTO login_limits (tenant_id, kind, subject) "
+        "VALUES ($1, 'account', decode($2, 'hex')), ($1, 'client', decode($3, 'hex')) "
+        "ON CONFLICT DO NOTHING";
+    /* One statement: both rows locked in one order, the window renewed when it has ended, and
+     * both counted only when neither is full. */
+    static const char claim_sql[] =
+        "WITH cur AS (SELECT kind, subject, failures, window_start, "
+        "window_start <= now() - make_interval(secs => $4) AS ended FROM login_limits "
+        "WHERE tenant_id = $1 AND ((kind = 'account' AND subject = decode($2, 'hex')) "
+        "OR (kind = 'client' AND subject = decode($3, 'hex'))) ORDER BY kind FOR UPDATE), "
+        "ok AS (SELECT count(*) = 2 AND bool_and(ended OR failures < $5) AS ok, "
+        "count(*) AS n FROM cur), "
+        "claim AS (UPDATE login_limits l SET "
+        "failures = CASE WHEN c.ended THEN 1 ELSE c.failures + 1 END, "
+        "window_start = CASE WHEN c.ended THEN now() ELSE c.window_start END "
+        "FROM cur c, ok WHERE ok.ok AND l.tenant_id = $1 AND l.kind = c.kind "
+        "AND l.subject = c.subject RETURNING 1) "
+        "SELECT ok.ok, ok.n, coalesce((SELECT ceil(extract(epoch FROM max(window_start) + "
+        "make_interval(secs => $4) - now()))::int FROM cur WHERE NOT ended AND failures >= $5), "
+        "0) FROM ok";
+    const char *p[5];
+    int attempt;
+
+    p[0] = params[0];
+    p[1] = params[1];
+    p[2] = params[2];
+    p[3] = arena_sprintf(a, "%d", AUTH_LOGIN_WINDOW);
+    p[4] = arena_sprintf(a, "%d", AUTH_LOGIN_LIMIT);
+    /* A row swept (stockctl purge) between the two statements is made again: try twice. */
+    for (attempt = 0; attempt < 2; attempt++) {
+        PGresult *res;
+
+        if (!db_exec(db, a, ensure_sql, 3, p, err))
+            return -1;
+        res = db_exec(db, a, claim_sql, 5, p, err);
+        if (!res)
+            return -1;
+        if (strtol(PQgetvalue(res, 0, 1), NULL, 10) != 2)
+            continue;
+        if (!strcmp(PQgetvalue(res, 0, 0), "t"))
+            return 0;
+        *retry_after = (int)strtol(PQgetvalue(res, 0, 2), NULL, 10);
+        if (*retry_after < 1)
+            *retry_after = 1;
+        return err_set_full(err, ERR_RATE_LIMITED, "rate_limited", NULL,
+                            "too many failed sign-ins; try again later");
+    }
+    return err_set(err, ERR_UNAVAILABLE, "cannot count the sign-in attempt; try again");
+}
+
+int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const char *email,
+               const char *password, const char *client, struct auth_login_result *out,
+               int *retry_after, struct app_err *err)
 {
     static const char find_sql[] =
         "SELECT t.id, t.slug, t.name, u.id, u.email, u.role, u.password_hash "
@@ -108,9 +215,8 @@ int auth_login(struct db *db, struct cache *cache, struct arena *a, const char *
     PGresult *res;
     int64_t tenant = 0;
     const char *hash = NULL;
-    char rlkey[33], *ckey;
-    long redis_count;
-    uint32_t local_count;
+    const char *lim[3];
+    char bucket[INET6_ADDRSTRLEN + 8], *rlkey;
     bool ok;
 
     *retry_after = 0;
@@ -125,26 +231,40 @@ int auth_login(struct db *db, struct cache *cache, struct arena *a, const char *
             hash = PQgetvalue(res, 0, 6);
     }
 
-    /* Refuse before spending argon2id time once a client has failed too often. */
-    limiter_key(tenant_slug, client, rlkey);
-    ckey = arena_sprintf(a, "login:%s", rlkey);
-    local_count = ratelimit_peek(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
-    redis_count = ratelimit_redis_get(cache, a, tenant, "ratelimit", ckey);
-    if (local_count >= AUTH_LOGIN_LIMIT || redis_count >= AUTH_LOGIN_LIMIT) {
+    /* Refuse before spending argon2id time once a client or an account has failed too often:
+     * the pool's own table first (no round trip), then the fleet's count (a claim). */
+    auth_client_bucket(client, bucket, sizeof(bucket));
+    lim[0] = arena_sprintf(a, "%" PRId64, tenant);
+    lim[1] = bucket_subject(a, "account", email, true);
+    lim[2] = bucket_subject(a, "client", bucket, false);
+    rlkey = arena_sprintf(a, "%s.%s", lim[0], lim[2]);
+    if (ratelimit_peek(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW) >= AUTH_LOGIN_LIMIT) {
         *retry_after = ratelimit_retry_after(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
         return err_set_full(err, ERR_RATE_LIMITED, "rate_limited", NULL,
                             "too many failed sign-ins; try again later");
     }
+    if (limit_claim(db, a, lim, retry_after, err))
+        return -1;
 
     /* Same work whether or not the tenant or user exists: verify against a dummy hash. */
     ok = crypto_pwhash_str_verify(hash ? hash : dummy_hash(), password, strlen(password)) == 0 &&
          hash != NULL;
     if (!ok) {
         ratelimit_hit(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
-        ratelimit_redis_incr(cache, a, tenant, "ratelimit", ckey, AUTH_LOGIN_WINDOW);
         log_info("sign-in failed tenant_slug_known=%s", tenant ? "yes" : "no");
         return invalid_credentials(err);
     }
+    /* Not a failure: the claim is given back (and the tenant's ended windows swept). */
+    if (!db_exec(
+            db, a,
+            "WITH gone AS (DELETE FROM login_limits WHERE tenant_id = $1 "
+            "AND window_start <= now() - make_interval(secs => $4)) "
+            "UPDATE login_limits SET failures = failures - 1 WHERE tenant_id = $1 "
+            "AND failures > 0 AND ((kind = 'account' AND subject = decode($2, 'hex')) "
+            "OR (kind = 'client' AND subject = decode($3, 'hex')))",
+            4, (const char *[]){lim[0], lim[1], lim[2], arena_sprintf(a, "%d", AUTH_LOGIN_WINDOW)},
+            err))
+        return -1;
 
     memset(out, 0, sizeof(*out));
     {

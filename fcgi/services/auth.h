@@ -18,7 +18,7 @@
 
 #define AUTH_TOKEN_MAX       96
 #define AUTH_SESSION_SECONDS (8 * 3600)
-#define AUTH_LOGIN_LIMIT     10  /* failed sign-ins per client and tenant per window */
+#define AUTH_LOGIN_LIMIT     10  /* failed sign-ins per account, and per client and tenant */
 #define AUTH_LOGIN_WINDOW    900 /* seconds */
 
 struct auth_session {
@@ -41,19 +41,26 @@ struct auth_login_result {
     struct auth_session s;
 };
 
+/*
+ * The client part of a login-limit bucket, into out (n bytes, INET6_ADDRSTRLEN + 8 is enough):
+ * an IPv4 address as it is, an IPv6 one cut to its /64 ("2001:db8:1:2::/64"), an IPv4-mapped
+ * IPv6 one as IPv4, anything else (not an address) as given; "-" for NULL or empty.
+ */
+void auth_client_bucket(const char *addr, char *out, size_t n);
+
 /* Prepares what sign-in needs (the dummy hash); call once per process before serving. */
 void auth_prepare(void);
 
 /*
  * Signs in. ERR_UNAUTHORIZED "invalid_credentials" for any wrong combination (taking about
- * the same time whether or not the tenant and user exist), ERR_RATE_LIMITED after
- * AUTH_LOGIN_LIMIT failures of client (its address) on that tenant within the window, with
- * *retry_after set.
+ * the same time whether or not the tenant and user exist), ERR_RATE_LIMITED with *retry_after
+ * once AUTH_LOGIN_LIMIT attempts within the window have failed for that account, or for that
+ * client (its address, by auth_client_bucket) on that tenant, counted on every host (SPEC §9;
+ * the protocol is at the top of auth.c). client is the peer's address as nginx saw it.
  */
-int auth_login(struct db *db, struct cache *cache, struct arena *a, const char *tenant_slug,
-               const char *email, const char *password, const char *client,
-               struct auth_login_result *out, int *retry_after, struct app_err *err)
-    __attribute__((warn_unused_result));
+int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const char *email,
+               const char *password, const char *client, struct auth_login_result *out,
+               int *retry_after, struct app_err *err) __attribute__((warn_unused_result));
 
 /*
  * The cache coordinates of a token's session: the tenant its prefix names and the key under

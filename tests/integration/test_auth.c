@@ -4,12 +4,15 @@
  * still holds with Redis stopped, dead tokens after logout, forged tenant prefixes, expiry.
  */
 #include <CUnit/CUnit.h>
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <inttypes.h>
-#include <hiredis/hiredis.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "itest.h"
 #include "services/auth.h"
@@ -20,6 +23,7 @@ static struct arena *arena;
 static int64_t tenant;
 static char slug[64];
 static unsigned client_seq;
+static char owner_hash[crypto_pwhash_STRBYTES];
 
 #define PASSWORD "correct horse battery"
 
@@ -48,6 +52,7 @@ static int suite_init(void)
                               crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13))
         return -1;
     params[1] = hash;
+    memcpy(owner_hash, hash, sizeof(owner_hash));
     if (!db_exec(itest_db(), arena,
                  "INSERT INTO users (tenant_id, email, password_hash, role) "
                  "VALUES ($1, 'owner@example.com', $2, 'admin')",
@@ -75,7 +80,7 @@ static int login(const char *s, const char *email, const char *pw, const char *c
     int retry = 0;
 
     err_clear(err);
-    return auth_login(itest_db(), &cache, arena, s, email, pw, client, r, &retry, err);
+    return auth_login(itest_db(), arena, s, email, pw, client, r, &retry, err);
 }
 
 static void test_auth_login_and_session(void)
@@ -127,60 +132,227 @@ static void test_auth_one_answer_in_about_the_same_time(void)
     CU_ASSERT(t[2] * 2 >= t[0] && t[0] * 2 >= t[2]);
 }
 
-static void test_auth_rate_limit_holds_without_redis(void)
+/*
+ * A tenant of its own with the owner user: the limiter's buckets of one test never meet
+ * another's. Its slug goes to out.
+ */
+static int64_t limit_tenant(char out[64])
+{
+    struct app_err err;
+    const char *params[2];
+    PGresult *res;
+    int64_t t = itest_tenant("authlim");
+
+    params[0] = arena_sprintf(arena, "%" PRId64, t);
+    params[1] = owner_hash;
+    res = db_exec(itest_db(), arena,
+                  "WITH u AS (INSERT INTO users (tenant_id, email, password_hash, role) "
+                  "VALUES ($1, 'owner@example.com', $2, 'admin')) "
+                  "SELECT slug FROM tenants WHERE id = $1",
+                  2, params, &err);
+    CU_ASSERT_FATAL(res && PQntuples(res) == 1);
+    snprintf(out, 64, "%s", PQgetvalue(res, 0, 0));
+    return t;
+}
+
+/* The failures counted in PostgreSQL for tenant t's buckets of kind. */
+static long limit_failures(int64_t t, const char *kind)
+{
+    struct app_err err;
+    const char *params[2] = {arena_sprintf(arena, "%" PRId64, t), kind};
+    PGresult *res = db_exec(itest_db(), arena,
+                            "SELECT coalesce(sum(failures), 0) FROM login_limits "
+                            "WHERE tenant_id = $1 AND kind = $2",
+                            2, params, &err);
+
+    CU_ASSERT_FATAL(res != NULL);
+    return strtol(PQgetvalue(res, 0, 0), NULL, 10);
+}
+
+static void test_auth_limit_per_client(void)
 {
     struct auth_login_result r;
     struct app_err err;
-    const char *client = new_client(), *other = new_client();
+    char s[64];
     int i, retry = 0;
 
+    limit_tenant(s);
+    /* a spray: one client, a different account each time */
     for (i = 0; i < AUTH_LOGIN_LIMIT; i++)
-        CU_ASSERT_EQUAL(login(slug, "owner@example.com", "bad", client, &r, &err), -1);
-    /* now even the right password is refused for this client and tenant */
+        CU_ASSERT_EQUAL(login(s, arena_sprintf(arena, "user%d@example.com", i), "bad",
+                              "198.51.100.200", &r, &err),
+                        -1);
     err_clear(&err);
-    CU_ASSERT_EQUAL(auth_login(itest_db(), &cache, arena, slug, "owner@example.com", PASSWORD,
-                               client, &r, &retry, &err),
+    CU_ASSERT_EQUAL(auth_login(itest_db(), arena, s, "owner@example.com", PASSWORD,
+                               "198.51.100.200", &r, &retry, &err),
                     -1);
     CU_ASSERT_EQUAL(err.code, ERR_RATE_LIMITED);
     CU_ASSERT(retry > 0 && retry <= AUTH_LOGIN_WINDOW);
-    CU_ASSERT_EQUAL(login(slug, "owner@example.com", PASSWORD, other, &r, &err), 0);
-
-    /* Redis stopped: the pool-wide table still counts */
-    client = new_client();
-    CU_ASSERT_EQUAL_FATAL(itest_redisctl("stop"), 0);
-    for (i = 0; i < AUTH_LOGIN_LIMIT; i++)
-        CU_ASSERT_EQUAL(login(slug, "owner@example.com", "bad", client, &r, &err), -1);
-    CU_ASSERT_EQUAL(login(slug, "owner@example.com", PASSWORD, client, &r, &err), -1);
+    /* the same slug spelled otherwise is the same tenant, so the same bucket */
+    for (i = 0; s[i]; i++)
+        s[i] = (char)toupper((unsigned char)s[i]);
+    CU_ASSERT_EQUAL(login(s, "owner@example.com", PASSWORD, "198.51.100.200", &r, &err), -1);
     CU_ASSERT_EQUAL(err.code, ERR_RATE_LIMITED);
-    CU_ASSERT_EQUAL_FATAL(itest_redisctl("start"), 0);
-    cache.redis.retry_at_ms = 0;
+    /* another client and the account itself are not limited */
+    CU_ASSERT_EQUAL(login(s, "owner@example.com", PASSWORD, "198.51.100.201", &r, &err), 0);
 }
 
-static void test_auth_redis_counter_limits_across_pools(void)
+static void test_auth_limit_per_account(void)
 {
     struct auth_login_result r;
     struct app_err err;
-    const char *client = new_client();
-    redisContext *rc;
-    redisReply *keys;
-    char match[96];
+    char s[64];
+    int64_t t = limit_tenant(s);
+    int i;
+
+    /* a brute force from many addresses: each client fails once */
+    for (i = 0; i < AUTH_LOGIN_LIMIT; i++)
+        CU_ASSERT_EQUAL(login(s, i % 2 ? "OWNER@example.com" : "owner@example.com", "bad",
+                              arena_sprintf(arena, "203.0.113.%d", i + 1), &r, &err),
+                        -1);
+    CU_ASSERT_EQUAL(limit_failures(t, "account"), AUTH_LOGIN_LIMIT);
+    CU_ASSERT_EQUAL(login(s, "owner@example.com", PASSWORD, "203.0.113.99", &r, &err), -1);
+    CU_ASSERT_EQUAL(err.code, ERR_RATE_LIMITED);
+    /* another account of the tenant still signs in from that address */
+    CU_ASSERT_EQUAL(login(s, "someone@example.com", "bad", "203.0.113.99", &r, &err), -1);
+    CU_ASSERT_EQUAL(err.code, ERR_UNAUTHORIZED);
+}
+
+static void test_auth_limit_ipv6_by_64(void)
+{
+    struct auth_login_result r;
+    struct app_err err;
+    char s[64];
+    int i;
+
+    limit_tenant(s);
+    for (i = 0; i < AUTH_LOGIN_LIMIT; i++)
+        CU_ASSERT_EQUAL(login(s, arena_sprintf(arena, "u%d@example.com", i), "bad",
+                              arena_sprintf(arena, "2001:db8:5:6:%x::%x", i, i + 1), &r, &err),
+                        -1);
+    CU_ASSERT_EQUAL(login(s, "owner@example.com", PASSWORD, "2001:db8:5:6:ffff::1", &r, &err), -1);
+    CU_ASSERT_EQUAL(err.code, ERR_RATE_LIMITED);
+    CU_ASSERT_EQUAL(login(s, "owner@example.com", PASSWORD, "2001:db8:5:7::1", &r, &err), 0);
+}
+
+/* Failures counted by other pools (other hosts) exist only in PostgreSQL; Redis is stopped. */
+static void test_auth_limit_across_pools_without_redis(void)
+{
+    struct auth_login_result r;
+    struct app_err err;
+    const char *params[2];
+    char s[64];
+    int64_t t = limit_tenant(s);
+
+    CU_ASSERT_EQUAL_FATAL(itest_redisctl("stop"), 0);
+    CU_ASSERT_EQUAL(login(s, "owner@example.com", "bad", "192.0.2.7", &r, &err), -1);
+    CU_ASSERT_EQUAL(err.code, ERR_UNAUTHORIZED);
+    /* this pool's own table has one failure; the fleet has nine more from elsewhere */
+    params[0] = arena_sprintf(arena, "%" PRId64, t);
+    params[1] = arena_sprintf(arena, "%d", AUTH_LOGIN_LIMIT);
+    CU_ASSERT_PTR_NOT_NULL(db_exec(itest_db(), arena,
+                                   "UPDATE login_limits SET failures = $2::int "
+                                   "WHERE tenant_id = $1 AND kind = 'client'",
+                                   2, params, &err));
+    CU_ASSERT_EQUAL(login(s, "owner@example.com", PASSWORD, "192.0.2.7", &r, &err), -1);
+    CU_ASSERT_EQUAL(err.code, ERR_RATE_LIMITED);
+    CU_ASSERT_EQUAL(itest_redisctl("start"), 0);
+    cache.redis.retry_at_ms = 0;
+}
+
+/*
+ * Two attempts at once with one failure left: one is verified (401), the other refused (429),
+ * never both verified. Each runs in a process of its own with its own connection, released
+ * together through a pipe.
+ */
+static void test_auth_limit_no_overshoot(void)
+{
+    struct auth_login_result r;
+    struct app_err err;
+    char s[64];
+    int64_t t = limit_tenant(s);
+    int i, go[2], unauthorized = 0, limited = 0;
+    pid_t kids[2];
+
+    for (i = 0; i < AUTH_LOGIN_LIMIT - 1; i++)
+        CU_ASSERT_EQUAL(login(s, "owner@example.com", "bad",
+                              arena_sprintf(arena, "198.18.0.%d", i + 1), &r, &err),
+                        -1);
+    CU_ASSERT_FATAL(pipe(go) == 0);
+    fflush(NULL);
+    for (i = 0; i < 2; i++) {
+        kids[i] = fork();
+        CU_ASSERT_FATAL(kids[i] >= 0);
+        if (kids[i] == 0) {
+            struct db d;
+            struct arena *a = arena_new();
+            char b;
+            int retry = 0, rc;
+
+            close(go[1]);
+            db_init(&d, itest_config()->database_url);
+            if (db_connect(&d, &err) || read(go[0], &b, 1) != 0)
+                _exit(3);
+            err_clear(&err);
+            rc = auth_login(&d, a, s, "owner@example.com", "bad", i ? "198.18.1.1" : "198.18.1.2",
+                            &r, &retry, &err);
+            _exit(rc == 0                        ? 4
+                  : err.code == ERR_UNAUTHORIZED ? 1
+                  : err.code == ERR_RATE_LIMITED ? 2
+                                                 : 5);
+        }
+    }
+    close(go[0]);
+    close(go[1]); /* both children read EOF at once: go */
+    for (i = 0; i < 2; i++) {
+        int st = 0;
+
+        CU_ASSERT_EQUAL(waitpid(kids[i], &st, 0), kids[i]);
+        unauthorized += WIFEXITED(st) && WEXITSTATUS(st) == 1;
+        limited += WIFEXITED(st) && WEXITSTATUS(st) == 2;
+    }
+    printf("\n    two attempts with one failure left: %d verified and wrong, %d refused\n",
+           unauthorized, limited);
+    CU_ASSERT_EQUAL(unauthorized, 1);
+    CU_ASSERT_EQUAL(limited, 1);
+    CU_ASSERT_EQUAL(limit_failures(t, "account"), AUTH_LOGIN_LIMIT);
+}
+
+/* A successful sign-in gives its claim back: it is not a failure. */
+static void test_auth_limit_success_is_not_counted(void)
+{
+    struct auth_login_result r;
+    struct app_err err;
+    char s[64];
+    int64_t t = limit_tenant(s);
+    int i;
+
+    for (i = 0; i < 2 * AUTH_LOGIN_LIMIT; i++)
+        CU_ASSERT_EQUAL(login(s, "owner@example.com", PASSWORD, "198.51.100.250", &r, &err), 0);
+    CU_ASSERT_EQUAL(limit_failures(t, "account"), 0);
+    CU_ASSERT_EQUAL(limit_failures(t, "client"), 0);
+}
+
+static void test_auth_client_bucket(void)
+{
+    static const char *cases[][2] = {
+        {"198.51.100.7", "198.51.100.7"},
+        {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+        {"2001:DB8:1:2::ffff", "2001:db8:1:2::/64"},
+        {"::ffff:192.0.2.1", "192.0.2.1"},
+        {"::1", "::/64"},
+        {"not-an-address", "not-an-address"},
+        {"", "-"},
+    };
+    char out[INET6_ADDRSTRLEN + 8];
     size_t i;
 
-    /* One failure here; the other pools' failures exist only in Redis: put them there. */
-    CU_ASSERT_EQUAL(login(slug, "owner@example.com", "bad", client, &r, &err), -1);
-    rc = redisConnect(cf.redis_host, cf.redis_port);
-    CU_ASSERT_FATAL(rc && !rc->err);
-    snprintf(match, sizeof(match), "%s:tenant:%" PRId64 ":ratelimit:login:*", cf.key_prefix,
-             tenant);
-    keys = redisCommand(rc, "KEYS %s", match);
-    CU_ASSERT_FATAL(keys && keys->type == REDIS_REPLY_ARRAY && keys->elements >= 1);
-    for (i = 0; i < keys->elements; i++)
-        freeReplyObject(
-            redisCommand(rc, "SET %s %d KEEPTTL", keys->element[i]->str, AUTH_LOGIN_LIMIT));
-    freeReplyObject(keys);
-    redisFree(rc);
-    CU_ASSERT_EQUAL(login(slug, "owner@example.com", PASSWORD, client, &r, &err), -1);
-    CU_ASSERT_EQUAL(err.code, ERR_RATE_LIMITED);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        auth_client_bucket(cases[i][0], out, sizeof(out));
+        CU_ASSERT_STRING_EQUAL(out, cases[i][1]);
+    }
+    auth_client_bucket(NULL, out, sizeof(out));
+    CU_ASSERT_STRING_EQUAL(out, "-");
 }
 
 static void test_auth_logout_kills_token_everywhere(void)
@@ -275,10 +447,15 @@ int test_auth_register(void)
     if (!s || !CU_add_test(s, "login and session", test_auth_login_and_session) ||
         !CU_add_test(s, "one answer in about the same time",
                      test_auth_one_answer_in_about_the_same_time) ||
-        !CU_add_test(s, "rate limit holds without Redis",
-                     test_auth_rate_limit_holds_without_redis) ||
-        !CU_add_test(s, "Redis counter limits across pools",
-                     test_auth_redis_counter_limits_across_pools) ||
+        !CU_add_test(s, "limit per client (a spray)", test_auth_limit_per_client) ||
+        !CU_add_test(s, "limit per account (a brute force)", test_auth_limit_per_account) ||
+        !CU_add_test(s, "limit per IPv6 /64", test_auth_limit_ipv6_by_64) ||
+        !CU_add_test(s, "limit across pools without Redis",
+                     test_auth_limit_across_pools_without_redis) ||
+        !CU_add_test(s, "limit: no overshoot at once", test_auth_limit_no_overshoot) ||
+        !CU_add_test(s, "limit: a success is not a failure",
+                     test_auth_limit_success_is_not_counted) ||
+        !CU_add_test(s, "client buckets", test_auth_client_bucket) ||
         !CU_add_test(s, "logout kills the token everywhere",
                      test_auth_logout_kills_token_everywhere) ||
         !CU_add_test(s, "forged and expired tokens", test_auth_forged_and_expired_tokens) ||

@@ -75,7 +75,7 @@ static int sign_in(const char *email, const char *client, const char **token, co
     int retry = 0;
 
     err_clear(&err);
-    if (auth_login(&app.db, &app.cache, arena, slug, email, PASSWORD, client, &r, &retry, &err))
+    if (auth_login(&app.db, arena, slug, email, PASSWORD, client, &r, &retry, &err))
         return -1;
     *token = arena_strdup(arena, r.token);
     if (csrf)

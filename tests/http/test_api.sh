@@ -99,6 +99,8 @@ SLUG_B=api-b-$SUF
 SLUG_F=api-f-$SUF
 SLUG_L1=api-l1-$SUF
 SLUG_L2=api-l2-$SUF
+SLUG_L3=api-l3-$SUF
+SLUG_L4=api-l4-$SUF
 setup_failed()
 {
     t_result http-api
@@ -111,6 +113,8 @@ B_ID=$NT_ID
 new_tenant "$SLUG_F" "Tenant F $SUF" "admin@f.test" "$PW" || setup_failed
 new_tenant "$SLUG_L1" "Tenant L1 $SUF" "admin@l1.test" "$PW" || setup_failed
 new_tenant "$SLUG_L2" "Tenant L2 $SUF" "admin@l2.test" "$PW" || setup_failed
+new_tenant "$SLUG_L3" "Tenant L3 $SUF" "admin@l3.test" "$PW" || setup_failed
+new_tenant "$SLUG_L4" "Tenant L4 $SUF" "admin@l4.test" "$PW" || setup_failed
 
 # =============================================================================================
 # 1. Sign-in, sessions, sign-out
@@ -274,6 +278,44 @@ fi
 login "$SLUG_L2" admin@l2.test "$PW"
 expect "after 10 failures spread over the workers, the right password" 429 rate_limited
 ck "that 429 carries Retry-After" '[[ "$(header Retry-After)" =~ ^[0-9]+$ ]]'
+
+# The account is limited whatever the address (a brute force from many addresses): sign-ins
+# straight to a worker over FastCGI, each with its own REMOTE_ADDR, as nginx would pass them.
+fcgi_login()
+{
+    local body
+    body=$(login_body "$2" "$3" "$4")
+    printf '%s' "$body" | env -i PATH="$PATH" REQUEST_METHOD=POST SCRIPT_NAME=/api/v1/auth/login \
+        REQUEST_URI=/api/v1/auth/login DOCUMENT_URI=/api/v1/auth/login SERVER_PROTOCOL=HTTP/1.1 \
+        CONTENT_TYPE=application/json CONTENT_LENGTH="${#body}" REMOTE_ADDR="$1" \
+        REQUEST_ID="fcgi-login-$$" timeout 15 cgi-fcgi -bind -connect "$STOCK_TEST_FCGI_ADDR" |
+        tr -d '\r' | awk '/^Status: / { print $2; exit }'
+}
+codes=""
+for i in $(seq 1 10); do
+    codes+="$(fcgi_login "203.0.113.$i" "$SLUG_L3" admin@l3.test "wrong-$i") "
+done
+ck "10 failures of one account from 10 addresses are all 401 ($codes)" \
+    '[[ "$codes" == "$(printf "401 %.0s" {1..10})" ]]'
+c=$(fcgi_login 203.0.113.77 "$SLUG_L3" admin@l3.test "$PW")
+ck "then the right password from an 11th address is 429 (got $c)" '[[ "$c" == 429 ]]'
+c=$(fcgi_login 2001:db8:7:8::1 "$SLUG_L4" nobody@l4.test bad)
+c+=" $(fcgi_login 2001:db8:7:8::1 "$SLUG_L4" admin@l4.test "$PW")"
+ck "an IPv6 client signs in through the worker (got $c)" '[[ "$c" == "401 200" ]]'
+
+# No overshoot at once: 16 failures sent together (both workers busy) are counted before the
+# passwords are checked, so exactly 10 are checked (401) and 6 refused (429).
+: >"$DIR/tmp/l4"
+for i in $(seq 1 16); do
+    curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -X POST "$API/auth/login" \
+        -H 'Content-Type: application/json' \
+        --data-binary "{\"tenant\":\"$SLUG_L4\",\"email\":\"admin@l4.test\",\"password\":\"bad-$i\"}" \
+        >>"$DIR/tmp/l4" &
+done
+wait
+l4_codes=$(sort "$DIR/tmp/l4" | uniq -c | tr -s ' ' | tr '\n' ',')
+ck "16 failed logins at once: 10 checked (401), 6 refused (429) ($l4_codes)" \
+    '(($(grep -c "^401$" "$DIR/tmp/l4") == 10 && $(grep -c "^429$" "$DIR/tmp/l4") == 6))'
 
 # =============================================================================================
 # 2. CSRF

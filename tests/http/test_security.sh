@@ -609,6 +609,7 @@ ck "a login body of 4,097 bytes -> 413 payload_too_large from nginx (request bod
 sec_headers "a login body of 4,097 bytes (nginx's own 413)"
 call POST "$API/auth/login" -H 'Content-Type: application/json' --data-binary "@$TMP/login-4096.json"
 expect "a login body of 4,096 bytes through nginx signs in" 200
+sec_headers "a login through nginx's login location (API 200)"
 fcgi_call "$FCGI" POST /api/v1/auth/login "" "$(cat "$TMP/login-4097.json")"
 ck "straight to the pool: a login body of 4,097 bytes -> 413 payload_too_large (the app's own)" \
     '[[ "$R_STATUS" == 413 && "$(jf .error.code)" == payload_too_large &&

@@ -94,7 +94,8 @@ static void handle(struct app *app, FCGX_Request *fr, struct arena *a, struct ht
     err_clear(&err);
     http_resp_reset(resp);
     buf_reset(head);
-    rc = http_req_parse(&req, a, fr->envp, fcgx_read, fr->in, &err);
+    /* The body is read by api_route_run, as the matched route allows (its body_max). */
+    rc = http_req_parse_head(&req, a, fr->envp, fcgx_read, fr->in, &err);
     log_set_request(req.request_id, -1);
 #ifdef STOCK_FAULT_INJECTION
     if (rc == 0)

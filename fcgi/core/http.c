@@ -149,26 +149,38 @@ static int parse_query(struct http_req *req, struct app_err *err)
     return 0;
 }
 
-static int read_body(struct http_req *req, http_read_fn rd, void *rctx, struct app_err *err)
+/* CONTENT_LENGTH, checked but not read: the route decides how much of it it takes. */
+static int parse_content_length(struct http_req *req, struct app_err *err)
 {
     const char *cl = http_env(req, "CONTENT_LENGTH");
     int64_t len = 0;
-    size_t got = 0;
-    char *body;
 
-    req->body = "";
-    req->body_len = 0;
     if (cl && *cl) {
         if (parse_i64(cl, &len) || len < 0)
             return err_set(err, ERR_BAD_REQUEST, "malformed Content-Length");
     }
     if (len > HTTP_BODY_MAX)
         return err_set(err, ERR_TOO_LARGE, "request body larger than %d bytes", HTTP_BODY_MAX);
-    if (len == 0)
+    req->content_length = (size_t)len;
+    return 0;
+}
+
+int http_req_body(struct http_req *req, size_t max, struct app_err *err)
+{
+    size_t got = 0, len = req->content_length;
+    char *body;
+
+    if (max == 0 || max > HTTP_BODY_MAX)
+        max = HTTP_BODY_MAX;
+    if (len > max)
+        return err_set(err, ERR_TOO_LARGE, "request body larger than %zu bytes", max);
+    if (req->body_read || len == 0) {
+        req->body_read = true;
         return 0;
-    body = arena_alloc(req->arena, (size_t)len + 1);
-    while (got < (size_t)len) {
-        long n = rd ? rd(rctx, body + got, (size_t)len - got) : -1;
+    }
+    body = arena_alloc(req->arena, len + 1);
+    while (got < len) {
+        long n = req->read ? req->read(req->read_ctx, body + got, len - got) : -1;
 
         if (n <= 0)
             return err_set(err, ERR_BAD_REQUEST, "request body shorter than Content-Length");
@@ -177,11 +189,20 @@ static int read_body(struct http_req *req, http_read_fn rd, void *rctx, struct a
     body[got] = '\0';
     req->body = body;
     req->body_len = got;
+    req->body_read = true;
     return 0;
 }
 
 int http_req_parse(struct http_req *req, struct arena *a, char **envp, http_read_fn rd, void *rctx,
                    struct app_err *err)
+{
+    if (http_req_parse_head(req, a, envp, rd, rctx, err))
+        return -1;
+    return http_req_body(req, HTTP_BODY_MAX, err);
+}
+
+int http_req_parse_head(struct http_req *req, struct arena *a, char **envp, http_read_fn rd,
+                        void *rctx, struct app_err *err)
 {
     const char *m, *uri, *q;
     size_t i, plen;
@@ -198,6 +219,8 @@ int http_req_parse(struct http_req *req, struct arena *a, char **envp, http_read
     req->content_type = "";
     req->body = "";
     req->request_id = "";
+    req->read = rd;
+    req->read_ctx = rctx;
 
     q = http_env(req, "REQUEST_ID");
     if (q)
@@ -233,7 +256,7 @@ int http_req_parse(struct http_req *req, struct arena *a, char **envp, http_read
         return -1;
     q = http_env(req, "CONTENT_TYPE");
     req->content_type = q ? q : "";
-    return read_body(req, rd, rctx, err);
+    return parse_content_length(req, err);
 }
 
 static bool is_json_type(const char *ct)

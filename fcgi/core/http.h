@@ -24,6 +24,9 @@ struct http_param {
     const char *value;
 };
 
+/* Reads up to n bytes of body; returns bytes read, 0 at end, -1 on error. */
+typedef long (*http_read_fn)(void *ctx, char *buf, size_t n);
+
 struct http_req {
     struct arena *arena;
     char **envp;
@@ -35,22 +38,36 @@ struct http_req {
     struct http_param path_params[HTTP_MAX_PATH_PARAMS];
     size_t npath_params;
     const char *content_type; /* "" when absent */
-    const char *body;         /* NUL-terminated, body_len bytes */
+    const char *body;         /* NUL-terminated, body_len bytes ("" until http_req_body) */
     size_t body_len;
+    size_t content_length; /* CONTENT_LENGTH, checked against HTTP_BODY_MAX */
+    bool body_read;        /* http_req_body has read the body */
+    http_read_fn read;     /* where http_req_body reads it from */
+    void *read_ctx;
     const char *request_id; /* nginx's $request_id or "" */
     const char *route;      /* name of the matched route, for logs and metrics */
     int64_t tenant_id;      /* from the authenticated session only; -1 before auth */
     int64_t user_id;
 };
 
-/* Reads up to n bytes of body; returns bytes read, 0 at end, -1 on error. */
-typedef long (*http_read_fn)(void *ctx, char *buf, size_t n);
+/*
+ * Fills req from a CGI environment without reading the body: method, path, query parameters
+ * (decoded with liburiparser), content type and CONTENT_LENGTH. A malformed query string, method
+ * or Content-Length is ERR_BAD_REQUEST, a Content-Length over HTTP_BODY_MAX ERR_TOO_LARGE. rd
+ * (with rctx) is kept for http_req_body and must outlive req.
+ */
+int http_req_parse_head(struct http_req *req, struct arena *a, char **envp, http_read_fn rd,
+                        void *rctx, struct app_err *err) __attribute__((warn_unused_result));
 
 /*
- * Fills req from a CGI environment and reads the body (CONTENT_LENGTH bytes, at most
- * HTTP_BODY_MAX: larger is ERR_TOO_LARGE before anything is read). Query parameters are
- * decoded with liburiparser; a malformed query string or method is ERR_BAD_REQUEST.
+ * Reads the body (CONTENT_LENGTH bytes) into req's arena, once; a later call only checks its
+ * length. A Content-Length over max (0 or above HTTP_BODY_MAX: HTTP_BODY_MAX) is ERR_TOO_LARGE
+ * before anything is read or allocated; a body shorter than it is ERR_BAD_REQUEST.
  */
+int http_req_body(struct http_req *req, size_t max, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/* http_req_parse_head, then http_req_body up to HTTP_BODY_MAX: the whole request at once. */
 int http_req_parse(struct http_req *req, struct arena *a, char **envp, http_read_fn rd, void *rctx,
                    struct app_err *err) __attribute__((warn_unused_result));
 

@@ -40,6 +40,8 @@ struct route {
      */
     const char *prefetch;
     route_key_fn prefetch_key;
+    /* The largest body it takes, in bytes, refused (413) before it is read; 0: HTTP_BODY_MAX. */
+    size_t body_max;
 };
 
 /*

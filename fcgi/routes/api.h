@@ -85,9 +85,10 @@ int api_dispatch(struct app *app, struct http_req *req, struct http_resp *resp,
     __attribute__((warn_unused_result));
 
 /*
- * Runs a matched route as its flags say: authenticates (api_authenticate) unless ROUTE_PUBLIC,
- * refuses a session that is not admin on ROUTE_ADMIN (403 forbidden), reads {id} on ROUTE_ID
- * (404 when not a positive id), then calls the handler. 0, or -1 with err set.
+ * Runs a matched route as its flags say: reads the body up to the route's body_max
+ * (http_req_body: 413 above it, before reading), authenticates (api_authenticate) unless
+ * ROUTE_PUBLIC, refuses a session that is not admin on ROUTE_ADMIN (403 forbidden), reads {id} on
+ * ROUTE_ID (404 when not a positive id), then calls the handler. 0, or -1 with err set.
  */
 int api_route_run(struct app *app, const struct route *route, struct http_req *req,
                   struct http_resp *resp, struct app_err *err) __attribute__((warn_unused_result));
@@ -110,7 +111,12 @@ int api_health_db(struct api_ctx *x, struct http_req *req, struct http_resp *res
 int api_metrics(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                 struct app_err *err);
 
-/* Auth (api_auth.c). */
+/*
+ * Auth (api_auth.c). A login body is at most API_LOGIN_BODY_MAX bytes (SPEC §9: 4 KiB, 413
+ * above it before it is read; nginx's client_max_body_size 4k on the login location): json-c
+ * spends ~800 bytes per "{}", so a 1 MiB body could cost a worker hundreds of MB.
+ */
+#define API_LOGIN_BODY_MAX 4096
 int api_auth_login(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                    struct app_err *err);
 int api_auth_logout(struct api_ctx *x, struct http_req *req, struct http_resp *resp,

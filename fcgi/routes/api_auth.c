@@ -35,6 +35,7 @@ static const char *cookie_secure(const struct http_req *req)
     return https && (!strcmp(https, "on") || !strcmp(https, "1")) ? "; Secure" : "";
 }
 
+/* The body is at most API_LOGIN_BODY_MAX bytes: api_route_run refused a larger one unread. */
 int api_auth_login(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                    struct app_err *err)
 {

@@ -12,14 +12,19 @@
  * R: a route whose handler is api_<handler> and whose name (logs, metrics) is "<handler>".
  * RP: the same with a prefetch: the handler's cached read in module, keyed by
  * api_<handler>_key, comes in the session's Redis round trip.
+ * RB: R with a body limit below HTTP_BODY_MAX (bytes).
  */
 #define R(method, pattern, handler, flags)                                                         \
     {                                                                                              \
-        method, pattern, api_##handler, #handler, flags, NULL, NULL                                \
+        method, pattern, api_##handler, #handler, flags, NULL, NULL, 0                             \
     }
 #define RP(method, pattern, handler, flags, module)                                                \
     {                                                                                              \
-        method, pattern, api_##handler, #handler, flags, module, api_##handler##_key               \
+        method, pattern, api_##handler, #handler, flags, module, api_##handler##_key, 0            \
+    }
+#define RB(method, pattern, handler, flags, body_max)                                              \
+    {                                                                                              \
+        method, pattern, api_##handler, #handler, flags, NULL, NULL, body_max                      \
     }
 
 const struct route api_routes[] = {
@@ -27,7 +32,7 @@ const struct route api_routes[] = {
     R("GET", "/health/cache", health_cache, ROUTE_PUBLIC),
     R("GET", "/health/db", health_db, ROUTE_PUBLIC),
     R("GET", "/metrics", metrics, ROUTE_PUBLIC),
-    R("POST", V1 "/auth/login", auth_login, ROUTE_PUBLIC),
+    RB("POST", V1 "/auth/login", auth_login, ROUTE_PUBLIC, API_LOGIN_BODY_MAX),
     R("POST", V1 "/auth/logout", auth_logout, ROUTE_AUTH),
     R("GET", V1 "/me", me, ROUTE_AUTH),
     R("GET", V1 "/uom", uom_list, ROUTE_AUTH),
@@ -74,6 +79,9 @@ int api_route_run(struct app *app, const struct route *route, struct http_req *r
 
     memset(&x, 0, sizeof(x));
     x.app = app;
+    /* The body first, as the route allows it: a body over its limit is never read or parsed. */
+    if (http_req_body(req, route->body_max, err))
+        return -1;
     /* Anything not declared public authenticates: a route missing both flags fails closed. */
     if (!(route->flags & ROUTE_PUBLIC) && api_authenticate(app, route, req, &x, err))
         return -1;

@@ -15,7 +15,7 @@
 # - nginx: `nginx -t` of the dev config (as nginx_render writes it) and of nginx/stock.prod.conf
 #   (rendered with a self-signed certificate, inside Debian's own nginx.conf), then the prod
 #   config live in front of a pool started with deploy/spawn-fcgi.sh: redirect, TLS, headers,
-#   caching, 413, /health through it.
+#   caching, 413 (1 MiB; 4 KiB on the login location), /health through it.
 # - deploy/docker-entrypoint.sh: its healthcheck against a live pool, and its migrate-then-exec
 #   start on the host (and that it refuses to start the pool when the migrations fail).
 # Environment from tests/run_all.sh: DATABASE_URL, REDIS_URL, STOCK_TEST_DIR.
@@ -472,6 +472,18 @@ t_check "prod nginx: FastCGI to the pool through an upstream" \
     eval 'grep -qE "^upstream stock_pool" "$P" && grep -qE "fastcgi_pass stock_pool;" "$P" &&
           ! grep -v "^[[:space:]]*#" "$P" | grep -E "fastcgi_pass" | grep -qv stock_pool'
 t_check "prod nginx: client_max_body_size 1m" grep -qE "client_max_body_size 1m;" "$P"
+b=$(block "location = /api/v1/auth/login ")
+t_check "prod nginx: the login location limits its body to 4k, with the JSON 413 of @login_too_large" \
+    eval 'grep -qE "^[[:space:]]*client_max_body_size 4k;" <<<"$b" &&
+          grep -qE "^[[:space:]]*error_page 413 @login_too_large;" <<<"$b" &&
+          block "location @login_too_large " | grep -q "return 413 .*payload_too_large.*over 4 KiB"'
+t_check "prod nginx: the login location keeps the server's other error pages and its rate limit" \
+    eval 'grep -q "error_page 429 @rate_limited;" <<<"$b" && grep -q "error_page 502 @unavailable;" <<<"$b" &&
+          grep -q "error_page 504 @timeout;" <<<"$b" && grep -q "limit_req zone=stock_login" <<<"$b"'
+t_check "prod nginx: real_ip is documented but off (set_real_ip_from, real_ip_header only in comments)" \
+    eval 'grep -qE "^#[[:space:]]*set_real_ip_from " "$P" && grep -qE "^#[[:space:]]*real_ip_header X-Forwarded-For;" "$P" &&
+          grep -qE "^#[[:space:]]*real_ip_recursive on;" "$P" &&
+          ! grep -qE "^[[:space:]]*(set_real_ip_from|real_ip_header|real_ip_recursive)[[:space:]]" "$P"'
 for loc in '= /metrics' '\^~ /health/'; do
     b=$(block "location $loc ")
     t_check "prod nginx: location ${loc//\\/} allows loopback/private nets only (deny all)" \
@@ -577,6 +589,12 @@ if wait_for 20 pool_ready "$SP_PID" "$SP_ADDR"; then
         rm -f "$big"
         t_check "prod nginx: a body over 1 MiB is 413 JSON" eval \
             '[[ "$R_STATUS" == 413 ]] && json_has code payload_too_large'
+        head -c 5120 /dev/zero | tr '\0' ' ' >"$big"
+        req POST "$S/api/v1/auth/login" -k -H 'Content-Type: application/json' --data-binary "@$big"
+        rm -f "$big"
+        t_check "prod nginx: a 5 KiB login body is nginx's own 413 JSON (over 4 KiB), with HSTS" eval \
+            '[[ "$R_STATUS" == 413 && "$R_BODY" == *"over 4 KiB"* && -n "$(header Strict-Transport-Security)" ]] &&
+             json_has code payload_too_large'
         req GET "$S/api/v1/nope.js" -k
         t_check "prod nginx: an API path ending in .js still goes to the pool (404 JSON)" eval \
             '[[ "$R_STATUS" == 404 ]] && grep -q "\"error\"" <<<"$R_BODY"'

@@ -41,10 +41,10 @@ static int h_seen(struct api_ctx *x, struct http_req *req, struct http_resp *res
 }
 
 static const struct route table[] = {
-    {"GET", "/t/admin", h_seen, "t_admin", ROUTE_AUTH | ROUTE_ADMIN, NULL, NULL},
-    {"POST", "/t/item/{id}", h_seen, "t_item", ROUTE_AUTH | ROUTE_ID, NULL, NULL},
-    {"GET", "/t/open", h_seen, "t_open", ROUTE_PUBLIC, NULL, NULL},
-    {"GET", "/t/undeclared", h_seen, "t_undeclared", 0, NULL, NULL},
+    {"GET", "/t/admin", h_seen, "t_admin", ROUTE_AUTH | ROUTE_ADMIN, NULL, NULL, 0},
+    {"POST", "/t/item/{id}", h_seen, "t_item", ROUTE_AUTH | ROUTE_ID, NULL, NULL, 0},
+    {"GET", "/t/open", h_seen, "t_open", ROUTE_PUBLIC, NULL, NULL, 0},
+    {"GET", "/t/undeclared", h_seen, "t_undeclared", 0, NULL, NULL, 0},
 };
 
 static int add_user(int64_t tenant, const char *email, const char *role)

@@ -140,6 +140,33 @@ static void test_http_body_limit_is_413_before_reading(void)
     arena_free(a);
 }
 
+/* A route's own limit (http_req_body's max) refuses a body before a byte of it is read. */
+static void test_http_body_route_limit_is_413_before_reading(void)
+{
+    struct arena *a = arena_new();
+    struct http_req req;
+    struct app_err err;
+    struct body_src src = {"{\"a\":\"12345\"}", 13, 0, 0};
+    const char *env[] = {"REQUEST_METHOD=POST", "DOCUMENT_URI=/x", "CONTENT_LENGTH=13",
+                         "CONTENT_TYPE=application/json", NULL};
+
+    err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(http_req_parse_head(&req, a, (char **)env, src_read, &src, &err), 0);
+    CU_ASSERT_EQUAL(req.body_len, 0);
+    CU_ASSERT_EQUAL(http_req_body(&req, 12, &err), -1);
+    CU_ASSERT_EQUAL(err.code, ERR_TOO_LARGE);
+    CU_ASSERT_STRING_EQUAL(err.msg, "request body larger than 12 bytes");
+    CU_ASSERT_EQUAL(src.reads, 0);
+    CU_ASSERT_EQUAL(http_req_body(&req, 13, &err), 0);
+    CU_ASSERT_EQUAL(req.body_len, 13);
+    CU_ASSERT_STRING_EQUAL(req.body, "{\"a\":\"12345\"}");
+    /* Read once: a second call checks the length only. */
+    CU_ASSERT_EQUAL(http_req_body(&req, 0, &err), 0);
+    CU_ASSERT_EQUAL(http_req_body(&req, 12, &err), -1);
+    CU_ASSERT_EQUAL(err.code, ERR_TOO_LARGE);
+    arena_free(a);
+}
+
 static void test_http_json_body_checks(void)
 {
     static const struct {
@@ -264,6 +291,8 @@ int test_http_register(void)
         !CU_add_test(s, "rejects malformed requests", test_http_rejects_malformed_requests) ||
         !CU_add_test(s, "body over 1 MiB is 413 before reading",
                      test_http_body_limit_is_413_before_reading) ||
+        !CU_add_test(s, "a route's body limit is 413 before reading",
+                     test_http_body_route_limit_is_413_before_reading) ||
         !CU_add_test(s, "JSON body checks (type, syntax, UTF-8)", test_http_json_body_checks) ||
         !CU_add_test(s, "JSON depth is bounded", test_http_json_depth_is_bounded) ||
         !CU_add_test(s, "error response format and header safety", test_http_error_response_format))

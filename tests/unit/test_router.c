@@ -18,12 +18,12 @@ static int h2(struct api_ctx *x, struct http_req *req, struct http_resp *resp, s
 }
 
 static const struct route routes[] = {
-    {"GET", "/api/v1/products", h1, "products_list", ROUTE_AUTH, NULL, NULL},
-    {"POST", "/api/v1/products", h2, "products_create", ROUTE_AUTH, NULL, NULL},
-    {"GET", "/api/v1/products/{id}", h1, "products_get", ROUTE_AUTH, NULL, NULL},
-    {"DELETE", "/api/v1/products/{id}", h2, "products_delete", ROUTE_AUTH, NULL, NULL},
-    {"POST", "/api/v1/sales/{id}/confirm", h2, "sales_confirm", ROUTE_AUTH, NULL, NULL},
-    {"GET", "/api/v1/t/{a}/x/{b}", h1, "two", ROUTE_AUTH, NULL, NULL},
+    {"GET", "/api/v1/products", h1, "products_list", ROUTE_AUTH, NULL, NULL, 0},
+    {"POST", "/api/v1/products", h2, "products_create", ROUTE_AUTH, NULL, NULL, 0},
+    {"GET", "/api/v1/products/{id}", h1, "products_get", ROUTE_AUTH, NULL, NULL, 0},
+    {"DELETE", "/api/v1/products/{id}", h2, "products_delete", ROUTE_AUTH, NULL, NULL, 0},
+    {"POST", "/api/v1/sales/{id}/confirm", h2, "sales_confirm", ROUTE_AUTH, NULL, NULL, 0},
+    {"GET", "/api/v1/t/{a}/x/{b}", h1, "two", ROUTE_AUTH, NULL, NULL, 0},
 };
 
 static const struct route *match(struct arena *a, struct http_req *req, const char *method,

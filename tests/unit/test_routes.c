@@ -55,6 +55,20 @@ static void test_routes_public_ones_are_health_metrics_login(void)
     CU_ASSERT_EQUAL(n, sizeof(want) / sizeof(want[0]));
 }
 
+/* SPEC §9: the login route takes at most 4 KiB; every other route the global 1 MiB. */
+static void test_routes_login_body_is_4k(void)
+{
+    size_t i;
+
+    for (i = 0; i < api_routes_count; i++) {
+        const struct route *r = &api_routes[i];
+
+        size_t want = strcmp(r->pattern, "/api/v1/auth/login") ? 0 : 4096;
+
+        CU_ASSERT_EQUAL(r->body_max, want);
+    }
+}
+
 static void test_routes_names_and_patterns_unique(void)
 {
     size_t i, j;
@@ -143,6 +157,7 @@ int test_routes_register(void)
                      test_routes_each_public_or_authenticated) ||
         !CU_add_test(s, "public ones are health, metrics, login",
                      test_routes_public_ones_are_health_metrics_login) ||
+        !CU_add_test(s, "login body at most 4 KiB", test_routes_login_body_is_4k) ||
         !CU_add_test(s, "names and patterns unique", test_routes_names_and_patterns_unique) ||
         !CU_add_test(s, "print: one line per route", test_routes_print_one_line_per_route) ||
         !CU_add_test(s, "prefetch keys follow the query",

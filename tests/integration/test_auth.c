@@ -101,35 +101,55 @@ static void test_auth_login_and_session(void)
     CU_ASSERT_FALSE(auth_csrf_ok(&s, NULL));
 }
 
+static int cmp_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+    return (a > b) - (a < b);
+}
+
+/*
+ * The three kinds of failure, interleaved over ROUNDS rounds, compared by their medians: one
+ * slow moment of a loaded machine (a checkpoint, another process) does not decide the verdict.
+ * Unknown users and the unknown tenant get fresh emails, so their limiter buckets stay empty.
+ */
 static void test_auth_one_answer_in_about_the_same_time(void)
 {
+    enum { ROUNDS = 5 };
     struct auth_login_result r;
     struct app_err err;
-    static const char *cases[][3] = {
-        {NULL, "owner@example.com", "wrong password"},
-        {NULL, "nobody@example.com", PASSWORD},
-        {"no-such-tenant-xyz", "owner@example.com", PASSWORD},
-    };
-    int64_t t[3];
-    size_t i;
+    int64_t t[3][ROUNDS], med[3];
+    uint32_t run = randombytes_random();
+    size_t i, k;
 
-    for (i = 0; i < 3; i++) {
-        int64_t t0 = itest_now_ms();
+    for (k = 0; k < ROUNDS; k++) {
+        const char *cases[3][3] = {
+            {slug, "owner@example.com", "wrong password"},
+            {slug, arena_sprintf(arena, "nobody-%u-%zu@example.com", run, k), PASSWORD},
+            {"no-such-tenant-xyz", arena_sprintf(arena, "x-%u-%zu@example.com", run, k), PASSWORD},
+        };
 
-        CU_ASSERT_EQUAL(login(cases[i][0] ? cases[i][0] : slug, cases[i][1], cases[i][2],
-                              new_client(), &r, &err),
-                        -1);
-        t[i] = itest_now_ms() - t0;
-        CU_ASSERT_EQUAL(err.code, ERR_UNAUTHORIZED);
-        CU_ASSERT_STRING_EQUAL(err_slug(&err), "invalid_credentials");
-        CU_ASSERT_STRING_EQUAL(err.msg, "invalid tenant, email or password");
+        for (i = 0; i < 3; i++) {
+            int64_t t0 = itest_now_ms();
+
+            CU_ASSERT_EQUAL(login(cases[i][0], cases[i][1], cases[i][2], new_client(), &r, &err),
+                            -1);
+            t[i][k] = itest_now_ms() - t0;
+            CU_ASSERT_EQUAL(err.code, ERR_UNAUTHORIZED);
+            CU_ASSERT_STRING_EQUAL(err_slug(&err), "invalid_credentials");
+            CU_ASSERT_STRING_EQUAL(err.msg, "invalid tenant, email or password");
+        }
     }
-    printf("\n    sign-in failure times: wrong password %" PRId64 " ms, unknown user %" PRId64
-           " ms, unknown tenant %" PRId64 " ms\n",
-           t[0], t[1], t[2]);
-    /* all three pay one argon2id verification: none is less than half of another */
-    CU_ASSERT(t[1] * 2 >= t[0] && t[0] * 2 >= t[1]);
-    CU_ASSERT(t[2] * 2 >= t[0] && t[0] * 2 >= t[2]);
+    for (i = 0; i < 3; i++) {
+        qsort(t[i], ROUNDS, sizeof(t[i][0]), cmp_i64);
+        med[i] = t[i][ROUNDS / 2];
+    }
+    printf("\n    sign-in failure times (median of %d): wrong password %" PRId64
+           " ms, unknown user %" PRId64 " ms, unknown tenant %" PRId64 " ms\n",
+           ROUNDS, med[0], med[1], med[2]);
+    /* all three pay one argon2id verification: no median is less than half of another */
+    CU_ASSERT(med[1] * 2 >= med[0] && med[0] * 2 >= med[1]);
+    CU_ASSERT(med[2] * 2 >= med[0] && med[0] * 2 >= med[2]);
 }
 
 /*

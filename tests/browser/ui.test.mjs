@@ -241,8 +241,10 @@ await step('the preview arithmetic (js/decimal.js) is exact and refuses what the
     ['3', '0.10', '0.30'], ['1.005', '3.00', '3.02'] /* float: 3.01 */, ['0.1', '0.35', '0.04'] /* float: 0.03 */,
     ['1.5', '0.15', '0.23'] /* float: 0.22 */, ['0.5', '0.01', '0.01'], ['0.333', '3.00', '1.00'], ['1', '0', '0.00'], ['1', '-0', '0.00'],
     ['3', '99999999.99', '299999999.97'], ['2.5', '12345678901.23', '30864197253.08'] /* float: .07 */,
-    ['1.5', '999999999999.99', '1499999999999.99'] /* float: .98 */, ['999999999999', '999999999999.99', '999999999998990000000000.01'] /* float: .00 */,
+    ['1.5', '666666666666.66', '999999999999.99'] /* float: 1,000,000,000,000.00 */, ['1', '999999999999.99', '999999999999.99'],
     ['000000000001', '1', '1.00'],
+    // Refused by the API: a line total beyond NUMERIC(14,2) (422 too_large on items).
+    ['1.5', '999999999999.99', null], ['999999999999', '999999999999.99', null], ['2', '500000000000.00', null],
     // Refused by the API (no line total): exponent, spaces, sign, bare point, too many decimals or digits, not > 0.
     ['1e3', '5', null], [' 2', '5', null], ['2 ', '5', null], ['+1', '5', null], ['.5', '5', null], ['5.', '5', null],
     ['0x10', '5', null], ['Infinity', '5', null], ['', '5', null], ['0', '5', null], ['-0', '5', null], ['-1', '5', null],
@@ -255,6 +257,15 @@ await step('the preview arithmetic (js/decimal.js) is exact and refuses what the
   }, cases);
   const bad = cases.flatMap(([q, p, want], i) => (got[i] === want ? [] : [`${q} x ${p} = ${got[i]}, not ${want}`]));
   expect(bad.length === 0, bad.join('; '));
+});
+await step('the preview total refuses a sale beyond NUMERIC(14,2), as the API does', async () => {
+  const got = await page.evaluate(async () => {
+    const d = await import('/js/decimal.js');
+    const t = (...xs) => { const c = d.saleTotal(xs); return c === null ? null : d.formatDecimal(c, d.MONEY_SCALE); };
+    return [t(99999999999999n), t(99999999999999n, 1n), t(50000000000000n, null, 49999999999999n), t()];
+  });
+  const want = ['999999999999.99', null, '999999999999.99', '0.00'];
+  expect(JSON.stringify(got) === JSON.stringify(want), `saleTotal gave ${JSON.stringify(got)}, not ${JSON.stringify(want)}`);
 });
 await step('the sale form previews line totals and the total exactly, as the API then stores them', async () => {
   const lines = [

@@ -4,7 +4,7 @@ import { h, append, setView, toast } from '../dom.js';
 import { api, qs, guard } from '../api.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
 import { money, qty } from '../format.js';
-import { MONEY_SCALE, formatDecimal, lineTotal } from '../decimal.js';
+import { MONEY_SCALE, formatDecimal, lineTotal, saleTotal } from '../decimal.js';
 
 // Cents (BigInt) as shown money; "—" for a line the API would refuse (null).
 const cents = (c) => (c === null ? '—' : money(formatDecimal(c, MONEY_SCALE)));
@@ -30,7 +30,7 @@ export async function newSalePage() {
   const form = h('form', { class: 'card', novalidate: true });
   // The total is the sum of the rounded line totals; a line the API would refuse adds nothing.
   const sumUp = () => {
-    totalEl.textContent = cents(lines.reduce((a, l) => a + (lineTotal(l.quantity, l.unit_price) ?? 0n), 0n));
+    totalEl.textContent = cents(saleTotal(lines.map((l) => lineTotal(l.quantity, l.unit_price))));
   };
   const renderLines = () => {
     tbody.replaceChildren(...lines.map((l, i) => {

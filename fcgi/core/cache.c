@@ -87,6 +87,16 @@ static bool cache_token_ok(const char *s, size_t n)
     return true;
 }
 
+/* Copies the token of reply r into out when r is a well-formed token; else false. */
+static bool cache_token_copy(const redisReply *r, char out[CACHE_TOKEN_MAX + 1])
+{
+    if (r->type != REDIS_REPLY_STRING || !cache_token_ok(r->str, r->len))
+        return false;
+    memcpy(out, r->str, r->len);
+    out[r->len] = '\0';
+    return true;
+}
+
 static void cache_token_new(char out[2 * CACHE_TOKEN_BYTES + 1])
 {
     unsigned char raw[CACHE_TOKEN_BYTES];
@@ -130,9 +140,7 @@ static int cache_token_ensure(struct cache *c, const char *key, const char *modu
         freeReplyObject(r);
         return 0;
     }
-    if (r->type == REDIS_REPLY_STRING && cache_token_ok(r->str, r->len)) {
-        memcpy(out, r->str, r->len);
-        out[r->len] = '\0';
+    if (cache_token_copy(r, out)) {
         freeReplyObject(r);
         return 0;
     }
@@ -288,18 +296,11 @@ static int cache_tag_resolve(struct cache *c, struct arena *a, int64_t tenant, c
 {
     char epoch[CACHE_TOKEN_MAX + 1], gen[CACHE_TOKEN_MAX + 1];
 
-    if (re->type == REDIS_REPLY_STRING && cache_token_ok(re->str, re->len)) {
-        memcpy(epoch, re->str, re->len);
-        epoch[re->len] = '\0';
-    } else if (cache_token_ensure(c, cache_epoch_key(c, a), module, epoch)) {
+    if (!cache_token_copy(re, epoch) && cache_token_ensure(c, cache_epoch_key(c, a), module, epoch))
         return -1;
-    }
-    if (rg->type == REDIS_REPLY_STRING && cache_token_ok(rg->str, rg->len)) {
-        memcpy(gen, rg->str, rg->len);
-        gen[rg->len] = '\0';
-    } else if (cache_token_ensure(c, cache_gen_key(c, a, tenant, module), module, gen)) {
+    if (!cache_token_copy(rg, gen) &&
+        cache_token_ensure(c, cache_gen_key(c, a, tenant, module), module, gen))
         return -1;
-    }
     cache_tag(c, epoch, gen, tag);
     return 0;
 }
@@ -315,6 +316,7 @@ static void cache_lookup(struct cache *c, struct arena *a, int64_t tenant, const
 {
     const char *argv[4];
     redisReply *r, **e;
+    char epoch[CACHE_TOKEN_MAX + 1], gen[CACHE_TOKEN_MAX + 1];
     bool found;
     const char *data;
     size_t dlen;
@@ -352,15 +354,8 @@ static void cache_lookup(struct cache *c, struct arena *a, int64_t tenant, const
         return;
     }
     e = r->element;
-    if (e[0]->type == REDIS_REPLY_STRING && cache_token_ok(e[0]->str, e[0]->len) &&
-        e[1]->type == REDIS_REPLY_STRING && cache_token_ok(e[1]->str, e[1]->len) &&
+    if (cache_token_copy(e[0], epoch) && cache_token_copy(e[1], gen) &&
         e[2]->type == REDIS_REPLY_STRING) {
-        char epoch[CACHE_TOKEN_MAX + 1], gen[CACHE_TOKEN_MAX + 1];
-
-        memcpy(epoch, e[0]->str, e[0]->len);
-        epoch[e[0]->len] = '\0';
-        memcpy(gen, e[1]->str, e[1]->len);
-        gen[e[1]->len] = '\0';
         cache_tag(c, epoch, gen, lk->tag);
         if (cache_value_parse(e[2]->str, e[2]->len, lk->tag, &found, &data, &dlen)) {
             res->status = CACHE_HIT;
@@ -519,6 +514,7 @@ void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
 {
     const char *argv[2 + 2 * CACHE_MANY_MAX];
     redisReply *r, **e;
+    char epoch[CACHE_TOKEN_MAX + 1], gen[CACHE_TOKEN_MAX + 1];
     size_t i;
 
     for (i = 0; i < n; i++) {
@@ -546,22 +542,17 @@ void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
         return;
     }
     e = r->element;
-    if (e[0]->type == REDIS_REPLY_STRING && cache_token_ok(e[0]->str, e[0]->len)) {
-        char epoch[CACHE_TOKEN_MAX + 1], gen[CACHE_TOKEN_MAX + 1], tag[CACHE_TAG_MAX];
+    if (cache_token_copy(e[0], epoch)) {
+        char tag[CACHE_TAG_MAX];
 
-        memcpy(epoch, e[0]->str, e[0]->len);
-        epoch[e[0]->len] = '\0';
         for (i = 0; i < n; i++) {
             const redisReply *g = e[1 + 2 * i], *v = e[2 + 2 * i];
             const char *data;
             size_t dlen;
             bool found;
 
-            if (g->type != REDIS_REPLY_STRING || !cache_token_ok(g->str, g->len) ||
-                v->type != REDIS_REPLY_STRING)
+            if (!cache_token_copy(g, gen) || v->type != REDIS_REPLY_STRING)
                 continue;
-            memcpy(gen, g->str, g->len);
-            gen[g->len] = '\0';
             cache_tag(c, epoch, gen, tag);
             if (cache_value_parse(v->str, v->len, tag, &found, &data, &dlen)) {
                 res[i].status = CACHE_HIT;
@@ -734,10 +725,9 @@ static int cache_scan_count(void *ctx, struct redis *r, const redisReply *list)
     size_t i;
 
     (void)r;
-    /* MATCH already holds to the prefix: every other key counts, as KEYS base* would. */
+    /* The keys cache_delete_pattern would delete: stats and flush agree on what is there. */
     for (i = 0; i < list->elements; i++)
-        if (list->element[i]->type == REDIS_REPLY_STRING &&
-            strcmp(list->element[i]->str, s->gen_key))
+        if (cache_scan_owns(s, list->element[i]))
             s->count++;
     return 0;
 }

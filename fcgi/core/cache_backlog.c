@@ -39,7 +39,7 @@ bool cache_backlog_clear(void)
     return atomic_load(&sh->cache_fail_seq) == atomic_load(&sh->cache_done_seq);
 }
 
-bool cache_backlog_record(struct db *db, int64_t tenant, const char *module, const char *reason)
+void cache_backlog_record(struct db *db, int64_t tenant, const char *module, const char *reason)
 {
     struct shared *sh = shared_get();
     bool recorded = false;
@@ -73,7 +73,6 @@ bool cache_backlog_record(struct db *db, int64_t tenant, const char *module, con
     log_info("[CACHE] INVALIDATE deferred: tenant=%" PRId64 " module=%s (%s; %s)", tenant, module,
              reason,
              recorded ? "recorded in cache_backlog" : "whole cache flagged for invalidation");
-    return recorded;
 }
 
 void cache_backlog_distrust_all(void)
@@ -89,28 +88,29 @@ int cache_backlog_begin(struct db *db, struct arena *a, struct cache_backlog_rep
                         struct app_err *err)
 {
     struct shared *sh = shared_get();
+    PGresult *rows;
     size_t i;
 
     rp->n = 0;
     rp->entries = NULL;
-    rp->rows = NULL;
     if (db && db->in_tx)
         return 1;
     rp->target = atomic_load(&sh->cache_fail_seq);
     rp->flush = atomic_load(&sh->cache_flush_all);
     if (!db)
         return 0;
-    rp->rows = db_exec(db, a,
-                       "SELECT tenant_id, module, max(id) FROM cache_backlog "
-                       "GROUP BY tenant_id, module ORDER BY 3",
-                       0, NULL, err);
-    if (!rp->rows)
+    rows = db_exec(db, a,
+                   "SELECT tenant_id, module, max(id) FROM cache_backlog "
+                   "GROUP BY tenant_id, module ORDER BY 3",
+                   0, NULL, err);
+    if (!rows)
         return -1;
-    rp->n = (size_t)PQntuples(rp->rows);
+    rp->n = (size_t)PQntuples(rows);
     rp->entries = arena_alloc(a, (rp->n ? rp->n : 1) * sizeof(*rp->entries));
     for (i = 0; i < rp->n; i++) {
-        rp->entries[i].tenant = strtoll(PQgetvalue(rp->rows, (int)i, 0), NULL, 10);
-        rp->entries[i].module = PQgetvalue(rp->rows, (int)i, 1);
+        rp->entries[i].tenant = strtoll(PQgetvalue(rows, (int)i, 0), NULL, 10);
+        rp->entries[i].module = PQgetvalue(rows, (int)i, 1);
+        rp->entries[i].max_id = PQgetvalue(rows, (int)i, 2);
     }
     return 0;
 }
@@ -134,9 +134,9 @@ int cache_backlog_finish(struct db *db, struct arena *a, const struct cache_back
     for (i = 0; i < rp->n; i++) {
         const char *params[3];
 
-        params[0] = PQgetvalue(rp->rows, (int)i, 0);
-        params[1] = PQgetvalue(rp->rows, (int)i, 1);
-        params[2] = PQgetvalue(rp->rows, (int)i, 2);
+        params[0] = arena_sprintf(a, "%" PRId64, rp->entries[i].tenant);
+        params[1] = rp->entries[i].module;
+        params[2] = rp->entries[i].max_id;
         if (!db_exec(db, a,
                      "DELETE FROM cache_backlog WHERE tenant_id = $1 AND module = $2 AND id <= $3",
                      3, params, err)) {

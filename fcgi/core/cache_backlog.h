@@ -22,9 +22,9 @@ bool cache_backlog_clear(void);
  * Records that the invalidation of (tenant, module) failed, for reason (client-safe, for the
  * log): INSERT INTO cache_backlog through db, or, when that is impossible (db NULL, inside a
  * transaction, or the INSERT failed), flags the whole cache for invalidation. Then closes the
- * gate. Returns true when the row was recorded.
+ * gate.
  */
-bool cache_backlog_record(struct db *db, int64_t tenant, const char *module, const char *reason);
+void cache_backlog_record(struct db *db, int64_t tenant, const char *module, const char *reason);
 
 /*
  * For the pool master: a worker died without finishing (killed, crashed), perhaps between the
@@ -37,6 +37,7 @@ void cache_backlog_distrust_all(void);
 struct cache_backlog_entry {
     int64_t tenant;
     const char *module;
+    const char *max_id; /* the highest backlog row read for it (the rows up to it are deleted) */
 };
 
 /* A replay in progress, from cache_backlog_begin to cache_backlog_finish. */
@@ -45,7 +46,6 @@ struct cache_backlog_replay {
     int flush;            /* nonzero: the whole cache must be invalidated (a new epoch) */
     size_t n;
     struct cache_backlog_entry *entries; /* n entries, in the arena */
-    PGresult *rows;                      /* the rows read, for cache_backlog_finish */
 };
 
 /*

@@ -267,6 +267,8 @@ static int redis_connect(struct redis *r)
     const char *argv[2];
     bool was_backing_off = r->backoff_ms > 0;
 
+    r->connect_step = REDIS_STEP_CONNECT;
+    r->connect_error[0] = '\0';
     redis_target(cf, target, sizeof(target));
     if (cf->redis_unix[0])
         rc = redisConnectUnixWithTimeout(cf->redis_unix, redis_tv(cf->redis_connect_timeout_ms));
@@ -283,6 +285,7 @@ static int redis_connect(struct redis *r)
             snprintf(why, sizeof(why), "connect timeout");
         else
             snprintf(why, sizeof(why), "connect: %.100s", rc->errstr);
+        snprintf(r->connect_error, sizeof(r->connect_error), "%.100s", rc->errstr);
         redisFree(rc);
         redis_backoff(r, why);
         return -1;
@@ -297,6 +300,7 @@ static int redis_connect(struct redis *r)
     if (cf->redis_password[0]) {
         argv[0] = "AUTH";
         argv[1] = cf->redis_password;
+        r->connect_step = REDIS_STEP_AUTH;
         reply = redis_setup_cmd(r, "AUTH", 2, argv);
         if (!reply)
             return -1;
@@ -306,11 +310,13 @@ static int redis_connect(struct redis *r)
         snprintf(dbs, sizeof(dbs), "%d", cf->redis_db);
         argv[0] = "SELECT";
         argv[1] = dbs;
+        r->connect_step = REDIS_STEP_SELECT;
         reply = redis_setup_cmd(r, "SELECT", 2, argv);
         if (!reply)
             return -1;
         freeReplyObject(reply);
     }
+    r->connect_step = REDIS_STEP_NONE;
     argv[0] = "INFO";
     argv[1] = "server";
     reply = redis_setup_cmd(r, "INFO", 2, argv);

@@ -1,6 +1,6 @@
 /*
  * redis: the client of the Redis server (hiredis 0.14, one blocking connection per process),
- * shared by the cache, the rate-limit counters and stockctl. It owns the connection and all
+ * shared by the cache and stockctl. It owns the connection and all
  * talk about it: lazy connect, health check, retry, back-off, error classification and the
  * rate-limited warnings. It knows nothing of what the keys mean.
  */
@@ -16,6 +16,9 @@
 #include "core/buf.h"
 #include "core/config.h"
 
+/* The step of opening a connection that failed last (struct redis' connect_step). */
+enum redis_step { REDIS_STEP_NONE = 0, REDIS_STEP_CONNECT, REDIS_STEP_AUTH, REDIS_STEP_SELECT };
+
 struct redis {
     const struct config *cf;
     redisContext *rc;     /* NULL when not connected */
@@ -26,6 +29,10 @@ struct redis {
     int64_t last_warn_ms; /* warning rate limit */
     unsigned suppressed;  /* warnings not logged since last_warn_ms */
     char last_error[128]; /* client-safe description of the last failure */
+    /* The last failed connect's step (NONE when it got past SELECT) and, for the connect step,
+     * hiredis' own text ("Connection refused"). Reset by each connect attempt. */
+    enum redis_step connect_step;
+    char connect_error[104];
     /* Back-off bounds, set from REDIS_BACKOFF_* defaults by redis_init; tests may lower them. */
     int backoff_initial_ms;
     int backoff_max_ms;

@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "core/cache.h"
 #include "core/redis.h"
@@ -37,19 +36,23 @@ static int ctl_modules(const char *module, const char **mods, int *n)
 
 /*
  * The connection failure of stats, in the words stockctl has always used: the password and
- * SELECT refusals named as such, the connect error without core/redis' "connect: " step name.
+ * SELECT refusals named as such, a failed connect in hiredis' own words.
  */
 static int ctl_redis_fail(const struct redis *r, const struct config *cf)
 {
-    const char *why = r->last_error;
-
-    if (!strncmp(why, "AUTH:", 5))
+    switch (r->connect_step) {
+    case REDIS_STEP_AUTH:
         return ctl_fail("redis refused the password");
-    if (!strncmp(why, "SELECT:", 7))
+    case REDIS_STEP_SELECT:
         return ctl_fail("redis refused SELECT %d", cf->redis_db);
-    if (!strncmp(why, "connect: ", 9))
-        why += 9;
-    return ctl_fail("cannot connect to redis: %s", why);
+    case REDIS_STEP_CONNECT:
+        if (r->connect_error[0])
+            return ctl_fail("cannot connect to redis: %s", r->connect_error);
+        break;
+    case REDIS_STEP_NONE:
+        break;
+    }
+    return ctl_fail("cannot connect to redis: %s", r->last_error);
 }
 
 static int cmd_cache(struct ctl *c, const char *action, int argc, char **argv)
@@ -104,7 +107,6 @@ static int cmd_cache(struct ctl *c, const char *action, int argc, char **argv)
     } else {
         for (i = 0; i < nmods; i++) {
             struct cache_module_stats st;
-            char gen[80];
 
             if (cache_module_stats(&cache, c->a, tenant, mods[i], &st)) {
                 rc = ctl_fail("cannot count the keys of module '%s': %s", mods[i],
@@ -112,8 +114,8 @@ static int cmd_cache(struct ctl *c, const char *action, int argc, char **argv)
                                                         : "unexpected reply");
                 break;
             }
-            snprintf(gen, sizeof(gen), "%s", st.generation ? st.generation : "none");
-            printf("%-12s %6ld keys  generation %s\n", mods[i], st.keys, gen);
+            printf("%-12s %6ld keys  generation %.79s\n", mods[i], st.keys,
+                   st.generation ? st.generation : "none");
         }
     }
     cache_release(&cache);

@@ -137,12 +137,16 @@ static char *bucket_subject(struct arena *a, const char *kind, const char *text,
     return hex;
 }
 
+/* The parameters of the limiter's statements, in this order. */
+enum { LIM_TENANT, LIM_ACCOUNT, LIM_CLIENT, LIM_WINDOW, LIM_LIMIT, LIM_PARAMS };
+
 /*
  * Claims one failure in the account and the client bucket of an attempt (see the top of the
  * file). 0 when claimed; ERR_RATE_LIMITED with *retry_after when either bucket is full; -1 with
- * err when the database failed. params: tenant, account subject, client subject.
+ * err when the database failed. p: tenant, account subject, client subject, window seconds,
+ * limit (LIM_PARAMS).
  */
-static int limit_claim(struct db *db, struct arena *a, const char *const params[3],
+static int limit_claim(struct db *db, struct arena *a, const char *const p[LIM_PARAMS],
                        int *retry_after, struct app_err *err)
 {
     static const char ensure_sql[] =
@@ -166,21 +170,15 @@ static int limit_claim(struct db *db, struct arena *a, const char *const params[
         "SELECT ok.ok, ok.n, coalesce((SELECT ceil(extract(epoch FROM max(window_start) + "
         "make_interval(secs => $4) - now()))::int FROM cur WHERE NOT ended AND failures >= $5), "
         "0) FROM ok";
-    const char *p[5];
     int attempt;
 
-    p[0] = params[0];
-    p[1] = params[1];
-    p[2] = params[2];
-    p[3] = arena_sprintf(a, "%d", AUTH_LOGIN_WINDOW);
-    p[4] = arena_sprintf(a, "%d", AUTH_LOGIN_LIMIT);
     /* A row swept (stockctl purge) between the two statements is made again: try twice. */
     for (attempt = 0; attempt < 2; attempt++) {
         PGresult *res;
 
         if (!db_exec(db, a, ensure_sql, 3, p, err))
             return -1;
-        res = db_exec(db, a, claim_sql, 5, p, err);
+        res = db_exec(db, a, claim_sql, LIM_PARAMS, p, err);
         if (!res)
             return -1;
         if (strtol(PQgetvalue(res, 0, 1), NULL, 10) != 2)
@@ -215,7 +213,7 @@ int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const ch
     PGresult *res;
     int64_t tenant = 0;
     const char *hash = NULL;
-    const char *lim[3];
+    const char *lim[LIM_PARAMS];
     char bucket[INET6_ADDRSTRLEN + 8], *rlkey;
     bool ok;
 
@@ -234,10 +232,12 @@ int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const ch
     /* Refuse before spending argon2id time once a client or an account has failed too often:
      * the pool's own table first (no round trip), then the fleet's count (a claim). */
     auth_client_bucket(client, bucket, sizeof(bucket));
-    lim[0] = arena_sprintf(a, "%" PRId64, tenant);
-    lim[1] = bucket_subject(a, "account", email, true);
-    lim[2] = bucket_subject(a, "client", bucket, false);
-    rlkey = arena_sprintf(a, "%s.%s", lim[0], lim[2]);
+    lim[LIM_TENANT] = arena_sprintf(a, "%" PRId64, tenant);
+    lim[LIM_ACCOUNT] = bucket_subject(a, "account", email, true);
+    lim[LIM_CLIENT] = bucket_subject(a, "client", bucket, false);
+    lim[LIM_WINDOW] = arena_sprintf(a, "%d", AUTH_LOGIN_WINDOW);
+    lim[LIM_LIMIT] = arena_sprintf(a, "%d", AUTH_LOGIN_LIMIT);
+    rlkey = arena_sprintf(a, "%s.%s", lim[LIM_TENANT], lim[LIM_CLIENT]);
     if (ratelimit_peek(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW) >= AUTH_LOGIN_LIMIT) {
         *retry_after = ratelimit_retry_after(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
         return err_set_full(err, ERR_RATE_LIMITED, "rate_limited", NULL,
@@ -255,15 +255,13 @@ int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const ch
         return invalid_credentials(err);
     }
     /* Not a failure: the claim is given back (and the tenant's ended windows swept). */
-    if (!db_exec(
-            db, a,
-            "WITH gone AS (DELETE FROM login_limits WHERE tenant_id = $1 "
-            "AND window_start <= now() - make_interval(secs => $4)) "
-            "UPDATE login_limits SET failures = failures - 1 WHERE tenant_id = $1 "
-            "AND failures > 0 AND ((kind = 'account' AND subject = decode($2, 'hex')) "
-            "OR (kind = 'client' AND subject = decode($3, 'hex')))",
-            4, (const char *[]){lim[0], lim[1], lim[2], arena_sprintf(a, "%d", AUTH_LOGIN_WINDOW)},
-            err))
+    if (!db_exec(db, a,
+                 "WITH gone AS (DELETE FROM login_limits WHERE tenant_id = $1 "
+                 "AND window_start <= now() - make_interval(secs => $4)) "
+                 "UPDATE login_limits SET failures = failures - 1 WHERE tenant_id = $1 "
+                 "AND failures > 0 AND ((kind = 'account' AND subject = decode($2, 'hex')) "
+                 "OR (kind = 'client' AND subject = decode($3, 'hex')))",
+                 LIM_WINDOW + 1, lim, err))
         return -1;
 
     memset(out, 0, sizeof(*out));

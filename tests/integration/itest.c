@@ -2,6 +2,7 @@
 #include "itest.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,46 @@ int64_t itest_tenant(const char *prefix)
     id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     arena_free(a);
     return id;
+}
+
+const char *itest_slug(struct arena *a, int64_t id)
+{
+    struct app_err err;
+    const char *params[1] = {arena_sprintf(a, "%" PRId64, id)};
+    PGresult *res =
+        db_exec(itest_db(), a, "SELECT slug FROM tenants WHERE id = $1", 1, params, &err);
+
+    if (!res || PQntuples(res) != 1) {
+        fprintf(stderr, "itest: no tenant %" PRId64 "\n", id);
+        abort();
+    }
+    return PQgetvalue(res, 0, 0);
+}
+
+int itest_user(int64_t tenant, const char *email, const char *password, const char *role)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    struct arena *a;
+    struct app_err err;
+    const char *params[4];
+    int rc;
+
+    if (crypto_pwhash_str_alg(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13))
+        return -1;
+    a = arena_new();
+    params[0] = arena_sprintf(a, "%" PRId64, tenant);
+    params[1] = email;
+    params[2] = hash;
+    params[3] = role;
+    rc = db_exec(itest_db(), a,
+                 "INSERT INTO users (tenant_id, email, password_hash, role) "
+                 "VALUES ($1, $2, $3, $4)",
+                 4, params, &err)
+             ? 0
+             : -1;
+    arena_free(a);
+    return rc;
 }
 
 int64_t itest_now_ms(void)

@@ -25,6 +25,15 @@ int itest_redisctl(const char *args);
 /* Creates a tenant with a unique slug made from prefix; returns its id (aborts on failure). */
 int64_t itest_tenant(const char *prefix);
 
+/* The slug of tenant id, in the arena (aborts if there is none). */
+const char *itest_slug(struct arena *a, int64_t id);
+
+/*
+ * Adds a user of tenant with email, role and password (hashed with argon2id as stockctl does).
+ * 0, or -1 when it cannot be made.
+ */
+int itest_user(int64_t tenant, const char *email, const char *password, const char *role);
+
 /* Milliseconds on the monotonic clock. */
 int64_t itest_now_ms(void);
 

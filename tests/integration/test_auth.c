@@ -23,17 +23,11 @@ static struct arena *arena;
 static int64_t tenant;
 static char slug[64];
 static unsigned client_seq;
-static char owner_hash[crypto_pwhash_STRBYTES];
 
 #define PASSWORD "correct horse battery"
 
 static int suite_init(void)
 {
-    char hash[crypto_pwhash_STRBYTES];
-    struct app_err err;
-    const char *params[2];
-    PGresult *res;
-
     if (sodium_init() < 0)
         return -1;
     auth_prepare();
@@ -43,22 +37,8 @@ static int suite_init(void)
     cache_init(&cache, &cf, itest_db());
     arena = arena_new();
     tenant = itest_tenant("auth");
-    params[0] = arena_sprintf(arena, "%" PRId64, tenant);
-    res = db_exec(itest_db(), arena, "SELECT slug FROM tenants WHERE id = $1", 1, params, &err);
-    if (!res || PQntuples(res) != 1)
-        return -1;
-    snprintf(slug, sizeof(slug), "%s", PQgetvalue(res, 0, 0));
-    if (crypto_pwhash_str_alg(hash, PASSWORD, strlen(PASSWORD), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13))
-        return -1;
-    params[1] = hash;
-    memcpy(owner_hash, hash, sizeof(owner_hash));
-    if (!db_exec(itest_db(), arena,
-                 "INSERT INTO users (tenant_id, email, password_hash, role) "
-                 "VALUES ($1, 'owner@example.com', $2, 'admin')",
-                 2, params, &err))
-        return -1;
-    return 0;
+    snprintf(slug, sizeof(slug), "%s", itest_slug(arena, tenant));
+    return itest_user(tenant, "owner@example.com", PASSWORD, "admin");
 }
 
 static int suite_clean(void)
@@ -158,20 +138,10 @@ static void test_auth_one_answer_in_about_the_same_time(void)
  */
 static int64_t limit_tenant(char out[64])
 {
-    struct app_err err;
-    const char *params[2];
-    PGresult *res;
     int64_t t = itest_tenant("authlim");
 
-    params[0] = arena_sprintf(arena, "%" PRId64, t);
-    params[1] = owner_hash;
-    res = db_exec(itest_db(), arena,
-                  "WITH u AS (INSERT INTO users (tenant_id, email, password_hash, role) "
-                  "VALUES ($1, 'owner@example.com', $2, 'admin')) "
-                  "SELECT slug FROM tenants WHERE id = $1",
-                  2, params, &err);
-    CU_ASSERT_FATAL(res && PQntuples(res) == 1);
-    snprintf(out, 64, "%s", PQgetvalue(res, 0, 0));
+    CU_ASSERT_FATAL(itest_user(t, "owner@example.com", PASSWORD, "admin") == 0);
+    snprintf(out, 64, "%s", itest_slug(arena, t));
     return t;
 }
 

@@ -47,27 +47,6 @@ static const struct route table[] = {
     {"GET", "/t/undeclared", h_seen, "t_undeclared", 0, NULL, NULL, 0},
 };
 
-static int add_user(int64_t tenant, const char *email, const char *role)
-{
-    char hash[crypto_pwhash_STRBYTES];
-    const char *params[4];
-    struct app_err err;
-
-    if (crypto_pwhash_str_alg(hash, PASSWORD, strlen(PASSWORD), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13))
-        return -1;
-    params[0] = arena_sprintf(arena, "%" PRId64, tenant);
-    params[1] = email;
-    params[2] = hash;
-    params[3] = role;
-    return db_exec(itest_db(), arena,
-                   "INSERT INTO users (tenant_id, email, password_hash, role) "
-                   "VALUES ($1, $2, $3, $4)",
-                   4, params, &err)
-               ? 0
-               : -1;
-}
-
 static int sign_in(const char *email, const char *client, const char **token, const char **csrf)
 {
     struct auth_login_result r;
@@ -85,9 +64,6 @@ static int sign_in(const char *email, const char *client, const char **token, co
 
 static int suite_init(void)
 {
-    struct app_err err;
-    const char *params[1];
-    PGresult *res;
     int64_t tenant;
 
     if (sodium_init() < 0)
@@ -99,13 +75,9 @@ static int suite_init(void)
     cache_init(&app.cache, &cf, &app.db);
     arena = arena_new();
     tenant = itest_tenant("dispatch");
-    params[0] = arena_sprintf(arena, "%" PRId64, tenant);
-    res = db_exec(itest_db(), arena, "SELECT slug FROM tenants WHERE id = $1", 1, params, &err);
-    if (!res || PQntuples(res) != 1)
-        return -1;
-    snprintf(slug, sizeof(slug), "%s", PQgetvalue(res, 0, 0));
-    if (add_user(tenant, "admin@example.com", "admin") ||
-        add_user(tenant, "staff@example.com", "staff") ||
+    snprintf(slug, sizeof(slug), "%s", itest_slug(arena, tenant));
+    if (itest_user(tenant, "admin@example.com", PASSWORD, "admin") ||
+        itest_user(tenant, "staff@example.com", PASSWORD, "staff") ||
         sign_in("admin@example.com", "198.51.100.201", &admin_token, NULL) ||
         sign_in("staff@example.com", "198.51.100.202", &staff_token, &staff_csrf))
         return -1;
@@ -256,6 +228,7 @@ static void test_dispatch_real_table_me_logout_prefetch(void)
     CU_ASSERT_EQUAL(run(true, "GET", "/api/v1/products", bearer(staff_token), NULL, &resp, &err),
                     0);
     CU_ASSERT_EQUAL(resp.status, 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(resp.headers.data, "X-Cache: MISS"));
     first = arena_strdup(arena, resp.body.data);
     CU_ASSERT_EQUAL(run(true, "GET", "/api/v1/products", bearer(staff_token), NULL, &resp, &err),
                     0);

@@ -283,13 +283,9 @@ ck "that 429 carries Retry-After" '[[ "$(header Retry-After)" =~ ^[0-9]+$ ]]'
 # straight to a worker over FastCGI, each with its own REMOTE_ADDR, as nginx would pass them.
 fcgi_login()
 {
-    local body
-    body=$(login_body "$2" "$3" "$4")
-    printf '%s' "$body" | env -i PATH="$PATH" REQUEST_METHOD=POST SCRIPT_NAME=/api/v1/auth/login \
-        REQUEST_URI=/api/v1/auth/login DOCUMENT_URI=/api/v1/auth/login SERVER_PROTOCOL=HTTP/1.1 \
-        CONTENT_TYPE=application/json CONTENT_LENGTH="${#body}" REMOTE_ADDR="$1" \
-        REQUEST_ID="fcgi-login-$$" timeout 15 cgi-fcgi -bind -connect "$STOCK_TEST_FCGI_ADDR" |
-        tr -d '\r' | awk '/^Status: / { print $2; exit }'
+    fcgi_request "$STOCK_TEST_FCGI_ADDR" POST /api/v1/auth/login "" "$(login_body "$2" "$3" "$4")" \
+        REMOTE_ADDR="$1"
+    echo "$R_STATUS"
 }
 codes=""
 for i in $(seq 1 10); do

@@ -135,28 +135,12 @@ call()
     return 0
 }
 
-# fcgi_call ADDR METHOD PATH QUERY BODY [NAME=VALUE ...]: one request straight to a FastCGI
-# server with cgi-fcgi (no nginx): BODY on standard input with its CONTENT_LENGTH, each
-# NAME=VALUE as a CGI variable (HTTP_AUTHORIZATION=..., HTTPS=on, REMOTE_ADDR=...). Sets
-# R_STATUS (000 when nothing came back), R_HEADERS and R_BODY like req; keeps the response.
+# fcgi_call ADDR METHOD PATH QUERY BODY [NAME=VALUE ...]: fcgi_request (tests/lib/api.sh), and
+# the response kept (its token noted as a secret) like every other of this suite.
 fcgi_call()
 {
-    local addr=$1 method=$2 path=$3 query=$4 body=$5 n
-    shift 5
-    printf '%s' "$body" >"$TMP/fcgi-in"
-    n=$(wc -c <"$TMP/fcgi-in")
-    env -i PATH="$PATH" REQUEST_METHOD="$method" SCRIPT_NAME="$path" \
-        REQUEST_URI="$path${query:+?$query}" DOCUMENT_URI="$path" QUERY_STRING="$query" \
-        SERVER_PROTOCOL=HTTP/1.1 REMOTE_ADDR=127.0.0.1 REQUEST_ID="sec${SUF//-/}x$RANDOM" \
-        CONTENT_LENGTH="$n" CONTENT_TYPE=application/json "$@" \
-        timeout 15 cgi-fcgi -bind -connect "$addr" <"$TMP/fcgi-in" >"$TMP/fcgi-out" 2>/dev/null
-    R_HEADERS=$(awk '{ sub(/\r$/, "") } /^$/ { exit } { print }' "$TMP/fcgi-out")
-    R_BODY=$(awk 'body { print } /^\r?$/ { body = 1 }' "$TMP/fcgi-out")
-    R_STATUS=$(awk '$1 == "Status:" { print $2; exit }' <<<"$R_HEADERS")
-    if [[ -z "$R_STATUS" ]]; then
-        R_STATUS=000
-        [[ -s "$TMP/fcgi-out" ]] && R_STATUS=200
-    fi
+    local path=$3
+    fcgi_request "$@"
     if [[ "$path" == */auth/login && "$R_STATUS" == 200 ]]; then
         secret_token "$(jf .token)"
         keep_response login
@@ -618,7 +602,8 @@ fcgi_call "$FCGI" POST /api/v1/auth/login "" "$(cat "$TMP/login-4096.json")"
 expect "straight to the pool: a login body of 4,096 bytes signs in" 200
 # The reason for the limit: json-c spends ~800 bytes per {}, so a 1 MiB [{},{},...] (under the
 # 1 MiB of other routes) parsed would cost a worker hundreds of MB. Refused unread, it costs
-# nothing: the workers' peak RSS (VmHWM, which no free() lowers) and RSS stay within 8 MB.
+# nothing: the workers' peak RSS (VmHWM, which no free() lowers) and RSS stay within 64 MB (ASan's
+# allocator moves by some MB on its own; parsed, such bodies cost hundreds).
 # workers_kb FIELD: the sum of FIELD (VmHWM, VmRSS; kB) over the pool's workers.
 workers_kb()
 {
@@ -648,7 +633,7 @@ rss1=$(workers_kb VmRSS)
 ck "straight to the pool: a 1 MiB [{},{},...] login body ($(wc -c <"$TMP/login-objs.json") bytes), 4 times -> 413 ($codes)" \
     '[[ "$codes" == "413 413 413 413 " ]]'
 ck "the workers' memory did not grow with it (peak $hwm0 -> $hwm1 kB, RSS $rss0 -> $rss1 kB)" \
-    '((hwm0 > 0 && hwm1 - hwm0 <= 8192 && rss1 - rss0 <= 8192))'
+    '((hwm0 > 0 && hwm1 - hwm0 <= 65536 && rss1 - rss0 <= 65536))'
 call GET "$API/me" -H "Cookie: big=$(repeat 65536 a)"
 expect_in "a 64 KiB Cookie header" "400 431 494"
 call GET "$API/me" -H "X-Filler: $(repeat 20000 b)"

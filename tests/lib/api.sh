@@ -23,6 +23,32 @@ call()
     return 0
 }
 
+# fcgi_request ADDR METHOD PATH QUERY BODY [NAME=VALUE ...]: one request straight to a FastCGI
+# server with cgi-fcgi (no nginx): BODY on standard input with its CONTENT_LENGTH, each
+# NAME=VALUE as a CGI variable (HTTP_AUTHORIZATION=..., HTTPS=on, REMOTE_ADDR=...). Sets
+# R_STATUS (000 when nothing came back), R_HEADERS and R_BODY like req.
+fcgi_request()
+{
+    local addr=$1 method=$2 path=$3 query=$4 body=$5 tmp n
+    shift 5
+    tmp=$(mktemp -d)
+    printf '%s' "$body" >"$tmp/in"
+    n=$(wc -c <"$tmp/in")
+    env -i PATH="$PATH" REQUEST_METHOD="$method" SCRIPT_NAME="$path" \
+        REQUEST_URI="$path${query:+?$query}" DOCUMENT_URI="$path" QUERY_STRING="$query" \
+        SERVER_PROTOCOL=HTTP/1.1 REMOTE_ADDR=127.0.0.1 REQUEST_ID="fcgi${$}x$RANDOM" \
+        CONTENT_LENGTH="$n" CONTENT_TYPE=application/json "$@" \
+        timeout 15 cgi-fcgi -bind -connect "$addr" <"$tmp/in" >"$tmp/out" 2>/dev/null
+    R_HEADERS=$(awk '{ sub(/\r$/, "") } /^$/ { exit } { print }' "$tmp/out")
+    R_BODY=$(awk 'body { print } /^\r?$/ { body = 1 }' "$tmp/out")
+    R_STATUS=$(awk '$1 == "Status:" { print $2; exit }' <<<"$R_HEADERS")
+    if [[ -z "$R_STATUS" ]]; then
+        R_STATUS=000
+        [[ -s "$tmp/out" ]] && R_STATUS=200
+    fi
+    rm -rf "$tmp"
+}
+
 # api METHOD PATH [JSON [curl args]]: METHOD $API/PATH with "Authorization: Bearer $TOKEN" and,
 # when given, JSON as an application/json body.
 api()

@@ -229,7 +229,7 @@ async function apiCall(method, path, data) {
 // sums the rounded lines). Each "float:" comment is what Number arithmetic would have shown.
 async function textIs(loc, want, what) {
   let got = null;
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 200; i++) { // up to 10 s: a loaded machine re-renders slowly
     got = ((await loc.textContent()) || '').trim();
     if (got === want) return;
     await page.waitForTimeout(50);

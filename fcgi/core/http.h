@@ -54,7 +54,8 @@ struct http_req {
  * Fills req from a CGI environment without reading the body: method, path, query parameters
  * (decoded with liburiparser), content type and CONTENT_LENGTH. A malformed query string, method
  * or Content-Length is ERR_BAD_REQUEST, a Content-Length over HTTP_BODY_MAX ERR_TOO_LARGE. rd
- * (with rctx) is kept for http_req_body and must outlive req.
+ * (with rctx) is kept for http_req_body and must outlive req; NULL reads no body (a
+ * Content-Length above 0 is then ERR_BAD_REQUEST).
  */
 int http_req_parse_head(struct http_req *req, struct arena *a, char **envp, http_read_fn rd,
                         void *rctx, struct app_err *err) __attribute__((warn_unused_result));

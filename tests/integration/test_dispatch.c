@@ -92,12 +92,6 @@ static int suite_clean(void)
     return 0;
 }
 
-static long no_body(void *ctx, char *buf, size_t n)
-{
-    (void)ctx, (void)buf, (void)n;
-    return 0;
-}
-
 /*
  * Runs method path with up to two more CGI variables ("HTTP_...=...", or NULL) through the test
  * table (api_route_run), or with real through api_dispatch on api_routes. Returns the
@@ -118,7 +112,7 @@ static int run(bool real, const char *method, const char *path, const char *h1, 
     memset(&seen, 0, sizeof(seen));
     err_clear(err);
     http_resp_reset(resp);
-    if (http_req_parse(&req, a, (char **)env, no_body, NULL, err)) {
+    if (http_req_parse(&req, a, (char **)env, NULL, NULL, err)) {
         arena_free(a);
         return -2;
     }

@@ -1,7 +1,10 @@
-// lists: tables of rows and the pager under a paginated list.
+// lists: tables of rows, paged lists with their pager, and the badges shown in rows.
 import { h } from './dom.js';
-import { guard } from './api.js';
+import { api, guard } from './api.js';
 import { qty } from './format.js';
+
+// The badge of a sale's status (draft, confirmed, cancelled).
+export const statusBadge = (st) => h('span', { class: `badge status-${st}` }, st);
 
 // Rows per page of every list.
 export const PAGE = 50;
@@ -13,6 +16,25 @@ export function table(headers, rows, caption) {
     caption ? h('caption', {}, caption) : null,
     h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, 'Nothing here yet.')))));
+}
+
+// A paged list: el shows the page's table (headers, one row(item) per item) and its pager;
+// load(at) shows the page that starts at offset at (load() the current one again), asking
+// url(at) (a path with limit PAGE and that offset). An answer that comes after a newer request's
+// is dropped, so a slow page never replaces a newer one. onPage(r), when given, sees each answer
+// shown. attrs are el's attributes.
+export function pagedList({ url, headers, row, onPage, attrs = {} }) {
+  const el = h('div', attrs);
+  let seq = 0, offset = 0;
+  const load = async (at = offset) => {
+    const my = ++seq;
+    const r = await api('GET', url(at));
+    if (my !== seq) return;
+    offset = at;
+    if (onPage) onPage(r);
+    el.replaceChildren(table(headers, r.items.map(row)), pager(r, offset, load) || '');
+  };
+  return { el, load };
 }
 
 // Paging under a list: "1–50 of 234" with Previous and Next. r is the list answer ({items,

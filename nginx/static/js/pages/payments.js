@@ -3,7 +3,7 @@
 import { h, setView, toast } from '../dom.js';
 import { api, qs, guard } from '../api.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
-import { PAGE, table, pager } from '../lists.js';
+import { PAGE, pagedList } from '../lists.js';
 import { money, when } from '../format.js';
 
 // The "Register a payment" form: for sale (its number fixed, the amount its outstanding), or for
@@ -47,19 +47,17 @@ export function paymentForm(sale, after) {
 
 export async function paymentsPage() {
   const method = select('method', [['', 'All methods'], ['cash', 'Cash'], ['card', 'Card'], ['transfer', 'Transfer']]);
-  const list = h('div');
-  let offset = 0;
-  const load = async (at = offset) => {
-    const r = await api('GET', '/payments' + qs({ method: method.value, limit: PAGE, offset: at }));
-    offset = at;
-    list.replaceChildren(table(['Paid at', 'Sale', 'Method', 'Amount', 'Reference'], r.items.map((p) => h('tr', {},
+  const list = pagedList({
+    url: (at) => '/payments' + qs({ method: method.value, limit: PAGE, offset: at }),
+    headers: ['Paid at', 'Sale', 'Method', 'Amount', 'Reference'],
+    row: (p) => h('tr', {},
       h('td', { 'data-label': 'Paid at' }, when(p.paid_at)),
       h('td', { 'data-label': 'Sale' }, h('a', { href: `#/sales/${p.sale_id}` }, `Sale ${p.sale_id}`)),
       h('td', { 'data-label': 'Method' }, p.method),
       h('td', { 'data-label': 'Amount', class: 'num' }, money(p.amount)),
-      h('td', { 'data-label': 'Reference' }, p.reference || '—')))), pager(r, offset, load) || '');
-  };
-  method.addEventListener('change', guard(() => load(0)));
-  setView(h('h1', {}, 'Payments'), paymentForm(null, () => load(0)), h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field('Method', method)), list);
-  await load();
+      h('td', { 'data-label': 'Reference' }, p.reference || '—')),
+  });
+  method.addEventListener('change', guard(() => list.load(0)));
+  setView(h('h1', {}, 'Payments'), paymentForm(null, () => list.load(0)), h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field('Method', method)), list.el);
+  await list.load();
 }

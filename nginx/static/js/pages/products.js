@@ -2,7 +2,7 @@
 import { h, setView, toast, confirmDialog } from '../dom.js';
 import { api, qs, guard } from '../api.js';
 import { field, input, select, busy, entityForm } from '../forms.js';
-import { PAGE, table, pager } from '../lists.js';
+import { PAGE, pagedList } from '../lists.js';
 import { money, qty } from '../format.js';
 
 function stockBadge(p) {
@@ -21,15 +21,11 @@ export async function productsPage() {
   const stock = select('stock', [['all', 'All'], ['in', 'In stock'], ['low', 'Low stock'], ['out', 'Out of stock']]);
   const slot = h('div');
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });
-  const list = h('div');
-  let seq = 0, offset = 0;
-  const load = async (at = offset) => {
-    const my = ++seq;
-    const r = await api('GET', '/products' + qs({ q: q.value.trim(), category_id: cat.value, stock: stock.value, limit: PAGE, offset: at }));
-    if (my !== seq) return; // a newer search answered first
-    offset = at;
-    count.textContent = `${qty(r.total)} product${r.total === 1 ? '' : 's'}`;
-    const rows = r.items.map((p) => h('tr', { dataset: { id: p.id } },
+  const list = pagedList({
+    url: (at) => '/products' + qs({ q: q.value.trim(), category_id: cat.value, stock: stock.value, limit: PAGE, offset: at }),
+    headers: ['SKU', 'Name', 'Category', 'Price', 'Stock', 'Actions'],
+    onPage: (r) => { count.textContent = `${qty(r.total)} product${r.total === 1 ? '' : 's'}`; },
+    row: (p) => h('tr', { dataset: { id: p.id } },
       h('td', { 'data-label': 'SKU' }, p.sku),
       h('td', { 'data-label': 'Name', class: 'product-name' }, p.name),
       h('td', { 'data-label': 'Category' }, p.category ? p.category.name : '—'),
@@ -39,11 +35,11 @@ export async function productsPage() {
         h('button', { type: 'button', onclick: () => openForm(p) }, 'Edit'),
         h('button', { type: 'button', class: 'danger', onclick: guard(async (ev) => {
           if (!(await confirmDialog(`Delete product "${p.name}"? This cannot be undone.`, 'Delete'))) return;
-          try { await busy(ev.target, () => api('DELETE', `/products/${p.id}`)); toast('Product deleted.'); await load(); }
+          try { await busy(ev.target, () => api('DELETE', `/products/${p.id}`)); toast('Product deleted.'); await list.load(); }
           catch (e) { if (e.status !== 401) toast(e.message, true); }
-        }) }, 'Delete'))));
-    list.replaceChildren(table(['SKU', 'Name', 'Category', 'Price', 'Stock', 'Actions'], rows), pager(r, offset, load) || '');
-  };
+        }) }, 'Delete'))),
+  });
+  const load = list.load;
   let timer;
   // A new search or filter starts at the first page.
   q.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(guard(() => load(0)), 250); });
@@ -79,6 +75,6 @@ export async function productsPage() {
     h('div', { class: 'page-head' }, h('h1', {}, 'Products'), h('button', { type: 'button', class: 'primary', onclick: () => openForm(null) }, 'New product')),
     slot,
     h('form', { class: 'filters', role: 'search', onsubmit: (e) => e.preventDefault() }, field('Search', q), field('Category', cat), field('Stock', stock)),
-    count, list);
+    count, list.el);
   await load();
 }

@@ -2,7 +2,7 @@
 import { h, setView, toast, confirmDialog } from '../dom.js';
 import { api, guard } from '../api.js';
 import { busy, entityForm } from '../forms.js';
-import { PAGE, table, pager } from '../lists.js';
+import { PAGE, pagedList } from '../lists.js';
 
 const capital = (w) => w[0].toUpperCase() + w.slice(1);
 
@@ -12,12 +12,11 @@ const capital = (w) => w[0].toUpperCase() + w.slice(1);
 export function simpleResource({ path, title, singular, fields, columns }) {
   return async function page() {
     const slot = h('div');
-    const list = h('div', { 'aria-live': 'polite' });
-    let offset = 0;
-    const load = async (at = offset) => {
-      const r = await api('GET', `${path}?limit=${PAGE}&offset=${at}`);
-      offset = at;
-      const rows = r.items.map((it) => h('tr', {},
+    const list = pagedList({
+      url: (at) => `${path}?limit=${PAGE}&offset=${at}`,
+      headers: [...columns.map((c) => c[0]), 'Actions'],
+      attrs: { 'aria-live': 'polite' },
+      row: (it) => h('tr', {},
         columns.map((c) => h('td', { 'data-label': c[0] }, c[1](it))),
         h('td', { class: 'row-actions' },
           h('button', { type: 'button', onclick: () => openForm(it) }, 'Edit'),
@@ -26,13 +25,12 @@ export function simpleResource({ path, title, singular, fields, columns }) {
             try {
               await busy(ev.target, () => api('DELETE', `${path}/${it.id}`));
               toast(`${capital(singular)} deleted.`);
-              await load();
+              await list.load();
             } catch (e) {
               if (e.status !== 401) toast(e.code === 'in_use' ? `"${it.name}" is in use and cannot be deleted.` : e.message, true);
             }
-          }) }, 'Delete'))));
-      list.replaceChildren(table([...columns.map((c) => c[0]), 'Actions'], rows), pager(r, offset, load) || '');
-    };
+          }) }, 'Delete'))),
+    });
     const openForm = (it) => {
       const form = entityForm({
         title: it ? `Edit ${singular}` : `New ${singular}`, fields, values: it,
@@ -40,14 +38,14 @@ export function simpleResource({ path, title, singular, fields, columns }) {
           if (it) await api('PUT', `${path}/${it.id}`, data); else await api('POST', path, data);
           toast(it ? 'Saved.' : `${capital(singular)} created.`);
           slot.replaceChildren();
-          await load();
+          await list.load();
         },
         onCancel: () => slot.replaceChildren(),
       });
       slot.replaceChildren(form);
       form.querySelector('input,select,textarea').focus();
     };
-    setView(h('div', { class: 'page-head' }, h('h1', {}, title), h('button', { type: 'button', class: 'primary', onclick: () => openForm(null) }, `New ${singular}`)), slot, list);
-    await load();
+    setView(h('div', { class: 'page-head' }, h('h1', {}, title), h('button', { type: 'button', class: 'primary', onclick: () => openForm(null) }, `New ${singular}`)), slot, list.el);
+    await list.load();
   };
 }

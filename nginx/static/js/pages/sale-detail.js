@@ -3,9 +3,8 @@
 import { h, setView, toast, confirmDialog } from '../dom.js';
 import { api, guard } from '../api.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
-import { table } from '../lists.js';
+import { table, statusBadge } from '../lists.js';
 import { money, qty, when } from '../format.js';
-import { statusBadge } from './sales.js';
 import { paymentForm } from './payments.js';
 
 export async function saleDetailPage(id) {

@@ -135,9 +135,19 @@ static void rolling_restart(const sigset_t *set, bool *term)
     for (i = 0; i < pool_cf->workers && !*term; i++) {
         int64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
         pid_t old = slots[i].pid;
+        pid_t fresh = spawn();
 
+        /*
+         * The old worker goes only once its successor exists: a fork that fails (no memory,
+         * a process limit) keeps it serving, so a restart never leaves the slot empty.
+         */
+        if (fresh < 0) {
+            log_error("SIGHUP: worker pid %ld kept: its replacement could not be started",
+                      (long)old);
+            continue;
+        }
         slots[i].retiring = old;
-        slots[i].pid = spawn();
+        slots[i].pid = fresh;
         if (old > 0)
             kill(old, SIGTERM);
         while (slots[i].retiring && !*term) {

@@ -152,6 +152,7 @@ bad=$(grep -vc '^200$' "$codes_file")
 t_check "requests during SIGHUP all get 200 ($total sent, $bad not 200)" eval '((total > 0 && bad == 0))'
 t_check "SIGHUP leaves at least one worker accepting at every moment (min seen $min_live)" \
     test "$min_live" -ge 1
+((min_live >= 1)) || tail -n 20 "$POOL_LOG" | sed 's/^/# pool: /'
 t_check "the master survives SIGHUP" pid_alive "$POOL"
 
 # ---------------------------------------------------------------------------------------------

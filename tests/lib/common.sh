@@ -28,14 +28,25 @@ wait_for()
     done
 }
 
+# proc_stat PID: sets PROC_STATE and PROC_PPID from /proc/PID/stat, read by the shell itself
+# (no ps, no fork: a reading cannot fail because the machine is busy). Status 1 when PID is
+# gone. The name field may hold spaces and ')', so the fields are taken after its last ')'.
+proc_stat()
+{
+    local line rest
+    PROC_STATE="" PROC_PPID=""
+    [[ "$1" =~ ^[0-9]+$ ]] || return 1
+    { read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+    rest=${line##*) }
+    read -r PROC_STATE PROC_PPID _ <<<"$rest"
+    [[ -n "$PROC_STATE" && "$PROC_PPID" =~ ^[0-9]+$ ]]
+}
+
 # A process is alive when it exists and is not a zombie.
 pid_alive()
 {
-    local pid=$1 stat
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    stat=$(ps -o stat= -p "$pid" 2>/dev/null) || return 1
-    [[ -n "$stat" && "$stat" != Z* ]]
+    proc_stat "$1" || return 1
+    [[ "$PROC_STATE" != Z && "$PROC_STATE" != X ]]
 }
 
 pid_dead()
@@ -69,7 +80,13 @@ stop_pid()
 # Children of PID (one per line).
 pid_children()
 {
-    ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '
+    local d pid
+    [[ "$1" =~ ^[0-9]+$ ]] || return 0
+    for d in /proc/[0-9]*; do
+        pid=${d#/proc/}
+        proc_stat "$pid" && [[ "$PROC_PPID" == "$1" ]] && printf '%s\n' "$pid"
+    done
+    return 0
 }
 
 # Succeeds when something accepts a TCP connection on HOST PORT (bounded to 2 s).

@@ -57,6 +57,8 @@ static int64_t now_us(void)
 /*
  * Test builds only (make VARIANT=asan; tests/http/test_pool.sh), by the header X-Stock-Fault:
  * - "crash-after-commit": the worker SIGKILLs itself right after its next COMMIT (db.c);
+ * - "crash-host-after-commit": the same, but the whole pool dies with it (kill(0, SIGKILL)),
+ *   as a host losing power would, when the pool is a process group of its own (setsid);
  * - "crash-once-<token>": the first worker to see <token> SIGKILLs itself before handling the
  *   request, as a worker dying mid-request would; a second attempt (nginx's retry) is served.
  */
@@ -67,7 +69,9 @@ static void fault_inject(struct app *app, struct http_req *req)
     if (!f)
         return;
     if (!strcmp(f, "crash-after-commit"))
-        app->db.crash_after_commit = true;
+        app->db.crash_after_commit = 1;
+    if (!strcmp(f, "crash-host-after-commit"))
+        app->db.crash_after_commit = 2;
     if (!strncmp(f, "crash-once-", 11)) {
         uint64_t h = 1469598103934665603ULL, old;
         const char *p;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -530,6 +531,8 @@ int db_commit(struct db *db, struct app_err *err)
 #ifdef STOCK_FAULT_INJECTION
     /* Test builds only (make VARIANT=asan): die where a crash hurts most, after the COMMIT and
      * before the write's cache invalidation (see cache_backlog_distrust_all). */
+    if (db->crash_after_commit == 2 && getpgrp() == getppid())
+        kill(0, SIGKILL); /* the pool is its own process group (setsid): the whole host dies */
     if (db->crash_after_commit)
         raise(SIGKILL);
 #endif
@@ -567,7 +570,7 @@ void db_request_end(struct db *db)
     db->in_tx = false;
     db->outcome_unknown = false;
 #ifdef STOCK_FAULT_INJECTION
-    db->crash_after_commit = false;
+    db->crash_after_commit = 0;
 #endif
 }
 

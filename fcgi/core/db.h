@@ -31,7 +31,8 @@ struct db {
     /* This request lost the connection during a write or a COMMIT: it may have been applied. */
     bool outcome_unknown;
 #ifdef STOCK_FAULT_INJECTION
-    bool crash_after_commit; /* test builds: SIGKILL itself right after the next COMMIT */
+    /* test builds: right after the next COMMIT, 1 SIGKILLs this process, 2 its whole host */
+    int crash_after_commit;
 #endif
 };
 

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "core/cache.h"
-#include "core/cache_backlog.h"
 #include "core/log.h"
 #include "core/shared.h"
 #include "worker.h"
@@ -80,15 +79,13 @@ static int reap(bool draining)
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         /*
          * A worker that did not exit cleanly may have died between a COMMIT and the cache
-         * invalidation of that write: distrust the whole cache before anything else (the
-         * respawn below may even pause), so that no stale entry is served.
+         * invalidation of that write: the invalidation committed with the write (the outbox,
+         * core/cache_outbox.c), and the next poll of any host applies it. Nothing to flush.
          */
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            cache_backlog_distrust_all();
-            log_warn("worker pid %ld did not exit cleanly: the cache is renewed (new epoch) "
-                     "before it is read again",
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            log_warn("worker pid %ld did not exit cleanly: what it committed is invalidated "
+                     "from the outbox",
                      (long)pid);
-        }
         for (i = 0; i < pool_cf->workers; i++) {
             if (slots[i].retiring == pid) {
                 slots[i].retiring = 0;

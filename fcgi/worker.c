@@ -19,7 +19,6 @@
 
 #include "core/arena.h"
 #include "core/cache.h"
-#include "core/cache_backlog.h"
 #include "core/log.h"
 #include "core/shared.h"
 #include "routes/api.h"
@@ -144,12 +143,11 @@ static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct htt
 {
     handle(app, fr, a, resp, head);
     FCGX_Finish_r(fr);
-    /* A write whose COMMIT was lost may have been applied without its cache invalidation. */
-    if (app->db.outcome_unknown) {
-        cache_backlog_distrust_all();
-        log_warn("a write's outcome is unknown (the database connection was lost): the cache "
-                 "is renewed (new epoch) before it is read again");
-    }
+    /* A write whose COMMIT was lost may have committed: its invalidations did too (the
+     * outbox), and the next poll of any host applies them. */
+    if (app->db.outcome_unknown)
+        log_warn("a write's outcome is unknown (the database connection was lost): if it "
+                 "committed, its invalidations are applied from the outbox");
     db_request_end(&app->db);
     arena_reset(a);
     log_set_request(NULL, -1);

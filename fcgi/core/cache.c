@@ -24,12 +24,14 @@
  *   accepted even under OOM/noeviction. Old entries simply stop matching and expire by TTL.
  * - A restarted (or failed-over) Redis has a new run_id, so nothing persisted by the previous
  *   incarnation is served, even if an RDB/AOF rollback resurrected a deleted generation key.
- * - Every cached read passes the gate of core/cache_backlog first: an invalidation that could
- *   not reach Redis is recorded there, and no worker reads the cache until it has been applied
- *   (cache_replay: DEL of the owed generation keys, a new epoch when the whole cache is
- *   distrusted). A reconnect that follows a failure (struct redis' reconnected) replays too.
+ * - Every cached read needs the host's trust (core/cache_outbox.c, which holds the protocol
+ *   of SPEC §9): each write's invalidations commit with it in the outbox; after its COMMIT the
+ *   writer applies them (cache_write_done: DEL of the generation keys) or, when it cannot,
+ *   waits until another host did or the trust window passed; a host serves hits only while a
+ *   recent poll of the outbox (cache_poll, which applies what it finds) succeeded.
  * - CACHE_ENABLED=false: memoize runs the loader and answers BYPASS, no Redis traffic at all,
- *   and cache_invalidate_module does nothing. Entries left in Redis by an earlier run with the
+ *   and a writer deletes its outbox rows without applying them (the setting must be the same
+ *   on every host of a fleet). Entries left in Redis by an earlier run with the
  *   cache enabled are therefore not invalidated by writes made while it is disabled: flush
  *   them (stockctl cache flush) before enabling the cache again.
  */
@@ -42,7 +44,7 @@
 
 #include <sodium.h>
 
-#include "core/cache_backlog.h"
+#include "core/cache_outbox.h"
 #include "core/log.h"
 #include "core/shared.h"
 
@@ -51,7 +53,6 @@
 #define CACHE_TAG_MAX      (48 + 2 * CACHE_TOKEN_MAX + 3)
 #define CACHE_GEN_NAME     "__gen__"
 #define CACHE_PATTERN_MAX  512
-#define CACHE_REPLAY_BATCH 500
 
 static const char VAL_HEAD[] = "{\"tag\":\"";
 static const char VAL_DATA[] = "\",\"data\":";
@@ -203,88 +204,152 @@ static bool cache_value_parse(const char *v, size_t n, const char *tag, bool *fo
 }
 
 /*
- * Applies what core/cache_backlog says is owed: DEL of the generation key of every (tenant,
- * module) in it, pipelined, and a new epoch when the whole cache is distrusted. Needs a ready
- * connection. 0 when applied (the gate is open again up to the fail_seq read at the start).
+ * DELs the generation key of every (tenant, module) of b, pipelined. 0 when Redis acknowledged
+ * every one (so the rows of b may be deleted), -1 otherwise (c->redis.last_error says why).
  */
-static int cache_replay(struct cache *c)
+static int cache_apply(struct cache *c, struct arena *a, const struct cache_outbox_batch *b)
 {
-    struct cache_backlog_replay rp;
-    struct arena *a;
-    struct app_err err;
-    size_t i, j;
-    int errors = 0, rc;
-    char tok[2 * CACHE_TOKEN_BYTES + 1];
+    size_t i;
+    int errors = 0;
 
-    if (!c->redis.rc)
+    if (!b->n)
+        return 0;
+    if (redis_ready(&c->redis))
         return -1;
-    a = arena_new();
-    rc = cache_backlog_begin(c->db, a, &rp, &err);
-    if (rc) {
-        if (rc < 0)
-            redis_warn(&c->redis,
-                       "[CACHE] cannot read the invalidation backlog: %s; not using the cache",
-                       err.msg);
-        goto fail;
-    }
-    for (i = 0; i < rp.n; i += CACHE_REPLAY_BATCH) {
-        size_t n = rp.n - i < CACHE_REPLAY_BATCH ? rp.n - i : CACHE_REPLAY_BATCH;
+    for (i = 0; i < b->n; i++) {
+        const char *argv[2] = {"DEL", cache_gen_key(c, a, b->rows[i].tenant, b->rows[i].module)};
 
-        for (j = 0; j < n; j++) {
-            const struct cache_backlog_entry *e = &rp.entries[i + j];
-            const char *argv[2] = {"DEL", cache_gen_key(c, a, e->tenant, e->module)};
-
-            if (redis_append(&c->redis, 2, argv, NULL))
-                goto fail;
-        }
-        if (redis_pipeline_read(&c->redis, (int)n, NULL, &errors))
-            goto fail;
-        if (errors) {
-            redis_warn(&c->redis, "[CACHE] redis refused %d deferred invalidations", errors);
-            goto fail;
-        }
+        cache_count(&cache_counters(b->rows[i].module)->invalidations);
+        if (redis_append(&c->redis, 2, argv, NULL))
+            return -1;
     }
-    if (rp.flush) {
-        const char *argv[3];
-        redisReply *r;
-
-        cache_token_new(tok);
-        argv[0] = "SET";
-        argv[1] = cache_epoch_key(c, a);
-        argv[2] = tok;
-        r = redis_cmd(&c->redis, 3, argv, NULL);
-        if (!r)
-            goto fail;
-        if (r->type != REDIS_REPLY_STATUS) {
-            redis_warn(&c->redis, "[CACHE] cannot renew the epoch: %.100s", redis_reply_text(r));
-            freeReplyObject(r);
-            goto fail;
-        }
-        freeReplyObject(r);
-        log_info("[CACHE] new epoch: every cached entry is stale (an invalidation could not be "
-                 "recorded)");
-        cache_backlog_flushed(&rp);
+    if (redis_pipeline_read(&c->redis, (int)b->n, NULL, &errors))
+        return -1;
+    if (errors) {
+        /* READONLY replica and the like: the DELs did not happen. */
+        snprintf(c->redis.last_error, sizeof(c->redis.last_error),
+                 "redis refused %d invalidations", errors);
+        return -1;
     }
-    if (cache_backlog_finish(c->db, a, &rp, &err))
-        redis_warn(&c->redis, "[CACHE] cannot clear the invalidation backlog: %s", err.msg);
-    c->redis.reconnected = false;
-    if (rp.n || rp.flush)
-        log_info("[CACHE] replayed %zu deferred invalidations%s", rp.n,
-                 rp.flush ? " and renewed the epoch" : "");
-    arena_free(a);
+    for (i = 0; i < b->n; i++)
+        log_info("[CACHE] INVALIDATE: tenant=%" PRId64 " module=%s (1 keys)", b->rows[i].tenant,
+                 b->rows[i].module);
     return 0;
-
-fail:
-    arena_free(a);
-    return -1;
 }
 
-/* The invalidation gate: true when cached values may be read (replaying the backlog if due). */
-static bool cache_gate(struct cache *c)
+/*
+ * The poll of core/cache_outbox: applies what the outbox holds (every tenant) and, when all of
+ * it was applied, renews the host's trust. Runs in whichever worker claims it.
+ */
+static void cache_poll(struct cache *c, int64_t now)
 {
-    if (!c->redis.reconnected && cache_backlog_clear())
+    struct arena *a;
+    struct cache_outbox_batch b;
+    struct app_err err;
+    bool complete = false;
+    int64_t sent;
+    int rounds;
+
+    if (!c->db || db_in_transaction(c->db) || !cache_outbox_claim(now))
+        return;
+    a = arena_new();
+    sent = cache_outbox_now_ms();
+    /* A backlog bigger than one batch is worked off a few batches per poll. */
+    for (rounds = 0; rounds < 4; rounds++) {
+        if (cache_outbox_read(c->db, a, OUTBOX_ALL, 0, &b, &err)) {
+            redis_warn(&c->redis, "[CACHE] cannot read the invalidation outbox: %s; reads go to "
+                                  "the database",
+                       err.msg);
+            break;
+        }
+        if (cache_apply(c, a, &b)) {
+            redis_warn(&c->redis, "[CACHE] cannot apply %zu owed invalidations (%s); reads go "
+                                  "to the database",
+                       b.n, c->redis.last_error);
+            break;
+        }
+        if (cache_outbox_delete(c->db, a, &b, &err))
+            log_warn("[CACHE] cannot delete applied outbox rows: %s", err.msg);
+        if (b.complete) {
+            complete = true;
+            break;
+        }
+    }
+    cache_outbox_polled(complete, sent);
+    arena_free(a);
+}
+
+/* True when this host may serve cached values now (polling the outbox when it is due). */
+static bool cache_trusted(struct cache *c)
+{
+    int64_t now = cache_outbox_now_ms();
+    enum cache_trust t = cache_outbox_trust(now);
+
+    if (t == TRUST_OK)
         return true;
-    return cache_replay(c) == 0;
+    cache_poll(c, now);
+    return cache_outbox_trust(cache_outbox_now_ms()) != TRUST_EXPIRED;
+}
+
+/*
+ * The writer's side: applies the rows of scope (a writer's own after its COMMIT, or a tenant's
+ * before an Idempotency-Key replay) and deletes them. When that fails it waits until the rows
+ * are gone (another host applied them) or the trust window has passed, so that no host can
+ * serve what they invalidate once the caller answers. 0 applied here, 1 waited out.
+ */
+static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scope scope,
+                        int64_t tenant)
+{
+    struct cache_outbox_batch b;
+    struct app_err err;
+    int64_t deadline;
+    long left = -1;
+    int rounds;
+
+    if (!c->db)
+        return 0;
+    for (rounds = 0; rounds < 4; rounds++) {
+        if (cache_outbox_read(c->db, a, scope, tenant, &b, &err)) {
+            b.n = 0;
+            goto wait;
+        }
+        /* Disabled: nothing is cached by this fleet (every host must agree, see the top). */
+        if (c->cf->cache_enabled && cache_apply(c, a, &b))
+            goto wait;
+        if (cache_outbox_delete(c->db, a, &b, &err))
+            log_warn("[CACHE] cannot delete applied outbox rows: %s", err.msg);
+        if (b.complete)
+            return 0;
+    }
+    return 0;
+
+wait:
+    deadline = cache_outbox_now_ms() + CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS;
+    atomic_fetch_add(&shared_get()->cache_ack_waits, 1);
+    log_info("[CACHE] INVALIDATE deferred: tenant=%" PRId64 " (%s); answering once every host "
+             "applied it or distrusts the cache",
+             scope == OUTBOX_TENANT ? tenant : (b.n ? b.rows[0].tenant : 0),
+             c->cf->cache_enabled && c->redis.last_error[0] ? c->redis.last_error
+                                                            : "outbox not readable");
+    while (cache_outbox_now_ms() < deadline) {
+        struct timespec ts = {0, 50 * 1000000L};
+
+        nanosleep(&ts, NULL);
+        if (b.n && (left = cache_outbox_pending(c->db, a, &b)) == 0)
+            return 1;
+    }
+    (void)left;
+    return 1;
+}
+
+int cache_write_done(struct cache *c, struct arena *a)
+{
+    return cache_settle(c, a, OUTBOX_OWN, 0);
+}
+
+int cache_settle_tenant(struct cache *c, struct arena *a, int64_t tenant)
+{
+    return cache_settle(c, a, OUTBOX_TENANT, tenant);
 }
 
 /*
@@ -329,7 +394,7 @@ static void cache_lookup(struct cache *c, struct arena *a, int64_t tenant, const
     /* That key would alias the module's generation key: never cached. */
     if (!strcmp(key, CACHE_GEN_NAME))
         return;
-    if (redis_ready(&c->redis) || !cache_gate(c))
+    if (!cache_trusted(c) || redis_ready(&c->redis))
         return;
     argv[0] = "MGET";
     argv[1] = cache_epoch_key(c, a);
@@ -338,12 +403,6 @@ static void cache_lookup(struct cache *c, struct arena *a, int64_t tenant, const
     r = redis_cmd(&c->redis, 4, argv, NULL);
     if (!r) {
         cache_count(&cache_counters(module)->errors);
-        return;
-    }
-    /* A reconnect after a failure happened inside redis_cmd: nothing read may be trusted
-     * before the backlog is replayed, so this one read is a plain miss. */
-    if (c->redis.reconnected) {
-        freeReplyObject(r);
         return;
     }
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
@@ -526,7 +585,7 @@ void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
     for (i = 0; i < n; i++)
         if (!strcmp(keys[i], CACHE_GEN_NAME))
             return;
-    if (redis_ready(&c->redis) || !cache_gate(c))
+    if (!cache_trusted(c) || redis_ready(&c->redis))
         return;
     argv[0] = "MGET";
     argv[1] = cache_epoch_key(c, a);
@@ -537,7 +596,7 @@ void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
     r = redis_cmd(&c->redis, (int)(2 + 2 * n), argv, NULL);
     if (!r)
         return;
-    if (c->redis.reconnected || r->type != REDIS_REPLY_ARRAY || r->elements != 1 + 2 * n) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 + 2 * n) {
         freeReplyObject(r);
         return;
     }
@@ -613,7 +672,7 @@ int cache_set(struct cache *c, struct arena *a, int64_t tenant, const char *modu
 
     if (!c->cf->cache_enabled || !strcmp(key, CACHE_GEN_NAME) || len == 0)
         return -1;
-    if (redis_ready(&c->redis) || !cache_gate(c))
+    if (!cache_trusted(c) || redis_ready(&c->redis))
         return -1;
     k = cache_key(c, a, tenant, module, key);
     argv[0] = "MGET";
@@ -624,7 +683,7 @@ int cache_set(struct cache *c, struct arena *a, int64_t tenant, const char *modu
         cache_count(&cache_counters(module)->errors);
         return -1;
     }
-    if (c->redis.reconnected || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
         freeReplyObject(r);
         return -1;
     }
@@ -817,10 +876,8 @@ int cache_invalidate_module(struct cache *c, struct arena *a, int64_t tenant, co
         snprintf(c->redis.last_error, sizeof(c->redis.last_error), "%.100s", redis_reply_text(r));
         freeReplyObject(r);
     }
-    cache_backlog_record(c->db, tenant, module,
-                         c->redis.last_error[0] ? c->redis.last_error : "redis refused");
     cache_count(&cache_counters(module)->errors);
-    return 1;
+    return -1;
 }
 
 bool cache_is_available(struct cache *c)
@@ -849,8 +906,9 @@ enum cache_state cache_health(struct cache *c, double *latency_ms, const char **
         *reason = c->health_reason;
         return CACHE_STATE_DEGRADED;
     }
-    if (!cache_gate(c)) {
-        *reason = "deferred invalidations are waiting to be applied; reads go to the database";
+    if (!cache_trusted(c)) {
+        *reason = "the invalidation outbox could not be checked and applied within the trust "
+                  "window; reads go to the database";
         return CACHE_STATE_DEGRADED;
     }
     *reason = "ok";

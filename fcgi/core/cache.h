@@ -3,7 +3,7 @@
  * of the authenticated session; keys are "{prefix}:tenant:{tenant}:{module}:{key}". Values are
  * JSON text. A Redis failure of any kind is a miss and never fails a request. The design
  * (generation tags, the stored value) is explained at the top of cache.c; the connection and
- * its back-off live in core/redis, failed invalidations in core/cache_backlog.
+ * its back-off live in core/redis, the invalidation outbox and the trust in core/cache_outbox.
  */
 #ifndef STOCK_CORE_CACHE_H
 #define STOCK_CORE_CACHE_H
@@ -25,7 +25,7 @@ enum cache_state { CACHE_STATE_OK = 0, CACHE_STATE_DEGRADED, CACHE_STATE_DISABLE
 
 struct cache {
     const struct config *cf;
-    struct db *db;           /* for the durable invalidation backlog; may be NULL */
+    struct db *db;           /* for the invalidation outbox; NULL: no cached read is trusted */
     struct redis redis;      /* the connection, its back-off and last_error */
     char health_reason[192]; /* storage of the reason cache_health returns */
 };
@@ -101,12 +101,25 @@ long cache_delete_pattern(struct cache *c, struct arena *a, int64_t tenant, cons
                           const char *pattern);
 
 /*
- * Makes every cached entry of (tenant, module) stale, in O(1) whatever else Redis holds.
- * Call after the database commit. If Redis cannot be reached the invalidation is recorded
- * durably (core/cache_backlog) and the pool stops reading the cache until it has been
- * applied. Returns 0 when applied now, 1 when deferred.
+ * Makes every cached entry of (tenant, module) stale, in O(1) whatever else Redis holds: an
+ * operator's tool (stockctl cache invalidate). Writes need not call it: their invalidations
+ * commit with them (the outbox, core/cache_outbox) and cache_write_done applies them. 0, or -1
+ * when Redis could not take it.
  */
 int cache_invalidate_module(struct cache *c, struct arena *a, int64_t tenant, const char *module);
+
+/*
+ * Call after the COMMIT of every write (and after an autocommitted write statement): applies
+ * the invalidations the write committed in the outbox. When Redis cannot take them it returns
+ * only once every host has them applied or distrusts its cache (at most CACHE_TRUST_MS +
+ * CACHE_ACK_MARGIN_MS later), so the caller may then acknowledge the write. 0 when applied
+ * here, 1 when waited out.
+ */
+int cache_write_done(struct cache *c, struct arena *a);
+
+/* As cache_write_done for every invalidation the outbox holds for tenant: before an
+ * Idempotency-Key replay answers, and after a seed. */
+int cache_settle_tenant(struct cache *c, struct arena *a, int64_t tenant);
 
 /*
  * For stockctl: what Redis holds for (tenant, module), counted with SCAN (never KEYS) whatever

@@ -530,7 +530,7 @@ int db_commit(struct db *db, struct app_err *err)
     }
 #ifdef STOCK_FAULT_INJECTION
     /* Test builds only (make VARIANT=asan): die where a crash hurts most, after the COMMIT and
-     * before the write's cache invalidation (see cache_backlog_distrust_all). */
+     * before the write's cache invalidation (see core/cache_outbox.c). */
     if (db->crash_after_commit == 2 && getpgrp() == getppid())
         kill(0, SIGKILL); /* the pool is its own process group (setsid): the whole host dies */
     if (db->crash_after_commit)

@@ -17,8 +17,7 @@ static struct shared *shared_map(int flags)
     if (p == MAP_FAILED)
         return NULL;
     memset(p, 0, sizeof(struct shared));
-    /* Start with the gate closed: the first cache use replays the durable backlog. */
-    atomic_store(&((struct shared *)p)->cache_fail_seq, 1);
+    /* cache_trust_until_ms starts at 0: the first cached read polls the outbox. */
     atomic_store(&((struct shared *)p)->redis_up, 1);
     atomic_store(&((struct shared *)p)->db_up, 1);
     {

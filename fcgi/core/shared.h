@@ -1,7 +1,7 @@
 /*
  * shared: the one block of memory shared by the pool master and all its workers (mmap'd
- * MAP_SHARED before fork). It holds the counters /metrics sums and the cache's invalidation
- * gate (see cache_backlog.c). Processes outside a pool (stockctl, tests) get a private block, which
+ * MAP_SHARED before fork). It holds the counters /metrics sums and the host's trust in the
+ * cache (see cache_outbox.c). Processes outside a pool (stockctl, tests) get a private block, which
  * keeps the same semantics for a single process.
  */
 #ifndef STOCK_CORE_SHARED_H
@@ -70,10 +70,12 @@ struct shared_rl_slot {
 };
 
 struct shared {
-    /* cache invalidation gate: the cache may be read only while fail_seq == done_seq */
-    atomic_uint_fast64_t cache_fail_seq;
-    atomic_uint_fast64_t cache_done_seq;
-    atomic_int cache_flush_all; /* a failed invalidation could not be recorded in PostgreSQL */
+    /* the host's trust in the cache (core/cache_outbox.c): monotonic ms */
+    _Atomic int64_t cache_trust_until_ms; /* cached reads are served only before this */
+    _Atomic int64_t cache_poll_until_ms;  /* a worker is polling the outbox until this */
+    atomic_uint_fast64_t cache_polls;         /* complete polls */
+    atomic_uint_fast64_t cache_poll_failures; /* polls that could not read or apply the outbox */
+    atomic_uint_fast64_t cache_ack_waits;     /* writes answered only once the fleet applied */
 
     struct shared_cache_counters cache[MOD_COUNT];
     atomic_uint_fast64_t requests_total;

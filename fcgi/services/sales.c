@@ -296,8 +296,7 @@ int sales_confirm(struct catalog *c, int64_t id, const struct payment_in *pay,
     }
     if (db_commit(c->db, err))
         return -1;
-    cache_invalidate_module(c->cache, c->a, c->tenant, "balance");
-    cache_invalidate_module(c->cache, c->a, c->tenant, "products");
+    cache_write_done(c->cache, c->a);
     return sale_json(c, id, out, err);
 }
 
@@ -356,8 +355,7 @@ int sales_cancel(struct catalog *c, int64_t id, struct catalog_out *out, struct 
     if (db_commit(c->db, err))
         return -1;
     if (was_confirmed) {
-        cache_invalidate_module(c->cache, c->a, c->tenant, "balance");
-        cache_invalidate_module(c->cache, c->a, c->tenant, "products");
+        cache_write_done(c->cache, c->a);
     }
     return sale_json(c, id, out, err);
 }

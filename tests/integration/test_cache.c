@@ -1,8 +1,9 @@
 /*
  * test_cache: the cache service against the real test Redis and PostgreSQL: key format, TTLs,
  * tenant separation, memoize, negative caching, delete_pattern at scale, module stats, O(1)
- * invalidation, the stale write-back race, deferred invalidations (Redis stopped, paused,
- * refusing us), back-off timings, recovery after a restart, and the health states. Tests that
+ * invalidation, the stale write-back race, the outbox protocol of core/cache_outbox.c (a write
+ * whose DEL fails is answered after the fleet; the trust lapses without a poll; Redis stopped,
+ * paused, refusing us), back-off timings, recovery after a restart, and the health states. Tests that
  * break Redis mend it before returning.
  */
 #include <CUnit/CUnit.h>
@@ -12,10 +13,12 @@
 #include <string.h>
 #include <time.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
+#include "core/cache_outbox.h"
 #include "core/log.h"
 #include "core/shared.h"
 #include "itest.h"
@@ -149,8 +152,8 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* Rows of the durable invalidation backlog for a tenant (-1 on error). */
-static long backlog_rows(int64_t tenant)
+/* Rows of the invalidation outbox for a tenant (-1 on error). */
+static long outbox_rows(int64_t tenant)
 {
     struct arena *a = arena_new();
     struct app_err err;
@@ -160,12 +163,36 @@ static long backlog_rows(int64_t tenant)
     long n = -1;
 
     snprintf(ts, sizeof(ts), "%" PRId64, tenant);
-    res = db_exec(itest_db(), a, "SELECT count(*) FROM cache_backlog WHERE tenant_id = $1", 1,
+    res = db_exec(itest_db(), a, "SELECT count(*) FROM cache_outbox WHERE tenant_id = $1", 1,
                   params, &err);
     if (res)
         n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
     arena_free(a);
     return n;
+}
+
+/*
+ * A write of tenant t's catalog committed through c's connection, as the app makes one: a new
+ * unit (its triggers add the outbox rows of 'uom' and 'products'), then cache_write_done.
+ * Returns what cache_write_done did (0 applied, 1 waited out) and how long it took in *ms.
+ */
+static int catalog_write(struct cache *c, struct arena *a, int64_t t, double *ms)
+{
+    static int n;
+    const char *params[2] = {arena_sprintf(a, "%" PRId64, t), arena_sprintf(a, "unit %d", ++n)};
+    struct app_err err;
+    struct timespec t0, t1;
+    int rc;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db_exec(c->db, a,
+                                         "INSERT INTO units (tenant_id, name, abbreviation) "
+                                         "VALUES ($1, $2, 'u')",
+                                         2, params, &err));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = cache_write_done(c, a);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    return rc;
 }
 
 /* Waits until the test Redis answers again (after a pause or a restart). */
@@ -205,6 +232,58 @@ static int ld_load(void *ctx, struct arena *a, struct buf *out, bool *found, str
         *found = true;
     }
     return 0;
+}
+
+/*
+ * Another host: a child process (its own shared block, so its own trust) with its own
+ * connections that serves cached reads of tenant t for ms milliseconds, polling the outbox as
+ * a serving host does. Returns its pid (0 on failure). The child exits 0 when every read went
+ * well.
+ */
+static pid_t other_host(int64_t t, int ms)
+{
+    pid_t pid;
+
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid == 0) {
+        struct config cf = *itest_config();
+        struct db d;
+        struct cache c;
+        struct arena *a = arena_new();
+        struct app_err err;
+        struct cache_result res;
+        struct ld l = {.json = "{\"host\":2}"};
+        int64_t end = itest_now_ms() + ms;
+        int bad = 0;
+
+        atomic_store(&shared_get()->cache_trust_until_ms, 0); /* a host of its own */
+        cf.cache_enabled = true;
+        db_init(&d, cf.database_url);
+        if (db_connect(&d, &err))
+            _exit(3);
+        cache_init(&c, &cf, &d);
+        while (itest_now_ms() < end) {
+            if (cache_memoize(&c, a, t, "uom", "host2", 0, ld_load, &l, &res, &err))
+                bad++;
+            arena_reset(a);
+            sleep_ms(20);
+        }
+        cache_release(&c);
+        db_release(&d);
+        _exit(bad ? 4 : 0);
+    }
+    return pid > 0 ? pid : 0;
+}
+
+static int host_wait(pid_t pid)
+{
+    int st = 0;
+
+    if (pid <= 0 || waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /* A copy of the test configuration with the cache on; tests then adjust fields. */
@@ -587,39 +666,101 @@ static int memo_until_hit(struct cache *c, struct arena *a, int64_t t, const cha
     return 0;
 }
 
-static void test_cache_unrecorded_invalidation_renews_the_epoch(void)
+/*
+ * SPEC §9 with a cut Redis: the writer's DEL fails, so it answers only once another host
+ * applied its outbox rows (within about CACHE_POLL_MS) or, with nobody to apply them, once the
+ * trust window has passed; afterwards no host serves the old entry.
+ */
+static void test_cache_failed_invalidation_is_acknowledged_after_the_fleet(void)
 {
     static const char pw[] = "Itest-Other-Pa55word";
     struct config cf, bad;
-    struct cache good, c;
+    struct cache good, cut;
     struct arena *a = arena_new();
     struct cache_result res;
-    int64_t t = itest_tenant("cache-flush"), other = itest_tenant("cache-flush-o");
+    int64_t t = itest_tenant("cache-fleet");
     struct ld old = {.json = "{\"v\":\"old\"}"}, fresh = {.json = "{\"v\":\"new\"}"};
-    struct ld o = {.json = "{\"o\":1}"};
-    struct shared *sh = shared_get();
+    double alone_ms, helped_ms;
+    pid_t host2;
+    int rc;
 
     test_cf(&cf);
     bad = cf;
     snprintf(bad.redis_password, sizeof(bad.redis_password), "%s", pw);
     cache_init(&good, &cf, itest_db());
-    cache_init(&c, &bad, NULL); /* no database: the failure cannot be recorded */
+    cache_init(&cut, &bad, itest_db()); /* a worker whose Redis refuses it */
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &old, &res), CACHE_MISS);
-    CU_ASSERT_EQUAL(memo(&good, a, other, "uom", "all", &o, &res), CACHE_MISS);
-    CU_ASSERT_EQUAL(memo(&good, a, other, "uom", "all", &o, &res), CACHE_HIT);
+    CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &old, &res), CACHE_HIT);
 
-    CU_ASSERT_EQUAL(cache_invalidate_module(&c, a, t, "products"), 1);
-    CU_ASSERT_NOT_EQUAL(atomic_load(&sh->cache_flush_all), 0);
-    /* Nothing says which entries are stale, so every one is: a new epoch. */
+    /* Nobody else serves: the write is answered once the trust window has passed ... */
+    rc = catalog_write(&cut, a, t, &alone_ms);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT_EQUAL(outbox_rows(t), 2); /* 'uom' and 'products', committed with the write */
+    printf("\n    DEL failed, no other host: answered after %.0f ms (window %d + %d ms)\n",
+           alone_ms, CACHE_TRUST_MS, CACHE_ACK_MARGIN_MS);
+    CU_ASSERT(alone_ms >= CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS);
+    CU_ASSERT(alone_ms < CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS + 500);
+    /* ... when this host's own trust has lapsed too: its next read polls, applies, misses. */
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_MISS);
     CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
-    CU_ASSERT_EQUAL(memo(&good, a, other, "uom", "all", &o, &res), CACHE_MISS);
-    CU_ASSERT_EQUAL(o.calls, 2);
-    CU_ASSERT_EQUAL(atomic_load(&sh->cache_flush_all), 0);
-    CU_ASSERT_EQUAL(atomic_load(&sh->cache_fail_seq), atomic_load(&sh->cache_done_seq));
+    CU_ASSERT_EQUAL(outbox_rows(t), 0);
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_HIT);
+
+    /* With another host serving, that host applies the rows and the write is answered sooner. */
+    host2 = other_host(t, 3000);
+    CU_ASSERT_FATAL(host2 > 0);
+    sleep_ms(300); /* not a synchronisation: the write is correct whenever host 2 polls */
+    rc = catalog_write(&cut, a, t, &helped_ms);
+    printf("    DEL failed, another host serving: answered after %.0f ms (its poll every %d ms)\n",
+           helped_ms, CACHE_POLL_MS);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT(helped_ms < CACHE_TRUST_MS);
+    CU_ASSERT_EQUAL(outbox_rows(t), 0);
+    /* The generation is gone: the old entry of this host is not served either. */
+    CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &old, &res), CACHE_MISS);
+    CU_ASSERT(res_is(&res, "{\"v\":\"old\"}"));
+    CU_ASSERT_EQUAL(host_wait(host2), 0);
     cache_release(&good);
-    cache_release(&c);
+    cache_release(&cut);
+    arena_free(a);
+}
+
+/*
+ * A host that cannot poll (no database here; PostgreSQL unreachable, or the host paused)
+ * serves cached reads at most CACHE_TRUST_MS after its last good poll, then none.
+ */
+static void test_cache_trust_lapses_without_a_poll(void)
+{
+    struct config cf;
+    struct cache polled, blind;
+    struct arena *a = arena_new();
+    struct cache_result res;
+    int64_t t = itest_tenant("cache-lapse");
+    struct ld l = {.json = "{\"v\":1}"};
+    int64_t t0, served_until = 0;
+
+    test_cf(&cf);
+    cache_init(&polled, &cf, itest_db());
+    cache_init(&blind, &cf, NULL);
+    atomic_store(&shared_get()->cache_trust_until_ms, 0);
+    CU_ASSERT_EQUAL(memo(&blind, a, t, "products", "item", &l, &res), CACHE_MISS);
+    CU_ASSERT_EQUAL(memo(&polled, a, t, "products", "item", &l, &res), CACHE_MISS);
+    t0 = cache_outbox_now_ms(); /* after the poll of that read */
+    while (cache_outbox_now_ms() < t0 + 2 * CACHE_TRUST_MS) {
+        if (memo(&blind, a, t, "products", "item", &l, &res) == CACHE_HIT)
+            served_until = cache_outbox_now_ms() - t0;
+        sleep_ms(10);
+    }
+    printf("\n    no poll: hits served for %" PRId64 " ms after the last poll (bound %d ms)\n",
+           served_until, CACHE_TRUST_MS);
+    CU_ASSERT(served_until > 0);
+    CU_ASSERT(served_until <= CACHE_TRUST_MS);
+    CU_ASSERT_EQUAL(memo(&blind, a, t, "products", "item", &l, &res), CACHE_MISS);
+    /* The first good poll brings the hits back. */
+    CU_ASSERT_EQUAL(memo(&polled, a, t, "products", "item", &l, &res), CACHE_HIT);
+    CU_ASSERT_EQUAL(memo(&blind, a, t, "products", "item", &l, &res), CACHE_HIT);
+    cache_release(&polled);
+    cache_release(&blind);
     arena_free(a);
 }
 
@@ -632,6 +773,7 @@ static void test_cache_invalidation_while_redis_is_down_is_replayed(void)
     int64_t t = itest_tenant("cache-down");
     struct ld old = {.json = "{\"v\":\"old\"}"}, fresh = {.json = "{\"v\":\"new\"}"};
     char *vkey;
+    double ms;
     int rc;
 
     test_cf(&cf);
@@ -648,10 +790,10 @@ static void test_cache_invalidation_while_redis_is_down_is_replayed(void)
     CU_ASSERT_EQUAL(memo(&c, a, t, "products", "item", &fresh, &res), CACHE_MISS);
     CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
     CU_ASSERT_EQUAL(shared_get()->redis_up, 0);
-    /* The write commits while Redis is down: its invalidation is recorded durably. */
-    rc = cache_invalidate_module(&c, a, t, "products");
+    /* The write commits while Redis is down: its invalidations stay in the outbox. */
+    rc = catalog_write(&c, a, t, &ms);
     CU_ASSERT_EQUAL(rc, 1);
-    CU_ASSERT_EQUAL(backlog_rows(t), 1);
+    CU_ASSERT_EQUAL(outbox_rows(t), 2);
     {
         double lat;
         const char *reason;
@@ -664,7 +806,7 @@ static void test_cache_invalidation_while_redis_is_down_is_replayed(void)
     CU_ASSERT_EQUAL(raw_int("EXISTS", vkey), 1);
     /* ... which is never served: every answer is the new data, and the cache works again. */
     CU_ASSERT_EQUAL(memo_until_hit(&c, a, t, "item", &fresh, "{\"v\":\"new\"}"), 1);
-    CU_ASSERT_EQUAL(backlog_rows(t), 0);
+    CU_ASSERT_EQUAL(outbox_rows(t), 0);
     CU_ASSERT_EQUAL(shared_get()->redis_up, 1);
     cache_release(&c);
     arena_free(a);
@@ -718,7 +860,7 @@ static void test_cache_invalidation_lost_in_a_pause_is_replayed(void)
     struct cache_result res;
     int64_t t = itest_tenant("cache-pause-inv");
     struct ld old = {.json = "{\"v\":\"old\"}"}, fresh = {.json = "{\"v\":\"new\"}"};
-    double t0, ms;
+    double ms;
     int rc;
 
     test_cf(&cf);
@@ -735,21 +877,19 @@ static void test_cache_invalidation_lost_in_a_pause_is_replayed(void)
 
     raw_drop();
     CU_ASSERT_EQUAL(itest_redisctl("pause 1500"), 0);
-    t0 = now_fms();
-    rc = cache_invalidate_module(&c, a, t, "products");
-    ms = now_fms() - t0;
+    rc = catalog_write(&c, a, t, &ms);
     CU_ASSERT_EQUAL(itest_redisctl("unpause"), 0);
     redis_wait_ready();
-    printf("\n    invalidate during a pause: deferred after %.0f ms\n", ms);
+    printf("\n    write during a Redis pause: answered after %.0f ms\n", ms);
     CU_ASSERT_EQUAL(rc, 1);
-    CU_ASSERT(ms < 1000);
-    CU_ASSERT_EQUAL(backlog_rows(t), 1);
+    CU_ASSERT(ms < CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS + 300 + 500);
+    CU_ASSERT_EQUAL(outbox_rows(t), 2);
     /* Redis kept running with the stale entry: neither worker serves it. */
     CU_ASSERT_EQUAL(raw_int("EXISTS", cache_key(&c, a, t, "products", "item")), 1);
     CU_ASSERT_EQUAL(memo(&other, a, t, "products", "item", &fresh, &res), CACHE_MISS);
     CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
     CU_ASSERT_EQUAL(memo_until_hit(&c, a, t, "item", &fresh, "{\"v\":\"new\"}"), 1);
-    CU_ASSERT_EQUAL(backlog_rows(t), 0);
+    CU_ASSERT_EQUAL(outbox_rows(t), 0);
     cache_release(&c);
     cache_release(&other);
     arena_free(a);
@@ -765,7 +905,7 @@ static void test_cache_wrong_password_degrades_and_defers(void)
     int64_t t = itest_tenant("cache-auth");
     struct ld old = {.json = "{\"v\":\"old\"}"}, fresh = {.json = "{\"v\":\"new\"}"};
     const char *reason = NULL;
-    double lat;
+    double lat, ms;
     char *gk;
 
     test_cf(&cf);
@@ -800,9 +940,9 @@ static void test_cache_wrong_password_degrades_and_defers(void)
     CU_ASSERT_FALSE(cache_is_available(&c));
 
     /* Its write's invalidation cannot reach Redis (the generation key is untouched) ... */
-    CU_ASSERT_EQUAL(cache_invalidate_module(&c, a, t, "products"), 1);
+    CU_ASSERT_EQUAL(catalog_write(&c, a, t, &ms), 1);
     CU_ASSERT_EQUAL(raw_int("EXISTS", gk), 1);
-    CU_ASSERT_EQUAL(backlog_rows(t), 1);
+    CU_ASSERT_EQUAL(outbox_rows(t), 2);
     log_set_level(LOG_INFO);
     fflush(stderr);
     dup2(saved, STDERR_FILENO);
@@ -818,11 +958,11 @@ static void test_cache_wrong_password_degrades_and_defers(void)
     }
     close(logfd);
     unlink(logpath);
-    /* ... yet the healthy worker never serves the stale entry: it replays the backlog first. */
+    /* ... yet the healthy worker never serves the stale entry: its poll applies the outbox. */
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_MISS);
     CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_HIT);
-    CU_ASSERT_EQUAL(backlog_rows(t), 0);
+    CU_ASSERT_EQUAL(outbox_rows(t), 0);
     cache_release(&good);
     cache_release(&c);
     arena_free(a);
@@ -995,8 +1135,9 @@ int test_cache_register(void)
         {"a read racing a write never stores stale data",
          test_cache_read_racing_a_write_never_stores_stale_data},
         {"wrong password degrades and defers", test_cache_wrong_password_degrades_and_defers},
-        {"unrecorded invalidation renews the epoch",
-         test_cache_unrecorded_invalidation_renews_the_epoch},
+        {"failed invalidation is acknowledged after the fleet",
+         test_cache_failed_invalidation_is_acknowledged_after_the_fleet},
+        {"trust lapses without a poll", test_cache_trust_lapses_without_a_poll},
         {"invalidation while redis is down is replayed",
          test_cache_invalidation_while_redis_is_down_is_replayed},
         {"rolled back redis data is not served", test_cache_rolled_back_redis_data_is_not_served},

@@ -1,0 +1,185 @@
+/*
+ * cache_outbox: invalidations that commit with their write, and the host's proof that it has
+ * seen them (SPEC §9: no stale read after an acknowledged write, on any host).
+ *
+ * Protocol
+ * - Write. The triggers of sql/008_cache_outbox.sql add a row (tenant, module) to cache_outbox
+ *   in the write's own transaction. After COMMIT the writer reads its backend's rows, DELs
+ *   their generation keys in Redis (core/cache.c) and deletes the rows it applied. If it cannot
+ *   (Redis unreachable, refused, PostgreSQL lost after the COMMIT) it does not answer until
+ *   its rows are gone from the outbox (another host applied them) or CACHE_TRUST_MS +
+ *   CACHE_ACK_MARGIN_MS have passed since it knew the COMMIT was done.
+ * - Poll. A host serves a cached read only while trust_until (pool shared memory) is ahead of
+ *   its monotonic clock. One worker at a time (a claim in shared memory) polls: note T0, read
+ *   the outbox (every tenant), DEL every (tenant, module) it holds, delete those rows, and, when
+ *   all of that succeeded and the read was complete, set trust_until = T0 + CACHE_TRUST_MS. A
+ *   serving host polls every CACHE_POLL_MS (when less than CACHE_TRUST_MS - CACHE_POLL_MS of
+ *   trust is left), so its trust does not lapse while PostgreSQL and Redis answer.
+ * - Idempotency-Key replay. Before a stored answer is repeated, the tenant's rows are applied
+ *   as a writer applies its own (and waited out the same way when they cannot be).
+ *
+ * Invariants
+ * I1 Every committed change of cached data has its (tenant, module) rows, committed with it.
+ * I2 A row is deleted only after a DEL of its generation key that Redis acknowledged and that
+ *    was sent after the row was read (so after its commit), or by stockctl purge once it is
+ *    older than the longest cache TTL (no entry stored before it can still be alive).
+ * I3 trust_until = T0 + CACHE_TRUST_MS only if a snapshot taken after T0 showed no row that
+ *    was not applied. A value stored in Redis is tagged with the generation read before its
+ *    load (core/cache.c), so a DEL makes every older value unservable.
+ * Claim: a read that starts after a write W was acknowledged is not older than W. If W's own
+ * DEL succeeded, Redis held the new generation before the ack. Otherwise, the ack came after
+ * W's rows were gone (applied, I2) or after commit + CACHE_TRUST_MS. In the last case a reader
+ * whose trust is still valid polled at T0 > ack - CACHE_TRUST_MS > commit, so its snapshot saw
+ * W's rows and the poll applied them (I3), or they had been applied before (I2).
+ *
+ * Bounds (measured by tests/integration/test_cache.c and tests/fleet/run.sh)
+ * - A write whose DEL failed is answered at most CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS after its
+ *   COMMIT, sooner when another host applies its rows (within about CACHE_POLL_MS).
+ * - A host that cannot reach PostgreSQL, or Redis with rows owed, or that was paused (SIGSTOP),
+ *   stops serving cached reads at most CACHE_TRUST_MS after its last good poll, and serves
+ *   them again from its first good poll.
+ * - A dead writer (worker or whole host killed after COMMIT) leaves rows that the next poll of
+ *   any serving host applies: no flush of the whole cache is needed.
+ * Every bound is a duration on one host's CLOCK_MONOTONIC: no two clocks are compared.
+ */
+#include "core/cache_outbox.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/shared.h"
+
+#define CACHE_STR_(x) #x
+#define CACHE_STR(x)  CACHE_STR_(x)
+#define CACHE_OUTBOX_BATCH_SQL CACHE_STR(CACHE_OUTBOX_BATCH)
+
+int64_t cache_outbox_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cache_outbox_read(struct db *db, struct arena *a, enum cache_outbox_scope scope,
+                      int64_t tenant, struct cache_outbox_batch *b, struct app_err *err)
+{
+    static const char own_sql[] =
+        "SELECT id, tenant_id, module FROM cache_outbox WHERE backend_pid = pg_backend_pid() "
+        "ORDER BY id LIMIT " CACHE_OUTBOX_BATCH_SQL;
+    static const char tenant_sql[] = "SELECT id, tenant_id, module FROM cache_outbox "
+                                     "WHERE tenant_id = $1 ORDER BY id LIMIT " CACHE_OUTBOX_BATCH_SQL;
+    static const char all_sql[] = "SELECT id, tenant_id, module FROM cache_outbox "
+                                  "ORDER BY id LIMIT " CACHE_OUTBOX_BATCH_SQL;
+    const char *params[1];
+    PGresult *res;
+    struct buf ids;
+    size_t i, j, rows;
+
+    memset(b, 0, sizeof(*b));
+    if (db_in_transaction(db)) {
+        err_set(err, ERR_INTERNAL, "database error");
+        return err_detail(err, "cache_outbox_read: inside a transaction");
+    }
+    params[0] = arena_sprintf(a, "%" PRId64, tenant);
+    if (scope == OUTBOX_OWN)
+        res = db_exec(db, a, own_sql, 0, NULL, err);
+    else if (scope == OUTBOX_TENANT)
+        res = db_exec(db, a, tenant_sql, 1, params, err);
+    else
+        res = db_exec(db, a, all_sql, 0, NULL, err);
+    if (!res)
+        return -1;
+    rows = (size_t)PQntuples(res);
+    b->complete = rows < CACHE_OUTBOX_BATCH;
+    b->rows = arena_alloc(a, (rows ? rows : 1) * sizeof(*b->rows));
+    buf_init(&ids);
+    buf_addch(&ids, '{');
+    for (i = 0; i < rows; i++) {
+        int64_t t = strtoll(PQgetvalue(res, (int)i, 1), NULL, 10);
+        const char *m = PQgetvalue(res, (int)i, 2);
+
+        buf_addf(&ids, "%s%s", i ? "," : "", PQgetvalue(res, (int)i, 0));
+        for (j = 0; j < b->n; j++)
+            if (b->rows[j].tenant == t && !strcmp(b->rows[j].module, m))
+                break;
+        if (j == b->n) {
+            b->rows[b->n].tenant = t;
+            b->rows[b->n].module = arena_strdup(a, m);
+            b->n++;
+        }
+    }
+    buf_addch(&ids, '}');
+    b->ids = arena_strndup(a, ids.data, ids.len);
+    buf_release(&ids);
+    return 0;
+}
+
+int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbox_batch *b,
+                        struct app_err *err)
+{
+    const char *params[1] = {b->ids};
+
+    if (!b->n)
+        return 0;
+    return db_exec(db, a, "DELETE FROM cache_outbox WHERE id = ANY($1::bigint[])", 1, params,
+                   err)
+               ? 0
+               : -1;
+}
+
+long cache_outbox_pending(struct db *db, struct arena *a, const struct cache_outbox_batch *b)
+{
+    const char *params[1] = {b->ids};
+    struct app_err err;
+    PGresult *res;
+
+    if (db_in_transaction(db))
+        return -1;
+    res = db_exec(db, a, "SELECT count(*) FROM cache_outbox WHERE id = ANY($1::bigint[])", 1,
+                  params, &err);
+    if (!res || PQntuples(res) != 1)
+        return -1;
+    return strtol(PQgetvalue(res, 0, 0), NULL, 10);
+}
+
+enum cache_trust cache_outbox_trust(int64_t now)
+{
+    int64_t until = atomic_load(&shared_get()->cache_trust_until_ms);
+
+    if (now >= until)
+        return TRUST_EXPIRED;
+    return until - now > CACHE_TRUST_MS - CACHE_POLL_MS ? TRUST_OK : TRUST_DUE;
+}
+
+bool cache_outbox_claim(int64_t now)
+{
+    struct shared *sh = shared_get();
+    int64_t held = atomic_load(&sh->cache_poll_until_ms);
+
+    /* A claim lapses by itself, so that a poller that died does not stop every later poll. */
+    if (held > now)
+        return false;
+    return atomic_compare_exchange_strong(&sh->cache_poll_until_ms, &held,
+                                          now + 4 * CACHE_TRUST_MS);
+}
+
+void cache_outbox_polled(bool complete, int64_t sent)
+{
+    struct shared *sh = shared_get();
+
+    if (complete) {
+        int64_t until = atomic_load(&sh->cache_trust_until_ms), want = sent + CACHE_TRUST_MS;
+
+        /* Trust only grows: a slow poll that started earlier must not shorten a later one. */
+        while (until < want &&
+               !atomic_compare_exchange_weak(&sh->cache_trust_until_ms, &until, want))
+            ;
+    }
+    atomic_fetch_add(complete ? &sh->cache_polls : &sh->cache_poll_failures, 1);
+    atomic_store(&sh->cache_poll_until_ms, 0);
+}

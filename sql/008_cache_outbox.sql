@@ -1,0 +1,81 @@
+-- 008_cache_outbox.sql: every write's cache invalidations commit with the write (SPEC §9).
+-- Triggers on the cached tables add one row per (tenant, module) a statement changed, in the
+-- statement's own transaction: a write commits if and only if its invalidations do, whoever
+-- made it (the app, stockctl, psql). The protocol that applies and deletes the rows, with its
+-- invariants and bounds, is at the top of fcgi/core/cache_outbox.c.
+CREATE TABLE cache_outbox (
+    id          bigserial PRIMARY KEY,
+    tenant_id   bigint NOT NULL,
+    module      text NOT NULL,
+    -- the backend that wrote the row: the writer finds its own rows by it after COMMIT
+    backend_pid integer NOT NULL DEFAULT pg_backend_pid(),
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX cache_outbox_backend_idx ON cache_outbox (backend_pid);
+CREATE INDEX cache_outbox_tenant_idx ON cache_outbox (tenant_id);
+
+-- What was owed in the old per-pool backlog is owed in the outbox.
+INSERT INTO cache_outbox (tenant_id, module, backend_pid)
+    SELECT DISTINCT tenant_id, module, 0 FROM cache_backlog;
+DROP TABLE cache_backlog;
+
+-- Statement-level: one row per tenant and module whatever the number of rows changed (a seed
+-- of a million sales adds one). The modules are the trigger's arguments.
+CREATE FUNCTION cache_outbox_note() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO cache_outbox (tenant_id, module)
+            SELECT DISTINCT o.tenant_id, m FROM old_rows o, unnest(TG_ARGV) m;
+    ELSE
+        INSERT INTO cache_outbox (tenant_id, module)
+            SELECT DISTINCT n.tenant_id, m FROM new_rows n, unnest(TG_ARGV) m;
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- tenants: the tenant's own id (its name and slug are in cached sessions, its time zone in
+-- the balance).
+CREATE FUNCTION cache_outbox_note_tenant() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO cache_outbox (tenant_id, module)
+            SELECT DISTINCT o.id, m FROM old_rows o, unnest(TG_ARGV) m;
+    ELSE
+        INSERT INTO cache_outbox (tenant_id, module)
+            SELECT DISTINCT n.id, m FROM new_rows n, unnest(TG_ARGV) m;
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- A trigger with transition tables takes one event, hence three per table.
+DO $$
+DECLARE
+    t record;
+    ev text;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+        ('units', 'cache_outbox_note', '''uom'', ''products''', 'INSERT UPDATE DELETE'),
+        ('categories', 'cache_outbox_note', '''categories'', ''products''', 'INSERT UPDATE DELETE'),
+        ('products', 'cache_outbox_note', '''products'', ''categories''', 'INSERT UPDATE DELETE'),
+        ('sales', 'cache_outbox_note', '''balance'', ''products''', 'INSERT UPDATE DELETE'),
+        ('sale_lines', 'cache_outbox_note', '''balance'', ''products''', 'INSERT UPDATE DELETE'),
+        ('payments', 'cache_outbox_note', '''balance''', 'INSERT UPDATE DELETE'),
+        ('stock_movements', 'cache_outbox_note', '''products''', 'INSERT UPDATE DELETE'),
+        ('balance_daily', 'cache_outbox_note', '''balance''', 'INSERT UPDATE DELETE'),
+        ('balance_monthly', 'cache_outbox_note', '''balance''', 'INSERT UPDATE DELETE'),
+        -- a new session is never cached before it exists: only its end is an invalidation
+        ('sessions', 'cache_outbox_note', '''sessions''', 'UPDATE DELETE'),
+        ('users', 'cache_outbox_note', '''sessions''', 'UPDATE DELETE'),
+        ('tenants', 'cache_outbox_note_tenant', '''sessions'', ''balance''', 'UPDATE DELETE')
+    ) AS v (tbl, fn, mods, events)
+    LOOP
+        FOREACH ev IN ARRAY string_to_array(t.events, ' ') LOOP
+            EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING %s TABLE AS %s '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION %I(%s)',
+                           t.tbl || '_cache_outbox_' || lower(ev), ev, t.tbl,
+                           CASE ev WHEN 'DELETE' THEN 'OLD' ELSE 'NEW' END,
+                           CASE ev WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END,
+                           t.fn, t.mods);
+        END LOOP;
+    END LOOP;
+END $$;

@@ -48,11 +48,11 @@
 #include "core/log.h"
 #include "core/shared.h"
 
-#define CACHE_TOKEN_BYTES  16
-#define CACHE_TOKEN_MAX    64 /* longest epoch/gen token accepted from Redis */
-#define CACHE_TAG_MAX      (48 + 2 * CACHE_TOKEN_MAX + 3)
-#define CACHE_GEN_NAME     "__gen__"
-#define CACHE_PATTERN_MAX  512
+#define CACHE_TOKEN_BYTES 16
+#define CACHE_TOKEN_MAX   64 /* longest epoch/gen token accepted from Redis */
+#define CACHE_TAG_MAX     (48 + 2 * CACHE_TOKEN_MAX + 3)
+#define CACHE_GEN_NAME    "__gen__"
+#define CACHE_PATTERN_MAX 512
 
 static const char VAL_HEAD[] = "{\"tag\":\"";
 static const char VAL_DATA[] = "\",\"data\":";
@@ -227,8 +227,8 @@ static int cache_apply(struct cache *c, struct arena *a, const struct cache_outb
         return -1;
     if (errors) {
         /* READONLY replica and the like: the DELs did not happen. */
-        snprintf(c->redis.last_error, sizeof(c->redis.last_error),
-                 "redis refused %d invalidations", errors);
+        snprintf(c->redis.last_error, sizeof(c->redis.last_error), "redis refused %d invalidations",
+                 errors);
         return -1;
     }
     for (i = 0; i < b->n; i++)
@@ -257,14 +257,16 @@ static void cache_poll(struct cache *c, int64_t now)
     /* A backlog bigger than one batch is worked off a few batches per poll. */
     for (rounds = 0; rounds < 4; rounds++) {
         if (cache_outbox_read(c->db, a, OUTBOX_ALL, 0, &b, &err)) {
-            redis_warn(&c->redis, "[CACHE] cannot read the invalidation outbox: %s; reads go to "
-                                  "the database",
+            redis_warn(&c->redis,
+                       "[CACHE] cannot read the invalidation outbox: %s; reads go to "
+                       "the database",
                        err.msg);
             break;
         }
         if (cache_apply(c, a, &b)) {
-            redis_warn(&c->redis, "[CACHE] cannot apply %zu owed invalidations (%s); reads go "
-                                  "to the database",
+            redis_warn(&c->redis,
+                       "[CACHE] cannot apply %zu owed invalidations (%s); reads go "
+                       "to the database",
                        b.n, c->redis.last_error);
             break;
         }

@@ -53,8 +53,8 @@
 #include "core/buf.h"
 #include "core/shared.h"
 
-#define CACHE_STR_(x) #x
-#define CACHE_STR(x)  CACHE_STR_(x)
+#define CACHE_STR_(x)          #x
+#define CACHE_STR(x)           CACHE_STR_(x)
 #define CACHE_OUTBOX_BATCH_SQL CACHE_STR(CACHE_OUTBOX_BATCH)
 
 int64_t cache_outbox_now_ms(void)
@@ -65,16 +65,16 @@ int64_t cache_outbox_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int cache_outbox_read(struct db *db, struct arena *a, enum cache_outbox_scope scope,
-                      int64_t tenant, struct cache_outbox_batch *b, struct app_err *err)
+int cache_outbox_read(struct db *db, struct arena *a, enum cache_outbox_scope scope, int64_t tenant,
+                      struct cache_outbox_batch *b, struct app_err *err)
 {
     static const char own_sql[] =
         "SELECT id, tenant_id, module FROM cache_outbox WHERE backend_pid = pg_backend_pid() "
-        "ORDER BY id LIMIT " CACHE_OUTBOX_BATCH_SQL;
+        "ORDER BY id LIMIT 500";
     static const char tenant_sql[] = "SELECT id, tenant_id, module FROM cache_outbox "
-                                     "WHERE tenant_id = $1 ORDER BY id LIMIT " CACHE_OUTBOX_BATCH_SQL;
+                                     "WHERE tenant_id = $1 ORDER BY id LIMIT 500";
     static const char all_sql[] = "SELECT id, tenant_id, module FROM cache_outbox "
-                                  "ORDER BY id LIMIT " CACHE_OUTBOX_BATCH_SQL;
+                                  "ORDER BY id LIMIT 500";
     const char *params[1];
     PGresult *res;
     struct buf ids;
@@ -126,8 +126,7 @@ int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbo
 
     if (!b->n)
         return 0;
-    return db_exec(db, a, "DELETE FROM cache_outbox WHERE id = ANY($1::bigint[])", 1, params,
-                   err)
+    return db_exec(db, a, "DELETE FROM cache_outbox WHERE id = ANY($1::bigint[])", 1, params, err)
                ? 0
                : -1;
 }

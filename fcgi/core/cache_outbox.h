@@ -20,7 +20,7 @@
 #define CACHE_TRUST_MS      1000 /* a poll makes the cache trusted for this long */
 #define CACHE_POLL_MS       250  /* a serving host polls the outbox this often */
 #define CACHE_ACK_MARGIN_MS 50   /* added to CACHE_TRUST_MS by a writer that waits it out */
-#define CACHE_OUTBOX_BATCH  500  /* rows read at a time */
+#define CACHE_OUTBOX_BATCH  500  /* rows read at a time (the LIMIT of cache_outbox.c's SQL) */
 
 /* Monotonic milliseconds (the clock of every bound here). */
 int64_t cache_outbox_now_ms(void);
@@ -46,8 +46,8 @@ struct cache_outbox_batch {
  * 0, or -1 with err (db inside a transaction counts as a failure: our statements must neither
  * join nor abort it).
  */
-int cache_outbox_read(struct db *db, struct arena *a, enum cache_outbox_scope scope,
-                      int64_t tenant, struct cache_outbox_batch *b, struct app_err *err)
+int cache_outbox_read(struct db *db, struct arena *a, enum cache_outbox_scope scope, int64_t tenant,
+                      struct cache_outbox_batch *b, struct app_err *err)
     __attribute__((warn_unused_result));
 
 /* Deletes the rows of b, which the caller applied. 0, or -1 (they are applied again later). */

@@ -275,7 +275,8 @@ int catalog_category_update(struct catalog *c, int64_t id, const struct category
 
 int catalog_category_delete(struct catalog *c, int64_t id, struct app_err *err)
 {
-    return delete_row(c, "DELETE FROM categories WHERE tenant_id = $1 AND id = $2", id, "category", err);
+    return delete_row(c, "DELETE FROM categories WHERE tenant_id = $1 AND id = $2", id, "category",
+                      err);
 }
 
 /* ---- products ---- */
@@ -416,5 +417,6 @@ int catalog_product_update(struct catalog *c, int64_t id, const struct product_i
 
 int catalog_product_delete(struct catalog *c, int64_t id, struct app_err *err)
 {
-    return delete_row(c, "DELETE FROM products WHERE tenant_id = $1 AND id = $2", id, "product", err);
+    return delete_row(c, "DELETE FROM products WHERE tenant_id = $1 AND id = $2", id, "product",
+                      err);
 }

@@ -3,8 +3,8 @@
  * tenant separation, memoize, negative caching, delete_pattern at scale, module stats, O(1)
  * invalidation, the stale write-back race, the outbox protocol of core/cache_outbox.c (a write
  * whose DEL fails is answered after the fleet; the trust lapses without a poll; Redis stopped,
- * paused, refusing us), back-off timings, recovery after a restart, and the health states. Tests that
- * break Redis mend it before returning.
+ * paused, refusing us), back-off timings, recovery after a restart, and the health states. Tests
+ * that break Redis mend it before returning.
  */
 #include <CUnit/CUnit.h>
 #include <inttypes.h>

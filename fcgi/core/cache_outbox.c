@@ -53,10 +53,6 @@
 #include "core/buf.h"
 #include "core/shared.h"
 
-#define CACHE_STR_(x)          #x
-#define CACHE_STR(x)           CACHE_STR_(x)
-#define CACHE_OUTBOX_BATCH_SQL CACHE_STR(CACHE_OUTBOX_BATCH)
-
 int64_t cache_outbox_now_ms(void)
 {
     struct timespec ts;

@@ -284,7 +284,9 @@ fi
 # ---------------------------------------------------------------------------------------------
 # A worker that dies between the COMMIT of a write and that write's cache invalidation (the ASan
 # build's fault hook, "X-Stock-Fault: crash-after-commit", SIGKILLs it right there) must not
-# leave the old value in the cache: the master distrusts the whole cache when a worker dies.
+# leave the old value in the cache: the write's invalidation committed with it (the outbox), and
+# the next poll of the outbox applies it, within the bound of core/cache_outbox.c (an
+# unacknowledged write may be unseen for at most a poll period; an acknowledged one never).
 crash_api()
 {
     local m=$1 p=$2
@@ -321,6 +323,7 @@ if [[ -n "$CR_TOKEN" ]]; then
         wait_for 10 crash_product_hit
     CR_WORKERS=$(live_workers "$POOL")
     crash_api POST "/sales/$CR_SALE/confirm" -H 'X-Stock-Fault: crash-after-commit'
+    CR_CUT_MS=$(date +%s%3N)
     t_check "crash after commit: the confirm's worker dies before answering (502, got $R_STATUS)" \
         test "$R_STATUS" = 502
     t_check "crash after commit: the master respawns it" \
@@ -329,11 +332,23 @@ if [[ -n "$CR_TOKEN" ]]; then
     crash_api GET "/sales/$CR_SALE"
     t_check "crash after commit: the confirm was committed (status $(jq -r .status <<<"$R_BODY" 2>/dev/null))" \
         eval '[[ "$R_STATUS" == 200 && "$(jq -r .status <<<"$R_BODY")" == confirmed ]]'
-    crash_api GET "/products/$CR_PRODUCT"
-    t_check "crash after commit: the product shows the new stock 9, not the cached 10 (got $(jq -r .stock <<<"$R_BODY" 2>/dev/null), X-Cache $(header X-Cache))" \
-        eval '[[ "$R_STATUS" == 200 && "$(jq -r .stock <<<"$R_BODY")" == 9* ]]'
-    t_check "crash after commit: the pool log says the cache is renewed" \
-        grep -q "did not exit cleanly: the cache is renewed" "$POOL_LOG"
+    crash_stock_is_9()
+    {
+        crash_api GET "/products/$CR_PRODUCT"
+        [[ "$R_STATUS" == 200 && "$(jq -r .stock <<<"$R_BODY")" == 9* ]]
+    }
+    # Measured from the 502: the confirm's outbox rows are applied by the next poll.
+    CR_SEEN_MS=never
+    wait_for 3 crash_stock_is_9 && CR_SEEN_MS=$(($(date +%s%3N) - CR_CUT_MS))
+    t_check "crash after commit: the product shows the new stock 9, not the cached 10, $CR_SEEN_MS ms after the cut (bound 1000 ms)" \
+        eval '[[ "$CR_SEEN_MS" != never ]] && ((CR_SEEN_MS <= 1000))'
+    CR_NINES=0
+    for _ in 1 2 3 4 5; do
+        crash_stock_is_9 && CR_NINES=$((CR_NINES + 1))
+    done
+    t_check "crash after commit: every later read shows 9 ($CR_NINES of 5)" test "$CR_NINES" = 5
+    t_check "crash after commit: the pool log names the outbox, not a flush" \
+        grep -q "did not exit cleanly: what it committed is invalidated from the outbox" "$POOL_LOG"
     t_check "crash after commit: the cache serves again afterwards" wait_for 15 crash_product_hit
 
     # A worker that dies mid-request ("crash-once-<token>": the first worker to see the token

@@ -4,6 +4,7 @@
 
 #include "core/buf.h"
 #include "core/jsonx.h"
+#include "core/cache_outbox.h"
 #include "core/shared.h"
 #include "routes/api.h"
 
@@ -163,6 +164,20 @@ int api_metrics(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
             (unsigned long long)atomic_load(&sh->db_errors));
     counter(b, "stock_worker_restarts_total", "Workers respawned after dying.",
             (unsigned long long)atomic_load(&sh->worker_restarts));
+    counter(b, "stock_cache_outbox_polls_total",
+            "Polls of the invalidation outbox that applied all it held (each renews the trust).",
+            (unsigned long long)atomic_load(&sh->cache_polls));
+    counter(b, "stock_cache_outbox_poll_failures_total",
+            "Polls of the invalidation outbox that could not read or apply it.",
+            (unsigned long long)atomic_load(&sh->cache_poll_failures));
+    counter(b, "stock_cache_ack_waits_total",
+            "Writes answered only once the fleet applied their invalidation or the trust "
+            "window passed (their own DEL failed).",
+            (unsigned long long)atomic_load(&sh->cache_ack_waits));
+    buf_addf(b,
+             "# HELP stock_cache_trusted Whether this host may serve cached reads now (a recent "
+             "outbox poll succeeded).\n# TYPE stock_cache_trusted gauge\nstock_cache_trusted %d\n",
+             cache_outbox_trust(cache_outbox_now_ms()) != TRUST_EXPIRED);
     buf_addf(b,
              "# HELP stock_redis_up Whether Redis answered the last command.\n"
              "# TYPE stock_redis_up gauge\nstock_redis_up %d\n",

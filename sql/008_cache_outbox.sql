@@ -14,6 +14,15 @@ CREATE TABLE cache_outbox (
 CREATE INDEX cache_outbox_backend_idx ON cache_outbox (backend_pid);
 CREATE INDEX cache_outbox_tenant_idx ON cache_outbox (tenant_id);
 
+-- The hosts that may be serving cached reads, and until when (this database's clock): a host
+-- writes its row before each poll of the outbox, so a writer whose own invalidation failed
+-- waits only for the hosts listed here as trusting, not for the whole trust window when none is.
+CREATE TABLE cache_hosts (
+    host          text PRIMARY KEY CHECK (host ~ '^[0-9a-f]{32}$'),
+    name          text NOT NULL,
+    trusted_until timestamptz NOT NULL
+);
+
 -- What was owed in the old per-pool backlog is owed in the outbox.
 INSERT INTO cache_outbox (tenant_id, module, backend_pid)
     SELECT DISTINCT tenant_id, module, 0 FROM cache_backlog;

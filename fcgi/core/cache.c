@@ -254,6 +254,14 @@ static void cache_poll(struct cache *c, int64_t now)
         return;
     a = arena_new();
     sent = cache_outbox_now_ms();
+    /* Listed as trusting before the read: a writer that misses our read waits for us. */
+    if (cache_outbox_register(c->db, a, CACHE_TRUST_MS, &err)) {
+        redis_warn(&c->redis,
+                   "[CACHE] cannot register in cache_hosts: %s; reads go to the "
+                   "database",
+                   err.msg);
+        goto out;
+    }
     /* A backlog bigger than one batch is worked off a few batches per poll. */
     for (rounds = 0; rounds < 4; rounds++) {
         if (cache_outbox_read(c->db, a, OUTBOX_ALL, 0, &b, &err)) {
@@ -277,6 +285,11 @@ static void cache_poll(struct cache *c, int64_t now)
             break;
         }
     }
+    /* Not trusting any longer than before: writers need not wait for us beyond that. */
+    if (!complete &&
+        cache_outbox_register(c->db, a, cache_outbox_trust_left(cache_outbox_now_ms()), &err))
+        log_debug("[CACHE] cannot lower this host's trust in cache_hosts: %s", err.msg);
+out:
     cache_outbox_polled(complete, sent);
     arena_free(a);
 }
@@ -296,16 +309,18 @@ static bool cache_trusted(struct cache *c)
 /*
  * The writer's side: applies the rows of scope (a writer's own after its COMMIT, or a tenant's
  * before an Idempotency-Key replay) and deletes them. When that fails it waits until the rows
- * are gone (another host applied them) or the trust window has passed, so that no host can
- * serve what they invalidate once the caller answers. 0 applied here, 1 waited out.
+ * are gone (another host applied them), no host is listed as trusting its cache (cache_hosts),
+ * or the trust window has passed, so that no host can serve what they invalidate once the
+ * caller answers. 0 applied here, 1 waited out.
  */
 static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scope scope,
                         int64_t tenant)
 {
     struct cache_outbox_batch b;
     struct app_err err;
-    int64_t deadline;
-    long left = -1;
+    /* The window counts from a moment known to follow the COMMIT of every row concerned: the
+     * call for a writer's own rows (it comes after its COMMIT), else the end of the read. */
+    int64_t anchor = cache_outbox_now_ms(), deadline;
     int rounds;
 
     if (!c->db)
@@ -315,6 +330,8 @@ static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scop
             b.n = 0;
             goto wait;
         }
+        if (scope != OUTBOX_OWN)
+            anchor = cache_outbox_now_ms();
         /* Disabled: nothing is cached by this fleet (every host must agree, see the top). */
         if (c->cf->cache_enabled && cache_apply(c, a, &b))
             goto wait;
@@ -326,21 +343,19 @@ static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scop
     return 0;
 
 wait:
-    deadline = cache_outbox_now_ms() + CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS;
+    deadline = anchor + CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS;
     atomic_fetch_add(&shared_get()->cache_ack_waits, 1);
     log_info("[CACHE] INVALIDATE deferred: tenant=%" PRId64 " (%s); answering once every host "
              "applied it or distrusts the cache",
              scope == OUTBOX_TENANT ? tenant : (b.n ? b.rows[0].tenant : 0),
              c->cf->cache_enabled && c->redis.last_error[0] ? c->redis.last_error
                                                             : "outbox not readable");
-    while (cache_outbox_now_ms() < deadline) {
+    /* Every 50 ms: done once the rows are applied or no host is listed as trusting. */
+    while (!(b.n && cache_outbox_settled(c->db, a, &b)) && cache_outbox_now_ms() < deadline) {
         struct timespec ts = {0, 50 * 1000000L};
 
         nanosleep(&ts, NULL);
-        if (b.n && (left = cache_outbox_pending(c->db, a, &b)) == 0)
-            return 1;
     }
-    (void)left;
     return 1;
 }
 

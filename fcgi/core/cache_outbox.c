@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/shared.h"
@@ -127,19 +128,48 @@ int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbo
                : -1;
 }
 
-long cache_outbox_pending(struct db *db, struct arena *a, const struct cache_outbox_batch *b)
+int cache_outbox_register(struct db *db, struct arena *a, int64_t ms, struct app_err *err)
+{
+    static char name[96];
+    const char *params[3] = {shared_get()->cache_host, name, arena_sprintf(a, "%" PRId64, ms)};
+
+    if (!name[0]) {
+        char host[64] = "";
+
+        gethostname(host, sizeof(host) - 1);
+        snprintf(name, sizeof(name), "%s pid %ld", host, (long)getppid());
+    }
+    return db_exec(db, a,
+                   "INSERT INTO cache_hosts (host, name, trusted_until) VALUES ($1, $2, "
+                   "clock_timestamp() + make_interval(secs => $3::int / 1000.0)) "
+                   "ON CONFLICT (host) DO UPDATE SET name = EXCLUDED.name, "
+                   "trusted_until = EXCLUDED.trusted_until",
+                   3, params, err)
+               ? 0
+               : -1;
+}
+
+bool cache_outbox_settled(struct db *db, struct arena *a, const struct cache_outbox_batch *b)
 {
     const char *params[1] = {b->ids};
     struct app_err err;
     PGresult *res;
 
     if (db_in_transaction(db))
-        return -1;
-    res = db_exec(db, a, "SELECT count(*) FROM cache_outbox WHERE id = ANY($1::bigint[])", 1,
-                  params, &err);
-    if (!res || PQntuples(res) != 1)
-        return -1;
-    return strtol(PQgetvalue(res, 0, 0), NULL, 10);
+        return false;
+    res =
+        db_exec(db, a,
+                "SELECT NOT EXISTS (SELECT 1 FROM cache_outbox WHERE id = ANY($1::bigint[])) "
+                "OR NOT EXISTS (SELECT 1 FROM cache_hosts WHERE trusted_until > clock_timestamp())",
+                1, params, &err);
+    return res && PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
+}
+
+int64_t cache_outbox_trust_left(int64_t now)
+{
+    int64_t until = atomic_load(&shared_get()->cache_trust_until_ms);
+
+    return until > now ? until - now : 0;
 }
 
 enum cache_trust cache_outbox_trust(int64_t now)

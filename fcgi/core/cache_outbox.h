@@ -54,8 +54,23 @@ int cache_outbox_read(struct db *db, struct arena *a, enum cache_outbox_scope sc
 int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbox_batch *b,
                         struct app_err *err);
 
-/* How many rows of b are still in the outbox (-1 when it cannot be read). */
-long cache_outbox_pending(struct db *db, struct arena *a, const struct cache_outbox_batch *b);
+/*
+ * Records in cache_hosts that this host may trust its cache for ms more milliseconds (by the
+ * database's clock): CACHE_TRUST_MS before a poll reads the outbox, and what is left of the
+ * current trust after a poll that failed. 0, or -1 (a poll must then not trust).
+ */
+int cache_outbox_register(struct db *db, struct arena *a, int64_t ms, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/* Milliseconds of trust this host has left at now (0 when expired). */
+int64_t cache_outbox_trust_left(int64_t now);
+
+/*
+ * For a writer waiting for its rows b: true when they are gone from the outbox (another host
+ * applied them) or no host is listed as trusting any more; false while it must wait (or when
+ * the database cannot say).
+ */
+bool cache_outbox_settled(struct db *db, struct arena *a, const struct cache_outbox_batch *b);
 
 /* The host's trust at now: OK, DUE (still trusted, but a poll is due) or EXPIRED. */
 enum cache_trust { TRUST_OK, TRUST_DUE, TRUST_EXPIRED };

@@ -35,6 +35,13 @@ static struct shared *shared_map(int flags)
         abort();
     }
     randombytes_buf(((struct shared *)p)->rl_key, sizeof(((struct shared *)p)->rl_key));
+    {
+        unsigned char id[16];
+
+        randombytes_buf(id, sizeof(id));
+        sodium_bin2hex(((struct shared *)p)->cache_host, sizeof(((struct shared *)p)->cache_host),
+                       id, sizeof(id));
+    }
     return p;
 }
 

@@ -76,6 +76,7 @@ struct shared {
     atomic_uint_fast64_t cache_polls;         /* complete polls */
     atomic_uint_fast64_t cache_poll_failures; /* polls that could not read or apply the outbox */
     atomic_uint_fast64_t cache_ack_waits;     /* writes answered only once the fleet applied */
+    char cache_host[33]; /* this host's random id in cache_hosts (hex), fixed at creation */
 
     struct shared_cache_counters cache[MOD_COUNT];
     atomic_uint_fast64_t requests_total;

@@ -365,6 +365,66 @@ static void test_auth_logout_kills_token_everywhere(void)
     cache_release(&other);
 }
 
+/*
+ * SPEC §9 revocation: a logout whose own Redis DEL fails (this worker's Redis refuses it) is
+ * answered only once no host can serve the cached session. The other host is a child process
+ * (its own shared block, so its own trust, as a pool on another machine) with the session
+ * cached: it must refuse the token as soon as the logout has returned.
+ */
+static void test_auth_logout_with_a_cut_redis_is_revoked_before_the_answer(void)
+{
+    struct auth_login_result r;
+    struct auth_session s;
+    struct app_err err;
+    struct config bad = cf;
+    struct cache cut;
+    char *token, b = 0;
+    int ready[2], go[2], st = 0;
+    pid_t host2;
+
+    snprintf(bad.redis_password, sizeof(bad.redis_password), "%s", "Itest-Not-The-Pa55word");
+    CU_ASSERT_EQUAL_FATAL(login(slug, "owner@example.com", PASSWORD, new_client(), &r, &err), 0);
+    token = arena_strdup(arena, r.token);
+    CU_ASSERT_FATAL(pipe(ready) == 0 && pipe(go) == 0);
+    fflush(stdout);
+    fflush(stderr);
+    host2 = fork();
+    if (host2 == 0) {
+        struct db d;
+        struct cache other;
+        struct auth_session s2;
+        int rc;
+
+        close(ready[0]);
+        close(go[1]);
+        db_init(&d, itest_config()->database_url);
+        cache_init(&other, &cf, &d);
+        if (db_connect(&d, &err) || auth_session_get(&d, &other, arena, token, NULL, &s2, &err) ||
+            auth_session_get(&d, &other, arena, token, NULL, &s2, &err))
+            _exit(3);
+        if (write(ready[1], "r", 1) != 1 || read(go[0], &b, 1) != 1)
+            _exit(3);
+        rc = auth_session_get(&d, &other, arena, token, NULL, &s2, &err);
+        _exit(rc == -1 && err.code == ERR_UNAUTHORIZED ? 0 : 1);
+    }
+    CU_ASSERT_FATAL(host2 > 0);
+    close(ready[1]);
+    close(go[0]);
+    CU_ASSERT_EQUAL(read(ready[0], &b, 1), 1); /* host 2 has the session cached */
+    cache_init(&cut, &bad, itest_db());
+    CU_ASSERT_EQUAL(auth_session_get(itest_db(), &cut, arena, token, NULL, &s, &err), 0);
+    CU_ASSERT_EQUAL(auth_logout(itest_db(), &cut, arena, &s, &err), 0);
+    /* The logout's own DEL did not happen ... */
+    CU_ASSERT_STRING_NOT_EQUAL(cut.redis.last_error, "");
+    /* ... yet host 2 refuses the token right after the answer. */
+    CU_ASSERT_EQUAL(write(go[1], "g", 1), 1);
+    CU_ASSERT_EQUAL(waitpid(host2, &st, 0), host2);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(ready[0]);
+    close(go[1]);
+    cache_release(&cut);
+}
+
 static void test_auth_forged_and_expired_tokens(void)
 {
     struct auth_login_result r;
@@ -448,6 +508,8 @@ int test_auth_register(void)
         !CU_add_test(s, "client buckets", test_auth_client_bucket) ||
         !CU_add_test(s, "logout kills the token everywhere",
                      test_auth_logout_kills_token_everywhere) ||
+        !CU_add_test(s, "logout with a cut redis is revoked before the answer",
+                     test_auth_logout_with_a_cut_redis_is_revoked_before_the_answer) ||
         !CU_add_test(s, "forged and expired tokens", test_auth_forged_and_expired_tokens) ||
         !CU_add_test(s, "header parsers", test_auth_header_parsers))
         return -1;

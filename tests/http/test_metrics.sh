@@ -250,9 +250,18 @@ ck_delta "the 404/401 do not count as product_list 200" "$LIST" "$TMP/m5" "$TMP/
 
 t_check "stock_redis_up 1" grep -qx 'stock_redis_up 1' "$TMP/m6"
 t_check "stock_db_up 1" grep -qx 'stock_db_up 1' "$TMP/m6"
+# A cached read polls the invalidation outbox when the host's trust is due: right after one,
+# the host trusts its cache (for up to 1 s) and counts its complete polls.
+req GET "$API/products" -H "Authorization: Bearer $TOKEN"
+snap "$TMP/m7"
+t_check "stock_cache_trusted 1 right after a cached read" grep -qx 'stock_cache_trusted 1' "$TMP/m7"
+t_check "stock_cache_outbox_polls_total counts polls" \
+    grep -qE '^stock_cache_outbox_polls_total [1-9][0-9]*$' "$TMP/m7"
 for fam in stock_cache_hits_total stock_cache_misses_total stock_cache_errors_total \
     stock_cache_invalidations_total stock_db_queries_total stock_worker_restarts_total \
-    stock_http_requests_total stock_http_request_duration_seconds stock_redis_up stock_db_up; do
+    stock_http_requests_total stock_http_request_duration_seconds stock_redis_up stock_db_up \
+    stock_cache_trusted stock_cache_outbox_polls_total stock_cache_outbox_poll_failures_total \
+    stock_cache_ack_waits_total; do
     t_check "$fam has HELP and TYPE" eval \
         'grep -q "^# HELP $fam " "$TMP/m6" && grep -q "^# TYPE $fam " "$TMP/m6"'
 done

@@ -7,14 +7,17 @@
  *   in the write's own transaction. After COMMIT the writer reads its backend's rows, DELs
  *   their generation keys in Redis (core/cache.c) and deletes the rows it applied. If it cannot
  *   (Redis unreachable, refused, PostgreSQL lost after the COMMIT) it does not answer until
- *   its rows are gone from the outbox (another host applied them) or CACHE_TRUST_MS +
- *   CACHE_ACK_MARGIN_MS have passed since it knew the COMMIT was done.
+ *   its rows are gone from the outbox (another host applied them), or no host is listed in
+ *   cache_hosts as trusting, or CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS have passed since it knew
+ *   the COMMIT was done.
  * - Poll. A host serves a cached read only while trust_until (pool shared memory) is ahead of
- *   its monotonic clock. One worker at a time (a claim in shared memory) polls: note T0, read
- *   the outbox (every tenant), DEL every (tenant, module) it holds, delete those rows, and, when
- *   all of that succeeded and the read was complete, set trust_until = T0 + CACHE_TRUST_MS. A
- *   serving host polls every CACHE_POLL_MS (when less than CACHE_TRUST_MS - CACHE_POLL_MS of
- *   trust is left), so its trust does not lapse while PostgreSQL and Redis answer.
+ *   its monotonic clock. One worker at a time (a claim in shared memory) polls: note T0; list
+ *   the host in cache_hosts as trusting until the database's clock + CACHE_TRUST_MS; read the
+ *   outbox (every tenant); DEL every (tenant, module) it holds; delete those rows; and, when
+ *   all of that succeeded and the read was complete, set trust_until = T0 + CACHE_TRUST_MS.
+ *   A poll that fails lowers the host's listing to the trust it still has. A serving host
+ *   polls every CACHE_POLL_MS (when less than CACHE_TRUST_MS - CACHE_POLL_MS of trust is
+ *   left), so its trust does not lapse while PostgreSQL and Redis answer.
  * - Idempotency-Key replay. Before a stored answer is repeated, the tenant's rows are applied
  *   as a writer applies its own (and waited out the same way when they cannot be).
  *
@@ -26,21 +29,31 @@
  * I3 trust_until = T0 + CACHE_TRUST_MS only if a snapshot taken after T0 showed no row that
  *    was not applied. A value stored in Redis is tagged with the generation read before its
  *    load (core/cache.c), so a DEL makes every older value unservable.
+ * I4 A host's listing in cache_hosts, committed before its snapshot, ends no earlier than its
+ *    trust: it is written after T0 with the database's clock + CACHE_TRUST_MS, and only ever
+ *    lowered to what the host's own clock says is left.
  * Claim: a read that starts after a write W was acknowledged is not older than W. If W's own
- * DEL succeeded, Redis held the new generation before the ack. Otherwise, the ack came after
- * W's rows were gone (applied, I2) or after commit + CACHE_TRUST_MS. In the last case a reader
- * whose trust is still valid polled at T0 > ack - CACHE_TRUST_MS > commit, so its snapshot saw
- * W's rows and the poll applied them (I3), or they had been applied before (I2).
+ * DEL succeeded, Redis held the new generation before the ack. Otherwise the ack came after
+ * one of: W's rows were gone (applied, I2); no host was listed as trusting; commit +
+ * CACHE_TRUST_MS. Take a host still trusting at the read, from a poll at T0. If its snapshot
+ * followed W's commit it saw W's rows and applied them (I3), or they were applied before (I2).
+ * If it preceded the commit, its listing was committed before W's check (I4) and still ran
+ * (trust outlasts the read), so W did not find "no host trusting"; and T0 < commit, so its
+ * trust ended before commit + CACHE_TRUST_MS: it is not trusting at a read after the ack.
  *
  * Bounds (measured by tests/integration/test_cache.c and tests/fleet/run.sh)
  * - A write whose DEL failed is answered at most CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS after its
- *   COMMIT, sooner when another host applies its rows (within about CACHE_POLL_MS).
+ *   COMMIT; about CACHE_POLL_MS when another host applies its rows; at once when no host is
+ *   listed as trusting (Redis down for the whole fleet, after the first second).
  * - A host that cannot reach PostgreSQL, or Redis with rows owed, or that was paused (SIGSTOP),
  *   stops serving cached reads at most CACHE_TRUST_MS after its last good poll, and serves
  *   them again from its first good poll.
  * - A dead writer (worker or whole host killed after COMMIT) leaves rows that the next poll of
  *   any serving host applies: no flush of the whole cache is needed.
- * Every bound is a duration on one host's CLOCK_MONOTONIC: no two clocks are compared.
+ * Clocks: the host's trust and the writer's window are durations on one host's CLOCK_MONOTONIC;
+ * cache_hosts compares the database's clock with itself. No two machines' clocks are compared
+ * (a step of the database server's wall clock could shorten a writer's wait by its size).
+ * PgBouncer: session pooling only, since a writer finds its rows by its backend's pid.
  */
 #include "core/cache_outbox.h"
 

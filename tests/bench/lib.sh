@@ -12,7 +12,9 @@ bench_cleanup()
 }
 
 # bench_servers [POSTGRES OPTIONS...]: PostgreSQL and Redis started, DATABASE_URL and REDIS_URL
-# exported, the schema migrated and the tenant "bench" with its admin created.
+# exported, the schema migrated and the tenant "bench" with its admin created. BENCH_EXTRA_SQL,
+# when set, runs after the migrations (ab.sh: what an older build reads that a newer migration
+# dropped, e.g. "CREATE TABLE cache_backlog (id bigserial, tenant_id bigint, module text)").
 bench_servers()
 {
     pg_start "$RUN/pg" "$pg_port" "$RUN/logs/postgresql.log" "$@" || return 1
@@ -21,6 +23,9 @@ bench_servers()
     DATABASE_URL=$(pg_url "$pg_port")
     REDIS_URL=redis://127.0.0.1:$redis_port/0
     "$CTL" migrate >/dev/null || return 1
+    if [[ -n "${BENCH_EXTRA_SQL:-}" ]]; then
+        psql -X -q "$DATABASE_URL" -v ON_ERROR_STOP=1 -c "$BENCH_EXTRA_SQL" >/dev/null || return 1
+    fi
     "$CTL" tenant create bench "Bench Shop" >/dev/null || return 1
     echo 'bench-password-1' | "$CTL" user create --tenant bench --email bench@example.com \
         --role admin >/dev/null

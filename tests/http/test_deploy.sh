@@ -727,6 +727,95 @@ t_check "spawn-fcgi: the pool stops on SIGTERM to its PID, exit status 0 (got $r
     eval 'pid_dead "$SP_PID" && ((rc == 0)) && port_closed 127.0.0.1 "$SP_PORT"'
 
 # =============================================================================================
+# No write is sent twice: through the harness's nginx (nginx/stock.conf.in) and through the prod
+# config in front of the harness's ASan pool, whose fault hook "X-Stock-Fault: crash-once-TOKEN"
+# makes the first worker that sees TOKEN die before handling the request, as a worker dying
+# mid-request does. nginx passes a GET on to another worker (200), but neither a PUT nor a
+# DELETE, which it would otherwise send again (it takes them for idempotent).
+
+WS_SLUG=deploy-once-$$-$RANDOM
+WS_PW=once-pass-$$-$RANDOM
+secret_note "$WS_PW"
+WS_TOKEN=""
+if "$RELEASE/stockctl" tenant create "$WS_SLUG" "Once" >/dev/null 2>"$DIR/once.err" &&
+    printf '%s\n' "$WS_PW" | "$RELEASE/stockctl" user create --tenant "$WS_SLUG" \
+        --email "a@$WS_SLUG.test" --role admin >/dev/null 2>>"$DIR/once.err"; then
+    req POST "${STOCK_TEST_BASE_URL:?run through tests/run_all.sh}/api/v1/auth/login" \
+        -H 'Content-Type: application/json' --data-binary \
+        "{\"tenant\":\"$WS_SLUG\",\"email\":\"a@$WS_SLUG.test\",\"password\":\"$WS_PW\"}"
+    WS_TOKEN=$(jq -r '.token // empty' <<<"$R_BODY" 2>/dev/null)
+fi
+# ws API METHOD PATH [curl args]: a call with the session through API (a base URL + /api/v1).
+ws()
+{
+    local api=$1 m=$2 p=$3
+    shift 3
+    req "$m" "$api$p" -k -H "Authorization: Bearer $WS_TOKEN" "$@"
+}
+# writes_once NAME API: the checks through one front.
+writes_once()
+{
+    local name=$1 api=$2 id cat
+    cat="once-$$-$RANDOM"
+    ws "$api" POST /categories -H 'Content-Type: application/json' --data-binary "{\"name\":\"$cat\"}"
+    id=$(jq -r '.id // empty' <<<"$R_BODY" 2>/dev/null)
+    if [[ ! "$id" =~ ^[0-9]+$ ]]; then
+        t_not_ok "$name: a category to write to" "got $R_STATUS"
+        return
+    fi
+    ws "$api" DELETE "/categories/$id" -H "X-Stock-Fault: crash-once-del-$$-$RANDOM"
+    t_check "$name: a DELETE whose worker dies is not sent again: 502 JSON (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 502 ]] && json_has code unavailable'
+    ws "$api" PUT "/categories/$id" -H "X-Stock-Fault: crash-once-put-$$-$RANDOM" \
+        -H 'Content-Type: application/json' --data-binary '{"name":"put-once"}'
+    t_check "$name: a PUT whose worker dies is not sent again: 502 JSON (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 502 ]] && json_has code unavailable'
+    ws "$api" GET "/categories/$id" -H "X-Stock-Fault: crash-once-get-$$-$RANDOM"
+    t_check "$name: a GET whose worker dies is passed on: 200, the category as it was (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 200 ]] && json_has name "$cat"'
+    ws "$api" PUT "/categories/$id" -H 'Content-Type: application/json' \
+        --data-binary '{"name":"put-once","description":"d"}'
+    t_check "$name: a PUT is served, with its body (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 200 ]] && json_has name put-once && json_has description d'
+    head -c $((1024 * 1024 + 100)) /dev/zero | tr '\0' 'a' >"$DIR/once-big.json"
+    ws "$api" PUT "/categories/$id" -H 'Content-Type: application/json' \
+        --data-binary "@$DIR/once-big.json"
+    t_check "$name: a PUT over 1 MiB is 413 JSON (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 413 ]] && json_has code payload_too_large'
+    ws "$api" PUT "/categories/$id" -H 'Content-Type: application/json' \
+        -H 'Transfer-Encoding: chunked' --data-binary "@$DIR/once-big.json"
+    rm -f "$DIR/once-big.json"
+    t_check "$name: a chunked PUT over 1 MiB is 413 JSON (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 413 ]] && json_has code payload_too_large'
+    ws "$api" DELETE "/categories/$id"
+    t_check "$name: a DELETE is served (204, got $R_STATUS), with the security headers" \
+        eval '[[ "$R_STATUS" == 204 && "$(header X-Content-Type-Options)" == nosniff &&
+                 -n "$(header X-Request-Id)" ]]'
+    ws "$api" GET "/categories/$id"
+    t_check "$name: ... and the category is gone (404, got $R_STATUS)" test "$R_STATUS" = 404
+}
+if [[ -n "$WS_TOKEN" ]]; then
+    writes_once "dev nginx" "$STOCK_TEST_BASE_URL/api/v1"
+    pick_port WS_HTTP && pick_port WS_HTTPS || exit 1
+    ep_render "${STOCK_TEST_FCGI_ADDR:?run through tests/run_all.sh}" nginx/stock.prod.conf \
+        "$NP/stock.conf"
+    sed -i -e "s|listen 80 default_server;|listen 127.0.0.1:$WS_HTTP default_server;|" \
+        -e "s|listen 443 ssl default_server;|listen 127.0.0.1:$WS_HTTPS ssl default_server;|" \
+        "$NP/stock.conf"
+    main_conf "$NP/stock.conf" "$NP/nginx.conf"
+    if nginx_start "$NP" "$NP/nginx.conf" "127.0.0.1:$WS_HTTP" "$NP/logs"; then
+        STARTED_NGINX+=("$NP")
+        writes_once "prod nginx" "https://127.0.0.1:$WS_HTTPS/api/v1"
+        nginx_stop "$NP"
+    else
+        t_not_ok "prod nginx starts in front of the harness's pool" "see $NP/logs/nginx-error.log"
+    fi
+    ws "$STOCK_TEST_BASE_URL/api/v1" POST /auth/logout
+else
+    t_not_ok "a tenant and a session for the write-once checks" "$(tr '\n' ' ' <"$DIR/once.err")"
+fi
+
+# =============================================================================================
 # deploy/docker-entrypoint.sh on the host: migrations, then exec of the pool (same PID).
 
 ep_log=$DIR/stock-fcgi-entrypoint.log

@@ -15,7 +15,13 @@
 # - nginx: `nginx -t` of the dev config (as nginx_render writes it) and of nginx/stock.prod.conf
 #   (rendered with a self-signed certificate, inside Debian's own nginx.conf), then the prod
 #   config live in front of a pool started with deploy/spawn-fcgi.sh: redirect, TLS, headers,
-#   caching, 413 (1 MiB; 4 KiB on the login location), /health through it.
+#   caching, 413 (1 MiB; 4 KiB on the login location), /health through it; and with a dead host
+#   and that pool in its upstream (STOCK_FCGI_ADDR lists both): every request answered.
+# - docker-entrypoint.sh nginx-render: one address renders exactly as before (the pool twice,
+#   max_fails=0), three give one line each (max_fails=1 fail_timeout=5s) that nginx -t takes, a
+#   bad address is exit 1 with one line naming STOCK_FCGI_ADDR and nothing written.
+# - No write is sent twice: through the dev and the prod config, a PUT or DELETE whose worker
+#   dies mid-request (the ASan pool's fault hook) is a 502, not sent again; a GET is passed on.
 # - deploy/docker-entrypoint.sh: its healthcheck against a live pool, and its migrate-then-exec
 #   start on the host (and that it refuses to start the pool when the migrations fail).
 # Environment from tests/run_all.sh: DATABASE_URL, REDIS_URL, STOCK_TEST_DIR.

@@ -2,10 +2,16 @@
 # verify.sh: checks a running stock stack end to end (SPEC §4, §5, §7): Redis (connection, its
 # settings, set/get with TTL), the health locations, sign-in, the cache seen through HTTP (MISS
 # then HIT, the tenant's keys in Redis and their TTLs), invalidation after a write, and /metrics.
+# With several base URLs (the nginx of each app host, or one nginx per host), all of that goes
+# through the first, and then the fleet (SPEC §9): a product's price changed through the first
+# is read through every other right after the answer, each must show the new price (no stale
+# read after an acknowledged write), and after a sign-out through the first the token is 401
+# through every one.
 # Prints "ok - ..." / "not ok - ..." lines, notes as "# ...", and last "N passed, N failed";
 # exit status 0 only when nothing failed.
 #
 # Usage: deploy/verify.sh [BASE_URL]          (default http://127.0.0.1:8080, the nginx in front)
+#        deploy/verify.sh BASE_URL BASE_URL...   (a fleet: writes through the first)
 # Environment (all optional):
 #   REDIS_URL        redis://[[user]:password@]host:port/db (default redis://127.0.0.1:6379/0)
 #   REDIS_PASSWORD   the Redis password, when not in REDIS_URL; given to redis-cli through
@@ -17,13 +23,17 @@
 #                    demo / admin@demo.local / demo-admin-1)
 #   CACHE_KEY_PREFIX, CACHE_UOM_TTL, CACHE_PRODUCTS_TTL, CACHE_CATEGORIES_TTL, CACHE_BALANCE_TTL
 #                    as configured for the workers (defaults stock, 3600, 60, 300, 60)
-# The checks leave nothing behind: the unit they create is deleted, the scratch key too, and the
-# session is signed out. Needs curl, jq and redis-cli (deploy/deps.sh installs them).
+# The checks leave nothing behind: the units and the product they create are deleted, the
+# scratch key too, and the session is signed out. Needs curl, jq and redis-cli (deploy/deps.sh installs them).
 set -u
 
 BASE=${1:-${VERIFY_BASE_URL:-http://127.0.0.1:8080}}
 BASE=${BASE%/}
 API=$BASE/api/v1
+OTHERS=()
+for u in "${@:2}"; do
+    OTHERS+=("${u%/}")
+done
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 PROFILE=${VERIFY_PROFILE:-}
 TENANT=${VERIFY_TENANT:-demo}
@@ -41,6 +51,8 @@ FAILED=0
 TMP=$(mktemp -d)
 TOKEN=""
 CLEANUP_UNIT=""
+CLEANUP_PRODUCT=""
+CLEANUP_FLEET_UNIT=""
 SCRATCH=""
 
 ok()
@@ -119,6 +131,15 @@ api()
     fi
 }
 
+# api_at BASE METHOD PATH [JSON]: api through another base URL (another host's nginx).
+api_at()
+{
+    local api=$API
+    API=$1/api/v1
+    api "${@:2}"
+    API=$api
+}
+
 # ---------------------------------------------------------------------------------------------
 # Redis: the password travels in REDISCLI_AUTH; redis-cli gets the URL without it.
 
@@ -184,6 +205,12 @@ ttl_within()
 
 cleanup()
 {
+    if [[ -n "$CLEANUP_PRODUCT" && -n "$TOKEN" ]]; then
+        api DELETE "/products/$CLEANUP_PRODUCT"
+    fi
+    if [[ -n "$CLEANUP_FLEET_UNIT" && -n "$TOKEN" ]]; then
+        api DELETE "/uom/$CLEANUP_FLEET_UNIT"
+    fi
     if [[ -n "$CLEANUP_UNIT" && -n "$TOKEN" ]]; then
         api DELETE "/uom/$CLEANUP_UNIT"
     fi
@@ -395,9 +422,131 @@ check "GET /metrics -> 200 with stock_requests_total (from this host, got $H_STA
     eval '[[ "$H_STATUS" == 200 ]] && grep -q "^stock_requests_total " <<<"$H_BODY"'
 check "/metrics shows no password or URL" eval '! grep -qiE "password|redis://|postgres(ql)?://" <<<"$H_BODY"'
 
+# ---------------------------------------------------------------------------------------------
+# 8. The fleet (several base URLs, SPEC §9): what is written through the first is what every
+#    other serves right after the answer, and a sign-out through the first holds everywhere.
+
+# fleet_product_shows BASE PRICE: GET the scratch product through BASE is 200 with PRICE.
+fleet_product_shows()
+{
+    api_at "$1" GET "/products/$CLEANUP_PRODUCT"
+    [[ "$H_STATUS" == 200 && "$(jget .price)" == "$2" ]]
+}
+
+# fleet_list_shows BASE PRICE: the product list through BASE, searched by the scratch SKU, shows
+# that one product with PRICE.
+fleet_list_shows()
+{
+    api_at "$1" GET "/products?q=$sku&limit=10"
+    [[ "$H_STATUS" == 200 && "$(jq -r '[.items[].price] | join(",")' <<<"$H_BODY" 2>/dev/null)" == "$2" ]]
+}
+
+if ((${#OTHERS[@]} > 0)); then
+    note "fleet: writes through $BASE, reads through ${OTHERS[*]}"
+    if [[ -z "$TOKEN" ]]; then
+        not_ok "fleet checks" "skipped: no session"
+    fi
+fi
+if ((${#OTHERS[@]} > 0)) && [[ -n "$TOKEN" ]]; then
+    for u in "${OTHERS[@]}"; do
+        http GET "$u/health"
+        check "$u: GET /health -> 200 (got $H_STATUS)" \
+            eval '[[ "$H_STATUS" == 200 && "$(jget .status)" == ok ]]'
+        api_at "$u" GET /me
+        check "$u: the session signed in through $BASE is valid here (GET /me -> 200, got $H_STATUS)" \
+            test "$H_STATUS" = 200
+    done
+
+    api POST /uom "$(jq -cn --arg n "verify-fleet-$RUN_ID" '{name: $n, abbreviation: "vfl"}')"
+    CLEANUP_FLEET_UNIT=$(jget .id)
+    [[ "$H_STATUS" == 201 && "$CLEANUP_FLEET_UNIT" =~ ^[0-9]+$ ]] || CLEANUP_FLEET_UNIT=""
+    sku="VERIFY-$RUN_ID"
+    if [[ -n "$CLEANUP_FLEET_UNIT" ]]; then
+        api POST /products "$(jq -cn --arg s "$sku" --argjson u "$CLEANUP_FLEET_UNIT" \
+            '{sku: $s, name: "verify fleet", uom_id: $u, price: "1.00"}')"
+        CLEANUP_PRODUCT=$(jget .id)
+        [[ "$H_STATUS" == 201 && "$CLEANUP_PRODUCT" =~ ^[0-9]+$ ]] || CLEANUP_PRODUCT=""
+    fi
+    if [[ -n "$CLEANUP_PRODUCT" ]]; then
+        ok "POST /products creates product $sku at price 1.00 through $BASE -> 201"
+    else
+        not_ok "POST /products creates product $sku at price 1.00 through $BASE -> 201" \
+            "got $H_STATUS $(jget .error.code)"
+    fi
+fi
+if [[ -n "$CLEANUP_PRODUCT" ]]; then
+    # Every other host holds the old price in the cache first, or the reads below would prove
+    # nothing: a stale entry is what they must not serve.
+    for u in "${OTHERS[@]}"; do
+        api_at "$u" GET "/products/$CLEANUP_PRODUCT"
+        fleet_product_shows "$u" 1.00
+        x1=$(hdr x-cache)
+        fleet_list_shows "$u" 1.00
+        fleet_list_shows "$u" 1.00
+        x2=$(hdr x-cache)
+        check "$u: the product and its list show price 1.00 from the cache before the write (got $x1, $x2)" \
+            eval '[[ "$x1" == HIT && "$x2" == HIT ]]'
+    done
+
+    api PATCH "/products/$CLEANUP_PRODUCT" '{"price":"2.50"}'
+    patched="$H_STATUS $(jget .price)"
+    # Right after the answer, no pause: an acknowledged write is what every host serves.
+    seen=()
+    for u in "${OTHERS[@]}"; do
+        fleet_product_shows "$u" 2.50
+        seen+=("$H_STATUS $(jget .price) $(hdr x-cache)")
+        fleet_list_shows "$u" 2.50
+        seen+=("$H_STATUS $(jq -r '[.items[].price] | join(",")' <<<"$H_BODY" 2>/dev/null) $(hdr x-cache)")
+    done
+    check "PATCH /products/$CLEANUP_PRODUCT price 2.50 through $BASE -> 200 (got $patched)" \
+        test "$patched" = "200 2.50"
+    i=0
+    for u in "${OTHERS[@]}"; do
+        check "$u: right after that answer GET /products/$CLEANUP_PRODUCT shows price 2.50 (got ${seen[i]})" \
+            eval '[[ "${seen[i]}" == "200 2.50 "* ]]'
+        check "$u: right after that answer the product list shows price 2.50 (got ${seen[i + 1]})" \
+            eval '[[ "${seen[i + 1]}" == "200 2.50 "* ]]'
+        i=$((i + 2))
+    done
+
+    api DELETE "/products/$CLEANUP_PRODUCT"
+    deleted=$H_STATUS
+    seen=()
+    for u in "${OTHERS[@]}"; do
+        api_at "$u" GET "/products/$CLEANUP_PRODUCT"
+        seen+=("$H_STATUS")
+    done
+    check "DELETE /products/$CLEANUP_PRODUCT through $BASE -> 204 (got $deleted)" test "$deleted" = 204
+    [[ "$deleted" == 204 ]] && CLEANUP_PRODUCT=""
+    i=0
+    for u in "${OTHERS[@]}"; do
+        check "$u: right after that answer the product is 404 (got ${seen[i]})" test "${seen[i]}" = 404
+        i=$((i + 1))
+    done
+fi
+if [[ -n "$CLEANUP_FLEET_UNIT" && -n "$TOKEN" ]]; then
+    api DELETE "/uom/$CLEANUP_FLEET_UNIT"
+    check "DELETE /uom/$CLEANUP_FLEET_UNIT -> 204 (cleanup, got $H_STATUS)" test "$H_STATUS" = 204
+    [[ "$H_STATUS" == 204 ]] && CLEANUP_FLEET_UNIT=""
+fi
+
 if [[ -n "$TOKEN" ]]; then
     api POST /auth/logout
     check "sign out -> 204 (got $H_STATUS)" test "$H_STATUS" = 204
+    if ((${#OTHERS[@]} > 0)); then
+        # The token of the signed-out session, through every base URL right after the answer.
+        seen=()
+        for u in "$BASE" "${OTHERS[@]}"; do
+            api_at "$u" GET /me
+            seen+=("$H_STATUS")
+        done
+        i=0
+        for u in "$BASE" "${OTHERS[@]}"; do
+            check "$u: right after the sign-out through $BASE its token is refused (GET /me -> 401, got ${seen[i]})" \
+                test "${seen[i]}" = 401
+            i=$((i + 1))
+        done
+    fi
     TOKEN=""
 fi
 

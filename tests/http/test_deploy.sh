@@ -15,7 +15,13 @@
 # - nginx: `nginx -t` of the dev config (as nginx_render writes it) and of nginx/stock.prod.conf
 #   (rendered with a self-signed certificate, inside Debian's own nginx.conf), then the prod
 #   config live in front of a pool started with deploy/spawn-fcgi.sh: redirect, TLS, headers,
-#   caching, 413 (1 MiB; 4 KiB on the login location), /health through it.
+#   caching, 413 (1 MiB; 4 KiB on the login location), /health through it; and with a dead host
+#   and that pool in its upstream (STOCK_FCGI_ADDR lists both): every request answered.
+# - docker-entrypoint.sh nginx-render: one address renders exactly as before (the pool twice,
+#   max_fails=0), three give one line each (max_fails=1 fail_timeout=5s) that nginx -t takes, a
+#   bad address is exit 1 with one line naming STOCK_FCGI_ADDR and nothing written.
+# - No write is sent twice: through the dev and the prod config, a PUT or DELETE whose worker
+#   dies mid-request (the ASan pool's fault hook) is a 502, not sent again; a GET is passed on.
 # - deploy/docker-entrypoint.sh: its healthcheck against a live pool, and its migrate-then-exec
 #   start on the host (and that it refuses to start the pool when the migrations fail).
 # Environment from tests/run_all.sh: DATABASE_URL, REDIS_URL, STOCK_TEST_DIR.
@@ -199,6 +205,19 @@ if [[ -s "$PROD_JSON" ]]; then
     t_check "prod: app and nginx wait for healthy dependencies" jqc "$f" \
         '(.services.app.depends_on | keys == ["postgres", "redis"]) and
          (.services.nginx.depends_on | keys == ["app"])'
+    t_check "prod: app is scalable (--scale app=N): no container_name, no published port" jqc "$f" \
+        '.services.app | (has("container_name") | not) and ((.ports // []) | length == 0)'
+    t_check "prod: nginx sends to app:9000 (every replica) unless STOCK_FCGI_ADDR says otherwise" \
+        jqc "$f" '.services.nginx.environment.STOCK_FCGI_ADDR == "app:9000"'
+    if compose_json docker-compose.prod.yml "$DIR/prod-fleet.json" REDIS_PASSWORD=$REDIS_PW \
+        POSTGRES_PASSWORD=$PG_PW "STOCK_FCGI_ADDR=10.0.0.11:9000 10.0.0.12:9000"; then
+        t_check "prod: STOCK_FCGI_ADDR from the environment (a list of app hosts) reaches nginx" \
+            jqc "$DIR/prod-fleet.json" \
+            '.services.nginx.environment.STOCK_FCGI_ADDR == "10.0.0.11:9000 10.0.0.12:9000"'
+    else
+        t_not_ok "prod: docker-compose config with STOCK_FCGI_ADDR set" \
+            "$(head -c 300 "$DIR/prod-fleet.json.err")"
+    fi
     t_check "prod: the committed file holds no password (only \${REDIS_PASSWORD:?}/\${POSTGRES_PASSWORD:?})" \
         eval 'grep -q -- "--requirepass \${REDIS_PASSWORD:?" docker-compose.prod.yml &&
               grep -q "redis://:\${REDIS_PASSWORD:?" docker-compose.prod.yml &&
@@ -457,6 +476,74 @@ t_check "nginx/stock.prod.conf: every placeholder is filled by the documented on
 t_check "nginx -t: nginx/stock.prod.conf (self-signed certificate) inside Debian's nginx.conf" \
     nginx -q -t -p "$NP" -c "$NP/nginx-check.conf" -e "$NP/logs/nginx-error.log"
 
+# docker-entrypoint.sh nginx-render: the rendering of the images, usable without docker.
+# ep_render ADDR TEMPLATE OUT: renders with STOCK_FCGI_ADDR=ADDR and this test's other values;
+# stderr in OUT.err.
+ep_render()
+{
+    env STOCK_FCGI_ADDR="$1" STOCK_STATIC_DIR="$NP/static" STOCK_SERVER_NAME=localhost \
+        STOCK_TLS_CERT="$NP/tls/fullchain.pem" STOCK_TLS_KEY="$NP/tls/privkey.pem" \
+        sh deploy/docker-entrypoint.sh nginx-render "$2" "$3" 2>"$3.err"
+}
+# upstream_lines FILE: the lines of FILE's upstream stock_pool block, trimmed.
+upstream_lines()
+{
+    awk '/^[[:space:]]*upstream stock_pool/ { on = 1; next } on && /}/ { exit }
+         on { sub(/^[[:space:]]+/, ""); print }' "$1"
+}
+ER=$DIR/nginx-render
+mkdir -p "$ER"
+ep_render 127.0.0.1:9 nginx/stock.prod.conf "$ER/one.conf"
+rc=$?
+t_check "nginx-render, one address: exit 0, the very file the sed of the placeholders gives" \
+    eval '((rc == 0)) && cmp -s "$ER/one.conf" "$NP/stock-check.conf" && [[ ! -s "$ER/one.conf.err" ]]'
+t_check "nginx-render, one address: the pool twice, max_fails=0 (got $(upstream_lines "$ER/one.conf" | tr '\n' '|'))" \
+    test "$(upstream_lines "$ER/one.conf")" = "server 127.0.0.1:9 max_fails=0;
+server 127.0.0.1:9 max_fails=0;"
+
+THREE="127.0.0.1:9001, 127.0.0.2:9002 [::1]:9003"
+ep_render "$THREE" nginx/stock.prod.conf "$ER/three.conf"
+rc=$?
+t_check "nginx-render, three addresses (commas and spaces): one line each, max_fails=1 fail_timeout=5s" \
+    eval '((rc == 0)) && [[ "$(upstream_lines "$ER/three.conf")" == "server 127.0.0.1:9001 max_fails=1 fail_timeout=5s;
+server 127.0.0.2:9002 max_fails=1 fail_timeout=5s;
+server [::1]:9003 max_fails=1 fail_timeout=5s;" ]]'
+t_check "nginx-render, three addresses: the rest of the file is as with one" \
+    eval 'diff <(grep -v "^[[:space:]]*server .*max_fails" "$ER/one.conf" | grep -v "^#") \
+               <(grep -v "^[[:space:]]*server .*max_fails" "$ER/three.conf" | grep -v "^#") >/dev/null'
+main_conf "$ER/three.conf" "$ER/nginx-three.conf"
+t_check "nginx -t: nginx/stock.prod.conf rendered for three hosts" \
+    nginx -q -t -p "$NP" -c "$ER/nginx-three.conf" -e "$NP/logs/nginx-error.log"
+ep_render "unix:/run/stock/a.sock,unix:/run/stock/b.sock" nginx/stock.prod.conf "$ER/unix.conf"
+main_conf "$ER/unix.conf" "$ER/nginx-unix.conf"
+t_check "nginx-render: unix:/path hosts, and nginx -t takes them" \
+    eval '[[ "$(upstream_lines "$ER/unix.conf" | grep -c "^server unix:/run/stock/[ab].sock max_fails=1 fail_timeout=5s;$")" == 2 ]] &&
+          nginx -q -t -p "$NP" -c "$ER/nginx-unix.conf" -e "$NP/logs/nginx-error.log"'
+ep_render "127.0.0.1:9001 127.0.0.1:9002" nginx/stock.conf.in "$ER/dev.conf"
+t_check "nginx-render: the dev template gets one line per host too, with its indentation" \
+    eval '[[ "$(grep -c "^        server 127.0.0.1:900[12] max_fails=1 fail_timeout=5s;$" "$ER/dev.conf")" == 2 &&
+             "$(grep -c "^[[:space:]]*server .*max_fails" "$ER/dev.conf")" == 2 ]]'
+
+# A bad STOCK_FCGI_ADDR: exit 1, one line on stderr naming it, and nothing written (an OUT that
+# exists stays as it was, no temporary file is left).
+for bad in '127.0.0.1:9000;deny' '127.0.0.1:9000}' 'app' '::1:9000' 'app:0' 'app:65536' \
+    '/run/stock/stock-fcgi.sock' 'a:1 a:1' ',' "app:9000\$(id)"; do
+    printf 'before\n' >"$ER/bad.conf"
+    ep_render "$bad" nginx/stock.prod.conf "$ER/bad.conf"
+    rc=$?
+    t_check "nginx-render refuses STOCK_FCGI_ADDR='$bad': exit 1, one line naming it ($(head -c 120 "$ER/bad.conf.err")), nothing written" \
+        eval '((rc == 1)) && [[ "$(wc -l <"$ER/bad.conf.err")" == 1 ]] &&
+              grep -q "STOCK_FCGI_ADDR" "$ER/bad.conf.err" && [[ "$(cat "$ER/bad.conf")" == before ]] &&
+              [[ -z "$(ls "$ER" | grep -F bad.conf. | grep -v "^bad.conf.err$")" ]]'
+done
+rm -f "$ER/absent.conf"
+ep_render 'app:9000 bad;' nginx/stock.prod.conf "$ER/absent.conf"
+rc=$?
+t_check "nginx-render with a bad address creates no file" eval '((rc == 1)) && [[ ! -e "$ER/absent.conf" ]]'
+sh deploy/docker-entrypoint.sh nginx-render nginx/stock.prod.conf >/dev/null 2>&1
+rc=$?
+t_check "nginx-render without OUT is a usage error (exit 2, got $rc)" test "$rc" = 2
+
 P=nginx/stock.prod.conf
 # block REGEX: the lines of the location block whose opening line matches REGEX.
 block()
@@ -599,6 +686,37 @@ if wait_for 20 pool_ready "$SP_PID" "$SP_ADDR"; then
         t_check "prod nginx: an API path ending in .js still goes to the pool (404 JSON)" eval \
             '[[ "$R_STATUS" == 404 ]] && grep -q "\"error\"" <<<"$R_BODY"'
         nginx_stop "$NP"
+
+        # Two hosts as nginx-render lists them: one dead (nothing listens on its port), then
+        # the live pool. Every request is answered by the live one: the dead host is tried
+        # (each nginx worker's first pick), fails, is passed over and then skipped.
+        pick_port DEAD_PORT || DEAD_PORT=9
+        ep_render "127.0.0.1:$DEAD_PORT $SP_ADDR" nginx/stock.prod.conf "$NP/stock.conf"
+        sed -i -e "s|listen 80 default_server;|listen 127.0.0.1:$HTTP_PORT default_server;|" \
+            -e "s|listen 443 ssl default_server;|listen 127.0.0.1:$HTTPS_PORT ssl default_server;|" \
+            "$NP/stock.conf"
+        : >"$NP/logs/nginx-error.log"
+        if grep -q "server 127.0.0.1:$DEAD_PORT max_fails=1 fail_timeout=5s;" "$NP/stock.conf" &&
+            nginx_start "$NP" "$NP/nginx.conf" "127.0.0.1:$HTTP_PORT" "$NP/logs"; then
+            n_get=0 n_post=0
+            for _ in 1 2 3 4 5 6 7 8; do
+                req GET "$S/health" -k
+                [[ "$R_STATUS" == 200 ]] && n_get=$((n_get + 1))
+                # A write that could not connect was never sent: passed on (401: no session).
+                req POST "$S/api/v1/categories" -k -H 'Content-Type: application/json' \
+                    --data-binary '{"name":"never"}'
+                [[ "$R_STATUS" == 401 ]] && n_post=$((n_post + 1))
+            done
+            t_check "prod nginx, a dead host and a live one: GET /health 200 every time ($n_get of 8)" \
+                test "$n_get" = 8
+            t_check "prod nginx, a dead host and a live one: a POST that could not connect is passed on ($n_post of 8 reach the pool)" \
+                test "$n_post" = 8
+            t_check "prod nginx, a dead host and a live one: nginx did try the dead host (its error log)" \
+                grep -q "127.0.0.1:$DEAD_PORT" "$NP/logs/nginx-error.log"
+            nginx_stop "$NP"
+        else
+            t_not_ok "prod nginx starts with two hosts in its upstream" "see $NP/logs/nginx-error.log"
+        fi
     else
         t_not_ok "prod nginx starts in front of the spawn-fcgi pool" "see $NP/logs/nginx-error.log"
         tail -n 5 "$NP/logs/nginx-error.log" 2>/dev/null | sed 's/^/    /'
@@ -613,6 +731,95 @@ wait "$SP_PID" 2>/dev/null
 rc=$?
 t_check "spawn-fcgi: the pool stops on SIGTERM to its PID, exit status 0 (got $rc)" \
     eval 'pid_dead "$SP_PID" && ((rc == 0)) && port_closed 127.0.0.1 "$SP_PORT"'
+
+# =============================================================================================
+# No write is sent twice: through the harness's nginx (nginx/stock.conf.in) and through the prod
+# config in front of the harness's ASan pool, whose fault hook "X-Stock-Fault: crash-once-TOKEN"
+# makes the first worker that sees TOKEN die before handling the request, as a worker dying
+# mid-request does. nginx passes a GET on to another worker (200), but neither a PUT nor a
+# DELETE, which it would otherwise send again (it takes them for idempotent).
+
+WS_SLUG=deploy-once-$$-$RANDOM
+WS_PW=once-pass-$$-$RANDOM
+secret_note "$WS_PW"
+WS_TOKEN=""
+if "$RELEASE/stockctl" tenant create "$WS_SLUG" "Once" >/dev/null 2>"$DIR/once.err" &&
+    printf '%s\n' "$WS_PW" | "$RELEASE/stockctl" user create --tenant "$WS_SLUG" \
+        --email "a@$WS_SLUG.test" --role admin >/dev/null 2>>"$DIR/once.err"; then
+    req POST "${STOCK_TEST_BASE_URL:?run through tests/run_all.sh}/api/v1/auth/login" \
+        -H 'Content-Type: application/json' --data-binary \
+        "{\"tenant\":\"$WS_SLUG\",\"email\":\"a@$WS_SLUG.test\",\"password\":\"$WS_PW\"}"
+    WS_TOKEN=$(jq -r '.token // empty' <<<"$R_BODY" 2>/dev/null)
+fi
+# ws API METHOD PATH [curl args]: a call with the session through API (a base URL + /api/v1).
+ws()
+{
+    local api=$1 m=$2 p=$3
+    shift 3
+    req "$m" "$api$p" -k -H "Authorization: Bearer $WS_TOKEN" "$@"
+}
+# writes_once NAME API: the checks through one front.
+writes_once()
+{
+    local name=$1 api=$2 id cat
+    cat="once-$$-$RANDOM"
+    ws "$api" POST /categories -H 'Content-Type: application/json' --data-binary "{\"name\":\"$cat\"}"
+    id=$(jq -r '.id // empty' <<<"$R_BODY" 2>/dev/null)
+    if [[ ! "$id" =~ ^[0-9]+$ ]]; then
+        t_not_ok "$name: a category to write to" "got $R_STATUS"
+        return
+    fi
+    ws "$api" DELETE "/categories/$id" -H "X-Stock-Fault: crash-once-del-$$-$RANDOM"
+    t_check "$name: a DELETE whose worker dies is not sent again: 502 JSON (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 502 ]] && json_has code unavailable'
+    ws "$api" PUT "/categories/$id" -H "X-Stock-Fault: crash-once-put-$$-$RANDOM" \
+        -H 'Content-Type: application/json' --data-binary '{"name":"put-once"}'
+    t_check "$name: a PUT whose worker dies is not sent again: 502 JSON (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 502 ]] && json_has code unavailable'
+    ws "$api" GET "/categories/$id" -H "X-Stock-Fault: crash-once-get-$$-$RANDOM"
+    t_check "$name: a GET whose worker dies is passed on: 200, the category as it was (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 200 ]] && json_has name "$cat"'
+    ws "$api" PUT "/categories/$id" -H 'Content-Type: application/json' \
+        --data-binary '{"name":"put-once","description":"d"}'
+    t_check "$name: a PUT is served, with its body (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 200 ]] && json_has name put-once && json_has description d'
+    head -c $((1024 * 1024 + 100)) /dev/zero | tr '\0' 'a' >"$DIR/once-big.json"
+    ws "$api" PUT "/categories/$id" -H 'Content-Type: application/json' \
+        --data-binary "@$DIR/once-big.json"
+    t_check "$name: a PUT over 1 MiB is 413 JSON (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 413 ]] && json_has code payload_too_large'
+    ws "$api" PUT "/categories/$id" -H 'Content-Type: application/json' \
+        -H 'Transfer-Encoding: chunked' --data-binary "@$DIR/once-big.json"
+    rm -f "$DIR/once-big.json"
+    t_check "$name: a chunked PUT over 1 MiB is 413 JSON (got $R_STATUS)" \
+        eval '[[ "$R_STATUS" == 413 ]] && json_has code payload_too_large'
+    ws "$api" DELETE "/categories/$id"
+    t_check "$name: a DELETE is served (204, got $R_STATUS), with the security headers" \
+        eval '[[ "$R_STATUS" == 204 && "$(header X-Content-Type-Options)" == nosniff &&
+                 -n "$(header X-Request-Id)" ]]'
+    ws "$api" GET "/categories/$id"
+    t_check "$name: ... and the category is gone (404, got $R_STATUS)" test "$R_STATUS" = 404
+}
+if [[ -n "$WS_TOKEN" ]]; then
+    writes_once "dev nginx" "$STOCK_TEST_BASE_URL/api/v1"
+    pick_port WS_HTTP && pick_port WS_HTTPS || exit 1
+    ep_render "${STOCK_TEST_FCGI_ADDR:?run through tests/run_all.sh}" nginx/stock.prod.conf \
+        "$NP/stock.conf"
+    sed -i -e "s|listen 80 default_server;|listen 127.0.0.1:$WS_HTTP default_server;|" \
+        -e "s|listen 443 ssl default_server;|listen 127.0.0.1:$WS_HTTPS ssl default_server;|" \
+        "$NP/stock.conf"
+    main_conf "$NP/stock.conf" "$NP/nginx.conf"
+    if nginx_start "$NP" "$NP/nginx.conf" "127.0.0.1:$WS_HTTP" "$NP/logs"; then
+        STARTED_NGINX+=("$NP")
+        writes_once "prod nginx" "https://127.0.0.1:$WS_HTTPS/api/v1"
+        nginx_stop "$NP"
+    else
+        t_not_ok "prod nginx starts in front of the harness's pool" "see $NP/logs/nginx-error.log"
+    fi
+    ws "$STOCK_TEST_BASE_URL/api/v1" POST /auth/logout
+else
+    t_not_ok "a tenant and a session for the write-once checks" "$(tr '\n' ' ' <"$DIR/once.err")"
+fi
 
 # =============================================================================================
 # deploy/docker-entrypoint.sh on the host: migrations, then exec of the pool (same PID).

@@ -457,7 +457,7 @@ reap_stale()
 
 outer_cleanup()
 {
-    local n pid left
+    local n pid left f alive=""
     ((CLEANED)) && return 0
     CLEANED=1
     [[ -n "$WATCHDOG_PID" ]] && stop_pid "$WATCHDOG_PID" 5 TERM
@@ -478,6 +478,17 @@ outer_cleanup()
         else
             t_not_ok "cleanup: every namespace of the run is deleted" "$left left"
         fi
+    fi
+    # What is left of the run's processes: those of its pidfiles, alive.
+    for f in "$FLEET_DIR"/run/*.pid "$FLEET_DIR"/redis/redis.pid "$FLEET_DIR"/nginx/nginx.pid \
+        "$FLEET_DIR"/pg/postmaster.pid; do
+        [[ -f "$f" ]] || continue
+        pid=$(pid_from_file "$f") && pid_alive "$pid" && alive+="${f#"$FLEET_DIR"/}:$pid "
+    done
+    if [[ -z "$alive" ]]; then
+        t_ok "cleanup: no process of the run is left"
+    else
+        t_not_ok "cleanup: no process of the run is left" "$alive"
     fi
 }
 
@@ -502,16 +513,16 @@ setup_fail()
 
 outer_main()
 {
-    local n ns rc counts p f s
+    local n ns rc p f s
     [[ -x build/asan/stock-fcgi ]] || setup_fail "build/asan/stock-fcgi is missing (make tests VARIANT=asan)"
     [[ -x build/release/stockctl || -x build/asan/stockctl ]] || setup_fail "stockctl is missing"
     command -v node >/dev/null || setup_fail "node is missing (deploy/deps.sh installs it)"
     command -v ip >/dev/null || skip_all "no ip command (iproute2)"
-    mkdir -p "$NS_RECORDS"
-    reap_stale
     if ! ip netns add "$NS_CORE" 2>/dev/null; then
         skip_all "ip netns is not usable here (root with CAP_NET_ADMIN needed)"
     fi
+    mkdir -p "$NS_RECORDS" || setup_fail "cannot create $NS_RECORDS"
+    reap_stale
     MY_NS=("$NS_CORE")
     echo "$NS_CORE" >"$NS_RECORDS/$$"
     trap on_exit EXIT
@@ -562,18 +573,6 @@ outer_main()
         t_not_ok "the fleet run reported its checks" "exit status $rc"
     fi
     outer_cleanup
-    # What is left of the run's processes: the pidfiles' processes, alive.
-    counts=""
-    for f in "$FLEET_DIR"/run/*.pid "$FLEET_DIR"/redis/redis.pid "$FLEET_DIR"/nginx/nginx.pid \
-        "$FLEET_DIR"/pg/postmaster.pid; do
-        [[ -f "$f" ]] || continue
-        p=$(pid_from_file "$f") && pid_alive "$p" && counts+="${f#"$FLEET_DIR"/}:$p "
-    done
-    if [[ -z "$counts" ]]; then
-        t_ok "cleanup: no process of the run is left"
-    else
-        t_not_ok "cleanup: no process of the run is left" "$counts"
-    fi
     echo "# logs: ${FLEET_DIR#"$ROOT"/}/logs"
     DONE=1
     t_result fleet

@@ -13,10 +13,11 @@
 # - Namespaces P-h1, P-h2, P-h3: one pool of build/asan/stock-fcgi each (STOCK_WORKERS=2,
 #   STOCK_LISTEN=10.201.N.2:9000), started with setsid: each pool is a process group of its own
 #   (X-Stock-Fault: crash-host-after-commit kills that group; SIGSTOP/SIGCONT pause it).
-# - One veth pair per host: core side 10.201.N.1 (PostgreSQL) and 10.201.N.3 (Redis), host side
-#   10.201.N.2. Host N reaches PostgreSQL at 10.201.N.1 and Redis at 10.201.N.3 only, so that a
-#   route `blackhole 10.201.N.3/32` in P-hN cuts that host from Redis alone (10.201.N.1: from
-#   PostgreSQL alone), and deleting the route heals it.
+# - One veth pair per host: core side 10.201.N.1 (PostgreSQL), 10.201.N.3 (Redis) and 10.201.N.4
+#   (the source of nginx's connections to the host), host side 10.201.N.2. Host N reaches
+#   PostgreSQL at 10.201.N.1 and Redis at 10.201.N.3 only, so that a route `blackhole
+#   10.201.N.3/32` in P-hN cuts that host from Redis alone (10.201.N.1: from PostgreSQL alone;
+#   nginx still reaches it), and deleting the route heals it.
 #
 # Rows (load.mjs ROWS, one fault at a time, each a few seconds under load): baseline; h1 loses
 # Redis only (writes sent to h1 alone, reads through the upstream); h2 loses PostgreSQL only; a
@@ -83,6 +84,12 @@ pg_addr()
 redis_addr()
 {
     printf '10.201.%s.3\n' "$1"
+}
+
+# The core's address on link N that nginx connects to host N from.
+nginx_addr()
+{
+    printf '10.201.%s.4\n' "$1"
 }
 
 host_addr()
@@ -552,11 +559,17 @@ outer_main()
         echo "$ns" >>"$NS_RECORDS/$$"
         ip -n "$ns" link set lo up &&
             ip -n "$NS_CORE" link add "vh$n" type veth peer name vcore netns "$ns" &&
+            ip -n "$NS_CORE" addr add "$(nginx_addr "$n")/24" dev "vh$n" &&
             ip -n "$NS_CORE" addr add "$(pg_addr "$n")/24" dev "vh$n" &&
             ip -n "$NS_CORE" addr add "$(redis_addr "$n")/24" dev "vh$n" &&
             ip -n "$NS_CORE" link set "vh$n" up &&
             ip -n "$ns" addr add "$(host_addr "$n")/24" dev vcore &&
             ip -n "$ns" link set vcore up || setup_fail "the link of host $n"
+        # nginx reaches the host from its own address: cutting the host from PostgreSQL or Redis
+        # must not cut it from nginx.
+        ip -n "$NS_CORE" route replace "10.201.$n.0/24" dev "vh$n" src "$(nginx_addr "$n")" &&
+            ip -n "$NS_CORE" route get "$(host_addr "$n")" | grep -q "src $(nginx_addr "$n") " ||
+            setup_fail "the route of host $n from $(nginx_addr "$n")"
     done
     stock_log "fleet: namespaces ${MY_NS[*]}; run in ${FLEET_DIR#"$ROOT"/}"
 

@@ -62,7 +62,7 @@ function newRow(name, spec = {}) {
     const r = {
         name, spec, index: rows.length, requests: 0, correct: 0, wrong: 0, stale: 0, reads: 0,
         failures: [], maxMs: 0, start: now(), end: null, mendAt: undefined, hitResume: undefined,
-        acked: 0, lost: 0, dup: 0, notes: [], checks: [], actionsOk: true, hitsNoPg: 0, staleSeen: [],
+        acked: 0, lost: 0, dup: 0, notes: [], checks: [], actionsOk: true, hitsNoPg: 0, staleSeen: [], staleFor: 0,
     };
     rows.push(r);
     return r;
@@ -165,8 +165,8 @@ function ack(kind, t, id, marker, r) {
     if (r) r.acked = true;
 }
 
-// stale R SNAP FAILS: a read started after the floors SNAP were raised; FAILS lists the floors
-// it returned less than. Counted in the row of the newest write it missed.
+// judgeRead R FAILS: R is correct, or stale when FAILS lists floors (raised before R started) that
+// it returned less than; a stale read is counted in the row of the newest write it missed.
 function judgeRead(r, fails) {
     r.row.reads++;
     if (!fails.length) {
@@ -176,8 +176,11 @@ function judgeRead(r, fails) {
     const f = fails.reduce((a, b) => (b.at > a.at ? b : a));
     const target = rows[f.row] || r.row;
     target.stale++;
-    if (target.staleSeen.length < 5) {
-        target.staleSeen.push(`${r.method} ${r.path} started ${Math.round(r.start - f.at)} ms after the ack of ${f.what}, answered by ${r.host} (X-Cache ${r.cache || '-'}) in row '${r.row.name}': ${fails.map((x) => x.got).join('; ')}`);
+    const what = () => `${r.method} ${r.path} started ${Math.round(r.start - f.at)} ms after the ack of ${f.what}, answered by ${r.host} (X-Cache ${r.cache || '-'}) in row '${r.row.name}': ${fails.map((x) => x.got).join('; ')}`;
+    if (target.staleSeen.length < 4) target.staleSeen.push(what());
+    if (r.start - f.at > target.staleFor) {
+        target.staleFor = r.start - f.at;
+        target.staleLongest = what();
     }
 }
 
@@ -659,12 +662,12 @@ function line(name, good, detail) {
 }
 
 function report() {
-    const table = [['row', 'requests', 'correct', 'stale after ack', '5xx (host)', 'cut', 'no answer', 'lost', 'dup', 'slowest ms', 'HIT again after ms']];
+    const table = [['row', 'requests', 'correct', 'stale after ack', 'stale up to ms', '5xx (host)', 'cut', 'no answer', 'lost', 'dup', 'slowest ms', 'HIT again after ms']];
     for (const r of rows) {
         const c = classify(r);
         r.c = c;
         const hosts = Object.entries(c.byHost).map(([h, n]) => `${h} ${n}`).join(', ');
-        table.push([r.name, r.requests, r.correct, r.stale, `${c.s5xx}${hosts ? ` (${hosts})` : ''}`, c.cut, c.noAnswer.length,
+        table.push([r.name, r.requests, r.correct, r.stale, r.stale ? Math.round(r.staleFor) : '-', `${c.s5xx}${hosts ? ` (${hosts})` : ''}`, c.cut, c.noAnswer.length,
             r.lost, r.dup, Math.round(r.maxMs), r.hitResume === undefined ? '-' : Math.round(r.hitResume)]);
     }
     for (const r of rows) {
@@ -676,6 +679,9 @@ function report() {
         line(`${n}: lost writes 0, duplicated writes 0 (${r.acked} acknowledged: ${r.lost} lost, ${r.dup} duplicated)`, r.lost === 0 && r.dup === 0);
         const bad = c.bad.map((f) => `${f.method} ${f.path} via ${f.via} on ${f.host} -> ${f.status}`).slice(0, 4).join('; ');
         if (r.noPg) {
+            // SPEC §9: a host that cannot reach PostgreSQL never serves a cached entry it cannot
+            // prove current.
+            line(`${n}: ${r.noPg.host} answered no cached read (X-Cache: HIT) while it could not reach PostgreSQL (${r.hitsNoPg})`, r.hitsNoPg === 0);
             line(`${n}: 5xx only on ${r.noPg.host}, the host that lost PostgreSQL (${c.allowed} there, ${c.bad.length} elsewhere)`, c.bad.length === 0, bad);
         } else if (r.pgDown) {
             line(`${n}: 5xx only while PostgreSQL was down (${c.allowed} then, ${c.bad.length} outside)`, c.bad.length === 0, bad);
@@ -691,7 +697,8 @@ function report() {
 
     console.log('#');
     console.log('# stale after ack: a read that started after a write was acknowledged and returned older data, counted');
-    console.log('# in the row of that write; cut: the request on the killed worker or host (502 or a cut connection);');
+    console.log('# in the row of that write; stale up to: the longest time after that ack that a read started and was');
+    console.log('# still stale; cut: the request on the killed worker or host (502 or a cut connection);');
     console.log('# HIT again after: ms from the end of the fault to the first X-Cache: HIT answered (by the host the fault');
     console.log('# was on, when it was on one host: h1, h2, h1 restarted, h3, h1)');
     const w = table[0].map((_, i) => Math.max(...table.map((x) => String(x[i]).length)));
@@ -701,7 +708,7 @@ function report() {
     for (const x of table.slice(1)) console.log(fmt(x));
     for (const r of rows) {
         for (const x of r.staleSeen) console.log(`# ${r.name}: stale: ${x}`);
-        if (r.hitsNoPg) console.log(`# ${r.name}: ${r.noPg.host} answered ${r.hitsNoPg} cached reads (X-Cache: HIT) while it could not reach PostgreSQL`);
+        if (r.staleLongest) console.log(`# ${r.name}: stale, the latest after its ack: ${r.staleLongest}`);
         for (const x of r.notes) console.log(`# ${r.name}: ${x}`);
     }
     fs.writeFileSync(path.join(env.FLEET_DIR, 'table.md'), [fmt(table[0]), ...table.slice(1).map(fmt)].join('\n') + '\n');

@@ -28,9 +28,10 @@
 # is down. load.mjs calls this script back with `--action NAME` to break and mend things.
 #
 # Bounds: setup waits are bounded (common.sh wait_for), node runs under `timeout`, and a
-# watchdog ends the whole run after FLEET_DEADLINE seconds (default 420; a run takes about 3
-# minutes). Environment: FLEET_RATE (requests/s, default 200), FLEET_ROWS (e.g. "1,4": only those
-# rows), FLEET_SECONDS_SCALE (multiplies every hold and observation time).
+# watchdog ends the whole run after FLEET_DEADLINE seconds (default 420; a run takes about 75
+# s). Environment: FLEET_RATE (requests/s, default 200), FLEET_ROWS (e.g. "1,4": only those
+# rows; 1 is the baseline), FLEET_SECONDS_SCALE (multiplies the observation times),
+# FLEET_POOL_BIN (another stock-fcgi build with the fault hooks, e.g. an older commit's).
 #
 # Cleanup: a trap on EXIT (and INT, TERM) stops every process started here by its PID (pools by
 # the process group each was made leader of), then any process still inside one of the
@@ -63,6 +64,7 @@ ROW_NAMES=(
     "sign-in spray and brute force over the fleet, Redis down"
 )
 
+FLEET_BIN=${FLEET_BIN:-${FLEET_POOL_BIN:-$ROOT/build/asan/stock-fcgi}}
 FLEET_PREFIX=${FLEET_PREFIX:-stk$$}
 NS_CORE=$FLEET_PREFIX-core
 FLEET_DIR=${FLEET_DIR:-${STOCK_TEST_DIR:-$ROOT/build/fleet-run}/fleet}
@@ -521,7 +523,7 @@ setup_fail()
 outer_main()
 {
     local n ns rc p f s
-    [[ -x build/asan/stock-fcgi ]] || setup_fail "build/asan/stock-fcgi is missing (make tests VARIANT=asan)"
+    [[ -x "$FLEET_BIN" ]] || setup_fail "$FLEET_BIN is missing (make tests VARIANT=asan)"
     [[ -x build/release/stockctl || -x build/asan/stockctl ]] || setup_fail "stockctl is missing"
     command -v node >/dev/null || setup_fail "node is missing (deploy/deps.sh installs it)"
     command -v ip >/dev/null || skip_all "no ip command (iproute2)"
@@ -574,7 +576,7 @@ outer_main()
     stock_log "fleet: namespaces ${MY_NS[*]}; run in ${FLEET_DIR#"$ROOT"/}"
 
     rm -f "$FLEET_DIR/counts"
-    FLEET_PREFIX=$FLEET_PREFIX FLEET_DIR=$FLEET_DIR FLEET_BIN=$ROOT/build/asan/stock-fcgi \
+    FLEET_PREFIX=$FLEET_PREFIX FLEET_DIR=$FLEET_DIR FLEET_BIN=$FLEET_BIN \
         ip netns exec "$NS_CORE" bash "$ROOT/tests/fleet/run.sh" --inside </dev/null &
     INNER_PID=$!
     wait "$INNER_PID"

@@ -467,6 +467,8 @@ const ROWS = [
         // A confirm of a sale of the quiet product whose worker dies between its COMMIT and its
         // invalidation (products, balance); the client looks the sale up, as after any lost
         // answer, and from then on every read must show the stock taken and the sale counted.
+        // (Not a PATCH of a product: it runs without a transaction, so the hook, which fires
+        // after a COMMIT, never fires there.)
         const p = quietProduct();
         const sale = await create(quiet, '/sales', { customer: `${quiet.prefix}-CRASH${++quiet.seq}`, items: [{ product_id: p.id, quantity: 1 }] });
         ack('sale', quiet, sale.id, sale.customer, null);

@@ -21,11 +21,13 @@
 #
 # Rows (load.mjs ROWS, one fault at a time, each a few seconds under load): baseline; h1 loses
 # Redis only (writes sent to h1 alone, reads through the upstream); h2 loses PostgreSQL only; a
-# worker killed right after a COMMIT; the whole of h1 killed right after a COMMIT, the payment
-# retried with its Idempotency-Key on h2, h1 restarted; h3 paused 3 s; Redis restarted;
+# worker killed right after a COMMIT (of a confirm, then of a payment retried with its key); the
+# whole of h1 killed right after the COMMIT of a payment, retried with its Idempotency-Key on h2,
+# h1 restarted; h3 paused 3 s; Redis restarted;
 # PostgreSQL restarted; logout on h1 then the token on h2 and h3 (also while h1 cannot reach
 # Redis); a password spray and a brute force of sign-ins spread over the three hosts while Redis
-# is down. load.mjs calls this script back with `--action NAME` to break and mend things.
+# is down. load.mjs calls this script back with `--action NAME` to break and mend things, and
+# prints the checks and the table (its header describes the load and the oracle).
 #
 # Bounds: setup waits are bounded (common.sh wait_for), node runs under `timeout`, and a
 # watchdog ends the whole run after FLEET_DEADLINE seconds (default 420; a run takes about 75

@@ -437,31 +437,32 @@ on_exit()
     t_result fleet
 }
 
-# reap_ns RECORD: stops what still runs in the namespaces listed in RECORD (one per line) and
-# deletes them.
+# reap_ns NAME...: stops what still runs in each namespace NAME and deletes it.
 reap_ns()
 {
     local ns p
-    while IFS= read -r ns; do
-        [[ -n "$ns" ]] || continue
+    for ns in "$@"; do
         ip netns list 2>/dev/null | grep -q "^$ns\( \|$\)" || continue
         for p in $(ip netns pids "$ns" 2>/dev/null); do
             stop_pid "$p" 5 TERM
         done
         ip netns del "$ns" 2>/dev/null || stock_log "cannot delete namespace $ns"
-    done <"$1"
+    done
 }
 
 # The namespaces of earlier runs that were killed before they could clean up.
 reap_stale()
 {
-    local f pid
+    local f pid names
     for f in "$NS_RECORDS"/*; do
         [[ -f "$f" ]] || continue
         pid=${f##*/}
-        [[ "$pid" =~ ^[0-9]+$ ]] && pid_alive "$pid" && [[ "$pid" != "$$" ]] && continue
+        # This run's record, and those of runs still going, are not stale.
+        [[ "$pid" == "$$" ]] && continue
+        [[ "$pid" =~ ^[0-9]+$ ]] && pid_alive "$pid" && continue
         stock_log "reaping the namespaces of run $pid"
-        reap_ns "$f"
+        mapfile -t names <"$f"
+        reap_ns "${names[@]}"
         rm -f "$f"
     done
 }
@@ -481,7 +482,7 @@ outer_cleanup()
     fredis_stop TERM
     pg_stop "$FLEET_DIR/pg"
     if ((${#MY_NS[@]})); then
-        reap_ns "$NS_RECORDS/$$"
+        reap_ns "${MY_NS[@]}"
         rm -f "$NS_RECORDS/$$"
         left=$(ip netns list 2>/dev/null | grep -c "^$FLEET_PREFIX-")
         if ((left == 0)); then
@@ -532,13 +533,13 @@ outer_main()
     if ! ip netns add "$NS_CORE" 2>/dev/null; then
         skip_all "ip netns is not usable here (root with CAP_NET_ADMIN needed)"
     fi
-    mkdir -p "$NS_RECORDS" || setup_fail "cannot create $NS_RECORDS"
-    reap_stale
     MY_NS=("$NS_CORE")
-    echo "$NS_CORE" >"$NS_RECORDS/$$"
     trap on_exit EXIT
     trap 'INTERRUPTED=INT; exit 130' INT
     trap 'INTERRUPTED=TERM; exit 143' TERM
+    mkdir -p "$NS_RECORDS" && echo "$NS_CORE" >"$NS_RECORDS/$$" ||
+        setup_fail "cannot record the namespaces in $NS_RECORDS"
+    reap_stale
 
     rm -rf "$FLEET_DIR"
     mkdir -p "$FLEET_DIR/logs" "$FLEET_DIR/run"

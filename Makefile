@@ -35,7 +35,7 @@ BINS    := $(BUILD)/stock-fcgi $(BUILD)/stockctl
 # stock-fcgi's process roles; listen.o is also linked into run_unit (tests/unit/test_listen.c).
 FCGI_OBJ := $(addprefix $(BUILD)/fcgi/,main.o listen.o pool.o worker.o)
 
-.PHONY: all bins tests deps run stop test test-faults test-unit bench check format format-check clean asan \
+.PHONY: all bins tests deps run stop test test-faults test-fleet test-unit bench check format format-check clean asan \
         fuzz fuzzers
 
 all: deps-quiet
@@ -117,6 +117,12 @@ test-faults: deps
 	@$(MAKE) --no-print-directory bins VARIANT=release
 	@$(MAKE) --no-print-directory bins VARIANT=asan
 	@bash tests/faults/run.sh
+
+# The fleet suite alone (make test runs it too): three hosts in network namespaces (root).
+test-fleet: deps
+	@$(MAKE) --no-print-directory bins VARIANT=release
+	@$(MAKE) --no-print-directory bins VARIANT=asan
+	@bash tests/fleet/run.sh
 
 test-unit: deps
 	@$(MAKE) --no-print-directory tests VARIANT=asan

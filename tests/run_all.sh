@@ -231,6 +231,7 @@ main()
             only "$(basename "$t" .sh)" && run_suite "$(basename "$t" .sh)" 240 bash "$t"
         done
         only faults && run_suite faults 300 bash tests/faults/run.sh
+        only fleet && run_suite fleet 480 bash tests/fleet/run.sh
         only fuzz && run_suite fuzz 300 bash tests/fuzz/run.sh "${STOCK_FUZZ_SECONDS:-20}"
         pid_alive "$POOL_PID" || fail_extra "pool" "the pool master (pid $POOL_PID) died during the run"
     fi

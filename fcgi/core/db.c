@@ -18,6 +18,12 @@
 
 /* Added to the connection string unless it sets its own connect_timeout. */
 #define DB_CONNECT_TIMEOUT "5"
+/*
+ * Likewise: a statement whose bytes stay unacknowledged this long (ms) fails instead of
+ * waiting for TCP to give up (about 15 minutes): a host cut off from PostgreSQL answers 503
+ * within seconds (SPEC §9, degradation per host). Keepalives find a dead idle connection.
+ */
+#define DB_TCP_USER_TIMEOUT_MS "3000"
 /* While the database stays down, repeat the connection warning at most this often. */
 #define DB_WARN_INTERVAL_MS 5000
 
@@ -174,12 +180,19 @@ static bool db_conninfo_parses(const char *conninfo)
 static int db_open(struct db *db, struct app_err *err)
 {
     /*
-     * connect_timeout comes before dbname: with expand_dbname the expanded connection string
-     * overrides earlier keywords, so a connect_timeout given in DATABASE_URL wins.
+     * The defaults come before dbname: with expand_dbname the expanded connection string
+     * overrides earlier keywords, so a connect_timeout (or the others) in DATABASE_URL wins.
      */
-    static const char *const keys[] = {"connect_timeout", "fallback_application_name", "options",
-                                       "dbname", NULL};
-    const char *vals[5];
+    static const char *const keys[] = {"connect_timeout",
+                                       "tcp_user_timeout",
+                                       "keepalives_idle",
+                                       "keepalives_interval",
+                                       "keepalives_count",
+                                       "fallback_application_name",
+                                       "options",
+                                       "dbname",
+                                       NULL};
+    const char *vals[9];
     char msg[256];
     int64_t now;
 
@@ -201,14 +214,18 @@ static int db_open(struct db *db, struct app_err *err)
         goto fail;
     }
     vals[0] = DB_CONNECT_TIMEOUT;
-    vals[1] = "stock";
+    vals[1] = DB_TCP_USER_TIMEOUT_MS;
+    vals[2] = "10";
+    vals[3] = "5";
+    vals[4] = "3";
+    vals[5] = "stock";
     /*
      * Our statements are prepared once per connection (db_exec_prepared) and their plans do
      * not depend on the values: plan them once too, instead of for every execution.
      */
-    vals[2] = "-c plan_cache_mode=force_generic_plan";
-    vals[3] = db->conninfo;
-    vals[4] = NULL;
+    vals[6] = "-c plan_cache_mode=force_generic_plan";
+    vals[7] = db->conninfo;
+    vals[8] = NULL;
     db->conn = PQconnectdbParams(keys, vals, 1);
     if (!db->conn) {
         snprintf(msg, sizeof(msg), "out of memory");

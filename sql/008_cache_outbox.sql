@@ -29,30 +29,14 @@ INSERT INTO cache_outbox (tenant_id, module, backend_pid)
 DROP TABLE cache_backlog;
 
 -- Statement-level: one row per tenant and module whatever the number of rows changed (a seed
--- of a million sales adds one). The modules are the trigger's arguments.
+-- of a million sales adds one). Arguments: the column that holds the tenant (tenant_id, or id
+-- for tenants), then the modules.
 CREATE FUNCTION cache_outbox_note() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        INSERT INTO cache_outbox (tenant_id, module)
-            SELECT DISTINCT o.tenant_id, m FROM old_rows o, unnest(TG_ARGV) m;
-    ELSE
-        INSERT INTO cache_outbox (tenant_id, module)
-            SELECT DISTINCT n.tenant_id, m FROM new_rows n, unnest(TG_ARGV) m;
-    END IF;
-    RETURN NULL;
-END $$;
-
--- tenants: the tenant's own id (its name and slug are in cached sessions, its time zone in
--- the balance).
-CREATE FUNCTION cache_outbox_note_tenant() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        INSERT INTO cache_outbox (tenant_id, module)
-            SELECT DISTINCT o.id, m FROM old_rows o, unnest(TG_ARGV) m;
-    ELSE
-        INSERT INTO cache_outbox (tenant_id, module)
-            SELECT DISTINCT n.id, m FROM new_rows n, unnest(TG_ARGV) m;
-    END IF;
+    EXECUTE format('INSERT INTO cache_outbox (tenant_id, module) '
+                   'SELECT DISTINCT r.%I, m FROM %I r, unnest($1) m',
+                   TG_ARGV[0], CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END)
+        USING TG_ARGV[1:TG_NARGS - 1];
     RETURN NULL;
 END $$;
 
@@ -63,28 +47,28 @@ DECLARE
     ev text;
 BEGIN
     FOR t IN SELECT * FROM (VALUES
-        ('units', 'cache_outbox_note', '''uom'', ''products''', 'INSERT UPDATE DELETE'),
-        ('categories', 'cache_outbox_note', '''categories'', ''products''', 'INSERT UPDATE DELETE'),
-        ('products', 'cache_outbox_note', '''products'', ''categories''', 'INSERT UPDATE DELETE'),
-        ('sales', 'cache_outbox_note', '''balance'', ''products''', 'INSERT UPDATE DELETE'),
-        ('sale_lines', 'cache_outbox_note', '''balance'', ''products''', 'INSERT UPDATE DELETE'),
-        ('payments', 'cache_outbox_note', '''balance''', 'INSERT UPDATE DELETE'),
-        ('stock_movements', 'cache_outbox_note', '''products''', 'INSERT UPDATE DELETE'),
-        ('balance_daily', 'cache_outbox_note', '''balance''', 'INSERT UPDATE DELETE'),
-        ('balance_monthly', 'cache_outbox_note', '''balance''', 'INSERT UPDATE DELETE'),
+        ('units', 'tenant_id', '''uom'', ''products''', 'INSERT UPDATE DELETE'),
+        ('categories', 'tenant_id', '''categories'', ''products''', 'INSERT UPDATE DELETE'),
+        ('products', 'tenant_id', '''products'', ''categories''', 'INSERT UPDATE DELETE'),
+        ('sales', 'tenant_id', '''balance'', ''products''', 'INSERT UPDATE DELETE'),
+        ('sale_lines', 'tenant_id', '''balance'', ''products''', 'INSERT UPDATE DELETE'),
+        ('payments', 'tenant_id', '''balance''', 'INSERT UPDATE DELETE'),
+        ('stock_movements', 'tenant_id', '''products''', 'INSERT UPDATE DELETE'),
+        ('balance_daily', 'tenant_id', '''balance''', 'INSERT UPDATE DELETE'),
+        ('balance_monthly', 'tenant_id', '''balance''', 'INSERT UPDATE DELETE'),
         -- a new session is never cached before it exists: only its end is an invalidation
-        ('sessions', 'cache_outbox_note', '''sessions''', 'UPDATE DELETE'),
-        ('users', 'cache_outbox_note', '''sessions''', 'UPDATE DELETE'),
-        ('tenants', 'cache_outbox_note_tenant', '''sessions'', ''balance''', 'UPDATE DELETE')
-    ) AS v (tbl, fn, mods, events)
+        ('sessions', 'tenant_id', '''sessions''', 'UPDATE DELETE'),
+        ('users', 'tenant_id', '''sessions''', 'UPDATE DELETE'),
+        ('tenants', 'id', '''sessions'', ''balance''', 'UPDATE DELETE')
+    ) AS v (tbl, col, mods, events)
     LOOP
         FOREACH ev IN ARRAY string_to_array(t.events, ' ') LOOP
             EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING %s TABLE AS %s '
-                           'FOR EACH STATEMENT EXECUTE FUNCTION %I(%s)',
+                           'FOR EACH STATEMENT EXECUTE FUNCTION cache_outbox_note(%L, %s)',
                            t.tbl || '_cache_outbox_' || lower(ev), ev, t.tbl,
                            CASE ev WHEN 'DELETE' THEN 'OLD' ELSE 'NEW' END,
                            CASE ev WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END,
-                           t.fn, t.mods);
+                           t.col, t.mods);
         END LOOP;
     END LOOP;
 END $$;

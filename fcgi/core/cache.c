@@ -340,7 +340,10 @@ static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scop
         if (b.complete)
             return 0;
     }
-    return 0;
+    /* More rows than a few batches: what is left is for the hosts' polls, and the whole
+     * window is waited out (the rows still owed are not known here). */
+    b.n = 0;
+    goto wait;
 
 wait:
     deadline = anchor + CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS;

@@ -162,7 +162,13 @@ const floor = (v, what) => ({ v, at: -1, row: -1, what });
 // after the COMMIT, the outcome looked up) is owed to readers only after the bound of
 // core/cache_outbox.c for such writes (one poll, within CACHE_TRUST_MS = 1000 ms).
 function raise(obj, key, v, what, graceMs = 0) {
-    if (v > obj[key].v) obj[key] = { v, at: now() + graceMs, row: row.index, what };
+    const f = { v, at: now() + graceMs, row: row.index, what };
+    const apply = () => {
+        if (v > obj[key].v) obj[key] = f;
+    };
+    // A read snapshots the floors when it starts: a shifted floor exists only from its time on.
+    if (graceMs > 0) setTimeout(apply, graceMs);
+    else apply();
 }
 const UNACKED_BOUND_MS = 1000;
 

@@ -347,16 +347,23 @@ fi
 
 NODE_PID=""
 
-inside_stop()
+# stack_stop: the hosts' pools, nginx, Redis and PostgreSQL stopped by their PIDs (each step
+# does nothing when its part is not running).
+stack_stop()
 {
     local n
-    [[ -n "$NODE_PID" ]] && stop_pid "$NODE_PID" 10 TERM
     for n in "${HOSTS[@]}"; do
         host_stop "$n"
     done
     nginx_stop "$FLEET_DIR/nginx"
     fredis_stop TERM
     pg_stop "$FLEET_DIR/pg"
+}
+
+inside_stop()
+{
+    [[ -n "$NODE_PID" ]] && stop_pid "$NODE_PID" 10 TERM
+    stack_stop
 }
 
 inside_fail()
@@ -469,18 +476,13 @@ reap_stale()
 
 outer_cleanup()
 {
-    local n pid left f alive=""
+    local pid left f alive=""
     ((CLEANED)) && return 0
     CLEANED=1
     [[ -n "$WATCHDOG_PID" ]] && stop_pid "$WATCHDOG_PID" 5 TERM
     # The inside run stops its own stack on TERM; what it could not stop is stopped here.
     [[ -n "$INNER_PID" ]] && stop_pid "$INNER_PID" 60 TERM
-    for n in "${HOSTS[@]}"; do
-        host_stop "$n"
-    done
-    nginx_stop "$FLEET_DIR/nginx"
-    fredis_stop TERM
-    pg_stop "$FLEET_DIR/pg"
+    stack_stop
     if ((${#MY_NS[@]})); then
         reap_ns "${MY_NS[@]}"
         rm -f "$NS_RECORDS/$$"

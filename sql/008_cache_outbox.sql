@@ -20,7 +20,10 @@ CREATE INDEX cache_outbox_tenant_idx ON cache_outbox (tenant_id);
 CREATE TABLE cache_hosts (
     host          text PRIMARY KEY CHECK (host ~ '^[0-9a-f]{32}$'),
     name          text NOT NULL,
-    trusted_until timestamptz NOT NULL
+    trusted_until timestamptz NOT NULL,
+    -- when the poll that wrote the listing started, in ms of the host's own monotonic clock
+    -- (compared only with that host's clock: a writer of the host withdraws older listings)
+    poll_started  bigint NOT NULL DEFAULT 0
 );
 
 -- What was owed in the old per-pool backlog is owed in the outbox.

@@ -255,7 +255,7 @@ static void cache_poll(struct cache *c, int64_t now)
     a = arena_new();
     sent = cache_outbox_now_ms();
     /* Listed as trusting before the read: a writer that misses our read waits for us. */
-    if (cache_outbox_register(c->db, a, CACHE_TRUST_MS, &err)) {
+    if (cache_outbox_register(c->db, a, CACHE_TRUST_MS, sent, &err)) {
         redis_warn(&c->redis,
                    "[CACHE] cannot register in cache_hosts: %s; reads go to the "
                    "database",
@@ -287,7 +287,7 @@ static void cache_poll(struct cache *c, int64_t now)
     }
     /* Not trusting any longer than before: writers need not wait for us beyond that. */
     if (!complete &&
-        cache_outbox_register(c->db, a, cache_outbox_trust_left(cache_outbox_now_ms()), &err))
+        cache_outbox_register(c->db, a, cache_outbox_trust_left(cache_outbox_now_ms()), sent, &err))
         log_debug("[CACHE] cannot lower this host's trust in cache_hosts: %s", err.msg);
 out:
     cache_outbox_polled(complete, sent);
@@ -340,21 +340,25 @@ static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scop
         if (b.complete)
             return 0;
     }
-    /* More rows than a few batches: what is left is for the hosts' polls, and the whole
-     * window is waited out (the rows still owed are not known here). */
+    /* More rows than a few batches: what is left is for the hosts' polls. The rows still owed
+     * are not known here, so only "no host trusting" or the window ends the wait. */
     b.n = 0;
     goto wait;
 
 wait:
     deadline = anchor + CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS;
     atomic_fetch_add(&shared_get()->cache_ack_waits, 1);
+    /* This host stops trusting at once (its next poll must apply the rows): the wait is for
+     * the other hosts only, and a host alone answers without one. */
+    cache_outbox_withdraw(c->db, a);
     log_info("[CACHE] INVALIDATE deferred: tenant=%" PRId64 " (%s); answering once every host "
              "applied it or distrusts the cache",
              scope == OUTBOX_TENANT ? tenant : (b.n ? b.rows[0].tenant : 0),
              c->cf->cache_enabled && c->redis.last_error[0] ? c->redis.last_error
                                                             : "outbox not readable");
-    /* Every 50 ms: done once the rows are applied or no host is listed as trusting. */
-    while (!(b.n && cache_outbox_settled(c->db, a, &b)) && cache_outbox_now_ms() < deadline) {
+    /* Every 50 ms: done once the rows are applied or no host is listed as trusting (with the
+     * rows unknown, b.n == 0, only the latter). */
+    while (!cache_outbox_settled(c->db, a, &b) && cache_outbox_now_ms() < deadline) {
         struct timespec ts = {0, 50 * 1000000L};
 
         nanosleep(&ts, NULL);

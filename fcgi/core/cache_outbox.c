@@ -6,10 +6,13 @@
  * - Write. The triggers of sql/008_cache_outbox.sql add a row (tenant, module) to cache_outbox
  *   in the write's own transaction. After COMMIT the writer reads its backend's rows, DELs
  *   their generation keys in Redis (core/cache.c) and deletes the rows it applied. If it cannot
- *   (Redis unreachable, refused, PostgreSQL lost after the COMMIT) it does not answer until
- *   its rows are gone from the outbox (another host applied them), or no host is listed in
- *   cache_hosts as trusting, or CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS have passed since it knew
- *   the COMMIT was done.
+ *   (Redis unreachable, refused, PostgreSQL lost after the COMMIT) it first withdraws its own
+ *   host's trust: it raises the host's floor (shared memory) to now, which voids the trust of
+ *   every poll of the host started by then, and lowers the host's listing in cache_hosts if a
+ *   poll started by then wrote it. Then it does not answer until its rows are gone from the
+ *   outbox (another host applied them), or no host is listed in cache_hosts as trusting, or
+ *   CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS have passed since it knew the COMMIT was done. A host
+ *   alone thus answers at once; in a fleet the wait is for the other hosts.
  * - Poll. A host serves a cached read only while trust_until (pool shared memory) is ahead of
  *   its monotonic clock. One worker at a time (a claim in shared memory) polls: note T0; list
  *   the host in cache_hosts as trusting until the database's clock + CACHE_TRUST_MS; read the
@@ -29,9 +32,11 @@
  * I3 trust_until = T0 + CACHE_TRUST_MS only if a snapshot taken after T0 showed no row that
  *    was not applied. A value stored in Redis is tagged with the generation read before its
  *    load (core/cache.c), so a DEL makes every older value unservable.
+ *    A poll's trust counts only if its T0 is after the host's floor.
  * I4 A host's listing in cache_hosts, committed before its snapshot, ends no earlier than its
  *    trust: it is written after T0 with the database's clock + CACHE_TRUST_MS, and only ever
- *    lowered to what the host's own clock says is left.
+ *    lowered to what the host's own clock says is left (a withdrawal lowers to now only the
+ *    listing of a poll whose trust its floor has already voided).
  * Claim: a read that starts after a write W was acknowledged is not older than W. If W's own
  * DEL succeeded, Redis held the new generation before the ack. Otherwise the ack came after
  * one of: W's rows were gone (applied, I2); no host was listed as trusting; commit +
@@ -40,11 +45,14 @@
  * If it preceded the commit, its listing was committed before W's check (I4) and still ran
  * (trust outlasts the read), so W did not find "no host trusting"; and T0 < commit, so its
  * trust ended before commit + CACHE_TRUST_MS: it is not trusting at a read after the ack.
+ * W's own host: W's floor follows its commit and precedes its ack, so a poll whose trust
+ * counts at a read after the ack started after the commit, and saw W's rows.
  *
  * Bounds (measured by tests/integration/test_cache.c and tests/fleet/run.sh)
  * - A write whose DEL failed is answered at most CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS after its
- *   COMMIT; about CACHE_POLL_MS when another host applies its rows; at once when no host is
- *   listed as trusting (Redis down for the whole fleet, after the first second).
+ *   COMMIT; about CACHE_POLL_MS when another host applies its rows; at once when no other
+ *   host is listed as trusting (a host alone, or Redis down for the whole fleet after the
+ *   first second).
  * - A host that cannot reach PostgreSQL, or Redis with rows owed, or that was paused (SIGSTOP),
  *   stops serving cached reads at most CACHE_TRUST_MS after its last good poll, and serves
  *   them again from its first good poll.
@@ -65,6 +73,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/shared.h"
 
 int64_t cache_outbox_now_ms(void)
@@ -141,10 +150,12 @@ int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbo
                : -1;
 }
 
-int cache_outbox_register(struct db *db, struct arena *a, int64_t ms, struct app_err *err)
+int cache_outbox_register(struct db *db, struct arena *a, int64_t ms, int64_t started,
+                          struct app_err *err)
 {
     static char name[96];
-    const char *params[3] = {shared_get()->cache_host, name, arena_sprintf(a, "%" PRId64, ms)};
+    const char *params[4] = {shared_get()->cache_host, name, arena_sprintf(a, "%" PRId64, ms),
+                             arena_sprintf(a, "%" PRId64, started)};
 
     if (!name[0]) {
         char host[64] = "";
@@ -153,45 +164,80 @@ int cache_outbox_register(struct db *db, struct arena *a, int64_t ms, struct app
         snprintf(name, sizeof(name), "%s pid %ld", host, (long)getppid());
     }
     return db_exec(db, a,
-                   "INSERT INTO cache_hosts (host, name, trusted_until) VALUES ($1, $2, "
-                   "clock_timestamp() + make_interval(secs => $3::int / 1000.0)) "
+                   "INSERT INTO cache_hosts (host, name, trusted_until, poll_started) VALUES ($1, "
+                   "$2, clock_timestamp() + make_interval(secs => $3::int / 1000.0), $4::bigint) "
                    "ON CONFLICT (host) DO UPDATE SET name = EXCLUDED.name, "
-                   "trusted_until = EXCLUDED.trusted_until",
-                   3, params, err)
+                   "trusted_until = EXCLUDED.trusted_until, poll_started = EXCLUDED.poll_started",
+                   4, params, err)
                ? 0
                : -1;
 }
 
+void cache_outbox_withdraw(struct db *db, struct arena *a)
+{
+    struct shared *sh = shared_get();
+    int64_t now = cache_outbox_now_ms(), floor = atomic_load(&sh->cache_trust_floor_ms);
+    const char *params[2];
+    struct app_err err;
+
+    /* The floor only rises: every poll started by now stops counting, on every worker. */
+    while (floor < now && !atomic_compare_exchange_weak(&sh->cache_trust_floor_ms, &floor, now))
+        ;
+    if (!db || db_in_transaction(db))
+        return;
+    /* A listing written by a poll started after the floor is left alone: that poll's snapshot
+     * follows the caller's COMMIT (it must apply the caller's rows to be trusted), while
+     * another writer may be waiting for it. */
+    params[0] = sh->cache_host;
+    params[1] = arena_sprintf(a, "%" PRId64, now);
+    if (!db_exec(db, a,
+                 "UPDATE cache_hosts SET trusted_until = least(trusted_until, clock_timestamp()) "
+                 "WHERE host = $1 AND poll_started <= $2::bigint",
+                 2, params, &err))
+        log_debug("[CACHE] cannot withdraw this host's listing in cache_hosts: %s", err.msg);
+}
+
 bool cache_outbox_settled(struct db *db, struct arena *a, const struct cache_outbox_batch *b)
 {
+    static const char hosts_sql[] =
+        "SELECT NOT EXISTS (SELECT 1 FROM cache_hosts WHERE trusted_until > clock_timestamp())";
     const char *params[1] = {b->ids};
     struct app_err err;
     PGresult *res;
 
     if (db_in_transaction(db))
         return false;
-    res =
-        db_exec(db, a,
-                "SELECT NOT EXISTS (SELECT 1 FROM cache_outbox WHERE id = ANY($1::bigint[])) "
-                "OR NOT EXISTS (SELECT 1 FROM cache_hosts WHERE trusted_until > clock_timestamp())",
-                1, params, &err);
+    if (!b->n)
+        res = db_exec(db, a, hosts_sql, 0, NULL, &err);
+    else
+        res = db_exec(db, a,
+                      "SELECT NOT EXISTS (SELECT 1 FROM cache_outbox WHERE id = ANY($1::bigint[])) "
+                      "OR NOT EXISTS (SELECT 1 FROM cache_hosts "
+                      "WHERE trusted_until > clock_timestamp())",
+                      1, params, &err);
     return res && PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
 }
 
+/* The host's trust at now in ms, 0 when it has expired or was withdrawn. */
 int64_t cache_outbox_trust_left(int64_t now)
 {
-    int64_t until = atomic_load(&shared_get()->cache_trust_until_ms);
+    struct shared *sh = shared_get();
+    int64_t until = atomic_load(&sh->cache_trust_until_ms);
 
+    /* until comes from a poll started at until - CACHE_TRUST_MS: void if that is not after
+     * the floor a writer of this host set (cache_outbox_withdraw). */
+    if (until - CACHE_TRUST_MS <= atomic_load(&sh->cache_trust_floor_ms))
+        return 0;
     return until > now ? until - now : 0;
 }
 
 enum cache_trust cache_outbox_trust(int64_t now)
 {
-    int64_t until = atomic_load(&shared_get()->cache_trust_until_ms);
+    int64_t left = cache_outbox_trust_left(now);
 
-    if (now >= until)
+    if (!left)
         return TRUST_EXPIRED;
-    return until - now > CACHE_TRUST_MS - CACHE_POLL_MS ? TRUST_OK : TRUST_DUE;
+    return left > CACHE_TRUST_MS - CACHE_POLL_MS ? TRUST_OK : TRUST_DUE;
 }
 
 bool cache_outbox_claim(int64_t now)

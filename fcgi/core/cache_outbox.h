@@ -57,10 +57,19 @@ int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbo
 /*
  * Records in cache_hosts that this host may trust its cache for ms more milliseconds (by the
  * database's clock): CACHE_TRUST_MS before a poll reads the outbox, and what is left of the
- * current trust after a poll that failed. 0, or -1 (a poll must then not trust).
+ * current trust after a poll that failed; started: when the poll started (monotonic ms).
+ * 0, or -1 (a poll must then not trust).
  */
-int cache_outbox_register(struct db *db, struct arena *a, int64_t ms, struct app_err *err)
-    __attribute__((warn_unused_result));
+int cache_outbox_register(struct db *db, struct arena *a, int64_t ms, int64_t started,
+                          struct app_err *err) __attribute__((warn_unused_result));
+
+/*
+ * For a writer of this host whose own rows could not be applied: voids the trust of every poll
+ * of this host started until now (a poll started later reads the writer's rows), and lowers
+ * the host's listing in cache_hosts accordingly, so that a writer waits only for other hosts.
+ * db may be NULL or unreachable: the host's own trust is voided all the same.
+ */
+void cache_outbox_withdraw(struct db *db, struct arena *a);
 
 /* Milliseconds of trust this host has left at now (0 when expired). */
 int64_t cache_outbox_trust_left(int64_t now);
@@ -68,7 +77,7 @@ int64_t cache_outbox_trust_left(int64_t now);
 /*
  * For a writer waiting for its rows b: true when they are gone from the outbox (another host
  * applied them) or no host is listed as trusting any more; false while it must wait (or when
- * the database cannot say).
+ * the database cannot say). With b->n == 0 (the rows are not known) only the latter.
  */
 bool cache_outbox_settled(struct db *db, struct arena *a, const struct cache_outbox_batch *b);
 

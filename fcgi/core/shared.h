@@ -73,6 +73,7 @@ struct shared {
     /* the host's trust in the cache (core/cache_outbox.c): monotonic ms */
     _Atomic int64_t cache_trust_until_ms;     /* cached reads are served only before this */
     _Atomic int64_t cache_poll_until_ms;      /* a worker is polling the outbox until this */
+    _Atomic int64_t cache_trust_floor_ms;     /* trust from a poll started by then is void */
     atomic_uint_fast64_t cache_polls;         /* complete polls */
     atomic_uint_fast64_t cache_poll_failures; /* polls that could not read or apply the outbox */
     atomic_uint_fast64_t cache_ack_waits;     /* writes answered only once the fleet applied */

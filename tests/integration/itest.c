@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/shared.h"
+
 static struct config itest_cf;
 static int itest_cf_loaded;
 static struct db itest_dbh;
@@ -132,4 +134,16 @@ int64_t itest_now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void itest_become_other_host(void)
+{
+    struct shared *sh = shared_get();
+    unsigned char id[16];
+
+    atomic_store(&sh->cache_trust_until_ms, 0);
+    atomic_store(&sh->cache_trust_floor_ms, 0);
+    atomic_store(&sh->cache_poll_until_ms, 0);
+    randombytes_buf(id, sizeof(id));
+    sodium_bin2hex(sh->cache_host, sizeof(sh->cache_host), id, sizeof(id));
 }

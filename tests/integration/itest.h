@@ -37,6 +37,12 @@ int itest_user(int64_t tenant, const char *email, const char *password, const ch
 /* Milliseconds on the monotonic clock. */
 int64_t itest_now_ms(void);
 
+/*
+ * In a forked child that plays another host of a fleet: a trust of its own and an id of its
+ * own in cache_hosts (a fork copies the parent's private shared block, id included).
+ */
+void itest_become_other_host(void);
+
 /* Suites: each registers its CUnit suite(s); returns 0 or -1. */
 int test_cache_register(void);
 int test_db_register(void);

@@ -397,6 +397,7 @@ static void test_auth_logout_with_a_cut_redis_is_revoked_before_the_answer(void)
 
         close(ready[0]);
         close(go[1]);
+        itest_become_other_host();
         db_init(&d, itest_config()->database_url);
         cache_init(&other, &cf, &d);
         if (db_connect(&d, &err) || auth_session_get(&d, &other, arena, token, NULL, &s2, &err) ||

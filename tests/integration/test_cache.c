@@ -258,7 +258,7 @@ static pid_t other_host(int64_t t, int ms)
         int64_t end = itest_now_ms() + ms;
         int bad = 0;
 
-        atomic_store(&shared_get()->cache_trust_until_ms, 0); /* a host of its own */
+        itest_become_other_host();
         cf.cache_enabled = true;
         db_init(&d, cf.database_url);
         if (db_connect(&d, &err))
@@ -666,21 +666,40 @@ static int memo_until_hit(struct cache *c, struct arena *a, int64_t t, const cha
     return 0;
 }
 
+/* Lists a host that is not running (one paused after its poll) as trusting for ms more. */
+static void paused_host_listed(const char *id, int ms)
+{
+    struct arena *a = arena_new();
+    struct app_err err;
+    const char *params[2] = {id, arena_sprintf(a, "%d", ms)};
+
+    CU_ASSERT_PTR_NOT_NULL(db_exec(itest_db(), a,
+                                   "INSERT INTO cache_hosts (host, name, trusted_until) VALUES "
+                                   "($1, 'test: a paused host', clock_timestamp() + "
+                                   "make_interval(secs => $2::int / 1000.0)) ON CONFLICT (host) "
+                                   "DO UPDATE SET trusted_until = EXCLUDED.trusted_until",
+                                   2, params, &err));
+    arena_free(a);
+}
+
 /*
- * SPEC §9 with a cut Redis: the writer's DEL fails, so it answers only once another host
- * applied its outbox rows (within about CACHE_POLL_MS) or, with nobody to apply them, once the
- * trust window has passed; afterwards no host serves the old entry.
+ * SPEC §9 with a cut Redis: the writer's DEL fails, so its own host stops trusting at once, and
+ * it answers once the other hosts applied its outbox rows (within about CACHE_POLL_MS) or, with
+ * a host listed as trusting and nobody applying, once the trust window has passed; afterwards
+ * no host serves the old entry.
  */
 static void test_cache_failed_invalidation_is_acknowledged_after_the_fleet(void)
 {
     static const char pw[] = "Itest-Other-Pa55word";
+    static const char paused[] = "7e57000000000000000000000000feed";
     struct config cf, bad;
     struct cache good, cut;
     struct arena *a = arena_new();
     struct cache_result res;
     int64_t t = itest_tenant("cache-fleet");
     struct ld old = {.json = "{\"v\":\"old\"}"}, fresh = {.json = "{\"v\":\"new\"}"};
-    double alone_ms, helped_ms;
+    double alone_ms, waited_ms, helped_ms;
+    int64_t before;
     pid_t host2;
     int rc;
 
@@ -691,25 +710,33 @@ static void test_cache_failed_invalidation_is_acknowledged_after_the_fleet(void)
     cache_init(&cut, &bad, itest_db()); /* a worker whose Redis refuses it */
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &old, &res), CACHE_MISS);
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &old, &res), CACHE_HIT);
+    CU_ASSERT_EQUAL(cache_outbox_trust(cache_outbox_now_ms()), TRUST_OK);
 
-    /* Nobody else applies the rows: the write is answered once this host (listed in
-     * cache_hosts as trusting) no longer trusts its cache, within the window ... */
+    /* This host alone: the writer withdraws the host's trust and answers without a wait. */
     rc = catalog_write(&cut, a, t, &alone_ms);
-    CU_ASSERT_EQUAL(rc, 1);
-    CU_ASSERT_EQUAL(cache_outbox_trust(cache_outbox_now_ms()), TRUST_EXPIRED);
-    CU_ASSERT_EQUAL(outbox_rows(t), 2); /* 'uom' and 'products', committed with the write */
-    printf("\n    DEL failed, a host trusting, nobody applying: answered after %.0f ms (bound %d "
-           "+ %d ms)\n",
-           alone_ms, CACHE_TRUST_MS, CACHE_ACK_MARGIN_MS);
-    CU_ASSERT(alone_ms >= CACHE_TRUST_MS / 2);
-    CU_ASSERT(alone_ms <= CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS + 200);
-    /* ... and once no host trusts, a failed write waits for nobody. */
-    rc = catalog_write(&cut, a, t, &alone_ms);
-    printf("    DEL failed, no host trusting: answered after %.0f ms\n", alone_ms);
+    printf("\n    DEL failed, this host alone (trusting): answered after %.0f ms\n", alone_ms);
     CU_ASSERT_EQUAL(rc, 1);
     CU_ASSERT(alone_ms < CACHE_POLL_MS);
+    CU_ASSERT_EQUAL(cache_outbox_trust(cache_outbox_now_ms()), TRUST_EXPIRED);
+    CU_ASSERT_EQUAL(outbox_rows(t), 2); /* 'uom' and 'products', committed with the write */
+    /* A poll of this host that started before the withdrawal does not bring the trust back
+     * (its snapshot may precede the write); one started after it does. */
+    before = cache_outbox_now_ms() - 1;
+    cache_outbox_polled(true, before);
+    CU_ASSERT_EQUAL(cache_outbox_trust(cache_outbox_now_ms()), TRUST_EXPIRED);
+
+    /* Another host listed as trusting that does not poll (paused): the write is answered once
+     * its listing ran out, within the window. */
+    paused_host_listed(paused, CACHE_TRUST_MS);
+    rc = catalog_write(&cut, a, t, &waited_ms);
+    printf("    DEL failed, a paused host listed as trusting: answered after %.0f ms (bound %d "
+           "+ %d ms)\n",
+           waited_ms, CACHE_TRUST_MS, CACHE_ACK_MARGIN_MS);
+    CU_ASSERT_EQUAL(rc, 1);
+    CU_ASSERT(waited_ms >= CACHE_TRUST_MS / 2);
+    CU_ASSERT(waited_ms <= CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS + 200);
     CU_ASSERT_EQUAL(outbox_rows(t), 4);
-    /* This host's next read polls, applies the rows, misses. */
+    /* This host's next read polls (after the withdrawals), applies the rows, misses. */
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_MISS);
     CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
     CU_ASSERT_EQUAL(outbox_rows(t), 0);

@@ -260,7 +260,7 @@ static int seed_units_categories(struct ctl *c, const struct seed_opts *so, stru
 }
 
 /*
- * The products, in one set-based statement with their 'initial' stock movements. SKUs continue
+ * The products, in one set-based statement with their 'opening' stock movements. SKUs continue
  * after the tenant's highest DEMO-<number>, so a second run adds more. Names combine a brand,
  * an adjective and a product kind, walked by modulo so that neighbours differ (with 10 brands
  * and 49 kinds, coprime, 2940 products pass before a name repeats). Per thousand
@@ -305,8 +305,9 @@ static const char seed_products_sql[] =
     " ORDER BY s.n"
     " RETURNING id, stock),"
     " m AS ("
-    " INSERT INTO stock_movements (tenant_id, product_id, quantity, reason)"
-    " SELECT $1::bigint, id, stock, 'initial' FROM p WHERE stock > 0 RETURNING 1)"
+    " INSERT INTO stock_movements (tenant_id, product_id, quantity, kind, stock_before,"
+    " stock_after) SELECT $1::bigint, id, stock, 'opening', 0, stock FROM p WHERE stock > 0"
+    " RETURNING 1)"
     " SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM m)";
 
 static int seed_products(struct ctl *c, const struct seed_opts *so, struct seed_counts *sc,

@@ -356,8 +356,9 @@ int catalog_product_create(struct catalog *c, const struct product_in *in, struc
         "WITH p AS (INSERT INTO products (tenant_id, sku, name, category_id, uom_id, price, cost, "
         "stock, min_stock) VALUES ($1, btrim($2), btrim($3), $4, $5, $6, $7, $8, $9) "
         "RETURNING *), "
-        "m AS (INSERT INTO stock_movements (tenant_id, product_id, quantity, reason) "
-        "SELECT tenant_id, id, stock, 'initial' FROM p WHERE stock > 0) "
+        "m AS (INSERT INTO stock_movements (tenant_id, product_id, quantity, kind, "
+        "stock_before, stock_after, unit_cost, user_id) "
+        "SELECT tenant_id, id, stock, 'opening', 0, stock, cost, $10 FROM p WHERE stock > 0) "
         "SELECT " PRODUCT_JSON "::text FROM p" PRODUCT_JOIN;
     struct arena *a = c->a;
     const char *params[] = {i64(a, c->tenant),
@@ -369,9 +370,10 @@ int catalog_product_create(struct catalog *c, const struct product_in *in, struc
                             dec(a, in->price, DEC_MONEY_SCALE),
                             dec(a, in->has_cost ? in->cost : 0, DEC_MONEY_SCALE),
                             dec(a, in->has_stock ? in->stock : 0, DEC_QTY_SCALE),
-                            dec(a, in->has_min_stock ? in->min_stock : 0, DEC_QTY_SCALE)};
+                            dec(a, in->has_min_stock ? in->min_stock : 0, DEC_QTY_SCALE),
+                            c->user > 0 ? i64(a, c->user) : NULL};
 
-    return write_json(c, sql, 9, params, "product", out, err);
+    return write_json(c, sql, 10, params, "product", out, err);
 }
 
 int catalog_product_update(struct catalog *c, int64_t id, const struct product_in *in, bool replace,
@@ -393,8 +395,9 @@ int catalog_product_update(struct catalog *c, int64_t id, const struct product_i
         "min_stock = coalesce($11::numeric, t.min_stock) "
         "FROM old WHERE t.tenant_id = $1 AND t.id = old.id "
         "RETURNING t.*, old.stock AS old_stock), "
-        "m AS (INSERT INTO stock_movements (tenant_id, product_id, quantity, reason) "
-        "SELECT tenant_id, id, stock - old_stock, 'adjustment' FROM p "
+        "m AS (INSERT INTO stock_movements (tenant_id, product_id, quantity, kind, "
+        "stock_before, stock_after, user_id) "
+        "SELECT tenant_id, id, stock - old_stock, 'count', old_stock, stock, $12 FROM p "
         "WHERE stock <> old_stock) "
         "SELECT " PRODUCT_JSON "::text FROM p" PRODUCT_JOIN;
     struct arena *a = c->a;
@@ -410,9 +413,10 @@ int catalog_product_update(struct catalog *c, int64_t id, const struct product_i
         in->has_price ? dec(a, in->price, DEC_MONEY_SCALE) : NULL,
         in->has_cost ? dec(a, in->cost, DEC_MONEY_SCALE) : (replace ? "0" : NULL),
         in->has_stock ? dec(a, in->stock, DEC_QTY_SCALE) : NULL,
-        in->has_min_stock ? dec(a, in->min_stock, DEC_QTY_SCALE) : (replace ? "0" : NULL)};
+        in->has_min_stock ? dec(a, in->min_stock, DEC_QTY_SCALE) : (replace ? "0" : NULL),
+        c->user > 0 ? i64(a, c->user) : NULL};
 
-    return write_json(c, sql, 11, params, "product", out, err);
+    return write_json(c, sql, 12, params, "product", out, err);
 }
 
 int catalog_product_delete(struct catalog *c, int64_t id, struct app_err *err)

@@ -21,6 +21,7 @@ struct catalog {
     struct cache *cache;
     struct arena *a;
     int64_t tenant;
+    int64_t user; /* the session's user, written to the ledger (0: none, as in stockctl) */
     /* A read prefetched by the route (cache_get_many): used by the next read of that key. */
     const struct cache_result *pre;
     const char *pre_module, *pre_key;

@@ -225,11 +225,12 @@ static int move_stock(struct catalog *c, const char *tenant, const char *sale, i
         "WITH l AS (SELECT product_id, sum(quantity) AS qty FROM sale_lines WHERE tenant_id = $1 "
         "AND sale_id = $2 GROUP BY product_id), "
         "u AS (UPDATE products p SET stock = p.stock + $3::int * l.qty FROM l "
-        "WHERE p.tenant_id = $1 AND p.id = l.product_id RETURNING p.id) "
-        "INSERT INTO stock_movements (tenant_id, product_id, sale_id, quantity, reason) "
-        "SELECT $1, product_id, $2, $3::int * qty, $4 FROM l";
-    const char *params[4] = {tenant, sale, sign < 0 ? "-1" : "1",
-                             sign < 0 ? "sale_confirm" : "sale_cancel"};
+        "WHERE p.tenant_id = $1 AND p.id = l.product_id RETURNING p.id, p.stock, l.qty) "
+        "INSERT INTO stock_movements (tenant_id, product_id, sale_id, quantity, kind, "
+        "stock_before, stock_after, user_id) "
+        "SELECT $1, id, $2, $3::int * qty, $4, stock - $3::int * qty, stock, $5 FROM u";
+    const char *params[5] = {tenant, sale, sign < 0 ? "-1" : "1", sign < 0 ? "sale" : "cancel",
+                             c->user > 0 ? i64(c->a, c->user) : NULL};
     PGresult *res = db_exec(c->db, c->a, lock_sql, 2, params, err);
     int i;
 
@@ -243,7 +244,7 @@ static int move_stock(struct catalog *c, const char *tenant, const char *sale, i
                                     PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
         }
     }
-    return db_exec(c->db, c->a, take_sql, 4, params, err) ? 0 : -1;
+    return db_exec(c->db, c->a, take_sql, 5, params, err) ? 0 : -1;
 }
 
 int sales_confirm(struct catalog *c, int64_t id, const struct payment_in *pay,

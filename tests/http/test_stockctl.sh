@@ -196,10 +196,10 @@ t_check "a few products have no category, most have one" test \
                  count(DISTINCT category_id) $P")" = "t|12"
 t_check "products use every unit" test "$(q "SELECT count(DISTINCT uom_id) $P")" = 8
 in_stock=$(q "SELECT count(*) $P AND stock > 0")
-t_check "one 'initial' movement per product in stock, with its quantity" test \
+t_check "one 'opening' movement per product in stock, with its quantity" test \
     "$(q "SELECT (SELECT count(*) FROM stock_movements m JOIN products p
                       ON p.tenant_id = m.tenant_id AND p.id = m.product_id
-                  WHERE m.tenant_id = $T1_ID AND m.reason = 'initial' AND m.quantity = p.stock
+                  WHERE m.tenant_id = $T1_ID AND m.kind = 'opening' AND m.quantity = p.stock
                     AND m.sale_id IS NULL),
                  (SELECT count(*) FROM stock_movements WHERE tenant_id = $T1_ID)")" = \
     "$in_stock|$in_stock"

@@ -495,14 +495,19 @@ static void test_catalog_stock_changes_are_in_the_ledger(void)
     pin.stock = 3000;
     CU_ASSERT_EQUAL(catalog_product_update(&c, p, &pin, false, &out, &err), 0);
     res = db_exec(itest_db(), arena,
-                  "SELECT reason, quantity::text FROM stock_movements WHERE tenant_id = $1 AND "
-                  "product_id = $2 ORDER BY id",
+                  "SELECT kind, quantity::text, stock_before::text, stock_after::text "
+                  "FROM stock_movements WHERE tenant_id = $1 AND product_id = $2 ORDER BY id",
                   2, params, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(res);
     CU_ASSERT_EQUAL_FATAL(PQntuples(res), 2);
-    CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "initial");
+    CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "opening");
     CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 1), "5.000");
-    CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 1, 0), "adjustment");
+    CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 2), "0.000");
+    CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 3), "5.000");
+    /* a stock set by an update is a count: the difference, from what it was to what was set */
+    CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 1, 0), "count");
+    CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 1, 2), "5.000");
+    CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 1, 3), "3.000");
     CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 1, 1), "-2.000");
 }
 

@@ -285,10 +285,10 @@ static const char *payment_sum(int64_t sale)
                    PARAMS(i64s(sale)));
 }
 
-/* The sale's ledger: "product:quantity:reason,..." in id order. */
+/* The sale's ledger: "product:quantity:kind,..." in id order. */
 static const char *movements_of(int64_t sale)
 {
-    return sql_val("SELECT coalesce(string_agg(product_id || ':' || quantity || ':' || reason, "
+    return sql_val("SELECT coalesce(string_agg(product_id || ':' || quantity || ':' || kind, "
                    "',' ORDER BY id), '') FROM stock_movements WHERE sale_id = $1",
                    PARAMS(i64s(sale)));
 }
@@ -598,8 +598,8 @@ static void test_sales_confirm_takes_stock_and_writes_ledger(void)
     CU_ASSERT_STRING_EQUAL(stock_of(p1), "6.000");
     CU_ASSERT_STRING_EQUAL(stock_of(p2), "3.000");
     CU_ASSERT_STRING_EQUAL(movements_of(id), arena_sprintf(arena,
-                                                           "%" PRId64 ":-4.000:sale_confirm,"
-                                                           "%" PRId64 ":-2.000:sale_confirm",
+                                                           "%" PRId64 ":-4.000:sale,"
+                                                           "%" PRId64 ":-2.000:sale",
                                                            p1, p2));
     CU_ASSERT_STRING_EQUAL(sql_val("SELECT (confirmed_at IS NOT NULL)::text FROM sales "
                                    "WHERE id = $1",
@@ -751,13 +751,13 @@ static void confirm_race(int rounds, int n, int stock)
         CU_ASSERT_EQUAL(short_, stock < n ? n - stock : 0);
         CU_ASSERT_EQUAL(other, 0);
         CU_ASSERT_STRING_EQUAL(stock_of(p), "0.000");
-        /* the ledger adds up to the stock, one sale_confirm row per winner */
+        /* the ledger adds up to the stock, one sale row per winner */
         CU_ASSERT_STRING_EQUAL(
             sql_val("SELECT sum(quantity)::text FROM stock_movements WHERE product_id = $1",
                     PARAMS(i64s(p))),
             "0.000");
         CU_ASSERT_EQUAL(sql_i64("SELECT count(*) FROM stock_movements WHERE product_id = $1 "
-                                "AND reason = 'sale_confirm' AND quantity = -1",
+                                "AND kind = 'sale' AND quantity = -1",
                                 PARAMS(i64s(p))),
                         ok);
         CU_ASSERT_EQUAL(sql_i64("SELECT count(*) FROM sales s WHERE tenant_id = $1 AND "
@@ -835,8 +835,8 @@ static void test_sales_cancel(void)
     CU_ASSERT_STRING_EQUAL(status_of(s), "cancelled");
     CU_ASSERT_STRING_EQUAL(stock_of(p), "9.000");
     CU_ASSERT_STRING_EQUAL(movements_of(s), arena_sprintf(arena,
-                                                          "%" PRId64 ":-3.000:sale_confirm,"
-                                                          "%" PRId64 ":3.000:sale_cancel",
+                                                          "%" PRId64 ":-3.000:sale,"
+                                                          "%" PRId64 ":3.000:cancel",
                                                           p, p));
     CU_ASSERT_EQUAL(series_around_today(&c, PAY_ANY, &out), 0);
     CU_ASSERT_STRING_EQUAL(field(&out, "totals.sales_count"), "1");

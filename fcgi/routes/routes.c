@@ -58,6 +58,7 @@ const struct route api_routes[] = {
     R("GET", V1 "/sales/{id}", sales_get, ROUTE_AUTH | ROUTE_ID),
     R("POST", V1 "/sales/{id}/confirm", sales_confirm, ROUTE_AUTH | ROUTE_ID),
     R("POST", V1 "/sales/{id}/cancel", sales_cancel, ROUTE_AUTH | ROUTE_ID),
+    R("POST", V1 "/sales/{id}/returns", sales_return, ROUTE_AUTH | ROUTE_ADMIN | ROUTE_ID),
     R("GET", V1 "/payments", payments_list, ROUTE_AUTH),
     R("POST", V1 "/payments", payments_create, ROUTE_AUTH),
     RP("GET", V1 "/balance/series", balance_series, ROUTE_AUTH, "balance"),

@@ -211,7 +211,7 @@ ck "S1 after R1: returned 34.00, paid 20.00, outstanding 62.33 - 34.00 - 20.00 =
     'jt ".returned_total == \"34.00\" and .refunded_total == \"0.00\" and .paid_total == \"20.00\"
          and .outstanding == \"8.33\" and .status == \"confirmed\""'
 ck "GET /sales/{id} lists the return as POST answered it" \
-    'jt --argjson r "$R1_BODY" ".returns == [\$r]"'
+    'jt ".returns == [\$r]" --argjson r "$R1_BODY"'
 ck "the return's ledger rows: kind return, sale and return set, +3 in all, by the admin" \
     '[[ "$(q "SELECT count(*), sum(quantity), bool_and(sale_id = $S1 AND user_id = $ADMIN_A AND quantity > 0)
               FROM stock_movements WHERE tenant_id = $A_ID AND kind = '"'"'return'"'"' AND return_id = $R1")" == "1|3.000|t" ]]'

@@ -18,6 +18,7 @@
 #include "services/auth.h"
 #include "services/catalog.h"
 #include "services/payments.h"
+#include "services/returns.h"
 #include "services/sales.h"
 
 /* One per worker process: lives from start to exit. */
@@ -67,6 +68,8 @@ int api_confirm_in(struct http_req *req, struct payment_in *pay, struct payment_
                    struct app_err *err) __attribute__((warn_unused_result));
 int api_payment_in(struct http_req *req, struct payment_in *in, const char **key,
                    struct app_err *err) __attribute__((warn_unused_result));
+int api_return_in(struct http_req *req, struct return_in *in, const char **key, struct app_err *err)
+    __attribute__((warn_unused_result));
 
 /* Sends a JSON body with status and, for cached reads, its X-Cache header. */
 void api_send(struct http_resp *resp, int status, const struct catalog_out *out);
@@ -169,6 +172,8 @@ int api_sales_get(struct api_ctx *x, struct http_req *req, struct http_resp *res
 int api_sales_confirm(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                       struct app_err *err);
 int api_sales_cancel(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err);
+int api_sales_return(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                      struct app_err *err);
 int api_payments_create(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                         struct app_err *err);

@@ -9,6 +9,7 @@
 #include "routes/api.h"
 #include "services/balance.h"
 #include "services/payments.h"
+#include "services/returns.h"
 #include "services/sales.h"
 
 /* An optional YYYY-MM-DD query parameter. */
@@ -203,26 +204,33 @@ int api_sales_cancel(struct api_ctx *x, struct http_req *req, struct http_resp *
 
 /* ---- payments ---- */
 
+/* The Idempotency-Key header (*key: NULL when absent): 1 to 255 visible ASCII characters. */
+static int idem_key_of(struct http_req *req, const char **key, struct app_err *err)
+{
+    size_t i, n;
+
+    *key = http_header(req, "Idempotency-Key");
+    if (!*key)
+        return 0;
+    n = strlen(*key);
+    for (i = 0; i < n; i++)
+        if (!isgraph((unsigned char)(*key)[i]))
+            break;
+    if (n == 0 || n > 255 || i < n)
+        return err_set_full(err, ERR_INVALID, "invalid_idempotency_key", "Idempotency-Key",
+                            "'Idempotency-Key' must be 1 to 255 visible ASCII characters");
+    return 0;
+}
+
 /* The body of POST /payments and its Idempotency-Key header (*key: NULL when absent). */
 int api_payment_in(struct http_req *req, struct payment_in *in, const char **key,
                    struct app_err *err)
 {
     json_object *body = http_req_json(req, err);
-    size_t i;
 
     *key = http_header(req, "Idempotency-Key");
-    if (!body)
+    if (!body || idem_key_of(req, key, err))
         return -1;
-    if (*key) {
-        size_t n = strlen(*key);
-
-        for (i = 0; i < n; i++)
-            if (!isgraph((unsigned char)(*key)[i]))
-                break;
-        if (n == 0 || n > 255 || i < n)
-            return err_set_full(err, ERR_INVALID, "invalid_idempotency_key", "Idempotency-Key",
-                                "'Idempotency-Key' must be 1 to 255 visible ASCII characters");
-    }
     memset(in, 0, sizeof(*in));
     if (jsonx_get_id(body, "sale_id", true, false, &in->sale_id, err) ||
         positive(body, "amount", "amount", DEC_MONEY_SCALE, &in->amount, err) ||
@@ -272,6 +280,77 @@ int api_payments_list(struct api_ctx *x, struct http_req *req, struct http_resp 
     if (payments_list(&x->c, &q, &x->out, err))
         return -1;
     api_send(resp, 200, &x->out);
+    return 0;
+}
+
+/* ---- returns ---- */
+
+/*
+ * The body of POST /sales/{id}/returns: {"items": [{"product_id", "quantity"}], "refund"?:
+ * {"amount", "method"} (or null), "note"?}, and its Idempotency-Key header (*key: NULL when
+ * absent).
+ */
+int api_return_in(struct http_req *req, struct return_in *in, const char **key, struct app_err *err)
+{
+    json_object *body = http_req_json(req, err), *items, *ro;
+    size_t i, n;
+
+    *key = http_header(req, "Idempotency-Key");
+    if (!body || idem_key_of(req, key, err))
+        return -1;
+    memset(in, 0, sizeof(*in));
+    if (!json_object_object_get_ex(body, "items", &items) || !items ||
+        !json_object_is_type(items, json_type_array))
+        return err_set_full(err, ERR_INVALID, "required", "items",
+                            "'items' must be a list of lines");
+    n = json_object_array_length(items);
+    if (n == 0 || n > RETURNS_MAX_LINES)
+        return err_set_full(err, ERR_INVALID, "invalid_length", "items",
+                            "'items' must hold 1 to %d lines", RETURNS_MAX_LINES);
+    in->nlines = n;
+    in->lines = arena_alloc(req->arena, n * sizeof(*in->lines));
+    for (i = 0; i < n; i++) {
+        json_object *line = json_object_array_get_idx(items, i);
+        struct return_line_in *l = &in->lines[i];
+        char label[48];
+
+        if (!line || !json_object_is_type(line, json_type_object)) {
+            snprintf(label, sizeof(label), "items[%zu]", i);
+            return err_set_full(err, ERR_INVALID, "invalid_type", label, "'%s' must be an object",
+                                label);
+        }
+        snprintf(label, sizeof(label), "items[%zu].product_id", i);
+        if (jsonx_get_id(line, "product_id", true, false, &l->product_id, err)) {
+            snprintf(err->field, sizeof(err->field), "%s", label);
+            return -1;
+        }
+        snprintf(label, sizeof(label), "items[%zu].quantity", i);
+        if (positive(line, "quantity", label, DEC_QTY_SCALE, &l->quantity, err))
+            return -1;
+    }
+    if (json_object_object_get_ex(body, "refund", &ro) && ro) {
+        if (!json_object_is_type(ro, json_type_object))
+            return err_set_full(err, ERR_INVALID, "invalid_type", "refund",
+                                "'refund' must be an object");
+        in->has_refund = true;
+        if (positive(ro, "amount", "refund.amount", DEC_MONEY_SCALE, &in->refund_amount, err) ||
+            method_field(ro, "refund.method", &in->refund_method, err))
+            return -1;
+    }
+    return jsonx_get_string(body, "note", false, 500, &in->note, err);
+}
+
+int api_sales_return(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err)
+{
+    struct return_in in;
+    const char *key;
+    int status = 201;
+
+    if (api_return_in(req, &in, &key, err) ||
+        returns_create(&x->c, x->id, &in, key, &status, &x->out, err))
+        return -1;
+    api_send(resp, status, &x->out);
     return 0;
 }
 

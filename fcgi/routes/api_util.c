@@ -41,6 +41,7 @@ static void catalog_of(struct app *app, struct http_req *req, const struct auth_
     c->a = req->arena;
     c->tenant = s->tenant_id;
     c->user = s->user_id;
+    c->staff = strcmp(s->role, "admin") != 0;
     c->pre = NULL;
     c->pre_module = NULL;
     c->pre_key = NULL;

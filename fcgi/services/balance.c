@@ -63,9 +63,12 @@ static void add_money(struct buf *b, const char *name, int64_t cents)
 }
 
 /* The money fields of a point and of the totals, then the closing brace. */
-static void add_sums(struct buf *b, int64_t sales, int64_t paid, int64_t outstanding)
+static void add_sums(struct buf *b, int64_t sales, int64_t returns, int64_t paid,
+                     int64_t outstanding)
 {
     add_money(b, "sales_total", sales);
+    buf_addch(b, ',');
+    add_money(b, "returns_total", returns);
     buf_addch(b, ',');
     add_money(b, "payments_total", paid);
     buf_addch(b, ',');
@@ -94,18 +97,18 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
     static const char sql[] =
         "SELECT NULL::int, 0::bigint, (coalesce((SELECT sum(owed_cents) FROM balance_monthly "
         "WHERE tenant_id = $1 AND month < date_trunc('month', $2::date::timestamp)::date), 0) + "
-        "coalesce((SELECT sum(sales_cents - cash_cents - card_cents - transfer_cents) "
+        "coalesce((SELECT sum(sales_cents - returns_cents - cash_cents - card_cents - transfer_cents) "
         "FROM balance_daily WHERE tenant_id = $1 "
         "AND day >= date_trunc('month', $2::date::timestamp)::date AND day < $2::date), 0))"
-        "::bigint, 0::bigint, 0::bigint, 0::bigint "
+        "::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint "
         "UNION ALL (SELECT day - date '1970-01-01', sales_count, sales_cents, cash_cents, "
-        "card_cents, transfer_cents FROM balance_daily "
+        "card_cents, transfer_cents, returns_cents FROM balance_daily "
         "WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date ORDER BY day)";
     struct series_load *l = ctx;
     const struct balance_query *q = l->q;
     const char *params[3] = {arena_sprintf(a, "%" PRId64, l->c->tenant), q->from, q->to};
     PGresult *res = db_exec(l->c->db, a, sql, 3, params, err);
-    int64_t outstanding = 0, tot_count = 0, tot_sales = 0, tot_paid = 0;
+    int64_t outstanding = 0, tot_count = 0, tot_sales = 0, tot_returns = 0, tot_paid = 0;
     int row = 1, rows;
     long p;
     bool first = true;
@@ -123,7 +126,7 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
     for (p = period_start(l->from, q->granularity); p <= l->to;) {
         long next;
         char period[DATE_SIZE];
-        int64_t count = 0, sales = 0, paid = 0;
+        int64_t count = 0, sales = 0, returns = 0, paid = 0;
 
         if (q->granularity == GRAN_MONTHLY)
             next = date_next_month(p);
@@ -135,6 +138,7 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
             int64_t cash = strtoll(PQgetvalue(res, row, 3), NULL, 10);
             int64_t card = strtoll(PQgetvalue(res, row, 4), NULL, 10);
             int64_t transfer = strtoll(PQgetvalue(res, row, 5), NULL, 10);
+            int64_t rt = strtoll(PQgetvalue(res, row, 6), NULL, 10);
             int64_t pm;
 
             pm = q->method == PAY_CASH       ? cash
@@ -143,23 +147,26 @@ static int load_series(void *ctx, struct arena *a, struct buf *out, bool *found,
                                              : cash + card + transfer;
             count += strtoll(PQgetvalue(res, row, 1), NULL, 10);
             sales += st;
+            returns += rt;
             paid += pm;
-            /* outstanding counts every payment, whatever the method filter */
-            outstanding += st - cash - card - transfer;
+            /* outstanding counts every payment (refunds are negative ones), whatever the method
+             * filter, and every return */
+            outstanding += st - rt - cash - card - transfer;
             row++;
         }
         date_format(p, period, sizeof(period));
         buf_addf(out, "%s{\"period\":\"%s\",\"sales_count\":%" PRId64 ",", first ? "" : ",", period,
                  count);
-        add_sums(out, sales, paid, outstanding);
+        add_sums(out, sales, returns, paid, outstanding);
         tot_count += count;
         tot_sales += sales;
+        tot_returns += returns;
         tot_paid += paid;
         first = false;
         p = next;
     }
     buf_addf(out, "],\"totals\":{\"sales_count\":%" PRId64 ",", tot_count);
-    add_sums(out, tot_sales, tot_paid, outstanding);
+    add_sums(out, tot_sales, tot_returns, tot_paid, outstanding);
     buf_addch(out, '}');
     *found = true;
     return 0;

@@ -22,6 +22,7 @@ struct catalog {
     struct arena *a;
     int64_t tenant;
     int64_t user; /* the session's user, written to the ledger (0: none, as in stockctl) */
+    bool staff;   /* the session's role is staff: a service refuses what only an admin may do */
     /* A read prefetched by the route (cache_get_many): used by the next read of that key. */
     const struct cache_result *pre;
     const char *pre_module, *pre_key;

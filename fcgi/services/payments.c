@@ -13,9 +13,9 @@
 #include "core/dec.h"
 #include "services/idem.h"
 
-#define PAYMENT_JSON                                                                               \
-    "json_build_object('id', y.id, 'sale_id', y.sale_id, 'amount', y.amount::text, "               \
-    "'method', y.method, 'paid_at', stock_ts(y.paid_at), 'reference', y.reference, "               \
+#define PAYMENT_JSON                                                                                           \
+    "json_build_object('id', y.id, 'sale_id', y.sale_id, 'kind', y.kind, "                                     \
+    "'amount', y.amount::text, 'method', y.method, 'paid_at', stock_ts(y.paid_at), 'reference', y.reference, " \
     "'created_at', stock_ts(y.created_at))"
 
 int payments_method_parse(const char *s, bool allow_all, enum payment_method *out)
@@ -46,8 +46,9 @@ int payments_insert(struct catalog *c, const struct payment_in *p, const char *t
                     int64_t *payment_id, struct app_err *err)
 {
     static const char sql[] =
-        "WITH y AS (INSERT INTO payments (tenant_id, sale_id, amount, method, paid_at, reference, "
-        "balance_day) VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()), $6, "
+        "WITH y AS (INSERT INTO payments (tenant_id, sale_id, kind, amount, method, paid_at, "
+        "reference, balance_day) VALUES ($1, $2, CASE WHEN $3::numeric < 0 THEN 'refund' "
+        "ELSE 'payment' END, $3, $4, coalesce($5::timestamptz, now()), $6, "
         "(coalesce($5::timestamptz, now()) AT TIME ZONE $7)::date) RETURNING id, balance_day), "
         "b AS (INSERT INTO balance_daily (tenant_id, day, cash_cents, card_cents, transfer_cents, "
         "cash_count, card_count, transfer_count) "
@@ -106,8 +107,11 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
     static const char lock_sql[] = "SELECT s.status, s.total::text, t.timezone "
                                    "FROM sales s JOIN tenants t ON t.id = s.tenant_id "
                                    "WHERE s.tenant_id = $1 AND s.id = $2 FOR UPDATE OF s";
+    /* What it owes: total - returned - paid (refunds are negative payments). */
     static const char paid_sql[] =
-        "SELECT coalesce(sum(amount), 0)::text FROM payments WHERE tenant_id = $1 AND sale_id = $2";
+        "SELECT coalesce(sum(amount), 0)::text, (SELECT coalesce(sum(returned_total), 0) "
+        "FROM sale_returns WHERE tenant_id = $1 AND sale_id = $2)::text "
+        "FROM payments WHERE tenant_id = $1 AND sale_id = $2";
     static const char json_sql[] =
         "SELECT " PAYMENT_JSON "::text FROM payments y WHERE y.tenant_id = $1 AND y.id = $2";
     const char *tenant = arena_sprintf(c->a, "%" PRId64, c->tenant);
@@ -145,6 +149,7 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
         if (!paid)
             goto fail;
         outstanding = dec_from_db(PQgetvalue(res, 0, 1), DEC_MONEY_SCALE) -
+                      dec_from_db(PQgetvalue(paid, 0, 1), DEC_MONEY_SCALE) -
                       dec_from_db(PQgetvalue(paid, 0, 0), DEC_MONEY_SCALE);
     }
     if (in->amount > outstanding) {

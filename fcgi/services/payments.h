@@ -17,7 +17,7 @@ enum payment_method { PAY_ANY = 0, PAY_CASH, PAY_CARD, PAY_TRANSFER };
 
 struct payment_in {
     int64_t sale_id;
-    int64_t amount; /* cents, > 0 */
+    int64_t amount; /* cents, > 0 (< 0: a refund, for payments_insert only) */
     enum payment_method method;
     const char *paid_at;   /* ISO 8601 or NULL = now */
     const char *reference; /* may be NULL */
@@ -47,14 +47,17 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
                     int *status, struct catalog_out *out, struct app_err *err)
     __attribute__((warn_unused_result));
 
-/* {"items": [...], "total": N, "limit": L, "offset": O}, newest paid_at first. */
+/* {"items": [...], "total": N, "limit": L, "offset": O}, newest paid_at first; refunds too
+ * ("kind": "refund", negative amount; payments have "kind": "payment"). */
 int payments_list(struct catalog *c, const struct payment_query *q, struct catalog_out *out,
                   struct app_err *err) __attribute__((warn_unused_result));
 
 /*
  * Inside the caller's transaction, which holds the lock on the sale's row: records payment p
  * (its sale_id, amount and method are trusted; no check of what the sale owes) and adds it to
- * its day in tz (the tenant's zone) of the balance summary. *payment_id receives the new id.
+ * its day in tz (the tenant's zone) of the balance summary (amount and count of its method). A
+ * negative amount is a refund (kind 'refund', services/returns): it lowers that day's amount
+ * of its method and counts as one row, as GET /payments lists it. *payment_id receives the new id.
  * Neither commits nor rolls back; a paid_at PostgreSQL refuses is ERR_INVALID naming it.
  */
 int payments_insert(struct catalog *c, const struct payment_in *p, const char *tz,

@@ -13,13 +13,17 @@
 
 #include "core/buf.h"
 #include "core/dec.h"
+#include "services/returns.h"
 
-/* s is the sale row; pt.paid its payments' sum (SALE_FROM provides both). */
+/* s is the sale row; pt its payments (refunds are negative ones) and rt its returns (SALE_SUMS
+ * provides both). Outstanding: total - returned - paid, negative when the shop owes. */
 #define SALE_JSON                                                                                  \
     "json_build_object('id', s.id, 'customer', s.customer, 'status', s.status, "                   \
     "'total', s.total::text, 'paid_total', coalesce(pt.paid, 0)::numeric(14, 2)::text, "           \
-    "'outstanding', CASE WHEN s.status = 'confirmed' THEN (s.total - coalesce(pt.paid, 0))"        \
-    "::numeric(14, 2)::text ELSE '0.00' END, "                                                     \
+    "'returned_total', coalesce(rt.returned, 0)::numeric(14, 2)::text, "                           \
+    "'refunded_total', coalesce(pt.refunded, 0)::numeric(14, 2)::text, "                           \
+    "'outstanding', CASE WHEN s.status = 'confirmed' THEN (s.total - coalesce(rt.returned, 0) - "  \
+    "coalesce(pt.paid, 0))::numeric(14, 2)::text ELSE '0.00' END, "                                \
     "'confirmed_at', stock_ts(s.confirmed_at), 'cancelled_at', stock_ts(s.cancelled_at), "         \
     "'created_at', stock_ts(s.created_at), 'updated_at', stock_ts(s.updated_at)"
 
@@ -28,11 +32,17 @@
     "'id', p.id, 'sku', p.sku, 'name', p.name), 'quantity', l.quantity::text, "                    \
     "'unit_price', l.unit_price::text, 'line_total', l.line_total::text) ORDER BY l.id), "         \
     "'[]'::json) FROM sale_lines l JOIN products p ON p.tenant_id = l.tenant_id "                  \
-    "AND p.id = l.product_id WHERE l.tenant_id = s.tenant_id AND l.sale_id = s.id)"
+    "AND p.id = l.product_id WHERE l.tenant_id = s.tenant_id AND l.sale_id = s.id), "              \
+    "'returns', (SELECT coalesce(json_agg(" RETURN_JSON " ORDER BY r.id), '[]'::json) "            \
+    "FROM sale_returns r WHERE r.tenant_id = s.tenant_id AND r.sale_id = s.id)"
 
-#define SALE_FROM                                                                                  \
-    " FROM sales s LEFT JOIN LATERAL (SELECT sum(amount) AS paid FROM payments x "                 \
-    "WHERE x.tenant_id = s.tenant_id AND x.sale_id = s.id) pt ON true"
+#define SALE_SUMS                                                                                  \
+    " LEFT JOIN LATERAL (SELECT sum(amount) AS paid, -sum(amount) FILTER (WHERE kind = 'refund') " \
+    "AS refunded FROM payments x WHERE x.tenant_id = s.tenant_id AND x.sale_id = s.id) pt ON true" \
+    " LEFT JOIN LATERAL (SELECT sum(returned_total) AS returned FROM sale_returns z "              \
+    "WHERE z.tenant_id = s.tenant_id AND z.sale_id = s.id) rt ON true"
+
+#define SALE_FROM " FROM sales s" SALE_SUMS
 
 static const char *i64(struct arena *a, int64_t v)
 {
@@ -163,8 +173,7 @@ int sales_list(struct catalog *c, const struct sale_query *q, struct catalog_out
         "pg AS (SELECT s.* FROM sales s, tz WHERE " SALES_FILTER
         " ORDER BY s.id DESC LIMIT $5 OFFSET $6) "
         "SELECT json_build_object('items', coalesce((SELECT json_agg(" SALE_JSON
-        ") ORDER BY s.id DESC) FROM pg s LEFT JOIN LATERAL (SELECT sum(amount) AS paid "
-        "FROM payments x WHERE x.tenant_id = s.tenant_id AND x.sale_id = s.id) pt ON true), "
+        ") ORDER BY s.id DESC) FROM pg s" SALE_SUMS "), "
         "'[]'::json), 'total', (SELECT count(*) FROM sales s, tz WHERE " SALES_FILTER "), "
         "'limit', $5::bigint, 'offset', $6::bigint)::text";
 #undef SALES_FILTER
@@ -312,7 +321,8 @@ int sales_cancel(struct catalog *c, int64_t id, struct catalog_out *out, struct 
         "SELECT s.status, s.total::text, s.balance_day, false FROM sales s "
         "WHERE s.tenant_id = $1 AND s.id = $2 FOR UPDATE";
     static const char paid_sql[] =
-        "SELECT EXISTS (SELECT 1 FROM payments WHERE tenant_id = $1 AND sale_id = $2)";
+        "SELECT EXISTS (SELECT 1 FROM payments WHERE tenant_id = $1 AND sale_id = $2), "
+        "EXISTS (SELECT 1 FROM sale_returns WHERE tenant_id = $1 AND sale_id = $2)";
     static const char unbalance_sql[] =
         "UPDATE balance_daily SET sales_count = sales_count - 1, "
         "sales_cents = sales_cents - ($2::numeric * 100)::bigint WHERE tenant_id = $1 AND day = $3";
@@ -331,12 +341,23 @@ int sales_cancel(struct catalog *c, int64_t id, struct catalog_out *out, struct 
         return fail(c);
     }
     was_confirmed = !strcmp(PQgetvalue(res, 0, 0), "confirmed");
+    /* SPEC §10: staff may cancel a draft, not a confirmed sale (its stock and balance move). */
+    if (was_confirmed && c->staff) {
+        err_set_full(err, ERR_FORBIDDEN, "forbidden", NULL,
+                     "cancelling a confirmed sale needs the admin role (signed in as staff)");
+        return fail(c);
+    }
     if (was_confirmed) {
         PGresult *paid = db_exec(c->db, c->a, paid_sql, 2, params, err);
 
         if (!paid)
             return fail(c);
         was_paid = !strcmp(PQgetvalue(paid, 0, 0), "t");
+        if (!strcmp(PQgetvalue(paid, 0, 1), "t")) {
+            err_set_full(err, ERR_CONFLICT, "has_returns", "status",
+                         "a sale with returns cannot be cancelled");
+            return fail(c);
+        }
     }
     if (was_confirmed && was_paid) {
         err_set_full(err, ERR_CONFLICT, "has_payments", "status",

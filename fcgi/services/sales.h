@@ -40,6 +40,8 @@ struct sale_query {
 int sales_create(struct catalog *c, const struct sale_in *in, struct catalog_out *out,
                  struct app_err *err) __attribute__((warn_unused_result));
 
+/* A sale with "items", "returns" (services/returns.h), "paid_total" (payments minus refunds),
+ * "returned_total", "refunded_total" and "outstanding" (total - returned - paid, may be < 0). */
 int sales_get(struct catalog *c, int64_t id, struct catalog_out *out, struct app_err *err)
     __attribute__((warn_unused_result));
 int sales_list(struct catalog *c, const struct sale_query *q, struct catalog_out *out,
@@ -53,7 +55,8 @@ int sales_list(struct catalog *c, const struct sale_query *q, struct catalog_out
 int sales_confirm(struct catalog *c, int64_t id, const struct payment_in *pay,
                   struct catalog_out *out, struct app_err *err) __attribute__((warn_unused_result));
 
-/* Cancels a draft, or a confirmed sale without payments (its stock comes back). */
+/* Cancels a draft, or a confirmed sale without payments (its stock comes back). ERR_CONFLICT
+ * "has_returns" for a sale with returns (checked first), "has_payments" for one with payments. */
 int sales_cancel(struct catalog *c, int64_t id, struct catalog_out *out, struct app_err *err)
     __attribute__((warn_unused_result));
 

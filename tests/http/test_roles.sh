@@ -7,7 +7,8 @@
 # the row's statuses). A route of the app's table (stock-fcgi --routes) without a row fails the
 # suite, so whoever adds a route adds its rule here; the table's rules must agree with the
 # route flags (a route flagged admin has only admin rows; a row may say admin for a route whose
-# handler checks the role itself, as POST /stock/movements does for kinds other than receipt).
+# handler checks the role itself, as POST /stock/movements does for kinds other than receipt
+# and POST /sales/{id}/cancel for a confirmed sale: staff may cancel a draft).
 # Rows of routes this build does not have are skipped (reported). It creates its own tenant.
 # Environment from tests/run_all.sh: STOCK_TEST_BASE_URL, STOCK_TEST_DIR. Needs jq and curl.
 # ck evaluates single-quoted conditions (SC2016); rows read variables through ${!NAME} (SC2034).
@@ -88,6 +89,10 @@ mk /sales "{\"items\":[{\"product_id\":$P,\"quantity\":\"5\"}]}"
 S_CONF=$MK_ID
 api POST "/sales/$S_CONF/confirm"
 ck "confirm the fixture sale" '[[ $R_STATUS == 200 ]]'
+mk /sales "{\"items\":[{\"product_id\":$P,\"quantity\":\"1\"}]}"
+S_CANCEL=$MK_ID
+api POST "/sales/$S_CANCEL/confirm"
+ck "confirm the sale to cancel" '[[ $R_STATUS == 200 ]]'
 mk /users "{\"email\":\"other@roles.test\",\"password\":\"roles-other-$SUF-pw\",\"role\":\"staff\"}"
 U_OTHER=$MK_ID
 TODAY=$(date -u +%F)
@@ -133,7 +138,8 @@ GET /api/v1/sales | session | /api/v1/sales | - | 200 | -
 POST /api/v1/sales | session | /api/v1/sales | {"customer":"c","items":[{"product_id":@P@,"quantity":"1"}]} | 201 | -
 GET /api/v1/sales/{id} | session | /api/v1/sales/@S_CONF@ | - | 200 | -
 POST /api/v1/sales/{id}/confirm | session | /api/v1/sales/@D_CONFIRM@/confirm | - | 200,409 | -
-POST /api/v1/sales/{id}/cancel | admin | /api/v1/sales/@D_CANCEL@/cancel | - | 200 | -
+POST /api/v1/sales/{id}/cancel | session | /api/v1/sales/@D_CANCEL@/cancel | - | 200,409 | -
+POST /api/v1/sales/{id}/cancel | admin | /api/v1/sales/@S_CANCEL@/cancel | - | 200 | -
 POST /api/v1/sales/{id}/returns | admin | /api/v1/sales/@S_CONF@/returns | {"items":[{"product_id":@P@,"quantity":"1"}]} | 201 | -
 GET /api/v1/payments | session | /api/v1/payments | - | 200 | -
 POST /api/v1/payments | session | /api/v1/payments | {"sale_id":@S_CONF@,"amount":"1.00","method":"cash"} | 201 | -

@@ -94,6 +94,7 @@ series_sane()
     jt '(.points | length) > 0
         and .totals.sales_count == ([.points[].sales_count] | add)
         and (.totals.sales_total | tonumber) == ([.points[].sales_total | tonumber] | add)
+        and (.totals.returns_total | tonumber) == ([.points[].returns_total | tonumber] | add)
         and (.totals.payments_total | tonumber) == ([.points[].payments_total | tonumber] | add)
         and .totals.outstanding == .points[-1].outstanding'
 }
@@ -146,9 +147,9 @@ par_reset()
 }
 
 TS_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?[+-][0-9]{2}:[0-9]{2}$'
-SALE_KEYS='["cancelled_at","confirmed_at","created_at","customer","id","items","outstanding","paid_total","status","total","updated_at"]'
-PAY_KEYS='["amount","created_at","id","method","paid_at","reference","sale_id"]'
-POINT_KEYS='["outstanding","payments_total","period","sales_count","sales_total"]'
+SALE_KEYS='["cancelled_at","confirmed_at","created_at","customer","id","items","outstanding","paid_total","refunded_total","returned_total","returns","status","total","updated_at"]'
+PAY_KEYS='["amount","created_at","id","kind","method","paid_at","reference","sale_id"]'
+POINT_KEYS='["outstanding","payments_total","period","returns_total","sales_count","sales_total"]'
 WORKERS_AT_START=$(live_workers "$POOL")
 
 # ---------------------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ ck "the daily periods are the 7 consecutive days from 'from'" \
 ck "a fresh tenant's series is all zeros, money as strings with 2 decimals" \
     'jt "all(.points[]; .sales_count == 0 and .sales_total == \"0.00\" and .payments_total == \"0.00\"
          and .outstanding == \"0.00\") and .totals == {\"sales_count\":0,\"sales_total\":\"0.00\",
-         \"payments_total\":\"0.00\",\"outstanding\":\"0.00\"}"'
+         \"returns_total\":\"0.00\",\"payments_total\":\"0.00\",\"outstanding\":\"0.00\"}"'
 api GET "$BAL"
 ck "the second read of the series is X-Cache: HIT (got $(header X-Cache))" '[[ "$(header X-Cache)" == HIT ]]'
 
@@ -246,7 +247,7 @@ ck "sale list: {items, total, limit 50, offset 0} with the draft" \
     'jt "(keys | sort) == [\"items\",\"limit\",\"offset\",\"total\"] and .limit == 50 and .offset == 0
          and .total == 1 and .items[0].id == $S1"'
 ck "list items are sales without their lines" \
-    'jt ".items[0] | (keys == ($SALE_KEYS - [\"items\"])) and .total == \"40.88\" and .status == \"draft\""'
+    'jt ".items[0] | (keys == ($SALE_KEYS - [\"items\", \"returns\"])) and .total == \"40.88\" and .status == \"draft\""'
 
 # The cached product reads, warmed before the confirmation.
 warm /products
@@ -299,7 +300,7 @@ ck "the series right after the payment: the day has 1 sale, 40.88, paid 30.00, o
     'point "$DAY" ".sales_count == 1 and .sales_total == \"40.88\" and .payments_total == \"30.00\"
                    and .outstanding == \"10.88\""'
 ck "totals: 1 sale, 40.88, 30.00 paid, 10.88 outstanding" \
-    'jt ".totals == {\"sales_count\":1,\"sales_total\":\"40.88\",\"payments_total\":\"30.00\",\"outstanding\":\"10.88\"}"'
+    'jt ".totals == {\"sales_count\":1,\"sales_total\":\"40.88\",\"returns_total\":\"0.00\",\"payments_total\":\"30.00\",\"outstanding\":\"10.88\"}"'
 ck "the totals agree with the points" series_sane
 ck "outstanding is 0.00 on the days before and 10.88 on the days after the sale's day" \
     'jt "all(.points[] | select(.period < \"$DAY\"); .outstanding == \"0.00\" and .sales_count == 0)
@@ -318,7 +319,7 @@ ck "weekly: the week of the sale has it (period a Monday)" \
 api GET "/balance/series?from=$DAY&to=$DAY&granularity=monthly"
 ck "monthly: the month of the sale has it (period the 1st)" \
     '[[ "$R_STATUS" == 200 ]] && jt ".points == [{\"period\":\"${DAY:0:8}01\",\"sales_count\":1,
-        \"sales_total\":\"40.88\",\"payments_total\":\"30.00\",\"outstanding\":\"10.88\"}]"'
+        \"sales_total\":\"40.88\",\"returns_total\":\"0.00\",\"payments_total\":\"30.00\",\"outstanding\":\"10.88\"}]"'
 
 api POST "/sales/$S1/cancel"
 expect "POST /sales/{id}/cancel of a sale with payments" 409 has_payments
@@ -1124,11 +1125,14 @@ H_ID=$NT_ID
     t_not_ok "stockctl seed-demo --sales 600 --days 120 for tenant H"
 session "$SLUG_H" admin@h.test "$PW" || setup_failed
 TOKEN=$S_TOKEN
-# owed_on DAY: the raw rows' answer, in cents.
+# owed_on DAY: the raw rows' answer, in cents: confirmed sales minus returns minus payments
+# (refunds are negative payments), each counted on its day.
 owed_on()
 {
     psql -X -At "$DATABASE_URL" -v ON_ERROR_STOP=1 -c "SELECT
         (SELECT coalesce(sum(total), 0) FROM sales WHERE tenant_id = $H_ID AND status = 'confirmed'
+            AND balance_day <= '$1') * 100 -
+        (SELECT coalesce(sum(returned_total), 0) FROM sale_returns WHERE tenant_id = $H_ID
             AND balance_day <= '$1') * 100 -
         (SELECT coalesce(sum(amount), 0) FROM payments WHERE tenant_id = $H_ID
             AND balance_day <= '$1') * 100" | sed 's/\..*//'
@@ -1161,7 +1165,7 @@ ck "H has history before those ranges (owed 100 days ago is not zero)" \
 ck "balance_monthly = balance_daily summed per month, for H" \
     '[[ "$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM
         (SELECT date_trunc('"'"'month'"'"', day::timestamp)::date AS m,
-                sum(sales_cents - cash_cents - card_cents - transfer_cents) AS o
+                sum(sales_cents - returns_cents - cash_cents - card_cents - transfer_cents) AS o
          FROM balance_daily WHERE tenant_id = $H_ID GROUP BY 1) d
         FULL JOIN (SELECT month, owed_cents FROM balance_monthly WHERE tenant_id = $H_ID) b
         ON b.month = d.m WHERE coalesce(b.owed_cents, 0) <> coalesce(d.o, 0)")" == 0 ]]'
@@ -1176,6 +1180,7 @@ api GET "/sales?status=confirmed&limit=200"
 A_CONF=$(jf .total)
 A_SALES=$(jf '[.items[].total | tonumber] | add * 100 | round')
 A_OUT=$(jf '[.items[].outstanding | tonumber] | add * 100 | round')
+A_RET=$(jf '[.items[].returned_total | tonumber] | add * 100 | round')
 api GET "/payments?limit=200"
 A_PAID=$(jf '[.items[].amount | tonumber] | add * 100 | round')
 A_NPAY=$(jf .total)
@@ -1183,6 +1188,8 @@ api GET "/balance/series?from=$ALL_FROM&to=$RANGE_TO&granularity=monthly"
 ck "A's series over all its days: sales_count = its $A_CONF confirmed sales" 'jt ".totals.sales_count == $A_CONF"'
 ck "A's series: sales_total = the sum of their totals (cents $A_SALES)" \
     'jt "(.totals.sales_total | tonumber * 100 | round) == $A_SALES"'
+ck "A's series: returns_total = the sum of the sales' returned_total (cents $A_RET)" \
+    'jt "(.totals.returns_total | tonumber * 100 | round) == $A_RET"'
 ck "A's series: payments_total = the sum of its $A_NPAY payments (cents $A_PAID)" \
     'jt "(.totals.payments_total | tonumber * 100 | round) == $A_PAID"'
 ck "A's series: outstanding = the sum of the sales' outstanding (cents $A_OUT)" \

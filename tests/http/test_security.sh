@@ -742,6 +742,9 @@ ck "tenant A confirms a sale" '[[ "$R_STATUS" == 200 ]] && jt ".status == \"conf
 A_IDEM="idem-a-$SUF"
 A_PAY_BODY="{\"sale_id\":$A_CONF,\"amount\":\"2.00\",\"method\":\"cash\",\"reference\":\"Ref $LEAK\"}"
 mk /payments "$A_PAY_BODY" -H "Idempotency-Key: $A_IDEM"
+A_RIDEM="ridem-a-$SUF"
+A_RET_BODY="{\"items\":[{\"product_id\":$A_PROD,\"quantity\":\"1\"}],\"refund\":{\"amount\":\"1.00\",\"method\":\"cash\"},\"note\":\"Note $LEAK\"}"
+mk "/sales/$A_CONF/returns" "$A_RET_BODY" -H "Idempotency-Key: $A_RIDEM"
 TODAY=$(date -u +%F)
 api GET "/balance/series?from=$TODAY&to=$TODAY&granularity=daily"
 ck "tenant A's balance series counts its sale" '[[ "$R_STATUS" == 200 ]] && jt ".totals.sales_count >= 1"'
@@ -867,6 +870,8 @@ POST /api/v1/sales/{id}/confirm | /api/v1/sales/@A_DRAFT@/confirm | - | - | 404 
 POST /api/v1/sales/{id}/confirm | /api/v1/sales/@A_DRAFT@/confirm | {"payment":{"amount":"1.00","method":"cash"}} | - | 404 | -
 POST /api/v1/sales/{id}/cancel | /api/v1/sales/@A_DRAFT@/cancel | - | - | 404 | -
 POST /api/v1/sales/{id}/cancel | /api/v1/sales/@A_CONF@/cancel | - | - | 404 | -
+POST /api/v1/sales/{id}/returns | /api/v1/sales/@A_CONF@/returns | {"items":[{"product_id":@A_PROD@,"quantity":"1"}]} | - | 404 | -
+POST /api/v1/sales/{id}/returns | /api/v1/sales/@A_CONF@/returns | @A_RET_BODY@ | Idempotency-Key: @A_RIDEM@ | 404 | -
 GET /api/v1/payments | /api/v1/payments?sale_id=@A_CONF@ | - | - | 200 | .total == 0
 GET /api/v1/payments | /api/v1/payments?tenant_id=@A_ID@&method=cash | - | - | 200 | .total == 0
 POST /api/v1/payments | /api/v1/payments | {"sale_id":@A_CONF@,"amount":"1.00","method":"cash"} | - | 422 | .error.field == "sale_id"

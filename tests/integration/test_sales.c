@@ -21,6 +21,7 @@
 #include "services/balance.h"
 #include "services/catalog.h"
 #include "services/payments.h"
+#include "services/returns.h"
 #include "services/sales.h"
 
 /* PARAMS("a", "b") expands to the count and the array of a db_exec-style parameter list. */
@@ -853,6 +854,70 @@ static void test_sales_cancel(void)
     CU_ASSERT_STRING_EQUAL(stock_of(p), "9.000");
 }
 
+/* A return of qty units of pid on sale, with a refund of refund cents by cash when > 0. */
+static int return1(struct catalog *c, int64_t sale, int64_t pid, int64_t qty, int64_t refund,
+                   struct catalog_out *out, struct app_err *err)
+{
+    struct return_line_in line = {pid, qty * 1000};
+    struct return_in in = {&line, 1, refund > 0, refund, PAY_CASH, NULL};
+    int status = 0;
+
+    return returns_create(c, sale, &in, NULL, &status, out, err);
+}
+
+static void test_sales_returns(void)
+{
+    int64_t t = itest_tenant("sales-returns");
+    struct catalog c = cat(t), cb = cat(tb);
+    int64_t p = make_product(&c, "RET-1", 250, 10000);
+    int64_t s = draft1(&c, p, 4), d = draft1(&c, p, 1);
+    struct catalog_out out;
+    struct app_err err;
+
+    confirm_ok(&c, s, &(struct payment_in){0, 600, PAY_CARD, NULL, NULL});
+    CU_ASSERT_STRING_EQUAL(stock_of(p), "6.000");
+    /* a draft takes none; another tenant does not see the sale */
+    CU_ASSERT_EQUAL(return1(&c, d, p, 1, 0, &out, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err_slug(&err), "invalid_state");
+    CU_ASSERT_EQUAL(return1(&cb, s, p, 1, 0, &out, &err), -1);
+    CU_ASSERT_EQUAL(err.code, ERR_NOT_FOUND);
+    /* 1 back with a 2.00 refund: stock, ledger, sums, the refund as a negative payment */
+    CU_ASSERT_EQUAL_FATAL(return1(&c, s, p, 1, 200, &out, &err), 0);
+    CU_ASSERT_STRING_EQUAL(field(&out, "returned_total"), "2.50");
+    CU_ASSERT_STRING_EQUAL(field(&out, "refund.amount"), "2.00");
+    CU_ASSERT_STRING_EQUAL(stock_of(p), "7.000");
+    CU_ASSERT_STRING_EQUAL(movements_of(s), arena_sprintf(arena,
+                                                          "%" PRId64 ":-4.000:sale,"
+                                                          "%" PRId64 ":1.000:return",
+                                                          p, p));
+    CU_ASSERT_STRING_EQUAL(sql_val("SELECT string_agg(kind || ':' || amount, ',' ORDER BY id) "
+                                   "FROM payments WHERE sale_id = $1",
+                                   PARAMS(i64s(s))),
+                           "payment:6.00,refund:-2.00");
+    CU_ASSERT_EQUAL(sales_get(&c, s, &out, &err), 0);
+    CU_ASSERT_STRING_EQUAL(field(&out, "paid_total"), "4.00");
+    CU_ASSERT_STRING_EQUAL(field(&out, "refunded_total"), "2.00");
+    CU_ASSERT_STRING_EQUAL(field(&out, "returned_total"), "2.50");
+    CU_ASSERT_STRING_EQUAL(field(&out, "outstanding"), "3.50");
+    /* bounds: 4 more than the 3 left; a refund above the 4.00 paid net */
+    CU_ASSERT_EQUAL(return1(&c, s, p, 4, 0, &out, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.field, "items[0].quantity");
+    CU_ASSERT_EQUAL(return1(&c, s, p, 1, 401, &out, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err_slug(&err), "overrefund");
+    CU_ASSERT_STRING_EQUAL(stock_of(p), "7.000");
+    /* the series: the return and the refund on today */
+    CU_ASSERT_EQUAL(series_around_today(&c, PAY_ANY, &out), 0);
+    CU_ASSERT_STRING_EQUAL(field(&out, "totals.sales_total"), "10.00");
+    CU_ASSERT_STRING_EQUAL(field(&out, "totals.returns_total"), "2.50");
+    CU_ASSERT_STRING_EQUAL(field(&out, "totals.payments_total"), "4.00");
+    CU_ASSERT_STRING_EQUAL(field(&out, "totals.outstanding"), "3.50");
+    CU_ASSERT_EQUAL(series_around_today(&c, PAY_CASH, &out), 0);
+    CU_ASSERT_STRING_EQUAL(field(&out, "totals.payments_total"), "-2.00");
+    /* a sale with returns is not cancelled */
+    CU_ASSERT_EQUAL(sales_cancel(&c, s, &out, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err_slug(&err), "has_returns");
+}
+
 /* ---- 5. payments --------------------------------------------------------------------------- */
 
 static void test_sales_payments_only_on_confirmed_sales(void)
@@ -1657,6 +1722,8 @@ int test_sales_register(void)
                      test_sales_concurrent_confirmations_never_oversell) ||
         !CU_add_test(s, "race for the last unit", test_sales_race_for_the_last_unit) ||
         !CU_add_test(s, "cancel: draft, confirmed, with payments, twice", test_sales_cancel) ||
+        !CU_add_test(s, "returns: stock, ledger, refund, sums, bounds, series, cancel",
+                     test_sales_returns) ||
         !CU_add_test(s, "payments only on confirmed sales",
                      test_sales_payments_only_on_confirmed_sales) ||
         !CU_add_test(s, "payments never beyond the outstanding amount",

@@ -68,6 +68,7 @@ struct row {
 #define S  BODY_SALE
 #define CF BODY_CONFIRM
 #define PY BODY_PAYMENT
+#define RT BODY_RETURN
 
 /* A product body: the required fields with one of them given as v, or extra fields after. */
 #define PROD(extra) "{\"sku\":\"NEW-1\",\"name\":\"New\",\"uom_id\":1,\"price\":\"1.00\"" extra "}"
@@ -86,6 +87,9 @@ struct row {
 #define PAYMENT(extra) "{\"sale_id\":3,\"amount\":\"1.00\",\"method\":\"cash\"" extra "}"
 #define AMOUNT(a)      "{\"sale_id\":3,\"method\":\"cash\",\"amount\":" a "}"
 #define PAID_AT(t)     PAYMENT(",\"paid_at\":" t)
+/* A return of one line, then extra fields; or a refund r. */
+#define RETURN(extra) "{\"items\":[{\"product_id\":7,\"quantity\":1}]" extra "}"
+#define REFUND(r)     RETURN(",\"refund\":" r)
 
 static const struct row rows[] = {
     /* ---- every body: media type, malformed JSON, top level (415, 400) ---- */
@@ -434,6 +438,42 @@ static const struct row rows[] = {
     ROW(PY, true, PAYMENT(""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL,
         "cl\xc3\xa9", 0),
     ROW(PY, true, PAYMENT(""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL, "", 0),
+    /* ---- returns: items (1..500 lines), refund? {amount, method}, note? (500) ---- */
+    OK(RT, true, RETURN("")),
+    OK(RT, true, REFUND("null")),
+    OK(RT, true, REFUND("{\"amount\":\"2.50\",\"method\":\"card\"}")),
+    OK(RT, true, RETURN(",\"note\":\"<<500*n>>\"")),
+    ROW(RT, true, RETURN(""), 415, "", NULL, "text/plain", NULL, 0),
+    NO(RT, true, "", 400, "", NULL),
+    NO(RT, true, "{}", 422, "items", "required"),
+    NO(RT, true, "{\"items\":{}}", 422, "items", "required"),
+    NO(RT, true, "{\"items\":[]}", 422, "items", "invalid_length"),
+    NO(RT, true,
+       "{\"items\":[<<501*{\"product_id\":1,\"quantity\":1},>>{\"product_id\":1,\"quantity\":1}]}",
+       422, "items", "invalid_length"),
+    NO(RT, true, "{\"items\":[1]}", 422, "items[0]", "invalid_type"),
+    NO(RT, true, "{\"items\":[{\"quantity\":1}]}", 422, "items[0].product_id", NULL),
+    NO(RT, true, "{\"items\":[{\"product_id\":0,\"quantity\":1}]}", 422, "items[0].product_id",
+       NULL),
+    NO(RT, true, "{\"items\":[{\"product_id\":7}]}", 422, "items[0].quantity", "required"),
+    NO(RT, true,
+       "{\"items\":[{\"product_id\":7,\"quantity\":1},{\"product_id\":8,\"quantity\":0}]}", 422,
+       "items[1].quantity", "not_positive"),
+    DECIMALS(RT, true, "{\"items\":[{\"product_id\":7,\"quantity\":\"1.0001\"}]}",
+             "items[0].quantity"),
+    NEG(RT, true, "{\"items\":[{\"product_id\":7,\"quantity\":-1}]}", "items[0].quantity"),
+    NO(RT, true, REFUND("\"1.00\""), 422, "refund", "invalid_type"),
+    NO(RT, true, REFUND("{\"method\":\"cash\"}"), 422, "refund.amount", "required"),
+    NO(RT, true, REFUND("{\"amount\":0,\"method\":\"cash\"}"), 422, "refund.amount",
+       "not_positive"),
+    DECIMALS(RT, true, REFUND("{\"amount\":\"1.001\",\"method\":\"cash\"}"), "refund.amount"),
+    NO(RT, true, REFUND("{\"amount\":1}"), 422, "refund.method", "invalid_method"),
+    NO(RT, true, REFUND("{\"amount\":1,\"method\":\"all\"}"), 422, "refund.method",
+       "invalid_method"),
+    NO(RT, true, RETURN(",\"note\":\"<<501*n>>\""), 422, "note", NULL),
+    NO(RT, true, RETURN(",\"note\":5"), 422, "note", "invalid_type"),
+    ROW(RT, true, RETURN(""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL, "a b", 0),
+    DEEP(RT, true, "{\"items\":<<10000*[>>"),
 };
 
 /* template with each "<<N*x>>" replaced by N copies of x; the copy belongs to a. */
@@ -617,6 +657,30 @@ static void test_api_in_payment_reads_key_and_fields(void)
     arena_free(a);
 }
 
+static void test_api_in_return_reads_lines_refund_and_key(void)
+{
+    struct arena *a = arena_new();
+    union body_in_out o;
+
+    accept(a, BODY_RETURN, true,
+           "{\"items\":[{\"product_id\":5,\"quantity\":\"1.500\"},{\"product_id\":6,"
+           "\"quantity\":2}],\"refund\":{\"amount\":\"4.25\",\"method\":\"transfer\"},"
+           "\"note\":\"box torn\"}",
+           "rk-1", &o);
+    CU_ASSERT_STRING_EQUAL(o.ret.key, "rk-1");
+    CU_ASSERT_EQUAL_FATAL(o.ret.in.nlines, 2);
+    CU_ASSERT(o.ret.in.lines[0].product_id == 5 && o.ret.in.lines[0].quantity == 1500);
+    CU_ASSERT(o.ret.in.lines[1].product_id == 6 && o.ret.in.lines[1].quantity == 2000);
+    CU_ASSERT(o.ret.in.has_refund && o.ret.in.refund_amount == 425 &&
+              o.ret.in.refund_method == PAY_TRANSFER);
+    CU_ASSERT_STRING_EQUAL(o.ret.in.note, "box torn");
+    accept(a, BODY_RETURN, true, "{\"items\":[{\"product_id\":5,\"quantity\":1}]}", NULL, &o);
+    CU_ASSERT_PTR_NULL(o.ret.key);
+    CU_ASSERT(!o.ret.in.has_refund);
+    CU_ASSERT_PTR_NULL(o.ret.in.note);
+    arena_free(a);
+}
+
 int test_api_in_register(void)
 {
     CU_pSuite s = CU_add_suite("api_in", NULL, NULL);
@@ -626,7 +690,9 @@ int test_api_in_register(void)
         !CU_add_test(s, "sale lines are read in order", test_api_in_sale_lines_are_read_in_order) ||
         !CU_add_test(s, "confirm: the payment is optional",
                      test_api_in_confirm_payment_is_optional) ||
-        !CU_add_test(s, "payment: key and fields", test_api_in_payment_reads_key_and_fields))
+        !CU_add_test(s, "payment: key and fields", test_api_in_payment_reads_key_and_fields) ||
+        !CU_add_test(s, "return: lines, refund and key",
+                     test_api_in_return_reads_lines_refund_and_key))
         return -1;
     return 0;
 }

@@ -744,8 +744,8 @@ U_ADMIN_ID=$(cat "$OUT")
 t_check "the email is stored lower-cased" test "$(q "SELECT email FROM users WHERE id = $U_ADMIN_ID")" = "$U_ADMIN"
 
 ctl user list --tenant "$T1"
-WANT_LIST=$(printf '%s\t%s\tstaff\tactive\n%s\t%s\tadmin\tactive' "$P_USER" "$U_STAFF" \
-    "$U_ADMIN_ID" "$U_ADMIN")
+WANT_LIST=$(printf '%s\t%s\tstaff\tactive\n%s\t%s\tstaff\tactive\n%s\t%s\tadmin\tactive' \
+    "$STAFF_ID" "staff@$T1.test" "$P_USER" "$U_STAFF" "$U_ADMIN_ID" "$U_ADMIN")
 t_check "user list exits 0 with one tab-separated line per user, by id" \
     eval '((RC == 0)) && [[ "$(cat "$OUT")" == "$WANT_LIST" ]]'
 ctl user list

@@ -6,12 +6,12 @@
 #include "services/payments.h"
 
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/dec.h"
+#include "services/idem.h"
 
 #define PAYMENT_JSON                                                                               \
     "json_build_object('id', y.id, 'sale_id', y.sale_id, 'amount', y.amount::text, "               \
@@ -88,42 +88,20 @@ int payments_insert(struct catalog *c, const struct payment_in *p, const char *t
 }
 
 /* The request's identity for Idempotency-Key: every field, normalized, hashed. */
-static void payment_hash(const struct payment_in *in, char out[65])
+static void payment_hash(const struct payment_in *in, struct idem_hash *h)
 {
-    crypto_generichash_state st;
-    unsigned char h[32];
-    char tmp[96];
-
-    crypto_generichash_init(&st, NULL, 0, sizeof(h));
-    snprintf(tmp, sizeof(tmp), "%" PRId64 "\n%" PRId64 "\n%s\n", in->sale_id, in->amount,
-             payments_method_name(in->method));
-    crypto_generichash_update(&st, (const unsigned char *)tmp, strlen(tmp));
-    /* length-prefixed, so "a" + "bc" and "ab" + "c" differ */
-    snprintf(tmp, sizeof(tmp), "%zu:", in->paid_at ? strlen(in->paid_at) : (size_t)-1);
-    crypto_generichash_update(&st, (const unsigned char *)tmp, strlen(tmp));
-    if (in->paid_at)
-        crypto_generichash_update(&st, (const unsigned char *)in->paid_at, strlen(in->paid_at));
-    snprintf(tmp, sizeof(tmp), "\n%zu:", in->reference ? strlen(in->reference) : (size_t)-1);
-    crypto_generichash_update(&st, (const unsigned char *)tmp, strlen(tmp));
-    if (in->reference)
-        crypto_generichash_update(&st, (const unsigned char *)in->reference, strlen(in->reference));
-    crypto_generichash_final(&st, h, sizeof(h));
-    sodium_bin2hex(out, 65, h, sizeof(h));
+    idem_hash_init(h, "payments");
+    idem_hash_i64(h, in->sale_id);
+    idem_hash_i64(h, in->amount);
+    idem_hash_str(h, payments_method_name(in->method));
+    idem_hash_str(h, in->paid_at);
+    idem_hash_str(h, in->reference);
+    idem_hash_final(h);
 }
 
 int payments_create(struct catalog *c, const struct payment_in *in, const char *idem_key,
                     int *status, struct catalog_out *out, struct app_err *err)
 {
-    /* Keys are kept a day (retries come within minutes); claiming one sweeps the tenant's
-     * older ones, so the table stays small. */
-    static const char claim_sql[] =
-        "WITH gone AS (DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key <> $2 "
-        "AND created_at < now() - interval '1 day') "
-        "INSERT INTO idempotency_keys (tenant_id, key, request_hash) "
-        "VALUES ($1, $2, decode($3, 'hex')) ON CONFLICT DO NOTHING RETURNING 1";
-    static const char replay_sql[] =
-        "SELECT encode(request_hash, 'hex'), response_status, response_body "
-        "FROM idempotency_keys WHERE tenant_id = $1 AND key = $2";
     /* Lock first, then read what is paid in a new statement (see sales_cancel). */
     static const char lock_sql[] = "SELECT s.status, s.total::text, t.timezone "
                                    "FROM sales s JOIN tenants t ON t.id = s.tenant_id "
@@ -132,48 +110,20 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
         "SELECT coalesce(sum(amount), 0)::text FROM payments WHERE tenant_id = $1 AND sale_id = $2";
     static const char json_sql[] =
         "SELECT " PAYMENT_JSON "::text FROM payments y WHERE y.tenant_id = $1 AND y.id = $2";
-    static const char store_sql[] =
-        "UPDATE idempotency_keys SET response_status = 201, response_body = $3 "
-        "WHERE tenant_id = $1 AND key = $2";
     const char *tenant = arena_sprintf(c->a, "%" PRId64, c->tenant);
     const char *params[3];
-    char hash[65];
+    struct idem_hash hash;
     PGresult *res;
     int64_t outstanding, payment_id;
+    int claim;
 
     *status = 201;
-    payment_hash(in, hash);
+    payment_hash(in, &hash);
     if (db_begin(c->db, err))
         return -1;
-    if (idem_key) {
-        params[0] = tenant;
-        params[1] = idem_key;
-        params[2] = hash;
-        /* A concurrent first request holds the key's row until it commits: we wait here. */
-        res = db_exec(c->db, c->a, claim_sql, 3, params, err);
-        if (!res)
-            goto fail;
-        if (PQntuples(res) == 0) {
-            res = db_exec(c->db, c->a, replay_sql, 2, params, err);
-            if (!res)
-                goto fail;
-            db_rollback(c->db);
-            if (PQntuples(res) != 1 || PQgetisnull(res, 0, 1))
-                return err_set_full(err, ERR_CONFLICT, "idempotency_in_progress", "Idempotency-Key",
-                                    "a request with this key is in progress");
-            if (strcmp(PQgetvalue(res, 0, 0), hash))
-                return err_set_full(err, ERR_INVALID, "idempotency_mismatch", "Idempotency-Key",
-                                    "this Idempotency-Key was used with a different request");
-            /* The first attempt may have died between its COMMIT and its invalidation (on
-             * this host or another): its outbox rows are applied before the replay answers. */
-            cache_settle_tenant(c->cache, c->a, c->tenant);
-            *status = atoi(PQgetvalue(res, 0, 1));
-            out->json = PQgetvalue(res, 0, 2);
-            out->len = (size_t)PQgetlength(res, 0, 2);
-            out->cached = false;
-            return 0;
-        }
-    }
+    claim = idem_claim(c, idem_key, &hash, status, out, err);
+    if (claim)
+        return claim < 0 ? -1 : 0;
     params[0] = tenant;
     params[1] = arena_sprintf(c->a, "%" PRId64, in->sale_id);
     res = db_exec(c->db, c->a, lock_sql, 2, params, err);
@@ -213,12 +163,8 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
         goto fail;
     catalog_out_set(c, out, res);
     out->cached = false;
-    if (idem_key) {
-        params[1] = idem_key;
-        params[2] = out->json;
-        if (!db_exec(c->db, c->a, store_sql, 3, params, err))
-            goto fail;
-    }
+    if (idem_store(c, idem_key, 201, out, err))
+        goto fail;
     if (db_commit(c->db, err))
         return -1;
     cache_write_done(c->cache, c->a);

@@ -24,11 +24,13 @@ const CHANGED = 'This product was changed by someone else meanwhile. It has been
 const GONE_STALE = 'This product was changed by someone else meanwhile and was not deleted. It has been reloaded: check it before deleting.';
 
 // Shows the product form in slot: a new product when id is null, else the product id loaded
-// afresh (with its ETag). opts: the select options; onSaved(product) after a save; notice, a
-// message shown above the fields (the 412 reload).
-export async function openProductForm(slot, id, opts, onSaved, notice) {
+// afresh (with its ETag). opts: the select options; onSaved(product) after a save; onLoaded(p,
+// etag), when given, sees the product each time it is loaded (the product page shows it anew after a
+// 412); notice, a message shown above the fields (the 412 reload).
+export async function openProductForm(slot, id, opts, onSaved, onLoaded, notice) {
   const loaded = id === null ? null : await loadProduct(id);
   const p = loaded && loaded.product;
+  if (p && onLoaded) onLoaded(p, loaded.etag);
   const fields = [
     { name: 'sku', label: 'SKU', required: true },
     { name: 'name', label: 'Name', required: true },
@@ -52,7 +54,7 @@ export async function openProductForm(slot, id, opts, onSaved, notice) {
           saved = await api('PATCH', `/products/${p.id}`, body, loaded.etag ? { 'If-Match': loaded.etag } : {});
         } catch (e) {
           if (e.status !== 412) throw e;
-          await openProductForm(slot, p.id, opts, onSaved, CHANGED);
+          await openProductForm(slot, p.id, opts, onSaved, onLoaded, CHANGED);
           return;
         }
       } else saved = await api('POST', '/products', body);

@@ -1,7 +1,7 @@
 // product: one product (#/products/{id}): its details, the forms that change its stock (receive
 // for everyone; count and adjust for admins) and its stock card, the ledger of every change
 // (GET /stock/movements, newest first). Admins also edit and delete it here (product-form.js).
-import { h, setView, toast } from '../dom.js';
+import { h, pageView, toast } from '../dom.js';
 import { api, qs, guard, isAdmin, idempotency } from '../api.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
 import { PAGE, pagedList } from '../lists.js';
@@ -76,36 +76,47 @@ function stockCard(id) {
 }
 
 export async function productPage(id) {
+  const setView = pageView();
   const admin = isAdmin();
-  const { product: p, etag } = await loadProduct(id);
+  const { product: p, etag: etag0 } = await loadProduct(id);
+  let etag = etag0; // of the product as shown (the Delete sends it)
   const opts = admin ? await catalogOptions() : null;
   const reload = () => productPage(p.id);
   const slot = h('div');
-  const unit = p.uom ? p.uom.abbreviation : '';
   const card = stockCard(p.id);
   const forms = [movementForm(p, { title: 'Receive goods', cls: 'receive', kinds: [['receipt', 'Receipt']], qtyLabel: 'Quantity received', qtyHint: 'More than zero.', cost: true, submitLabel: 'Record receipt' }, reload)];
   if (admin) {
     forms.push(movementForm(p, { title: 'Count stock', cls: 'count', kinds: [['count', 'Count']], qtyLabel: 'Counted quantity', qtyHint: `What is on the shelf; the stock (${qty(p.stock)}) is set to it.`, submitLabel: 'Record count' }, reload));
     forms.push(movementForm(p, { title: 'Adjust stock', cls: 'adjust', kinds: [['adjustment', 'Adjustment (+ or −)'], ['loss', 'Loss'], ['damage', 'Damage']], qtyLabel: 'Quantity', qtyHint: 'Adjustment: signed, e.g. -2 or 5. Loss and damage: more than zero, taken off the stock.', submitLabel: 'Record adjustment' }, reload));
   }
+  // The heading and the facts, drawn again when the edit form loads the product anew (a 412).
+  const title = h('h1');
+  const facts = h('dl', { class: 'facts card product-facts' });
+  const show = (x, tag) => {
+    if (tag !== undefined) etag = tag;
+    const unit = x.uom ? x.uom.abbreviation : '';
+    title.replaceChildren(x.name, ' ', stockBadge(x) || '');
+    facts.replaceChildren(...[
+      h('dt', {}, 'SKU'), h('dd', {}, x.sku),
+      h('dt', {}, 'Category'), h('dd', {}, x.category ? x.category.name : '—'),
+      h('dt', {}, 'Unit'), h('dd', {}, x.uom ? `${x.uom.name} (${x.uom.abbreviation})` : '—'),
+      h('dt', {}, 'Price'), h('dd', {}, money(x.price)),
+      h('dt', {}, 'Cost'), h('dd', {}, money(x.cost)),
+      h('dt', {}, 'Stock'), h('dd', { class: 'product-stock' }, `${qty(x.stock)} ${unit}`),
+      h('dt', {}, 'Minimum stock'), h('dd', {}, qty(x.min_stock)),
+      h('dt', {}, 'Updated'), h('dd', {}, when(x.updated_at))]);
+  };
+  show(p);
   setView(
-    h('div', { class: 'page-head' }, h('h1', {}, p.name, ' ', stockBadge(p)),
+    h('div', { class: 'page-head' }, title,
       h('div', { class: 'actions' },
-        admin ? h('button', { type: 'button', onclick: guard(() => openProductForm(slot, p.id, opts, reload)) }, 'Edit') : null,
+        admin ? h('button', { type: 'button', onclick: guard(() => openProductForm(slot, p.id, opts, reload, show)) }, 'Edit') : null,
         admin ? h('button', { type: 'button', class: 'danger', onclick: guard(async (ev) => {
           await deleteProduct(p, etag, ev.currentTarget, async (deleted) => { if (deleted) location.hash = '#/products'; else await reload(); });
         }) }, 'Delete') : null,
         h('a', { class: 'button', href: '#/products' }, 'All products'))),
     slot,
-    h('dl', { class: 'facts card product-facts' },
-      h('dt', {}, 'SKU'), h('dd', {}, p.sku),
-      h('dt', {}, 'Category'), h('dd', {}, p.category ? p.category.name : '—'),
-      h('dt', {}, 'Unit'), h('dd', {}, p.uom ? `${p.uom.name} (${p.uom.abbreviation})` : '—'),
-      h('dt', {}, 'Price'), h('dd', {}, money(p.price)),
-      h('dt', {}, 'Cost'), h('dd', {}, money(p.cost)),
-      h('dt', {}, 'Stock'), h('dd', { class: 'product-stock' }, `${qty(p.stock)} ${unit}`),
-      h('dt', {}, 'Minimum stock'), h('dd', {}, qty(p.min_stock)),
-      h('dt', {}, 'Updated'), h('dd', {}, when(p.updated_at))),
+    facts,
     h('div', { class: 'movement-forms' }, forms),
     h('h2', {}, 'Stock card'), card.el);
   try { await card.load(); } catch (e) {

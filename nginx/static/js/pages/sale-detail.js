@@ -1,7 +1,7 @@
 // sale-detail: one sale (#/sales/{id}): its facts, lines and returns, and what can be done next:
 // confirm a draft (with an optional payment), register a payment, take a return with an optional
 // refund (admins), cancel (a draft; a confirmed sale with no payments and no returns: admins).
-import { h, setView, toast, confirmDialog } from '../dom.js';
+import { h, pageView, toast, confirmDialog } from '../dom.js';
 import { api, guard, isAdmin, idempotency } from '../api.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
 import { table, statusBadge } from '../lists.js';
@@ -90,7 +90,7 @@ function returnForm(sale, after) {
         if (e.status === 401) return;
         const m = /^items\[(\d+)\](\..+)?$/.exec(e.field || '');
         if (m && sent[Number(m[1])] !== undefined) showError(form, { message: e.message, field: `items[${sent[Number(m[1])]}]${m[2] || '.quantity'}` });
-        else if (e.code === 'overrefund') showError(form, { message: `The refund is more than what was paid (${money(sale.paid_total)}). ${e.message}`, field: 'refund.amount' });
+        else if (e.code === 'overrefund') showError(form, { message: e.message || `The refund is more than what was paid (${money(sale.paid_total)}).`, field: 'refund.amount' });
         else showError(form, e);
       }
     });
@@ -99,6 +99,7 @@ function returnForm(sale, after) {
 }
 
 export async function saleDetailPage(id) {
+  const setView = pageView();
   const admin = isAdmin();
   const sale = await api('GET', `/sales/${encodeURIComponent(id)}`);
   const returns = sale.returns || [];

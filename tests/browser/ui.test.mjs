@@ -562,8 +562,14 @@ await stepIf('etag', 'a stale product edit gets 412: the form says it changed me
   const p = await apiCall('GET', `/products/${drillId}`);
   expect(p.name === D_NAME && Number(p.min_stock) === 3 && Number(p.stock) === 10, `product now ${JSON.stringify({ name: p.name, min: p.min_stock, stock: p.stock })}`);
 });
-let drillSale = null;
+let drillSale = null, returnsBefore = null;
+const returnsTotal = async () => {
+  await goto('#/balance');
+  await page.locator('#total-returns').waitFor();
+  return num(await page.locator('#total-returns').textContent());
+};
 await stepIf('returns', 'sell 4 drills, paid in cash', async () => {
+  returnsBefore = await returnsTotal();
   drillSale = await newSale(D_SKU, 4);
   const form = view.locator('form', { hasText: 'Confirm sale' });
   await form.getByLabel('Amount').fill('80.00');
@@ -613,6 +619,10 @@ await stepIf('returns', 'take a return of 1 with a cash refund of 20.00: returne
     await stockIs(7);
     expect((await card().first().getAttribute('data-kind')) === 'return', 'the newest movement is not the return');
   }
+});
+await stepIf('returns', 'the return is in the balance totals (returns total +20.00)', async () => {
+  const after = await returnsTotal();
+  expect(Math.abs(after - returnsBefore - 20) < 0.001, `returns total ${returnsBefore} -> ${after}`);
 });
 await stepIf('users', 'add a staff user (a short password is refused beside its field)', async () => {
   await goto('#/users');

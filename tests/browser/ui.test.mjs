@@ -624,6 +624,18 @@ await stepIf('returns', 'the return is in the balance totals (returns total +20.
   const after = await returnsTotal();
   expect(Math.abs(after - returnsBefore - 20) < 0.001, `returns total ${returnsBefore} -> ${after}`);
 });
+await stepIf('movements', 'the product page and a sale with returns fit a phone', async () => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  try {
+    for (const [hash, ready] of [[`#/products/${drillId}`, '.stock-card tbody tr'], [`#/sales/${drillSale || 1}`, 'dd.sale-total']]) {
+      await goto(hash);
+      await view.locator(ready).first().waitFor();
+      const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(sw <= 380, `${hash} is ${sw}px wide`);
+    }
+    await shot('28-sale-returns-phone');
+  } finally { await page.setViewportSize({ width: 1280, height: 900 }); }
+});
 await stepIf('users', 'add a staff user (a short password is refused beside its field)', async () => {
   await goto('#/users');
   const form = view.locator('form.add-user');

@@ -18,7 +18,17 @@ static const char ctl_usage_text[] =
     "  user create --tenant SLUG --email EMAIL [--role admin|staff]\n"
     "                                           create a user (default role staff) and print\n"
     "                                           its id; the password is the first line of\n"
-    "                                           standard input (8 to 128 characters)\n"
+    "                                           standard input (10 to 256 characters, not\n"
+    "                                           the email)\n"
+    "  user list --tenant SLUG                  the tenant's users, one a line: id, email,\n"
+    "                                           role, active or disabled (tab-separated)\n"
+    "  user disable|enable --tenant SLUG --email EMAIL\n"
+    "                                           disable a user (their sessions end on every\n"
+    "                                           host at once; not the last active admin), or\n"
+    "                                           enable them again\n"
+    "  user password --tenant SLUG --email EMAIL\n"
+    "                                           set a user's password (first line of standard\n"
+    "                                           input, as for create); their sessions end\n"
     "  seed-demo [--tenant SLUG] [--products N] [--sales N] [--days N]\n"
     "                                           add demo data to a tenant (default demo):\n"
     "                                           the units and categories it lacks, then N\n"
@@ -53,6 +63,10 @@ static const struct ctl_cmd ctl_commands[] = {
     {"migrate", NULL, cmd_migrate, CTL_NEED_DB},
     {"tenant", "create", cmd_tenant_create, CTL_NEED_DB},
     {"user", "create", cmd_user_create, CTL_NEED_DB},
+    {"user", "list", cmd_user_list, CTL_NEED_DB},
+    {"user", "disable", cmd_user_disable, CTL_NEED_DB},
+    {"user", "enable", cmd_user_enable, CTL_NEED_DB},
+    {"user", "password", cmd_user_password, CTL_NEED_DB},
     {"seed-demo", NULL, cmd_seed_demo, CTL_NEED_DB},
     {"purge", NULL, cmd_purge, CTL_NEED_DB},
     {"cache", "stats", cmd_cache_stats, CTL_NEED_DB},

@@ -16,6 +16,15 @@ int cmd_tenant_create(struct ctl *c, int argc, char **argv);
 /* user create --tenant SLUG --email EMAIL [--role R] (CTL_NEED_DB): the password is the first
  * line of standard input; prints the new user's id. */
 int cmd_user_create(struct ctl *c, int argc, char **argv);
+/* user list --tenant SLUG (CTL_NEED_DB): id, email, role, active|disabled per line (tabs). */
+int cmd_user_list(struct ctl *c, int argc, char **argv);
+/* user disable|enable --tenant SLUG --email EMAIL (CTL_NEED_DB): services/users_update (the last
+ * active admin stays; a disabled user's sessions end on every host). */
+int cmd_user_disable(struct ctl *c, int argc, char **argv);
+int cmd_user_enable(struct ctl *c, int argc, char **argv);
+/* user password --tenant SLUG --email EMAIL (CTL_NEED_DB): the new password is the first line
+ * of standard input; the user's sessions end. */
+int cmd_user_password(struct ctl *c, int argc, char **argv);
 /* cache stats --tenant SLUG [--module M] (CTL_NEED_DB): the tenant's cached keys per module. */
 int cmd_cache_stats(struct ctl *c, int argc, char **argv);
 /* cache flush --tenant SLUG [--module M] (CTL_NEED_DB): deletes the tenant's cached keys. */

@@ -123,6 +123,22 @@ int api_auth_logout(struct api_ctx *x, struct http_req *req, struct http_resp *r
                     struct app_err *err);
 int api_me(struct api_ctx *x, struct http_req *req, struct http_resp *resp, struct app_err *err);
 
+/*
+ * Users (api_users.c, SPEC §10): GET/POST /users, PATCH /users/{id}, POST /users/{id}/password
+ * (admin routes), POST /me/password (any session, for itself: 204; a wrong current_password is
+ * 422 naming it, not 401, so that a client does not take it for the end of its session).
+ */
+int api_users_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                   struct app_err *err);
+int api_users_create(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err);
+int api_users_patch(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                    struct app_err *err);
+int api_users_password(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                       struct app_err *err);
+int api_me_password(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                    struct app_err *err);
+
 /* Catalog (api_catalog.c). */
 #define API_CATALOG_HANDLERS(res)                                                                  \
     int api_##res##_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,          \

@@ -49,7 +49,7 @@ int api_auth_login(struct api_ctx *x, struct http_req *req, struct http_resp *re
         return -1;
     if (jsonx_get_string(body, "tenant", true, 63, &tenant, err) ||
         jsonx_get_string(body, "email", true, 254, &email, err) ||
-        jsonx_get_string(body, "password", true, 128, &password, err))
+        jsonx_get_string(body, "password", true, AUTH_PASSWORD_MAX, &password, err))
         return -1;
     client = http_env(req, "REMOTE_ADDR");
     if (auth_login(&app->db, req->arena, tenant, email, password, client ? client : "-", &r,

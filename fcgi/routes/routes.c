@@ -1,12 +1,20 @@
 /*
  * routes: the whole route table in one place, and the dispatcher that runs a route as its flags
- * say. Every /api/v1 route but login authenticates; no route is admin-only yet.
+ * say. Every /api/v1 route but login authenticates. Roles (SPEC §10): a route flagged ADMIN
+ * answers 403 forbidden to a staff session before its handler runs: every write of units,
+ * categories and products, cancelling a sale, returns, and everything under /users. Staff may
+ * read everything else, create and confirm sales, register payments, change their own
+ * password, and record receipt movements (POST /stock/movements is a staff route; its handler
+ * refuses the other kinds to staff). tests/http/test_roles.sh holds the expected rule of every
+ * route and fails on a route it does not list.
  */
 #include <string.h>
 
 #include "routes/api.h"
 
 #define V1 "/api/v1"
+/* An authenticated route for admins only (403 forbidden for staff). */
+#define ADMIN (ROUTE_AUTH | ROUTE_ADMIN)
 
 /*
  * R: a route whose handler is api_<handler> and whose name (logs, metrics) is "<handler>".
@@ -35,29 +43,34 @@ const struct route api_routes[] = {
     RB("POST", V1 "/auth/login", auth_login, ROUTE_PUBLIC, API_LOGIN_BODY_MAX),
     R("POST", V1 "/auth/logout", auth_logout, ROUTE_AUTH),
     R("GET", V1 "/me", me, ROUTE_AUTH),
+    R("POST", V1 "/me/password", me_password, ROUTE_AUTH),
+    R("GET", V1 "/users", users_list, ADMIN),
+    R("POST", V1 "/users", users_create, ADMIN),
+    R("PATCH", V1 "/users/{id}", users_patch, ADMIN | ROUTE_ID),
+    R("POST", V1 "/users/{id}/password", users_password, ADMIN | ROUTE_ID),
     R("GET", V1 "/uom", uom_list, ROUTE_AUTH),
-    R("POST", V1 "/uom", uom_create, ROUTE_AUTH),
+    R("POST", V1 "/uom", uom_create, ADMIN),
     R("GET", V1 "/uom/{id}", uom_get, ROUTE_AUTH | ROUTE_ID),
-    R("PUT", V1 "/uom/{id}", uom_replace, ROUTE_AUTH | ROUTE_ID),
-    R("PATCH", V1 "/uom/{id}", uom_patch, ROUTE_AUTH | ROUTE_ID),
-    R("DELETE", V1 "/uom/{id}", uom_delete, ROUTE_AUTH | ROUTE_ID),
+    R("PUT", V1 "/uom/{id}", uom_replace, ADMIN | ROUTE_ID),
+    R("PATCH", V1 "/uom/{id}", uom_patch, ADMIN | ROUTE_ID),
+    R("DELETE", V1 "/uom/{id}", uom_delete, ADMIN | ROUTE_ID),
     R("GET", V1 "/categories", category_list, ROUTE_AUTH),
-    R("POST", V1 "/categories", category_create, ROUTE_AUTH),
+    R("POST", V1 "/categories", category_create, ADMIN),
     R("GET", V1 "/categories/{id}", category_get, ROUTE_AUTH | ROUTE_ID),
-    R("PUT", V1 "/categories/{id}", category_replace, ROUTE_AUTH | ROUTE_ID),
-    R("PATCH", V1 "/categories/{id}", category_patch, ROUTE_AUTH | ROUTE_ID),
-    R("DELETE", V1 "/categories/{id}", category_delete, ROUTE_AUTH | ROUTE_ID),
+    R("PUT", V1 "/categories/{id}", category_replace, ADMIN | ROUTE_ID),
+    R("PATCH", V1 "/categories/{id}", category_patch, ADMIN | ROUTE_ID),
+    R("DELETE", V1 "/categories/{id}", category_delete, ADMIN | ROUTE_ID),
     RP("GET", V1 "/products", product_list, ROUTE_AUTH, "products"),
-    R("POST", V1 "/products", product_create, ROUTE_AUTH),
+    R("POST", V1 "/products", product_create, ADMIN),
     R("GET", V1 "/products/{id}", product_get, ROUTE_AUTH | ROUTE_ID),
-    R("PUT", V1 "/products/{id}", product_replace, ROUTE_AUTH | ROUTE_ID),
-    R("PATCH", V1 "/products/{id}", product_patch, ROUTE_AUTH | ROUTE_ID),
-    R("DELETE", V1 "/products/{id}", product_delete, ROUTE_AUTH | ROUTE_ID),
+    R("PUT", V1 "/products/{id}", product_replace, ADMIN | ROUTE_ID),
+    R("PATCH", V1 "/products/{id}", product_patch, ADMIN | ROUTE_ID),
+    R("DELETE", V1 "/products/{id}", product_delete, ADMIN | ROUTE_ID),
     R("GET", V1 "/sales", sales_list, ROUTE_AUTH),
     R("POST", V1 "/sales", sales_create, ROUTE_AUTH),
     R("GET", V1 "/sales/{id}", sales_get, ROUTE_AUTH | ROUTE_ID),
     R("POST", V1 "/sales/{id}/confirm", sales_confirm, ROUTE_AUTH | ROUTE_ID),
-    R("POST", V1 "/sales/{id}/cancel", sales_cancel, ROUTE_AUTH | ROUTE_ID),
+    R("POST", V1 "/sales/{id}/cancel", sales_cancel, ADMIN | ROUTE_ID),
     R("GET", V1 "/payments", payments_list, ROUTE_AUTH),
     R("POST", V1 "/payments", payments_create, ROUTE_AUTH),
     RP("GET", V1 "/balance/series", balance_series, ROUTE_AUTH, "balance"),
@@ -86,7 +99,8 @@ int api_route_run(struct app *app, const struct route *route, struct http_req *r
     if (!(route->flags & ROUTE_PUBLIC) && api_authenticate(app, route, req, &x, err))
         return -1;
     if ((route->flags & ROUTE_ADMIN) && strcmp(x.s.role, "admin"))
-        return err_set(err, ERR_FORBIDDEN, "this action needs the admin role");
+        return err_set_full(err, ERR_FORBIDDEN, "forbidden", NULL,
+                            "this action needs the admin role (signed in as %s)", x.s.role);
     if ((route->flags & ROUTE_ID) && http_path_id(req, "id", &x.id, err))
         return -1;
     return route->handler(&x, req, resp, err);

@@ -56,6 +56,25 @@ static void csrf_of(const char *token_hash_hex, char out[48])
     sodium_bin2base64(out, 48, c, sizeof(c), B64URL);
 }
 
+_Static_assert(AUTH_HASH_SIZE == crypto_pwhash_STRBYTES, "AUTH_HASH_SIZE is the argon2 string");
+
+int auth_password_hash(const char *password, char out[AUTH_HASH_SIZE], struct app_err *err)
+{
+    if (crypto_pwhash_str_alg(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                              crypto_pwhash_ALG_ARGON2ID13) != 0) {
+        out[0] = '\0';
+        err_set(err, ERR_INTERNAL, "internal error");
+        return err_detail(err, "cannot hash a password: out of memory");
+    }
+    return 0;
+}
+
+bool auth_password_verify(const char *hash, const char *password)
+{
+    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
 /* A hash as the same cost argon2id verification would have, for users that do not exist. */
 static const char *dummy_hash(void)
 {
@@ -64,12 +83,11 @@ static const char *dummy_hash(void)
     if (!h[0]) {
         char pw[33];
         unsigned char r[16];
+        struct app_err err;
 
         randombytes_buf(r, sizeof(r));
         sodium_bin2hex(pw, sizeof(pw), r, sizeof(r));
-        if (crypto_pwhash_str_alg(h, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                  crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                                  crypto_pwhash_ALG_ARGON2ID13) != 0)
+        if (auth_password_hash(pw, h, &err))
             h[0] = '\0';
     }
     return h;
@@ -201,7 +219,7 @@ int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const ch
     static const char find_sql[] =
         "SELECT t.id, t.slug, t.name, u.id, u.email, u.role, u.password_hash "
         "FROM tenants t LEFT JOIN users u ON u.tenant_id = t.id AND lower(u.email) = lower($2) "
-        "WHERE t.slug = lower($1)";
+        "AND u.disabled_at IS NULL WHERE t.slug = lower($1)";
     /* Signing in also sweeps the user's expired sessions, so the table does not grow forever. */
     static const char session_sql[] =
         "WITH gone AS (DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 "
@@ -246,9 +264,9 @@ int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const ch
     if (limit_claim(db, a, lim, retry_after, err))
         return -1;
 
-    /* Same work whether or not the tenant or user exists: verify against a dummy hash. */
-    ok = crypto_pwhash_str_verify(hash ? hash : dummy_hash(), password, strlen(password)) == 0 &&
-         hash != NULL;
+    /* Same work whether or not the tenant or an active user exists: verify against a dummy
+     * hash (a disabled user is found by nobody, so costs the same as an unknown one). */
+    ok = auth_password_verify(hash ? hash : dummy_hash(), password) && hash != NULL;
     if (!ok) {
         ratelimit_hit(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
         log_info("sign-in failed tenant_slug_known=%s", tenant ? "yes" : "no");
@@ -315,7 +333,8 @@ static int load_session(void *ctx, struct arena *a, struct buf *out, bool *found
         "'expires', extract(epoch FROM s.expires_at)::bigint)::text "
         "FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id "
         "JOIN tenants t ON t.id = s.tenant_id "
-        "WHERE s.tenant_id = $1 AND s.token_hash = decode($2, 'hex') AND s.expires_at > now()";
+        "WHERE s.tenant_id = $1 AND s.token_hash = decode($2, 'hex') AND s.expires_at > now() "
+        "AND u.disabled_at IS NULL";
     struct session_load *l = ctx;
     PGresult *res = db_exec(l->db, a, sql, 2, l->params, err);
 

@@ -48,15 +48,32 @@ struct auth_login_result {
  */
 void auth_client_bucket(const char *addr, char *out, size_t n);
 
+/* The longest password anyone can have (characters, SPEC §10), so the longest a sign-in reads. */
+#define AUTH_PASSWORD_MAX 256
+/* The size of an argon2id hash string with its NUL (crypto_pwhash_STRBYTES). */
+#define AUTH_HASH_SIZE 128
+
+/*
+ * The argon2id hash of password (libsodium, interactive limits: the cost every sign-in
+ * verifies against) into out. 0, or -1 with ERR_INTERNAL when it cannot be computed (out of
+ * memory). The only place passwords are hashed (the API's users, stockctl).
+ */
+int auth_password_hash(const char *password, char out[AUTH_HASH_SIZE], struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/* True when password matches hash (argon2id, the cost of one sign-in). */
+bool auth_password_verify(const char *hash, const char *password);
+
 /* Prepares what sign-in needs (the dummy hash); call once per process before serving. */
 void auth_prepare(void);
 
 /*
- * Signs in. ERR_UNAUTHORIZED "invalid_credentials" for any wrong combination (taking about
- * the same time whether or not the tenant and user exist), ERR_RATE_LIMITED with *retry_after
- * once AUTH_LOGIN_LIMIT attempts within the window have failed for that account, or for that
- * client (its address, by auth_client_bucket) on that tenant, counted on every host (SPEC §9;
- * the protocol is at the top of auth.c). client is the peer's address as nginx saw it.
+ * Signs in. ERR_UNAUTHORIZED "invalid_credentials" for any wrong combination, a disabled user
+ * included (taking about the same time whether or not the tenant and an active user exist),
+ * ERR_RATE_LIMITED with *retry_after once AUTH_LOGIN_LIMIT attempts within the window have failed
+ * for that account, or for that client (its address, by auth_client_bucket) on that tenant, counted
+ * on every host (SPEC §9; the protocol is at the top of auth.c). client is the peer's address as
+ * nginx saw it.
  */
 int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const char *email,
                const char *password, const char *client, struct auth_login_result *out,
@@ -70,7 +87,8 @@ int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const ch
 int auth_session_key(struct arena *a, const char *token, int64_t *tenant, const char **key);
 
 /*
- * Resolves a token to its live session; ERR_UNAUTHORIZED otherwise. pre, when not NULL, is a
+ * Resolves a token to its live session (unexpired, of a user not disabled); ERR_UNAUTHORIZED
+ * otherwise. pre, when not NULL, is a
  * prefetched read of the session's cache key (cache_get_many).
  */
 int auth_session_get(struct db *db, struct cache *cache, struct arena *a, const char *token,

@@ -742,6 +742,7 @@ await staffDay('staff see no admin buttons (products, units, categories, users, 
 });
 await staffDay('staff sell and take a payment; a confirmed sale offers them no cancel and no return', async () => {
   const id = await newSale(D_SKU, 1);
+  expect((await page.getByRole('button', { name: 'Cancel sale' }).count()) === 0, 'Cancel sale (of a draft) shown to staff: the route table refuses it');
   await page.getByText('Record a payment now').click(); // unchecked: confirm without a payment
   await page.getByRole('button', { name: 'Confirm sale' }).click();
   await page.getByRole('heading', { name: /confirmed/ }).waitFor();

@@ -745,6 +745,12 @@ mk /payments "$A_PAY_BODY" -H "Idempotency-Key: $A_IDEM"
 TODAY=$(date -u +%F)
 api GET "/balance/series?from=$TODAY&to=$TODAY&granularity=daily"
 ck "tenant A's balance series counts its sale" '[[ "$R_STATUS" == 200 ]] && jt ".totals.sales_count >= 1"'
+api GET /me
+A_ADMIN=$(jf .user.id)
+A_USER_PW="PwAu-$SUF-staff"
+secret "$A_USER_PW"
+mk /users "{\"email\":\"staff@sec-a.test\",\"password\":\"$A_USER_PW\",\"role\":\"staff\"}"
+A_USER=$MK_ID
 
 TOKEN=$TB
 mk /uom '{"name":"Unit-B","abbreviation":"ub"}'
@@ -757,7 +763,7 @@ B_PROD=$MK_ID
 # a_snapshot: tenant A's view of its rows (bodies only), to compare before and after.
 A_VIEWS=("/uom/$A_UOM" "/categories/$A_CAT" "/products/$A_PROD" "/sales/$A_DRAFT"
     "/sales/$A_CONF" "/payments?sale_id=$A_CONF" /uom /categories /products /sales /payments
-    "/balance/series?from=$TODAY&to=$TODAY&granularity=daily" /me)
+    "/balance/series?from=$TODAY&to=$TODAY&granularity=daily" /me /users)
 a_snapshot()
 {
     local v
@@ -820,6 +826,12 @@ POST /api/v1/auth/login | /api/v1/auth/login | {"tenant":"@SLUG_B@","email":"@EM
 POST /api/v1/auth/logout | /api/v1/auth/logout | - | fresh | 204 | -
 GET /api/v1/me | /api/v1/me | - | - | 200 | .tenant.id == @B_ID@ and .tenant.slug == "@SLUG_B@"
 GET /api/v1/me | /api/v1/me?tenant_id=@A_ID@&tenant=@SLUG_A@ | - | - | 200 | .tenant.id == @B_ID@
+POST /api/v1/me/password | /api/v1/me/password | {"current_password":"@PW_A@","password":"Hijack-@SUF@-pw","user_id":@A_ADMIN@,"tenant_id":@A_ID@} | - | 422 | -
+GET /api/v1/users | /api/v1/users?tenant_id=@A_ID@ | - | - | 200 | all(.items[]; .id != @A_USER@ and .id != @A_ADMIN@)
+POST /api/v1/users | /api/v1/users | {"email":"staff@V@@sec-a.test","password":"PwB-new-@SUF@-x","role":"staff","tenant_id":@A_ID@} | - | 201 | .id != @A_USER@ and .role == "staff"
+PATCH /api/v1/users/{id} | /api/v1/users/@A_USER@ | {"disabled":true} | - | 404 | -
+PATCH /api/v1/users/{id} | /api/v1/users/@A_ADMIN@ | {"role":"staff","tenant_id":@A_ID@} | - | 404 | -
+POST /api/v1/users/{id}/password | /api/v1/users/@A_USER@/password | {"password":"Hijack-@SUF@-pw"} | - | 404 | -
 GET /api/v1/uom | /api/v1/uom | - | - | 200 | all(.items[]; .id != @A_UOM@)
 GET /api/v1/uom | /api/v1/uom?tenant_id=@A_ID@&tenant=@SLUG_A@&id=@A_UOM@ | - | - | 200 | all(.items[]; .id != @A_UOM@)
 POST /api/v1/uom | /api/v1/uom | {"name":"Unit-A@SUF@@V@","abbreviation":"bu","tenant_id":@A_ID@} | - | 201 | .id != @A_UOM@

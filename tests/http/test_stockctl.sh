@@ -711,4 +711,92 @@ cache_fails "flush, Redis refuses the password" 1 \
 t_check "the failed commands changed nothing in Redis" test "$(r_snap "${ALL_A[@]}")" = "$before"
 t_check "no request of the cache checks got a 5xx" test -z "$FIVEXX"
 
+# --- user create|list|disable|enable|password (the rules are the API's: services/users) ---
+# Passwords come on standard input only; a disable or a new password ends the user's sessions
+# at once (their tokens answer 401 right after the command).
+U_ADMIN=admin@$T1.test
+U_ADMIN_PW=ctl-admin-pass-$SUFFIX
+U_STAFF=purge@$T1.test
+U_STAFF_PW=purge-pass-$SUFFIX
+secret_note "$U_ADMIN_PW"
+# user_ctl STDIN ARGS...: ctl with STDIN as standard input.
+user_ctl()
+{
+    local in=$1
+    shift
+    printf '%s' "$in" | "$CTL" "$@" >"$OUT" 2>"$ERR"
+    RC=$?
+}
+user_ctl "123456789"$'\n' user create --tenant "$T1" --email "$U_ADMIN" --role admin
+t_check "user create with a 9-character password exits 1, in one line" \
+    eval '((RC == 1)) && one_error_line "invalid password: .password. must be 10 to 256 characters"'
+user_ctl "$(printf 'x%.0s' {1..257})"$'\n' user create --tenant "$T1" --email "$U_ADMIN" --role admin
+t_check "user create with a 257-character password exits 1" eval '((RC == 1)) && one_error_line "invalid password"'
+user_ctl "ADMIN@$T1.TEST"$'\n' user create --tenant "$T1" --email "$U_ADMIN" --role admin
+t_check "user create with the email as password exits 1" \
+    eval '((RC == 1)) && one_error_line "invalid password: .password. must not be the email address"'
+user_ctl "" user create --tenant "$T1" --email "$U_ADMIN" --role admin
+t_check "user create without a password exits 1" eval '((RC == 1)) && one_error_line "no password on standard input"'
+t_check "none of them created the user" test "$(q "SELECT count(*) FROM users WHERE email = '$U_ADMIN'")" = 0
+user_ctl "$U_ADMIN_PW"$'\n' user create --tenant "$T1" --email "Admin@$T1.TEST" --role admin
+t_check "user create of an admin exits 0 and prints the id" eval '((RC == 0)) && [[ "$(cat "$OUT")" =~ ^[0-9]+$ ]]'
+U_ADMIN_ID=$(cat "$OUT")
+t_check "the email is stored lower-cased" test "$(q "SELECT email FROM users WHERE id = $U_ADMIN_ID")" = "$U_ADMIN"
+
+ctl user list --tenant "$T1"
+WANT_LIST=$(printf '%s\t%s\tstaff\tactive\n%s\t%s\tadmin\tactive' "$P_USER" "$U_STAFF" \
+    "$U_ADMIN_ID" "$U_ADMIN")
+t_check "user list exits 0 with one tab-separated line per user, by id" \
+    eval '((RC == 0)) && [[ "$(cat "$OUT")" == "$WANT_LIST" ]]'
+ctl user list
+t_check "user list without --tenant is a usage error" eval '((RC == 2))'
+ctl user list --tenant "nosuch-$SUFFIX"
+t_check "user list of a missing tenant exits 1" eval '((RC == 1)) && one_error_line "tenant .nosuch-$SUFFIX. not found"'
+
+ctl user disable --tenant "$T1" --email "$U_ADMIN"
+t_check "user disable of the last active admin exits 1, saying why" \
+    eval '((RC == 1)) && one_error_line "cannot disable the user: this is the tenant.s last active admin"'
+t_check "the admin stays active" test "$(q "SELECT disabled_at IS NULL FROM users WHERE id = $U_ADMIN_ID")" = t
+ctl user disable --tenant "$T1" --email "nobody@$T1.test"
+t_check "user disable of an unknown email exits 1" eval '((RC == 1)) && one_error_line "user .nobody@$T1.test. not found"'
+ctl user disable --tenant "$T1"
+t_check "user disable without --email is a usage error" eval '((RC == 2))'
+ctl user password --tenant "$T1" --email "$U_STAFF" --password "never-on-argv-1"
+t_check "user password takes no --password option (usage error)" eval '((RC == 2))'
+
+session "$T1" "$U_STAFF" "$U_STAFF_PW"
+T_STAFF=$S_TOKEN
+api_as "$T_STAFF" GET /me
+api_as "$T_STAFF" GET /me
+t_check "the staff user signs in (a cached session)" test "$R_STATUS" = 200
+ctl user disable --tenant "$T1" --email "$U_STAFF"
+t_check "user disable exits 0" eval '((RC == 0)) && [[ "$(cat "$OUT")" == "disabled $U_STAFF" ]]'
+api_as "$T_STAFF" GET /me
+t_check "the disabled user's session answers 401 right after" test "$R_STATUS" = 401
+login "$T1" "$U_STAFF" "$U_STAFF_PW"
+t_check "the disabled user cannot sign in" test "$R_STATUS" = 401
+ctl user list --tenant "$T1"
+t_check "user list shows them disabled" grep -qP "^$P_USER\t$U_STAFF\tstaff\tdisabled$" "$OUT"
+ctl user enable --tenant "$T1" --email "$U_STAFF"
+t_check "user enable exits 0" eval '((RC == 0)) && [[ "$(cat "$OUT")" == "enabled $U_STAFF" ]]'
+session "$T1" "$U_STAFF" "$U_STAFF_PW"
+T_STAFF=$S_TOKEN
+t_check "the enabled user signs in" test -n "$T_STAFF"
+
+user_ctl "short"$'\n' user password --tenant "$T1" --email "$U_STAFF"
+t_check "user password with a short password exits 1" eval '((RC == 1)) && one_error_line "invalid password"'
+api_as "$T_STAFF" GET /me
+t_check "the refused password ended no session" test "$R_STATUS" = 200
+NEW_STAFF_PW=ctl-new-pass-$SUFFIX
+user_ctl "$NEW_STAFF_PW"$'\n' user password --tenant "$T1" --email "$U_STAFF"
+t_check "user password exits 0" eval '((RC == 0)) && grep -q "^password set for $U_STAFF" "$OUT"'
+api_as "$T_STAFF" GET /me
+t_check "the user's session answers 401 right after" test "$R_STATUS" = 401
+login "$T1" "$U_STAFF" "$U_STAFF_PW"
+t_check "the old password no longer signs in" test "$R_STATUS" = 401
+login "$T1" "$U_STAFF" "$NEW_STAFF_PW"
+t_check "the new password signs in" test "$R_STATUS" = 200
+t_check "no output of the user commands shows a password" \
+    eval '! grep -qF -e "$NEW_STAFF_PW" -e "$U_ADMIN_PW" "$OUT" "$ERR"'
+
 t_result stockctl

@@ -713,15 +713,15 @@ static void test_cache_failed_invalidation_is_acknowledged_after_the_fleet(void)
     CU_ASSERT_EQUAL(cache_outbox_trust(cache_outbox_now_ms()), TRUST_OK);
 
     /* This host alone: the writer withdraws the host's trust and answers without a wait. */
+    before = cache_outbox_now_ms(); /* a poll could have started here, before the write */
     rc = catalog_write(&cut, a, t, &alone_ms);
     printf("\n    DEL failed, this host alone (trusting): answered after %.0f ms\n", alone_ms);
     CU_ASSERT_EQUAL(rc, 1);
     CU_ASSERT(alone_ms < CACHE_POLL_MS);
     CU_ASSERT_EQUAL(cache_outbox_trust(cache_outbox_now_ms()), TRUST_EXPIRED);
     CU_ASSERT_EQUAL(outbox_rows(t), 2); /* 'uom' and 'products', committed with the write */
-    /* A poll of this host that started before the withdrawal does not bring the trust back
-     * (its snapshot may precede the write); one started after it does. */
-    before = cache_outbox_now_ms() - 1;
+    /* A poll of this host that started before the withdrawal and ends after it does not bring
+     * the trust back (its snapshot may precede the write). */
     cache_outbox_polled(true, before);
     CU_ASSERT_EQUAL(cache_outbox_trust(cache_outbox_now_ms()), TRUST_EXPIRED);
 

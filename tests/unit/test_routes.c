@@ -24,6 +24,9 @@ static void test_routes_each_public_or_authenticated(void)
             CU_FAIL_FATAL("a route is neither public nor authenticated, or both");
         if ((r->flags & ROUTE_ADMIN) && !(r->flags & ROUTE_AUTH))
             CU_FAIL("an admin-only route must authenticate");
+        /* SPEC §10: /users is admin only, all of it. */
+        if (!strncmp(r->pattern, "/api/v1/users", 13))
+            CU_ASSERT_TRUE(r->flags & ROUTE_ADMIN);
         CU_ASSERT_EQUAL(!!(r->flags & ROUTE_ID), strstr(r->pattern, "{id}") != NULL);
         CU_ASSERT_EQUAL(r->prefetch == NULL, r->prefetch_key == NULL);
         if (r->prefetch) {
@@ -97,7 +100,8 @@ static void test_routes_print_one_line_per_route(void)
     CU_ASSERT_EQUAL(lines, api_routes_count);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "GET /health public\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "POST /api/v1/auth/logout auth\n"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "DELETE /api/v1/uom/{id} auth,id\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "DELETE /api/v1/uom/{id} auth,admin,id\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "GET /api/v1/uom/{id} auth,id\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "GET /api/v1/products auth,prefetch=products\n"));
     free(text);
 }

@@ -1,6 +1,7 @@
 // sale-detail: one sale (#/sales/{id}): its facts, lines and returns, and what can be done next:
 // confirm a draft (with an optional payment), register a payment, take a return with an optional
-// refund (admins), cancel (a draft; a confirmed sale with no payments and no returns: admins).
+// refund, cancel (a draft, or a confirmed sale with no payments and no returns); the last two for
+// admins only.
 import { h, pageView, toast, confirmDialog } from '../dom.js';
 import { api, guard, isAdmin, idempotency } from '../api.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
@@ -150,8 +151,10 @@ export async function saleDetailPage(id) {
   }
   if (sale.status === 'confirmed' && Number(sale.outstanding) > 0) parts.push(paymentForm(sale, () => saleDetailPage(sale.id)));
   if (admin && sale.status === 'confirmed' && returnable(sale).some((x) => x.sold > x.returned)) parts.push(returnForm(sale, () => saleDetailPage(sale.id)));
-  const cancellable = sale.status === 'draft' ||
-    (admin && sale.status === 'confirmed' && Number(sale.paid_total) === 0 && !(Number(sale.refunded_total) > 0) && !returns.length);
+  // SPEC §10 makes only the cancel of a confirmed sale admin-only, but the route table refuses
+  // every cancel to staff (403): staff are shown no Cancel at all, not a button that fails.
+  const cancellable = admin && (sale.status === 'draft' ||
+    (sale.status === 'confirmed' && Number(sale.paid_total) === 0 && !(Number(sale.refunded_total) > 0) && !returns.length));
   if (cancellable) {
     const err = formError();
     const cancelBtn = h('button', { type: 'button', class: 'danger', onclick: guard(async () => {

@@ -30,29 +30,56 @@ export class ApiError extends Error {
   }
 }
 
-// Sends one request (body as JSON, the CSRF token on writes) and resolves to the parsed answer
-// (null for 204). Throws ApiError; on a 401 outside the login it clears the session and calls the
-// onSessionLost handler first.
-export async function api(method, path, body, extraHeaders = {}) {
+// Sends one request (body as JSON, the CSRF token on writes) and resolves to { data, etag }: the
+// parsed answer (null for 204) and its ETag header (null when none). Throws ApiError; on a 401
+// of an ended session it clears the session and calls the onSessionLost handler first.
+export async function request(method, path, body, extraHeaders = {}) {
   const headers = { Accept: 'application/json', ...extraHeaders };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && session.csrf) headers['X-CSRF-Token'] = session.csrf;
   let res;
   try {
-    res = await fetch(API + path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(API + path, { method, headers, credentials: 'same-origin', cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, { error: { message: 'The server cannot be reached. Check the connection and try again.' } });
   }
-  if (res.status === 204) return null;
+  const etag = res.headers.get('ETag');
+  if (res.status === 204) return { data: null, etag };
   let data = null;
   try { data = await res.json(); } catch (e) { data = null; }
-  if (res.status === 401 && path !== '/auth/login') {
+  // A 401 invalid_credentials is a wrong password typed in a form (the login, the current
+  // password of POST /me/password), not a session that has ended.
+  if (res.status === 401 && path !== '/auth/login' && !(data && data.error && data.error.code === 'invalid_credentials')) {
     clearSession();
     onLost();
     throw new ApiError(401, data);
   }
   if (!res.ok) throw new ApiError(res.status, data);
-  return data;
+  return { data, etag };
+}
+
+// request() for the parsed answer alone.
+export async function api(method, path, body, extraHeaders = {}) {
+  return (await request(method, path, body, extraHeaders)).data;
+}
+
+// Whether the signed-in user is an admin (SPEC §10: staff see no action they may not use).
+export const isAdmin = () => !!(session.user && session.user.role === 'admin');
+
+// The Idempotency-Key of one form: key(body) gives a fresh random key for a new submission and
+// the same key again while the body is unchanged (a retry after a lost or failed answer, so the
+// server records it once); done() after a success makes the next submission a new one.
+export function idempotency() {
+  let key = null, last = null;
+  const fresh = () => (crypto.randomUUID ? crypto.randomUUID() : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''));
+  return {
+    key(body) {
+      const sig = JSON.stringify(body);
+      if (sig !== last) { key = fresh(); last = sig; }
+      return key;
+    },
+    done() { key = null; last = null; },
+  };
 }
 
 // Restores the session of the cookie (GET /me); false when there is none. Throws when the

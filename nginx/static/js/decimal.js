@@ -26,6 +26,11 @@ function parseDecimal(text, scale, { negative = false } = {}) {
   return m[1] ? -v : v;
 }
 
+// A quantity as the API reads and writes it (3 decimals, sign allowed) in thousandths (BigInt),
+// or null when it is not one.
+export const parseQuantity = (text) => parseDecimal(typeof text === 'number' ? String(text) : text, QTY_SCALE, { negative: true });
+export { QTY_SCALE };
+
 // v (BigInt in units of 10^-from) in units of 10^-to (to <= from), rounded half away from zero.
 function rescale(v, from, to) {
   const d = 10n ** BigInt(from - to);

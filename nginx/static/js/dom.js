@@ -43,6 +43,14 @@ export function setView(...children) {
   view.replaceChildren(...children.flat().filter(Boolean));
 }
 
+// setView for a page that is drawn after some requests: it draws only while the address is still
+// the one it had when pageView() was called, so a page that finishes loading (or reloading itself
+// after a write) once the user has moved on never replaces the page they went to.
+export function pageView() {
+  const at = location.hash;
+  return (...children) => { if (location.hash === at) setView(...children); };
+}
+
 // Moves the focus to the main view (after a page has been drawn) without scrolling.
 export function focusView() {
   view.focus({ preventScroll: true });

@@ -12,10 +12,13 @@ import { newSalePage } from './pages/sale-new.js';
 import { saleDetailPage } from './pages/sale-detail.js';
 import { paymentsPage } from './pages/payments.js';
 import { balancePage } from './pages/balance.js';
+import { productPage } from './pages/product.js';
+import { usersPage, passwordPage } from './pages/users.js';
 
 // [hash pattern, page(...captures), title]
 const routes = [
   [/^#\/products$/, productsPage, 'Products'],
+  [/^#\/products\/(\d+)$/, productPage, 'Product'],
   [/^#\/categories$/, categoriesPage, 'Categories'],
   [/^#\/units$/, unitsPage, 'Units'],
   [/^#\/sales$/, salesPage, 'Sales'],
@@ -23,6 +26,8 @@ const routes = [
   [/^#\/sales\/(\d+)$/, saleDetailPage, 'Sale'],
   [/^#\/payments$/, paymentsPage, 'Payments'],
   [/^#\/balance$/, balancePage, 'Balance'],
+  [/^#\/users$/, usersPage, 'Users'],
+  [/^#\/password$/, passwordPage, 'Change my password'],
 ];
 
 async function route() {

@@ -1,6 +1,6 @@
-// shell: the header around every page while signed in: tenant name, user, the page links (which
-// one is current) and Sign out.
-import { api, session, clearSession } from './api.js';
+// shell: the header around every page while signed in: tenant name, user and role, the page links
+// (which one is current; Users for admins only), Change password and Sign out.
+import { api, session, clearSession, isAdmin } from './api.js';
 import { busy } from './forms.js';
 
 const top = document.getElementById('top');
@@ -10,6 +10,9 @@ export function showShell() {
   top.hidden = false;
   document.getElementById('tenant-name').textContent = session.tenant ? session.tenant.name : '';
   document.getElementById('user-email').textContent = session.user ? session.user.email : '';
+  document.getElementById('user-role').textContent = session.user && session.user.role ? session.user.role : '';
+  // Staff see no page they may not use (SPEC §10).
+  document.getElementById('nav-users').hidden = !isAdmin();
 }
 export function hideShell() {
   top.hidden = true;
@@ -17,7 +20,7 @@ export function hideShell() {
 
 // Marks the page link that hash starts with as current (aria-current) and keeps it in sight.
 export function markCurrent(hash) {
-  top.querySelectorAll('nav a').forEach((a) => {
+  top.querySelectorAll('nav a, #my-password').forEach((a) => {
     if (hash.startsWith(a.getAttribute('href'))) {
       a.setAttribute('aria-current', 'page');
       // At phone width the pages are a strip that scrolls sideways: keep this one in sight.

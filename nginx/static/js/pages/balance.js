@@ -1,5 +1,5 @@
-// balance: the balance page (#/balance): a period, granularity and payment method, the totals,
-// the chart and the table per period.
+// balance: the balance page (#/balance): a period, granularity and payment method, the totals
+// (with the returns where the server reports them), the chart and the table per period.
 import { h, setView } from '../dom.js';
 import { api, qs } from '../api.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
@@ -21,16 +21,21 @@ export async function balancePage() {
     try {
       const r = await api('GET', '/balance/series' + qs({ from: from.value, to: to.value, granularity: gran.value, method: method.value }));
       const t = r.totals || {};
+      // Returns (SPEC §10) where the server reports them.
+      const ret = t.returns_total !== undefined;
       out.replaceChildren(
         h('dl', { class: 'totals' },
           h('div', {}, h('dt', {}, 'Sales'), h('dd', { id: 'total-sales-count' }, qty(t.sales_count))),
           h('div', {}, h('dt', {}, 'Sales total'), h('dd', { id: 'total-sales' }, money(t.sales_total))),
+          ret ? h('div', {}, h('dt', {}, 'Returns total'), h('dd', { id: 'total-returns' }, money(t.returns_total))) : null,
           h('div', {}, h('dt', {}, 'Payments total'), h('dd', { id: 'total-payments' }, money(t.payments_total))),
           h('div', {}, h('dt', {}, 'Outstanding'), h('dd', { id: 'total-outstanding' }, money(t.outstanding)))),
         chart(r.points || []),
-        table(['Period', 'Sales', 'Sales total', 'Payments', 'Outstanding'], (r.points || []).map((p) => h('tr', {},
+        table(['Period', 'Sales', 'Sales total', ret ? 'Returns' : null, 'Payments', 'Outstanding'].filter(Boolean), (r.points || []).map((p) => h('tr', {},
           h('td', { 'data-label': 'Period' }, day(p.period)), h('td', { 'data-label': 'Sales', class: 'num' }, qty(p.sales_count)),
-          h('td', { 'data-label': 'Sales total', class: 'num' }, money(p.sales_total)), h('td', { 'data-label': 'Payments', class: 'num' }, money(p.payments_total)),
+          h('td', { 'data-label': 'Sales total', class: 'num' }, money(p.sales_total)),
+          ret ? h('td', { 'data-label': 'Returns', class: 'num' }, money(p.returns_total)) : null,
+          h('td', { 'data-label': 'Payments', class: 'num' }, money(p.payments_total)),
           h('td', { 'data-label': 'Outstanding', class: 'num' }, money(p.outstanding)))), 'Per period'));
     } catch (e) { if (e.status !== 401) showError(form, e); }
   };

@@ -1,7 +1,7 @@
 // payments: the payment form (on the payments page and under a confirmed sale) and the payments
-// list (#/payments) with its method filter.
+// list (#/payments) with its method filter; refunds (kind refund, a negative amount) are listed too.
 import { h, setView, toast } from '../dom.js';
-import { api, qs, guard } from '../api.js';
+import { api, qs, guard, idempotency } from '../api.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
 import { PAGE, pagedList } from '../lists.js';
 import { money, when } from '../format.js';
@@ -21,7 +21,7 @@ export function paymentForm(sale, after) {
     h('div', { class: 'grid' }, sale ? null : field('Sale number', saleId), field('Amount', amount), field('Method', method),
       field('Paid at (optional)', paidAt, 'Leave empty for now.'), field('Reference (optional)', reference)),
     formError(), h('div', { class: 'actions' }, btn));
-  let key = null, lastBody = null;
+  const idem = idempotency();
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearErrors(form);
     const body = { sale_id: Number(saleId.value), amount: amount.value, method: method.value };
@@ -31,12 +31,10 @@ export function paymentForm(sale, after) {
       if (Number.isNaN(t.getTime())) { showError(form, { message: 'Enter a valid date and time.', field: 'paid_at' }); return; }
       body.paid_at = t.toISOString();
     }
-    const sig = JSON.stringify(body);
-    if (sig !== lastBody) { key = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()); lastBody = sig; }
     await busy(btn, async () => {
       try {
-        await api('POST', '/payments', body, { 'Idempotency-Key': key });
-        key = null; lastBody = null;
+        await api('POST', '/payments', body, { 'Idempotency-Key': idem.key(body) });
+        idem.done();
         toast('Payment registered.');
         await after();
       } catch (e) { if (e.status !== 401) showError(form, e); }
@@ -49,10 +47,11 @@ export async function paymentsPage() {
   const method = select('method', [['', 'All methods'], ['cash', 'Cash'], ['card', 'Card'], ['transfer', 'Transfer']]);
   const list = pagedList({
     url: (at) => '/payments' + qs({ method: method.value, limit: PAGE, offset: at }),
-    headers: ['Paid at', 'Sale', 'Method', 'Amount', 'Reference'],
-    row: (p) => h('tr', {},
+    headers: ['Paid at', 'Sale', 'Kind', 'Method', 'Amount', 'Reference'],
+    row: (p) => h('tr', { class: p.kind === 'refund' ? 'refund' : null },
       h('td', { 'data-label': 'Paid at' }, when(p.paid_at)),
       h('td', { 'data-label': 'Sale' }, h('a', { href: `#/sales/${p.sale_id}` }, `Sale ${p.sale_id}`)),
+      h('td', { 'data-label': 'Kind' }, p.kind === 'refund' ? h('span', { class: 'badge refund' }, 'Refund') : 'Payment'),
       h('td', { 'data-label': 'Method' }, p.method),
       h('td', { 'data-label': 'Amount', class: 'num' }, money(p.amount)),
       h('td', { 'data-label': 'Reference' }, p.reference || '—')),

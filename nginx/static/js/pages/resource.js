@@ -1,6 +1,6 @@
 // resource: the generic list + create/edit page of a simple named resource (units, categories).
 import { h, setView, toast, confirmDialog } from '../dom.js';
-import { api, guard } from '../api.js';
+import { api, guard, isAdmin } from '../api.js';
 import { busy, entityForm } from '../forms.js';
 import { PAGE, pagedList } from '../lists.js';
 
@@ -8,17 +8,19 @@ const capital = (w) => w[0].toUpperCase() + w.slice(1);
 
 // The page function of the resource at path (e.g. '/uom'): a paged table of columns
 // ([[header, (item) => cell], ...]) with Edit and Delete, and a form of fields (see entityForm)
-// for New and Edit. singular names one item in buttons and messages.
+// for New and Edit (admins only: staff see the list alone). singular names one item in buttons
+// and messages.
 export function simpleResource({ path, title, singular, fields, columns }) {
   return async function page() {
+    const admin = isAdmin();
     const slot = h('div');
     const list = pagedList({
       url: (at) => `${path}?limit=${PAGE}&offset=${at}`,
-      headers: [...columns.map((c) => c[0]), 'Actions'],
+      headers: [...columns.map((c) => c[0]), admin ? 'Actions' : null].filter(Boolean),
       attrs: { 'aria-live': 'polite' },
       row: (it) => h('tr', {},
         columns.map((c) => h('td', { 'data-label': c[0] }, c[1](it))),
-        h('td', { class: 'row-actions' },
+        admin && h('td', { class: 'row-actions' },
           h('button', { type: 'button', onclick: () => openForm(it) }, 'Edit'),
           h('button', { type: 'button', class: 'danger', onclick: guard(async (ev) => {
             if (!(await confirmDialog(`Delete ${singular} "${it.name}"? This cannot be undone.`, 'Delete'))) return;
@@ -45,7 +47,7 @@ export function simpleResource({ path, title, singular, fields, columns }) {
       slot.replaceChildren(form);
       form.querySelector('input,select,textarea').focus();
     };
-    setView(h('div', { class: 'page-head' }, h('h1', {}, title), h('button', { type: 'button', class: 'primary', onclick: () => openForm(null) }, `New ${singular}`)), slot, list.el);
+    setView(h('div', { class: 'page-head' }, h('h1', {}, title), admin ? h('button', { type: 'button', class: 'primary', onclick: () => openForm(null) }, `New ${singular}`) : null), slot, list.el);
     await list.load();
   };
 }

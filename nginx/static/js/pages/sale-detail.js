@@ -153,8 +153,9 @@ export async function saleDetailPage(id) {
   if (admin && sale.status === 'confirmed' && returnable(sale).some((x) => x.sold > x.returned)) parts.push(returnForm(sale, () => saleDetailPage(sale.id)));
   // SPEC §10 makes only the cancel of a confirmed sale admin-only, but the route table refuses
   // every cancel to staff (403): staff are shown no Cancel at all, not a button that fails.
-  const cancellable = admin && (sale.status === 'draft' ||
-    (sale.status === 'confirmed' && Number(sale.paid_total) === 0 && !(Number(sale.refunded_total) > 0) && !returns.length));
+  // Anyone may cancel a draft; only an admin a confirmed sale (SPEC §10).
+  const cancellable = sale.status === 'draft' || (admin &&
+    sale.status === 'confirmed' && Number(sale.paid_total) === 0 && !(Number(sale.refunded_total) > 0) && !returns.length);
   if (cancellable) {
     const err = formError();
     const cancelBtn = h('button', { type: 'button', class: 'danger', onclick: guard(async () => {

@@ -22,6 +22,7 @@ enum body_in_kind {
     BODY_SALE,
     BODY_CONFIRM,
     BODY_PAYMENT,
+    BODY_MOVEMENT,
     BODY_KINDS
 };
 
@@ -39,6 +40,10 @@ union body_in_out {
         struct payment_in in;
         const char *key; /* the Idempotency-Key header, NULL when absent */
     } payment;
+    struct {
+        struct movement_in in;
+        const char *key;
+    } movement;
 };
 
 /*
@@ -86,6 +91,8 @@ static inline int body_in_run(enum body_in_kind kind, struct http_req *req, bool
         return api_sale_in(req, &out->sale, err);
     case BODY_CONFIRM:
         return api_confirm_in(req, &out->confirm.pay, &out->confirm.given, err);
+    case BODY_MOVEMENT:
+        return api_movement_in(req, &out->movement.in, &out->movement.key, err);
     case BODY_PAYMENT:
     case BODY_KINDS:
         break;

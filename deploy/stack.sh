@@ -26,6 +26,8 @@ DEMO_TENANT=demo
 DEMO_NAME="Demo Shop"
 DEMO_EMAIL=admin@demo.local
 DEMO_PASSWORD=demo-admin-1
+DEMO_STAFF_EMAIL=staff@demo.local
+DEMO_STAFF_PASSWORD=demo-staff-1
 
 # The value of KEY in var/stack.env (the ports of the stack that runs), if any.
 saved()
@@ -120,6 +122,9 @@ up()
         printf '%s\n' "$DEMO_PASSWORD" |
             "$ctl" user create --tenant "$DEMO_TENANT" --email "$DEMO_EMAIL" --role admin \
                 >/dev/null || die "cannot create the demo admin"
+        printf '%s\n' "$DEMO_STAFF_PASSWORD" |
+            "$ctl" user create --tenant "$DEMO_TENANT" --email "$DEMO_STAFF_EMAIL" --role staff \
+                >/dev/null || die "cannot create the demo staff user"
         if "$ctl" seed-demo --tenant "$DEMO_TENANT" --sales 2000 --days 90 >"$LOGS/seed-demo.log" 2>&1; then
             echo "demo         tenant '$DEMO_TENANT' created with demo data"
         else
@@ -162,6 +167,7 @@ up()
     echo
     echo "stock is running: $BASE_URL"
     echo "  login: tenant '$DEMO_TENANT', email '$DEMO_EMAIL', password '$DEMO_PASSWORD'"
+    echo "         (staff: email '$DEMO_STAFF_EMAIL', password '$DEMO_STAFF_PASSWORD')"
     [[ "$code" == 200 ]] || echo "  (warning: the demo login answered HTTP $code just now)"
     echo "  logs:  var/log/    settings: var/stack.env    pool pid: $pid"
     echo "  stop:  make stop"

@@ -1,6 +1,7 @@
 /*
  * stockctl seed-demo: demo data for a tenant, set-based and all or nothing: the units and
- * categories it lacks, more products with opening stock, and optionally a sales history.
+ * categories it lacks, more products with opening stock, and optionally a sales history with
+ * the shop's movements (receipts, damage, counts) and returns.
  */
 #include "ctl/commands.h"
 
@@ -37,6 +38,7 @@ struct seed_counts {
     long long movements;
     long long sales;
     long long payments;
+    long long returns;
 };
 
 /* The demo vocabulary. It goes to PostgreSQL as array parameters, never into the SQL text. */
@@ -465,6 +467,91 @@ static int seed_sales(struct ctl *c, const struct seed_opts *so, struct seed_cou
 }
 
 /*
+ * With a sales history, the shop's day-to-day too: receipts of a delivery (by the tenant's
+ * first staff user when there is one, else its first admin), some damage and shelf counts,
+ * and returns of a few recent sales, refunded when they were paid. Everything goes through
+ * stock_move() (sql/009), so the ledger adds up to the stock; the balance summary is rebuilt
+ * once more at the end.
+ */
+#define SEED_USERS                                                                                 \
+    " u AS (SELECT (SELECT id FROM users WHERE tenant_id = $1::bigint AND role = 'admin'"          \
+    " AND disabled_at IS NULL ORDER BY id LIMIT 1) AS admin,"                                      \
+    " coalesce((SELECT id FROM users WHERE tenant_id = $1::bigint AND role = 'staff'"              \
+    " AND disabled_at IS NULL ORDER BY id LIMIT 1), (SELECT id FROM users"                         \
+    " WHERE tenant_id = $1::bigint AND role = 'admin' ORDER BY id LIMIT 1)) AS staff)"
+#define SEED_SHOP_PRODUCTS                                                                         \
+    " p AS (SELECT id, cost, stock, row_number() OVER (ORDER BY id) AS n FROM products"            \
+    " WHERE tenant_id = $1::bigint ORDER BY id LIMIT 30)"
+static const char *const seed_shop_sql[] = {
+    "WITH" SEED_USERS "," SEED_SHOP_PRODUCTS
+    " SELECT count(stock_move($1::bigint, p.id, 'receipt', 12, NULL, u.staff, p.cost,"
+    " 'demo delivery', 'PO-' || lpad(p.n::text, 4, '0'), NULL)) FROM p, u",
+
+    "WITH" SEED_USERS "," SEED_SHOP_PRODUCTS
+    " SELECT count(stock_move($1::bigint, p.id, 'damage', -1, NULL, u.admin, NULL,"
+    " 'broken in the back room', NULL, NULL)) FROM p, u WHERE p.n % 4 = 0",
+
+    "WITH" SEED_USERS "," SEED_SHOP_PRODUCTS
+    " SELECT count(stock_move($1::bigint, p.id, 'count', greatest(p.stock - 1, 0), NULL,"
+    " u.admin, NULL, 'shelf count', NULL, NULL)) FROM p, u WHERE p.n % 5 = 0",
+
+    "CREATE TEMP TABLE seed_r ON COMMIT DROP AS"
+    " SELECT nextval(pg_get_serial_sequence('sale_returns', 'id')) AS id, s.id AS sale_id,"
+    " l.product_id, l.unit_price,"
+    " (SELECT coalesce(sum(amount), 0) FROM payments y WHERE y.tenant_id = $1::bigint"
+    " AND y.sale_id = s.id) AS paid,"
+    " (SELECT method FROM payments y WHERE y.tenant_id = $1::bigint AND y.sale_id = s.id"
+    " ORDER BY y.id LIMIT 1) AS method,"
+    " (now() AT TIME ZONE (SELECT timezone FROM tenants WHERE id = $1::bigint))::date AS day"
+    " FROM sales s CROSS JOIN LATERAL (SELECT product_id, unit_price FROM sale_lines l"
+    " WHERE l.tenant_id = $1::bigint AND l.sale_id = s.id ORDER BY l.id LIMIT 1) l"
+    " WHERE s.tenant_id = $1::bigint AND s.status = 'confirmed'"
+    " ORDER BY s.confirmed_at DESC, s.id DESC LIMIT 8",
+
+    "WITH" SEED_USERS ","
+    " y AS (INSERT INTO payments (tenant_id, sale_id, amount, method, kind, paid_at,"
+    " balance_day, reference) SELECT $1::bigint, sale_id, -unit_price, method, 'refund', now(),"
+    " day, 'demo return' FROM seed_r WHERE unit_price > 0 AND paid >= unit_price"
+    " RETURNING id, sale_id)"
+    " INSERT INTO sale_returns (id, tenant_id, sale_id, returned_total, refund_id, note, user_id,"
+    " balance_day) SELECT r.id, $1::bigint, r.sale_id, r.unit_price, y.id, 'demo return',"
+    " u.admin, r.day FROM seed_r r CROSS JOIN u LEFT JOIN y ON y.sale_id = r.sale_id",
+
+    "INSERT INTO sale_return_lines (tenant_id, return_id, sale_id, product_id, quantity,"
+    " unit_price, line_total) SELECT $1::bigint, id, sale_id, product_id, 1, unit_price,"
+    " unit_price FROM seed_r",
+
+    "WITH" SEED_USERS
+    " SELECT count(stock_move($1::bigint, r.product_id, 'return', 1, r.sale_id, u.admin, NULL,"
+    " 'demo return', NULL, r.id)) FROM seed_r r, u",
+
+    "SELECT stock_balance_rebuild($1::bigint)",
+};
+#undef SEED_USERS
+#undef SEED_SHOP_PRODUCTS
+
+static int seed_shop(struct ctl *c, const struct seed_opts *so, struct seed_counts *sc,
+                     struct app_err *err)
+{
+    char tenant[24];
+    const char *params[1] = {tenant};
+    PGresult *res;
+    size_t i;
+
+    snprintf(tenant, sizeof(tenant), "%" PRId64, so->tenant);
+    for (i = 0; i < SEED_COUNT(seed_shop_sql); i++) {
+        res = db_exec(&c->db, c->a, seed_shop_sql[i], 1, params, err);
+        if (!res)
+            return -1;
+        if (i < 3)
+            sc->movements += strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        if (i == 6)
+            sc->returns = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    }
+    return 0;
+}
+
+/*
  * Makes the tenant's cached entries stale, after the commit: the seed's invalidations
  * committed with it in the outbox (sql/008), and are applied here. A Redis that cannot be
  * reached does not fail the seed: the rows stay in the outbox for the hosts to apply, and no
@@ -492,7 +579,7 @@ int cmd_seed_demo(struct ctl *c, int argc, char **argv)
                                    {"sales", &sales},
                                    {"days", &days},
                                    {NULL, NULL}};
-    struct seed_counts sc = {0, 0, 0, 0, 0, 0};
+    struct seed_counts sc = {0, 0, 0, 0, 0, 0, 0};
     struct app_err err;
     double started;
     int npos, rc;
@@ -513,7 +600,7 @@ int cmd_seed_demo(struct ctl *c, int argc, char **argv)
     /* All or nothing: a failure leaves the tenant as it was. */
     if (db_begin(&c->db, &err) || seed_lock_tenant(c, &so, &err) ||
         seed_catalog(c, &so, &sc, &err) || (so.sales > 0 && seed_sales(c, &so, &sc, &err)) ||
-        db_commit(&c->db, &err)) {
+        (so.sales > 0 && seed_shop(c, &so, &sc, &err)) || db_commit(&c->db, &err)) {
         char what[160];
 
         db_rollback(&c->db);
@@ -522,8 +609,8 @@ int cmd_seed_demo(struct ctl *c, int argc, char **argv)
     }
     seed_invalidate(c, &so);
     printf("seeded tenant %s: %lld units, %lld categories, %lld products, %lld sales, %lld "
-           "payments in %.1f s\n",
-           so.slug, sc.units, sc.categories, sc.products, sc.sales, sc.payments,
-           seed_now() - started);
+           "payments, %lld movements, %lld returns in %.1f s\n",
+           so.slug, sc.units, sc.categories, sc.products, sc.sales, sc.payments, sc.movements,
+           sc.returns, seed_now() - started);
     return CTL_OK;
 }

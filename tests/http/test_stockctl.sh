@@ -166,7 +166,7 @@ t_check "generation keys set before the seed" redis_set_gens
 ctl seed-demo --tenant "$T1" --products 1000
 t_check "seed-demo --products 1000 exits 0" test "$RC" = 0
 t_check "seed-demo prints one summary line" \
-    grep -qxE "seeded tenant $T1: 8 units, 12 categories, 1000 products, 0 sales, 0 payments in [0-9]+\.[0-9] s" "$OUT"
+    grep -qxE "seeded tenant $T1: 8 units, 12 categories, 1000 products, 0 sales, 0 payments, [0-9]+ movements, 0 returns in [0-9]+\.[0-9] s" "$OUT"
 t_check "seed-demo with Redis up prints no warning" test ! -s "$ERR"
 t_check "the seed invalidated products, categories and uom" redis_gens_gone
 t_check "8 units" test "$(count_of units "$T1")" = 8
@@ -208,7 +208,7 @@ t_check "one 'opening' movement per product in stock, with its quantity" test \
 ctl seed-demo --tenant "$T1" --products 500
 t_check "a second seed-demo exits 0" test "$RC" = 0
 t_check "the second run adds no unit or category and 500 products" \
-    grep -qE "^seeded tenant $T1: 0 units, 0 categories, 500 products, 0 sales, 0 payments in " "$OUT"
+    grep -qE "^seeded tenant $T1: 0 units, 0 categories, 500 products, 0 sales, 0 payments, [0-9]+ movements, 0 returns in " "$OUT"
 t_check "still 8 units and 12 categories" \
     eval '[[ "$(count_of units "$T1")/$(count_of categories "$T1")" == 8/12 ]]'
 t_check "1500 products with unique SKUs up to DEMO-001500" test \
@@ -227,11 +227,12 @@ REDIS_URL=redis://127.0.0.1:$dead_port/0 ctl seed-demo --tenant "$T1" --products
 t_check "seed-demo with Redis unreachable exits 0" test "$RC" = 0
 t_check "... warns in one line" eval '[[ "$(grep -c "^stockctl: warning: cannot reach redis" "$ERR")" == 1 ]]'
 t_check "... and still adds the products" test "$(count_of products "$T1")" = 1510
-# New products (and their stock movements) invalidate the products and the categories (their
-# counts), as sql/008's triggers say; the rows wait for a host to apply them.
-t_check "... leaving the products' and categories' invalidations in cache_outbox" test \
+# New products (and their stock movements) invalidate the products, the categories (their
+# counts) and the movements lists, as the triggers of sql/008 and sql/009 say; the rows wait
+# for a host to apply them.
+t_check "... leaving the products', categories' and movements' invalidations in cache_outbox" test \
     "$(q "SELECT string_agg(DISTINCT module, ',' ORDER BY module) FROM cache_outbox
-          WHERE tenant_id = $T1_ID")" = "categories,products"
+          WHERE tenant_id = $T1_ID")" = "categories,movements,products"
 
 # --- 100,000 products in a fresh tenant, timed ---
 ctl tenant create "$T2" "Big Test Shop"
@@ -251,6 +252,10 @@ t_check "the first tenant is untouched by the second's seed" \
     test "$(count_of products "$T1")" = 1510
 
 # --- seed-demo: the sales history ---
+# A staff user first: the seeded receipts are theirs.
+printf '%s\n' "staff-pass-$SUFFIX" | "$CTL" user create --tenant "$T1" --email "staff@$T1.test" \
+    --role staff >"$OUT" 2>"$ERR"
+STAFF_ID=$(cat "$OUT")
 ctl seed-demo --tenant "$T1" --products 0 --sales 3000 --days 120
 t_check "seed-demo --sales 3000 exits 0" test "$RC" = 0
 t_check "it reports 3000 sales" grep -qE "^seeded tenant $T1: .* 3000 sales, [0-9]+ payments" "$OUT"
@@ -272,11 +277,11 @@ t_check "payments only on confirmed sales and never above the total" test \
           WHERE status <> 'confirmed' OR paid > total")" = 0
 t_check "the balance summary matches a rebuild from the raw rows" test \
     "$(q "CREATE TEMP TABLE b AS SELECT day, sales_count, sales_cents, cash_cents, card_cents,
-                 transfer_cents, cash_count, card_count, transfer_count
+                 transfer_cents, cash_count, card_count, transfer_count, returns_cents
                  FROM balance_daily WHERE tenant_id = $T1_ID;
           SELECT stock_balance_rebuild($T1_ID);
           CREATE TEMP TABLE r AS SELECT day, sales_count, sales_cents, cash_cents, card_cents,
-                 transfer_cents, cash_count, card_count, transfer_count
+                 transfer_cents, cash_count, card_count, transfer_count, returns_cents
                  FROM balance_daily WHERE tenant_id = $T1_ID;
           SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT SELECT * FROM b) x) +
                  (SELECT count(*) FROM (SELECT * FROM b EXCEPT SELECT * FROM r) y)" |
@@ -292,6 +297,41 @@ t_check "the summary counts the payments per day and method" test \
 t_check "the summary counts the confirmed sales" test \
     "$(q "SELECT (SELECT sum(sales_count) FROM balance_daily WHERE tenant_id = $T1_ID) =
                  (SELECT count(*) $S AND status = 'confirmed')")" = t
+# The shop's day-to-day that comes with a history (SPEC §10): receipts, damage and counts by a
+# user, and returns of recent sales, refunded when they were paid.
+t_check "it reports 8 returns and the movements it wrote" \
+    grep -qE "^seeded tenant $T1: .* payments, [0-9]+ movements, 8 returns in " "$OUT"
+t_check "receipts (by a user, with cost and reference), damage and counts in the ledger" test \
+    "$(q "SELECT count(*) FILTER (WHERE kind = 'receipt' AND user_id = ${STAFF_ID:-0}
+                                   AND unit_cost IS NOT NULL AND reference LIKE 'PO-%'),
+                 count(*) FILTER (WHERE kind = 'damage' AND quantity = -1),
+                 count(*) FILTER (WHERE kind = 'count')
+          FROM stock_movements WHERE tenant_id = $T1_ID")" = "30|7|6"
+t_check "8 returns of confirmed sales, each with one line and its 'return' movement" test \
+    "$(q "SELECT count(*), bool_and(s.status = 'confirmed'),
+                 bool_and(r.returned_total = (SELECT sum(line_total) FROM sale_return_lines l
+                                              WHERE l.tenant_id = r.tenant_id
+                                                AND l.return_id = r.id)),
+                 bool_and(EXISTS (SELECT 1 FROM stock_movements m WHERE m.tenant_id = r.tenant_id
+                                  AND m.return_id = r.id AND m.kind = 'return'))
+          FROM sale_returns r JOIN sales s ON s.tenant_id = r.tenant_id AND s.id = r.sale_id
+          WHERE r.tenant_id = $T1_ID")" = "8|t|t|t"
+t_check "a refund is a negative payment of kind 'refund' for the return's total, never above what was paid" test \
+    "$(q "SELECT count(*) > 0, count(*) FILTER (WHERE y.kind <> 'refund' OR y.amount <> -r.returned_total)
+          FROM sale_returns r JOIN payments y ON y.tenant_id = r.tenant_id AND y.id = r.refund_id
+          WHERE r.tenant_id = $T1_ID")|$(q "SELECT count(*) FROM (SELECT sale_id FROM payments
+          WHERE tenant_id = $T1_ID GROUP BY sale_id HAVING sum(amount) < 0) x")" = "t|0|0"
+t_check "the ledger adds up: for every product, the sum of its movements is its stock" test \
+    "$(q "SELECT count(*) FROM products p WHERE p.tenant_id = $T1_ID
+          AND p.stock <> (SELECT coalesce(sum(quantity), 0) FROM stock_movements m
+                          WHERE m.tenant_id = p.tenant_id AND m.product_id = p.id)")|$(q "SELECT count(*)
+          FROM stock_movements WHERE tenant_id = $T1_ID
+           AND (stock_after <> stock_before + quantity OR stock_after < 0)")" = "0|0"
+t_check "the balance summary counts the returns (rebuilt from the raw rows)" test \
+    "$(q "SELECT (SELECT coalesce(sum(returns_cents), 0) FROM balance_daily
+                  WHERE tenant_id = $T1_ID) =
+                 (SELECT (sum(returned_total) * 100)::bigint FROM sale_returns
+                  WHERE tenant_id = $T1_ID)")" = t
 
 # --- purge: expired sessions and day-old Idempotency-Key records, in every tenant ---
 printf '%s\n' "purge-pass-$SUFFIX" | "$CTL" user create --tenant "$T1" --email "purge@$T1.test" \

@@ -65,7 +65,7 @@ WHERE p.id = m.product_id;
 SQL
 stock_log "bench: seeded $MOVES stock movements in $((SECONDS - t0)) s"
 psql -c "VACUUM ANALYZE" >/dev/null
-ONE_PRODUCT=$(psql -At -c "SELECT min(id) FROM products p JOIN tenants t ON t.id = p.tenant_id
+ONE_PRODUCT=$(psql -At -c "SELECT min(p.id) FROM products p JOIN tenants t ON t.id = p.tenant_id
                            WHERE t.slug = 'bench'")
 
 pool_start "$BIN/stock-fcgi" "127.0.0.1:$hit_port" "$RUN/logs/pool-hit.log" "$RUN/pool-hit.pid" \

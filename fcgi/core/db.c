@@ -310,6 +310,13 @@ static bool db_state_is(const char *state, const char *code)
     return state && !strcmp(state, code);
 }
 
+static bool db_constraint_is(const PGresult *res, const char *name)
+{
+    const char *c = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+
+    return c && !strcmp(c, name);
+}
+
 /* Connection exceptions, shutdowns and "too many connections": the server, not the query. */
 static bool db_state_unavailable(const char *state)
 {
@@ -359,6 +366,13 @@ static void db_map_error(const struct db *db, const PGresult *res, struct app_er
         } else {
             err_set_full(err, ERR_CONFLICT, "in_use", NULL, "record is in use");
         }
+    } else if (db_state_is(state, "23514") && db_constraint_is(res, "products_stock_check") &&
+               !PQresultErrorField(res, PG_DIAG_TABLE_NAME)) {
+        /* Raised by stock_move() (sql/009), which names the constraint but no table. */
+        err_set_full(err, ERR_CONFLICT, "insufficient_stock", "quantity", "not enough stock");
+    } else if (db_state_is(state, "P0002")) {
+        /* stock_move(): no such product of the tenant; the caller names what is missing. */
+        err_set_full(err, ERR_NOT_FOUND, NULL, NULL, "not found");
     } else if (db_state_is(state, "23514")) {
         db_field_of(res, field, sizeof(field));
         if (field[0])

@@ -2,10 +2,12 @@
  * db: the worker's one PostgreSQL connection (libpq), opened lazily and re-opened after loss.
  * Only parameterized statements ($1, $2...) go through here. This module alone maps SQLSTATE
  * to error codes: 23505 unique -> ERR_CONFLICT (slug "conflict", field from the constraint
- * name), 23503 foreign key -> ERR_CONFLICT ("in_use"), 23514 check / 23502 not null / 22xxx
- * data exception -> ERR_INVALID, 40001/40P01 -> ERR_CONFLICT ("serialization_failure"),
- * connection loss -> ERR_UNAVAILABLE ("database_unavailable"), anything else -> ERR_INTERNAL.
- * err->msg never holds SQL or libpq text; libpq's text goes to err->detail only.
+ * name), 23503 foreign key -> ERR_CONFLICT ("in_use"), 23514 products_stock_check raised by
+ * stock_move() -> ERR_CONFLICT ("insufficient_stock"), P0002 -> ERR_NOT_FOUND, 23514 check / 23502
+ * not null / 22xxx data exception -> ERR_INVALID, 40001/40P01 -> ERR_CONFLICT
+ * ("serialization_failure"), connection loss -> ERR_UNAVAILABLE ("database_unavailable"), anything
+ * else -> ERR_INTERNAL. err->msg never holds SQL or libpq text; libpq's text goes to err->detail
+ * only.
  */
 #ifndef STOCK_CORE_DB_H
 #define STOCK_CORE_DB_H

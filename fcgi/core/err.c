@@ -74,6 +74,8 @@ int err_http_status(enum err_code code)
         return 405;
     case ERR_CONFLICT:
         return 409;
+    case ERR_PRECONDITION:
+        return 412;
     case ERR_TOO_LARGE:
         return 413;
     case ERR_MEDIA_TYPE:
@@ -108,6 +110,8 @@ const char *err_slug(const struct app_err *err)
         return "method_not_allowed";
     case ERR_CONFLICT:
         return "conflict";
+    case ERR_PRECONDITION:
+        return "precondition_failed";
     case ERR_TOO_LARGE:
         return "payload_too_large";
     case ERR_MEDIA_TYPE:

@@ -12,6 +12,7 @@ enum err_code {
     ERR_NOT_FOUND,    /* 404 */
     ERR_METHOD,       /* 405 */
     ERR_CONFLICT,     /* 409 conflict or state */
+    ERR_PRECONDITION, /* 412 If-Match does not match */
     ERR_TOO_LARGE,    /* 413 */
     ERR_MEDIA_TYPE,   /* 415 */
     ERR_INVALID,      /* 422 validation */

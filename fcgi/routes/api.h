@@ -17,6 +17,7 @@
 #include "core/router.h"
 #include "services/auth.h"
 #include "services/catalog.h"
+#include "services/movements.h"
 #include "services/payments.h"
 #include "services/returns.h"
 #include "services/sales.h"
@@ -70,6 +71,8 @@ int api_payment_in(struct http_req *req, struct payment_in *in, const char **key
                    struct app_err *err) __attribute__((warn_unused_result));
 int api_return_in(struct http_req *req, struct return_in *in, const char **key, struct app_err *err)
     __attribute__((warn_unused_result));
+int api_movement_in(struct http_req *req, struct movement_in *in, const char **key,
+                    struct app_err *err) __attribute__((warn_unused_result));
 
 /* Sends a JSON body with status and, for cached reads, its X-Cache header. */
 void api_send(struct http_resp *resp, int status, const struct catalog_out *out);
@@ -183,5 +186,12 @@ int api_payments_list(struct api_ctx *x, struct http_req *req, struct http_resp 
 const char *api_balance_series_key(struct http_req *req);
 int api_balance_series(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                        struct app_err *err);
+
+/* Stock movements (api_stock.c); the list's key for its prefetch (NULL when invalid). */
+int api_movements_create(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                         struct app_err *err);
+int api_movements_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                       struct app_err *err);
+const char *api_movements_list_key(struct http_req *req);
 
 #endif

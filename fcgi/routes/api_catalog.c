@@ -2,8 +2,10 @@
  * api_catalog: /uom, /categories and /products. Handlers validate the input into the service's
  * structs (422 naming the field) and send what the service returns for the session's tenant.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/dec.h"
 #include "core/jsonx.h"
 #include "routes/api.h"
@@ -289,13 +291,67 @@ int api_product_list(struct api_ctx *x, struct http_req *req, struct http_resp *
     return send_ok(resp, 200, x);
 }
 
+/* Sends a product with its ETag (catalog_product_etag). */
+static int send_product(struct http_resp *resp, int status, struct api_ctx *x, struct arena *a)
+{
+    const char *etag = catalog_product_etag(a, x->out.json, x->out.len);
+
+    if (etag)
+        http_resp_header(resp, "ETag", etag);
+    return send_ok(resp, status, x);
+}
+
+/*
+ * The versions If-Match accepts (catalog_product_update), NULL when there is no precondition
+ * (no header, or "*"). Only strong ETags of this product ("<id>-<20 digits>") can match: any
+ * other entry (weak, another product's, malformed) matches nothing, and a header where
+ * nothing can match gives "{}", so the write is refused with 412.
+ */
+static int if_match(struct http_req *req, int64_t id, const char **versions, struct app_err *err)
+{
+    const char *h = http_header(req, "If-Match"), *p;
+    char prefix[32];
+    struct buf b = BUF_INIT;
+    size_t pl, n = 0;
+
+    *versions = NULL;
+    if (!h)
+        return 0;
+    for (p = h; *p == ' ' || *p == '\t'; p++)
+        ;
+    if (p[0] == '*' && strspn(p + 1, " \t") == strlen(p + 1))
+        return 0;
+    pl = (size_t)snprintf(prefix, sizeof(prefix), "\"%lld-", (long long)id);
+    buf_init(&b);
+    buf_addch(&b, '{');
+    while (*p) {
+        size_t len = strcspn(p, ","), t = len;
+
+        while (t > 0 && (p[t - 1] == ' ' || p[t - 1] == '\t'))
+            t--;
+        if (t == pl + CATALOG_VERSION_LEN + 1 && !strncmp(p, prefix, pl) && p[t - 1] == '"' &&
+            strspn(p + pl, "0123456789") == CATALOG_VERSION_LEN && n < 16) {
+            if (n++)
+                buf_addch(&b, ',');
+            buf_add(&b, p + pl, CATALOG_VERSION_LEN);
+        }
+        p += len;
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+    }
+    buf_addch(&b, '}');
+    if (!b.failed)
+        *versions = arena_strndup(req->arena, b.data, b.len);
+    buf_release(&b);
+    return *versions ? 0 : err_set(err, ERR_INTERNAL, "out of memory");
+}
+
 int api_product_get(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                     struct app_err *err)
 {
-    (void)req;
     if (catalog_product_get(&x->c, x->id, &x->out, err))
         return read_failed(resp, x);
-    return send_ok(resp, 200, x);
+    return send_product(resp, 200, x, req->arena);
 }
 
 int api_product_create(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
@@ -305,18 +361,19 @@ int api_product_create(struct api_ctx *x, struct http_req *req, struct http_resp
 
     if (api_product_in(req, true, &in, err) || catalog_product_create(&x->c, &in, &x->out, err))
         return -1;
-    return send_ok(resp, 201, x);
+    return send_product(resp, 201, x, req->arena);
 }
 
 static int product_update(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                           bool replace, struct app_err *err)
 {
     struct product_in in;
+    const char *versions;
 
-    if (api_product_in(req, replace, &in, err) ||
-        catalog_product_update(&x->c, x->id, &in, replace, &x->out, err))
+    if (api_product_in(req, replace, &in, err) || if_match(req, x->id, &versions, err) ||
+        catalog_product_update(&x->c, x->id, &in, replace, versions, &x->out, err))
         return -1;
-    return send_ok(resp, 200, x);
+    return send_product(resp, 200, x, req->arena);
 }
 
 int api_product_replace(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
@@ -334,8 +391,9 @@ int api_product_patch(struct api_ctx *x, struct http_req *req, struct http_resp 
 int api_product_delete(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                        struct app_err *err)
 {
-    (void)req;
-    if (catalog_product_delete(&x->c, x->id, err))
+    const char *versions;
+
+    if (if_match(req, x->id, &versions, err) || catalog_product_delete(&x->c, x->id, versions, err))
         return -1;
     return no_content(resp);
 }

@@ -75,6 +75,9 @@ const struct route api_routes[] = {
     R("GET", V1 "/payments", payments_list, ROUTE_AUTH),
     R("POST", V1 "/payments", payments_create, ROUTE_AUTH),
     RP("GET", V1 "/balance/series", balance_series, ROUTE_AUTH, "balance"),
+    /* Any session; api_movements_create lets staff record receipts only (403 otherwise). */
+    RP("GET", V1 "/stock/movements", movements_list, ROUTE_AUTH, "movements"),
+    R("POST", V1 "/stock/movements", movements_create, ROUTE_AUTH),
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -34,6 +34,9 @@
     "'min_stock', p.min_stock::text, "                                                             \
     "'created_at', stock_ts(p.created_at), 'updated_at', stock_ts(p.updated_at))"
 
+/* A product's version (catalog.h): updated_at in UTC, to the microsecond, as stock_ts shows it. */
+#define PRODUCT_VERSION "to_char(updated_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS')"
+
 #define PRODUCT_JOIN                                                                               \
     " LEFT JOIN categories c ON c.tenant_id = p.tenant_id AND c.id = p.category_id"                \
     " JOIN units u ON u.tenant_id = p.tenant_id AND u.id = p.uom_id"
@@ -160,6 +163,21 @@ static int delete_row(struct catalog *c, const char *sql, int64_t id, const char
         return err_set(err, ERR_NOT_FOUND, "%s not found", what);
     cache_write_done(c->cache, c->a);
     return 0;
+}
+
+/* A conditional write changed nothing: 412 when the product is there, 404 when it is not. */
+static int precondition(struct catalog *c, int64_t id, struct app_err *err)
+{
+    static const char sql[] = "SELECT 1 FROM products WHERE tenant_id = $1 AND id = $2";
+    const char *params[] = {i64(c->a, c->tenant), i64(c->a, id)};
+    PGresult *res = db_exec(c->db, c->a, sql, 2, params, err);
+
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 0)
+        return err_set(err, ERR_NOT_FOUND, "product not found");
+    return err_set_full(err, ERR_PRECONDITION, "precondition_failed", "If-Match",
+                        "the product has changed since it was read (If-Match does not match)");
 }
 
 /* ---- units of measure ---- */
@@ -377,16 +395,18 @@ int catalog_product_create(struct catalog *c, const struct product_in *in, struc
 }
 
 int catalog_product_update(struct catalog *c, int64_t id, const struct product_in *in, bool replace,
-                           struct catalog_out *out, struct app_err *err)
+                           const char *versions, struct catalog_out *out, struct app_err *err)
 {
     /*
      * PATCH keeps what is not given; PUT resets omitted optional fields to their defaults
      * (no category, cost 0, min_stock 0) except stock, which only changes when given. A stock
-     * change is written to the ledger in the same statement.
+     * change is written to the ledger in the same statement, by the session's user (a count
+     * movement). If-Match is checked on the locked row: FOR UPDATE re-reads a row a concurrent
+     * write changed and drops it when its version no longer matches.
      */
     static const char sql[] =
         "WITH old AS (SELECT id, stock FROM products WHERE tenant_id = $1 AND id = $2 "
-        "FOR UPDATE), "
+        "AND ($13::text[] IS NULL OR " PRODUCT_VERSION " = ANY ($13::text[])) FOR UPDATE), "
         "p AS (UPDATE products t SET sku = coalesce(btrim($3), t.sku), "
         "name = coalesce(btrim($4), t.name), "
         "category_id = CASE WHEN $5::bool THEN $6::bigint ELSE t.category_id END, "
@@ -414,13 +434,53 @@ int catalog_product_update(struct catalog *c, int64_t id, const struct product_i
         in->has_cost ? dec(a, in->cost, DEC_MONEY_SCALE) : (replace ? "0" : NULL),
         in->has_stock ? dec(a, in->stock, DEC_QTY_SCALE) : NULL,
         in->has_min_stock ? dec(a, in->min_stock, DEC_QTY_SCALE) : (replace ? "0" : NULL),
-        c->user > 0 ? i64(a, c->user) : NULL};
+        c->user > 0 ? i64(a, c->user) : NULL,
+        versions};
 
-    return write_json(c, sql, 12, params, "product", out, err);
+    if (write_json(c, sql, 13, params, "product", out, err))
+        return versions && err->code == ERR_NOT_FOUND ? precondition(c, id, err) : -1;
+    return 0;
 }
 
-int catalog_product_delete(struct catalog *c, int64_t id, struct app_err *err)
+int catalog_product_delete(struct catalog *c, int64_t id, const char *versions, struct app_err *err)
 {
-    return delete_row(c, "DELETE FROM products WHERE tenant_id = $1 AND id = $2", id, "product",
-                      err);
+    static const char sql[] = "DELETE FROM products WHERE tenant_id = $1 AND id = $2 "
+                              "AND ($3::text[] IS NULL OR " PRODUCT_VERSION " = ANY ($3::text[]))";
+    const char *params[] = {i64(c->a, c->tenant), i64(c->a, id), versions};
+    PGresult *res = db_exec(c->db, c->a, sql, 3, params, err);
+
+    if (!res) {
+        if (err->code == ERR_CONFLICT && !strcmp(err->slug, "in_use"))
+            return err_set_full(err, ERR_CONFLICT, "in_use", NULL,
+                                "product is in use and cannot be deleted");
+        return -1;
+    }
+    if (!strcmp(PQcmdTuples(res), "0"))
+        return versions ? precondition(c, id, err)
+                        : err_set(err, ERR_NOT_FOUND, "product not found");
+    cache_write_done(c->cache, c->a);
+    return 0;
+}
+
+const char *catalog_product_etag(struct arena *a, const char *json, size_t len)
+{
+    struct app_err err;
+    json_object *o = jsonx_parse(a, json, len, &err), *id, *at;
+    const char *s;
+    char v[CATALOG_VERSION_LEN + 1];
+    size_t i, n = 0;
+
+    if (!o || !json_object_object_get_ex(o, "id", &id) || !json_object_is_type(id, json_type_int) ||
+        !json_object_object_get_ex(o, "updated_at", &at) ||
+        !json_object_is_type(at, json_type_string))
+        return NULL;
+    /* "2026-01-05T10:00:00.123456+00:00" (stock_ts): the digits before the offset */
+    s = json_object_get_string(at);
+    for (i = 0; s[i] && s[i] != '+' && n < CATALOG_VERSION_LEN; i++)
+        if (s[i] >= '0' && s[i] <= '9')
+            v[n++] = s[i];
+    if (n != CATALOG_VERSION_LEN)
+        return NULL;
+    v[n] = '\0';
+    return arena_sprintf(a, "\"%" PRId64 "-%s\"", (int64_t)json_object_get_int64(id), v);
 }

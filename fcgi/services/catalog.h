@@ -132,10 +132,26 @@ int catalog_category_delete(struct catalog *c, int64_t id, struct app_err *err)
 
 int catalog_product_create(struct catalog *c, const struct product_in *in, struct catalog_out *out,
                            struct app_err *err) __attribute__((warn_unused_result));
+/*
+ * versions (If-Match): NULL = no precondition, else a PostgreSQL text[] literal of the
+ * product's versions the client accepts (CATALOG_VERSION_LEN digits each, "{}" for none): the
+ * write happens only if the row, locked, still has one of them, else ERR_PRECONDITION and
+ * nothing changes.
+ */
 int catalog_product_update(struct catalog *c, int64_t id, const struct product_in *in, bool replace,
-                           struct catalog_out *out, struct app_err *err)
+                           const char *versions, struct catalog_out *out, struct app_err *err)
     __attribute__((warn_unused_result));
-int catalog_product_delete(struct catalog *c, int64_t id, struct app_err *err)
+int catalog_product_delete(struct catalog *c, int64_t id, const char *versions, struct app_err *err)
     __attribute__((warn_unused_result));
+
+/*
+ * A product's version is its updated_at in UTC as 20 digits, YYYYMMDDhhmmssffffff (the touch
+ * trigger moves it on every write, stock changes by sales and movements included); its ETag is
+ * "<id>-<version>", quoted. catalog_product_etag reads both from a product's JSON (as the
+ * product reads and writes return it, cached or not, so a HIT has the database's ETag): the
+ * ETag in the arena, NULL when json is not a product.
+ */
+#define CATALOG_VERSION_LEN 20
+const char *catalog_product_etag(struct arena *a, const char *json, size_t len);
 
 #endif

@@ -5,7 +5,9 @@
 # (CACHE_ENABLED=false), the product list hit and miss, nginx serving the same bytes as a static
 # file, and a minimal FastCGI program (libfcgi loop + one hiredis GET of the same bytes, as many
 # processes as the pool). Prints one table, the ratio of the hit path to the minimal program,
-# and the database time of the series on a miss (auto_explain) for 31 and 365 days.
+# and the database time of the series on a miss (auto_explain) for 31 and 365 days. The ledger
+# gets BENCH_MOVEMENTS movements (default 1,000,000) for the movements list: a page of all of
+# them and of one product's, hit and miss, with their database time.
 # A bench prints figures; it never fails on them.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -14,6 +16,7 @@ cd "$ROOT" || exit 1
 . tests/bench/lib.sh
 
 SALES=${BENCH_SALES:-1000000}
+MOVES=${BENCH_MOVEMENTS:-1000000}
 SECS=${BENCH_SECONDS:-10}
 ROUND_SECS=${BENCH_ROUND_SECONDS:-5}
 CONNS=${BENCH_CONNS:-16}
@@ -38,7 +41,32 @@ psql() { command psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
 t0=$SECONDS
 "$BIN/stockctl" seed-demo --tenant bench --products 1000 --sales "$SALES" --days 730 || exit 1
 stock_log "bench: seeded $SALES sales in $((SECONDS - t0)) s"
+# The ledger at MOVES rows: one INSERT of receipts and adjustments of +1 spread over the
+# products and over the last ~two years (one a minute, ids in time order), each product's rows
+# chained on its stock, and the stock raised by as much, so that sum(quantity) = stock holds.
+t0=$SECONDS
+psql -v moves="$MOVES" <<'SQL' >/dev/null || exit 1
+WITH t AS (SELECT id FROM tenants WHERE slug = 'bench'),
+ps AS (SELECT array_agg(p.id ORDER BY p.id) AS ids, array_agg(p.stock ORDER BY p.id) AS st
+       FROM products p, t WHERE p.tenant_id = t.id)
+INSERT INTO stock_movements (tenant_id, product_id, quantity, kind, stock_before, stock_after,
+                             note, created_at)
+SELECT t.id, ps.ids[1 + g % cardinality(ps.ids)], 1,
+       CASE WHEN g % 4 = 0 THEN 'adjustment' ELSE 'receipt' END,
+       ps.st[1 + g % cardinality(ps.ids)] + g / cardinality(ps.ids),
+       ps.st[1 + g % cardinality(ps.ids)] + g / cardinality(ps.ids) + 1,
+       'bench', now() - (:moves - g) * interval '1 minute'
+FROM t, ps, generate_series(0, :moves - 1) g
+ORDER BY g;
+UPDATE products p SET stock = p.stock + m.n
+FROM (SELECT product_id, count(*) AS n FROM stock_movements
+      WHERE note = 'bench' GROUP BY product_id) m
+WHERE p.id = m.product_id;
+SQL
+stock_log "bench: seeded $MOVES stock movements in $((SECONDS - t0)) s"
 psql -c "VACUUM ANALYZE" >/dev/null
+ONE_PRODUCT=$(psql -At -c "SELECT min(p.id) FROM products p JOIN tenants t ON t.id = p.tenant_id
+                           WHERE t.slug = 'bench'")
 
 pool_start "$BIN/stock-fcgi" "127.0.0.1:$hit_port" "$RUN/logs/pool-hit.log" "$RUN/pool-hit.pid" \
     STOCK_WORKERS="$WORKERS" || exit 1
@@ -52,6 +80,8 @@ from31=$(date -d "$to -30 days" +%F)
 from365=$(date -d "$to -364 days" +%F)
 SERIES="/api/v1/balance/series?from=$from31&to=$to&granularity=daily&method=all"
 PRODUCTS="/api/v1/products?limit=50"
+MOVES_ALL="/api/v1/stock/movements?limit=50"
+MOVES_ONE="/api/v1/stock/movements?product_id=$ONE_PRODUCT&limit=50"
 
 bench_nginx "$http_port" "127.0.0.1:$hit_port" "127.0.0.1:$miss_port" "127.0.0.1:$min_port" &&
     bench_sign_in || exit 1
@@ -77,28 +107,32 @@ pool_start "$BIN/stock-fcgi" "127.0.0.1:$explain_port" "$RUN/logs/pool-explain.l
     "$RUN/pool-explain.pid" STOCK_WORKERS=1 CACHE_ENABLED=false \
     DATABASE_URL="postgresql://explain@127.0.0.1:$pg_port/stock" || exit 1
 PIDS+=("$(pid_from_file "$RUN/pool-explain.pid")")
+# explain PATH QUERY LABEL PATTERN: GET PATH?QUERY twice on that pool; prints the time and the
+# plan of the last statement logged whose text holds PATTERN.
 explain()
 {
-    local from=$1 label=$2 ms i
+    local path=$1 query=$2 label=$3 pat=$4 ms i
     for i in 1 2; do
-        env -i PATH="$PATH" REQUEST_METHOD=GET DOCUMENT_URI=/api/v1/balance/series \
-            QUERY_STRING="from=$from&to=$to&granularity=daily&method=all" \
+        env -i PATH="$PATH" REQUEST_METHOD=GET DOCUMENT_URI="$path" QUERY_STRING="$query" \
             HTTP_AUTHORIZATION="Bearer $TOKEN" REMOTE_ADDR=127.0.0.1 CONTENT_LENGTH=0 \
             timeout 10 cgi-fcgi -bind -connect "127.0.0.1:$explain_port" >/dev/null
     done
-    # the last plan logged whose query reads balance_daily: the series statement
-    ms=$(awk '/duration: [0-9.]+ ms +plan:/ { match($0, /duration: [0-9.]+/);
+    ms=$(awk -v pat="$pat" '/duration: [0-9.]+ ms +plan:/ { match($0, /duration: [0-9.]+/);
                 d = substr($0, RSTART + 10, RLENGTH - 10); next }
-              /Query Text:/ && /balance_daily/ && d != "" { last = d }
+              /Query Text:/ && index($0, pat) && d != "" { last = d }
               { d = (/Query Text:/ ? "" : d) }
               END { print last }' "$RUN/logs/postgresql.log")
     printf '  %-34s %s ms at the database (EXPLAIN ANALYZE via auto_explain)\n' "$label" "${ms:-?}"
-    # and the plan itself, as auto_explain logged it (the last series statement's block)
-    awk '/^[0-9]{4}-[0-9]{2}-[0-9]{2} / { if (inblk && isseries) last = blk; inblk = 0 }
-         /duration: [0-9.]+ ms +plan:/ { inblk = 1; isseries = 0; blk = ""; next }
-         inblk { blk = blk "      " $0 "\n"; if (/Query Text:/ && /balance_daily/) isseries = 1 }
-         END { if (inblk && isseries) last = blk; printf "%s", last }' \
-        "$RUN/logs/postgresql.log" | grep -av 'Query Text' | head -n 30
+    # and the plan itself, as auto_explain logged it (the last matching statement's block)
+    awk -v pat="$pat" '/^[0-9]{4}-[0-9]{2}-[0-9]{2} / { if (inblk && ismatch) last = blk; inblk = 0 }
+         /duration: [0-9.]+ ms +plan:/ { inblk = 1; ismatch = 0; blk = ""; next }
+         inblk { blk = blk "      " $0 "\n"; if (/Query Text:/ && index($0, pat)) ismatch = 1 }
+         END { if (inblk && ismatch) last = blk; printf "%s", last }' \
+        "$RUN/logs/postgresql.log" | grep -av 'Query Text' | head -n "${EXPLAIN_LINES:-30}"
+}
+series_explain()
+{
+    explain /api/v1/balance/series "from=$1&to=$to&granularity=daily&method=all" "$2" balance_daily
 }
 
 # wrk_row LABEL URL [header]: one bounded wrk run; prints the row and sets ROW_RPS.
@@ -133,6 +167,10 @@ hit=$ROW_RPS
 wrk_row "balance series, miss (cache off)" "$BASE/miss$SERIES" -H "$AUTH"
 wrk_row "product list, cache hit" "$BASE$PRODUCTS" -H "$AUTH"
 wrk_row "product list, miss (cache off)" "$BASE/miss$PRODUCTS" -H "$AUTH"
+wrk_row "movements page ($MOVES), cache hit" "$BASE$MOVES_ALL" -H "$AUTH"
+wrk_row "movements page, miss (cache off)" "$BASE/miss$MOVES_ALL" -H "$AUTH"
+wrk_row "one product's movements, cache hit" "$BASE$MOVES_ONE" -H "$AUTH"
+wrk_row "one product's movements, miss" "$BASE/miss$MOVES_ONE" -H "$AUTH"
 wrk_row "nginx static file, same bytes" "$BASE/static/series.json"
 wrk_row "minimal FastCGI + hiredis GET" "$BASE/minimal"
 minimal=$ROW_RPS
@@ -186,5 +224,11 @@ echo "worker RSS (1 worker, mixed requests): after $n1 requests: ${r1:-?} kB;" \
 
 echo
 echo "balance series on a miss, with $SALES sales:"
-explain "$from31" "31 days, daily"
-explain "$from365" "365 days, daily"
+series_explain "$from31" "31 days, daily"
+series_explain "$from365" "365 days, daily"
+echo
+echo "stock movements list on a miss, with $MOVES movements:"
+EXPLAIN_LINES=40 explain /api/v1/stock/movements "limit=50" "a page of all, and the total" \
+    stock_movements
+EXPLAIN_LINES=40 explain /api/v1/stock/movements "product_id=$ONE_PRODUCT&limit=50" \
+    "a page of one product, and its total" stock_movements

@@ -229,13 +229,13 @@ static void test_catalog_lists_are_fresh_after_every_write(void)
     memset(&pin, 0, sizeof(pin));
     pin.has_price = true;
     pin.price = 999;
-    CU_ASSERT_EQUAL(catalog_product_update(&c, p, &pin, false, &out, &err), 0);
+    CU_ASSERT_EQUAL(catalog_product_update(&c, p, &pin, false, NULL, &out, &err), 0);
     CU_ASSERT_EQUAL(catalog_product_list(&c, &q, &out, &err), 0);
     CU_ASSERT_STRING_EQUAL(item_field(&out, "FRESH-1", "price"), "9.99");
     CU_ASSERT_EQUAL(catalog_product_get(&c, p, &out, &err), 0);
     CU_ASSERT_STRING_EQUAL(str(parse(&out), "price"), "9.99");
 
-    CU_ASSERT_EQUAL(catalog_product_delete(&c, p, &err), 0);
+    CU_ASSERT_EQUAL(catalog_product_delete(&c, p, NULL, &err), 0);
     CU_ASSERT_EQUAL(catalog_product_list(&c, &q, &out, &err), 0);
     CU_ASSERT_FALSE(has(&out, "Hammer-fresh"));
     CU_ASSERT_EQUAL(catalog_category_get(&c, k, &out, &err), 0);
@@ -379,9 +379,9 @@ static void test_catalog_other_tenant_sees_nothing(void)
     CU_ASSERT_EQUAL(err.code, ERR_NOT_FOUND);
     CU_ASSERT_EQUAL(catalog_category_update(&b, k, &cin, true, &out, &err), -1);
     CU_ASSERT_EQUAL(err.code, ERR_NOT_FOUND);
-    CU_ASSERT_EQUAL(catalog_product_update(&b, p, &pin, false, &out, &err), -1);
+    CU_ASSERT_EQUAL(catalog_product_update(&b, p, &pin, false, NULL, &out, &err), -1);
     CU_ASSERT_EQUAL(err.code, ERR_NOT_FOUND);
-    CU_ASSERT_EQUAL(catalog_product_delete(&b, p, &err), -1);
+    CU_ASSERT_EQUAL(catalog_product_delete(&b, p, NULL, &err), -1);
     CU_ASSERT_EQUAL(err.code, ERR_NOT_FOUND);
     CU_ASSERT_EQUAL(catalog_category_delete(&b, k, &err), -1);
     CU_ASSERT_EQUAL(catalog_uom_delete(&b, u, &err), -1);
@@ -465,7 +465,7 @@ static void test_catalog_redis_down_serves_from_postgres(void)
     /* a write while Redis is down ... */
     memset(&pin, 0, sizeof(pin));
     pin.name = "Down after";
-    CU_ASSERT_EQUAL(catalog_product_update(&c, p, &pin, false, &out, &err), 0);
+    CU_ASSERT_EQUAL(catalog_product_update(&c, p, &pin, false, NULL, &out, &err), 0);
     CU_ASSERT_EQUAL(catalog_product_list(&c, &q, &out, &err), 0);
     CU_ASSERT_TRUE(has(&out, "Down after"));
     CU_ASSERT_EQUAL_FATAL(itest_redisctl("start"), 0);
@@ -493,7 +493,7 @@ static void test_catalog_stock_changes_are_in_the_ledger(void)
     memset(&pin, 0, sizeof(pin));
     pin.has_stock = true;
     pin.stock = 3000;
-    CU_ASSERT_EQUAL(catalog_product_update(&c, p, &pin, false, &out, &err), 0);
+    CU_ASSERT_EQUAL(catalog_product_update(&c, p, &pin, false, NULL, &out, &err), 0);
     res = db_exec(itest_db(), arena,
                   "SELECT kind, quantity::text, stock_before::text, stock_after::text "
                   "FROM stock_movements WHERE tenant_id = $1 AND product_id = $2 ORDER BY id",

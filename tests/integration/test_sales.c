@@ -712,7 +712,7 @@ static void test_sales_confirm_is_all_or_none(void)
     memset(&refill, 0, sizeof(refill));
     refill.has_stock = true;
     refill.stock = 3000;
-    CU_ASSERT_EQUAL(catalog_product_update(&c, high, &refill, false, &out, &err), 0);
+    CU_ASSERT_EQUAL(catalog_product_update(&c, high, &refill, false, NULL, &out, &err), 0);
     CU_ASSERT_EQUAL(sales_confirm(&c, s1, NULL, &out, &err), 0);
     CU_ASSERT_STRING_EQUAL(stock_of(ok), "8.000");
     CU_ASSERT_STRING_EQUAL(stock_of(high), "0.000");

@@ -23,6 +23,7 @@ enum body_in_kind {
     BODY_CONFIRM,
     BODY_PAYMENT,
     BODY_RETURN,
+    BODY_MOVEMENT,
     BODY_KINDS
 };
 
@@ -44,6 +45,9 @@ union body_in_out {
         struct return_in in;
         const char *key;
     } ret;
+        struct movement_in in;
+        const char *key;
+    } movement;
 };
 
 /*
@@ -93,6 +97,8 @@ static inline int body_in_run(enum body_in_kind kind, struct http_req *req, bool
         return api_confirm_in(req, &out->confirm.pay, &out->confirm.given, err);
     case BODY_RETURN:
         return api_return_in(req, &out->ret.in, &out->ret.key, err);
+    case BODY_MOVEMENT:
+        return api_movement_in(req, &out->movement.in, &out->movement.key, err);
     case BODY_PAYMENT:
     case BODY_KINDS:
         break;

@@ -69,6 +69,7 @@ struct row {
 #define CF BODY_CONFIRM
 #define PY BODY_PAYMENT
 #define RT BODY_RETURN
+#define MV BODY_MOVEMENT
 
 /* A product body: the required fields with one of them given as v, or extra fields after. */
 #define PROD(extra) "{\"sku\":\"NEW-1\",\"name\":\"New\",\"uom_id\":1,\"price\":\"1.00\"" extra "}"
@@ -90,6 +91,8 @@ struct row {
 /* A return of one line, then extra fields; or a refund r. */
 #define RETURN(extra) "{\"items\":[{\"product_id\":7,\"quantity\":1}]" extra "}"
 #define REFUND(r)     RETURN(",\"refund\":" r)
+/* A stock movement of kind k and quantity q, then extra fields. */
+#define MOVE(k, q, extra) "{\"product_id\":7,\"kind\":\"" k "\",\"quantity\":" q extra "}"
 
 static const struct row rows[] = {
     /* ---- every body: media type, malformed JSON, top level (415, 400) ---- */
@@ -474,6 +477,36 @@ static const struct row rows[] = {
     NO(RT, true, RETURN(",\"note\":5"), 422, "note", "invalid_type"),
     ROW(RT, true, RETURN(""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL, "a b", 0),
     DEEP(RT, true, "{\"items\":<<10000*[>>"),
+    /* ---- stock movements ---- */
+    OK(MV, true,
+       MOVE("receipt", "\"2.5\"", ",\"unit_cost\":\"1.25\",\"note\":\"n\",\"reference\":\"r\"")),
+    OK(MV, true, MOVE("loss", "1", "")),
+    OK(MV, true, MOVE("damage", "\"0.001\"", ",\"unit_cost\":null,\"note\":null")),
+    OK(MV, true, MOVE("adjustment", "\"-3\"", "")),
+    OK(MV, true, MOVE("count", "0", "")),
+    OK(MV, true,
+       MOVE("receipt", "1", ",\"note\":\"<<500*\xc3\xa9>>\",\"reference\":\"<<200*r>>\"")),
+    NO(MV, true, MOVE("adjustment", "0", ""), 422, "quantity", "zero"),
+    NO(MV, true, MOVE("receipt", "0", ""), 422, "quantity", "not_positive"),
+    NEG(MV, true, MOVE("loss", "-1", ""), "quantity"),
+    NEG(MV, true, MOVE("count", "\"-1\"", ""), "quantity"),
+    DECIMALS(MV, true, MOVE("receipt", "\"1.0001\"", ""), "quantity"),
+    DECIMALS(MV, true, MOVE("receipt", "1", ",\"unit_cost\":\"1.001\""), "unit_cost"),
+    NO(MV, true, MOVE("receipt", "null", ""), 422, "quantity", "required"),
+    NO(MV, true, "{\"product_id\":7,\"kind\":\"receipt\"}", 422, "quantity", "required"),
+    NO(MV, true, "{\"kind\":\"receipt\",\"quantity\":1}", 422, "product_id", NULL),
+    NO(MV, true, "{\"product_id\":7,\"quantity\":1}", 422, "kind", "required"),
+    NO(MV, true, MOVE("sale", "1", ""), 422, "kind", "invalid_kind"),
+    NO(MV, true, MOVE("opening", "1", ""), 422, "kind", "invalid_kind"),
+    NO(MV, true, MOVE("return", "1", ""), 422, "kind", "invalid_kind"),
+    NO(MV, true, MOVE("cancel", "1", ""), 422, "kind", "invalid_kind"),
+    NO(MV, true, MOVE("Receipt", "1", ""), 422, "kind", "invalid_kind"),
+    NO(MV, true, "{\"product_id\":7,\"kind\":3,\"quantity\":1}", 422, "kind", "invalid_type"),
+    NO(MV, true, MOVE("receipt", "1", ",\"note\":\"<<501*n>>\""), 422, "note", "too_long"),
+    NO(MV, true, MOVE("receipt", "1", ",\"reference\":\"<<201*r>>\""), 422, "reference",
+       "too_long"),
+    ROW(MV, true, MOVE("receipt", "1", ""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL,
+        "bad key", 0),
 };
 
 /* template with each "<<N*x>>" replaced by N copies of x; the copy belongs to a. */
@@ -501,8 +534,9 @@ static char *expand(struct arena *a, const char *t)
 
 static const char *kind_name(enum body_in_kind k)
 {
-    static const char *const names[] = {"api_uom_in",  "api_category_in", "api_product_in",
-                                        "api_sale_in", "api_confirm_in",  "api_payment_in"};
+    static const char *const names[] = {"api_uom_in",     "api_category_in", "api_product_in",
+                                        "api_sale_in",    "api_confirm_in",  "api_payment_in",
+                                        "api_movement_in"};
 
     return k < BODY_KINDS ? names[k] : "?";
 }

@@ -1,0 +1,132 @@
+/* api_stock: /stock/movements, the stock ledger (SPEC §10). */
+#include <ctype.h>
+#include <string.h>
+
+#include "core/date.h"
+#include "core/dec.h"
+#include "core/jsonx.h"
+#include "routes/api.h"
+#include "services/movements.h"
+
+/* The body of POST /stock/movements and its Idempotency-Key header (*key: NULL when absent). */
+int api_movement_in(struct http_req *req, struct movement_in *in, const char **key,
+                    struct app_err *err)
+{
+    json_object *body = http_req_json(req, err), *v;
+    bool adjustment, count;
+    size_t i, n;
+
+    *key = http_header(req, "Idempotency-Key");
+    if (!body)
+        return -1;
+    if (*key) {
+        n = strlen(*key);
+        for (i = 0; i < n && isgraph((unsigned char)(*key)[i]); i++)
+            ;
+        if (n == 0 || n > 255 || i < n)
+            return err_set_full(err, ERR_INVALID, "invalid_idempotency_key", "Idempotency-Key",
+                                "'Idempotency-Key' must be 1 to 255 visible ASCII characters");
+    }
+    memset(in, 0, sizeof(*in));
+    in->unit_cost = -1;
+    if (jsonx_get_id(body, "product_id", true, false, &in->product_id, err) ||
+        jsonx_get_string(body, "kind", true, 20, &in->kind, err))
+        return -1;
+    if (!movements_kind_valid(in->kind, true))
+        return err_set_full(err, ERR_INVALID, "invalid_kind", "kind",
+                            "'kind' must be receipt, loss, damage, adjustment or count");
+    adjustment = !strcmp(in->kind, "adjustment");
+    count = !strcmp(in->kind, "count");
+    if (!json_object_object_get_ex(body, "quantity", &v) || !v)
+        return err_set_full(err, ERR_INVALID, "required", "quantity", "'quantity' is required");
+    if (dec_from_json(v, DEC_QTY_SCALE, adjustment, &in->quantity, "quantity", err))
+        return -1;
+    if (adjustment && in->quantity == 0)
+        return err_set_full(err, ERR_INVALID, "zero", "quantity",
+                            "'quantity' of an adjustment must not be zero");
+    if (!adjustment && !count && in->quantity <= 0)
+        return err_set_full(err, ERR_INVALID, "not_positive", "quantity",
+                            "'quantity' must be greater than zero");
+    if (json_object_object_get_ex(body, "unit_cost", &v) && v &&
+        dec_from_json(v, DEC_MONEY_SCALE, false, &in->unit_cost, "unit_cost", err))
+        return -1;
+    if (jsonx_get_string(body, "note", false, 500, &in->note, err) ||
+        jsonx_get_string(body, "reference", false, 200, &in->reference, err))
+        return -1;
+    return 0;
+}
+
+int api_movements_create(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                         struct app_err *err)
+{
+    struct movement_in in;
+    const char *key;
+    int status = 201;
+
+    if (api_movement_in(req, &in, &key, err))
+        return -1;
+    /* SPEC §10: staff record receipts; every other kind is the admin's. */
+    if (strcmp(in.kind, "receipt") && strcmp(x->s.role, "admin"))
+        return err_set(err, ERR_FORBIDDEN, "only an admin may record a %s movement", in.kind);
+    if (movements_create(&x->c, &in, key, &status, &x->out, err))
+        return -1;
+    api_send(resp, status, &x->out);
+    return 0;
+}
+
+/* An optional YYYY-MM-DD query parameter (as api_sales.c's). */
+static int date_param(const struct http_req *req, const char *name, const char **out,
+                      struct app_err *err)
+{
+    long days;
+
+    *out = http_query(req, name);
+    if (*out && !**out)
+        *out = NULL;
+    if (*out && date_parse(*out, &days))
+        return err_set_full(err, ERR_INVALID, "invalid_date", name,
+                            "'%s' must be a date YYYY-MM-DD", name);
+    return 0;
+}
+
+/* The list query of the request; 422 naming the parameter. */
+static int movement_query(const struct http_req *req, struct movement_query *q, struct app_err *err)
+{
+    const char *pid = http_query(req, "product_id");
+
+    memset(q, 0, sizeof(*q));
+    q->product_id = -1;
+    if (api_page(req, &q->limit, &q->offset, err) || date_param(req, "from", &q->from, err) ||
+        date_param(req, "to", &q->to, err))
+        return -1;
+    if (pid && *pid && http_query_i64(req, "product_id", 1, INT64_MAX - 1, -1, &q->product_id, err))
+        return -1;
+    q->kind = http_query(req, "kind");
+    if (q->kind && !*q->kind)
+        q->kind = NULL;
+    if (q->kind && !movements_kind_valid(q->kind, false))
+        return err_set_full(err, ERR_INVALID, "invalid_parameter", "kind",
+                            "'kind' must be receipt, loss, damage, adjustment, count, sale, "
+                            "cancel, return or opening");
+    return 0;
+}
+
+const char *api_movements_list_key(struct http_req *req)
+{
+    struct movement_query q;
+    struct app_err verr;
+
+    err_clear(&verr);
+    return movement_query(req, &q, &verr) ? NULL : movements_list_key(req->arena, &q);
+}
+
+int api_movements_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                       struct app_err *err)
+{
+    struct movement_query q;
+
+    if (movement_query(req, &q, err) || movements_list(&x->c, &q, &x->out, err))
+        return -1;
+    api_send(resp, 200, &x->out);
+    return 0;
+}

@@ -482,50 +482,52 @@ static int seed_sales(struct ctl *c, const struct seed_opts *so, struct seed_cou
 #define SEED_SHOP_PRODUCTS                                                                         \
     " p AS (SELECT id, cost, stock, row_number() OVER (ORDER BY id) AS n FROM products"            \
     " WHERE tenant_id = $1::bigint ORDER BY id LIMIT 30)"
-static const char *const seed_shop_sql[] = {
-    "WITH" SEED_USERS "," SEED_SHOP_PRODUCTS
-    " SELECT count(stock_move($1::bigint, p.id, 'receipt', 12, NULL, u.staff, p.cost,"
-    " 'demo delivery', 'PO-' || lpad(p.n::text, 4, '0'), NULL)) FROM p, u",
+static const struct {
+    const char *sql;
+} seed_shop_sql[] = {
+    {"WITH" SEED_USERS "," SEED_SHOP_PRODUCTS
+     " SELECT count(stock_move($1::bigint, p.id, 'receipt', 12, NULL, u.staff, p.cost,"
+     " 'demo delivery', 'PO-' || lpad(p.n::text, 4, '0'), NULL)) FROM p, u"},
 
-    "WITH" SEED_USERS "," SEED_SHOP_PRODUCTS
-    " SELECT count(stock_move($1::bigint, p.id, 'damage', -1, NULL, u.admin, NULL,"
-    " 'broken in the back room', NULL, NULL)) FROM p, u WHERE p.n % 4 = 0",
+    {"WITH" SEED_USERS "," SEED_SHOP_PRODUCTS
+     " SELECT count(stock_move($1::bigint, p.id, 'damage', -1, NULL, u.admin, NULL,"
+     " 'broken in the back room', NULL, NULL)) FROM p, u WHERE p.n % 4 = 0"},
 
-    "WITH" SEED_USERS "," SEED_SHOP_PRODUCTS
-    " SELECT count(stock_move($1::bigint, p.id, 'count', greatest(p.stock - 1, 0), NULL,"
-    " u.admin, NULL, 'shelf count', NULL, NULL)) FROM p, u WHERE p.n % 5 = 0",
+    {"WITH" SEED_USERS "," SEED_SHOP_PRODUCTS
+     " SELECT count(stock_move($1::bigint, p.id, 'count', greatest(p.stock - 1, 0), NULL,"
+     " u.admin, NULL, 'shelf count', NULL, NULL)) FROM p, u WHERE p.n % 5 = 0"},
 
-    "CREATE TEMP TABLE seed_r ON COMMIT DROP AS"
-    " SELECT nextval(pg_get_serial_sequence('sale_returns', 'id')) AS id, s.id AS sale_id,"
-    " l.product_id, l.unit_price,"
-    " (SELECT coalesce(sum(amount), 0) FROM payments y WHERE y.tenant_id = $1::bigint"
-    " AND y.sale_id = s.id) AS paid,"
-    " (SELECT method FROM payments y WHERE y.tenant_id = $1::bigint AND y.sale_id = s.id"
-    " ORDER BY y.id LIMIT 1) AS method,"
-    " (now() AT TIME ZONE (SELECT timezone FROM tenants WHERE id = $1::bigint))::date AS day"
-    " FROM sales s CROSS JOIN LATERAL (SELECT product_id, unit_price FROM sale_lines l"
-    " WHERE l.tenant_id = $1::bigint AND l.sale_id = s.id ORDER BY l.id LIMIT 1) l"
-    " WHERE s.tenant_id = $1::bigint AND s.status = 'confirmed'"
-    " ORDER BY s.confirmed_at DESC, s.id DESC LIMIT 8",
+    {"CREATE TEMP TABLE seed_r ON COMMIT DROP AS"
+     " SELECT nextval(pg_get_serial_sequence('sale_returns', 'id')) AS id, s.id AS sale_id,"
+     " l.product_id, l.unit_price,"
+     " (SELECT coalesce(sum(amount), 0) FROM payments y WHERE y.tenant_id = $1::bigint"
+     " AND y.sale_id = s.id) AS paid,"
+     " (SELECT method FROM payments y WHERE y.tenant_id = $1::bigint AND y.sale_id = s.id"
+     " ORDER BY y.id LIMIT 1) AS method,"
+     " (now() AT TIME ZONE (SELECT timezone FROM tenants WHERE id = $1::bigint))::date AS day"
+     " FROM sales s CROSS JOIN LATERAL (SELECT product_id, unit_price FROM sale_lines l"
+     " WHERE l.tenant_id = $1::bigint AND l.sale_id = s.id ORDER BY l.id LIMIT 1) l"
+     " WHERE s.tenant_id = $1::bigint AND s.status = 'confirmed'"
+     " ORDER BY s.confirmed_at DESC, s.id DESC LIMIT 8"},
 
-    "WITH" SEED_USERS ","
-    " y AS (INSERT INTO payments (tenant_id, sale_id, amount, method, kind, paid_at,"
-    " balance_day, reference) SELECT $1::bigint, sale_id, -unit_price, method, 'refund', now(),"
-    " day, 'demo return' FROM seed_r WHERE unit_price > 0 AND paid >= unit_price"
-    " RETURNING id, sale_id)"
-    " INSERT INTO sale_returns (id, tenant_id, sale_id, returned_total, refund_id, note, user_id,"
-    " balance_day) SELECT r.id, $1::bigint, r.sale_id, r.unit_price, y.id, 'demo return',"
-    " u.admin, r.day FROM seed_r r CROSS JOIN u LEFT JOIN y ON y.sale_id = r.sale_id",
+    {"WITH" SEED_USERS ","
+     " y AS (INSERT INTO payments (tenant_id, sale_id, amount, method, kind, paid_at,"
+     " balance_day, reference) SELECT $1::bigint, sale_id, -unit_price, method, 'refund', now(),"
+     " day, 'demo return' FROM seed_r WHERE unit_price > 0 AND paid >= unit_price"
+     " RETURNING id, sale_id)"
+     " INSERT INTO sale_returns (id, tenant_id, sale_id, returned_total, refund_id, note, user_id,"
+     " balance_day) SELECT r.id, $1::bigint, r.sale_id, r.unit_price, y.id, 'demo return',"
+     " u.admin, r.day FROM seed_r r CROSS JOIN u LEFT JOIN y ON y.sale_id = r.sale_id"},
 
-    "INSERT INTO sale_return_lines (tenant_id, return_id, sale_id, product_id, quantity,"
-    " unit_price, line_total) SELECT $1::bigint, id, sale_id, product_id, 1, unit_price,"
-    " unit_price FROM seed_r",
+    {"INSERT INTO sale_return_lines (tenant_id, return_id, sale_id, product_id, quantity,"
+     " unit_price, line_total) SELECT $1::bigint, id, sale_id, product_id, 1, unit_price,"
+     " unit_price FROM seed_r"},
 
-    "WITH" SEED_USERS
-    " SELECT count(stock_move($1::bigint, r.product_id, 'return', 1, r.sale_id, u.admin, NULL,"
-    " 'demo return', NULL, r.id)) FROM seed_r r, u",
+    {"WITH" SEED_USERS
+     " SELECT count(stock_move($1::bigint, r.product_id, 'return', 1, r.sale_id, u.admin, NULL,"
+     " 'demo return', NULL, r.id)) FROM seed_r r, u"},
 
-    "SELECT stock_balance_rebuild($1::bigint)",
+    {"SELECT stock_balance_rebuild($1::bigint)"},
 };
 #undef SEED_USERS
 #undef SEED_SHOP_PRODUCTS
@@ -540,7 +542,7 @@ static int seed_shop(struct ctl *c, const struct seed_opts *so, struct seed_coun
 
     snprintf(tenant, sizeof(tenant), "%" PRId64, so->tenant);
     for (i = 0; i < SEED_COUNT(seed_shop_sql); i++) {
-        res = db_exec(&c->db, c->a, seed_shop_sql[i], 1, params, err);
+        res = db_exec(&c->db, c->a, seed_shop_sql[i].sql, 1, params, err);
         if (!res)
             return -1;
         if (i < 3)

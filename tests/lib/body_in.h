@@ -45,11 +45,11 @@ union body_in_out {
         struct return_in in;
         const char *key;
     } ret;
-    struct movement_in in;
-    const char *key;
-} movement;
-}
-;
+    struct {
+        struct movement_in in;
+        const char *key;
+    } movement;
+};
 
 /*
  * Parses a POST of len bytes of body (CONTENT_LENGTH=len) into req with http_req_parse.

@@ -64,6 +64,37 @@ CREATE INDEX stock_movements_created_idx ON stock_movements (tenant_id, created_
 CREATE INDEX stock_movements_return_idx ON stock_movements (tenant_id, return_id)
     WHERE return_id IS NOT NULL;
 
+-- The lists' totals without a count over the ledger: how many movements each product has of
+-- each kind, kept by a statement-level trigger. The row of (tenant, product, kind) is only
+-- ever written by a transaction that holds the product's row lock (every writer of the ledger
+-- locks or creates the product first), so it adds no lock order of its own. The ledger is
+-- append-only; a product's counts go with it (ON DELETE CASCADE, as its movements do).
+CREATE TABLE stock_movement_counts (
+    tenant_id   bigint NOT NULL,
+    product_id  bigint NOT NULL,
+    kind        text NOT NULL,
+    n           bigint NOT NULL,
+    CONSTRAINT stock_movement_counts_pkey PRIMARY KEY (tenant_id, product_id, kind),
+    CONSTRAINT stock_movement_counts_product_id_fkey FOREIGN KEY (tenant_id, product_id)
+        REFERENCES products (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX stock_movement_counts_kind_idx ON stock_movement_counts (tenant_id, kind);
+INSERT INTO stock_movement_counts (tenant_id, product_id, kind, n)
+SELECT tenant_id, product_id, kind, count(*) FROM stock_movements GROUP BY 1, 2, 3;
+
+CREATE FUNCTION stock_movement_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stock_movement_counts (tenant_id, product_id, kind, n)
+    SELECT tenant_id, product_id, kind, count(*) FROM new_rows GROUP BY 1, 2, 3
+    ORDER BY 1, 2, 3
+    ON CONFLICT (tenant_id, product_id, kind)
+    DO UPDATE SET n = stock_movement_counts.n + EXCLUDED.n;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER stock_movements_counts AFTER INSERT ON stock_movements
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stock_movement_counts_add();
+
 -- One movement of product p of tenant t: locks the product row, applies the signed quantity q
 -- (for kind 'count', q is the counted stock and the difference is what is applied), writes the
 -- ledger row with the stock before and after, and returns it. Raises SQLSTATE 23514 with

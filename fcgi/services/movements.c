@@ -30,7 +30,8 @@
  * The list for one filter shape F: LIST_PAGE F LIST_TOTAL F LIST_END, with $1 tenant, $2
  * product, $3 kind, $4 from, $5 to, $6 limit, $7 offset. The unused CTE t only gives every
  * parameter its type (a statement must know the type of each, used or not). The page walks an
- * index backwards and stops after it; the total is a count over the same index.
+ * index backwards and stops after it; the total is a count over the same index when days are
+ * asked for, else a sum of the per-product counts (LIST_COUNTED).
  */
 #define LIST_PAGE                                                                                  \
     "WITH t AS (SELECT $2::bigint, $3::text, $4::date, $5::date), "                                \
@@ -40,6 +41,16 @@
     "SELECT json_build_object('items', coalesce((SELECT json_agg(" MOVE_JSON                       \
     " ORDER BY m.id DESC) FROM pg m" MOVE_JOIN "), '[]'::json), "                                  \
     "'total', (SELECT count(*) FROM stock_movements m WHERE m.tenant_id = $1"
+/* The total without dates: a sum over stock_movement_counts (sql/009), one row per product
+ * and kind, instead of a count over the ledger. */
+#define LIST_COUNTED                                                                               \
+    " ORDER BY m.id DESC LIMIT $6 OFFSET $7) "                                                     \
+    "SELECT json_build_object('items', coalesce((SELECT json_agg(" MOVE_JSON                       \
+    " ORDER BY m.id DESC) FROM pg m" MOVE_JOIN "), '[]'::json), "                                  \
+    "'total', (SELECT coalesce(sum(c.n), 0)::bigint FROM stock_movement_counts c "                 \
+    "WHERE c.tenant_id = $1"
+#define FC_P     " AND c.product_id = $2::bigint"
+#define FC_K     " AND c.kind = $3::text"
 #define LIST_END "), 'limit', $6::bigint, 'offset', $7::bigint)::text"
 #define F_P      " AND m.product_id = $2::bigint"
 #define F_K      " AND m.kind = $3::text"
@@ -54,10 +65,10 @@
 static const struct {
     const char *sql;
 } list_shapes[8] = {
-    {LIST_PAGE LIST_TOTAL LIST_END},
-    {LIST_PAGE F_P LIST_TOTAL F_P LIST_END},
-    {LIST_PAGE F_K LIST_TOTAL F_K LIST_END},
-    {LIST_PAGE F_P F_K LIST_TOTAL F_P F_K LIST_END},
+    {LIST_PAGE LIST_COUNTED LIST_END},
+    {LIST_PAGE F_P LIST_COUNTED FC_P LIST_END},
+    {LIST_PAGE F_K LIST_COUNTED FC_K LIST_END},
+    {LIST_PAGE F_P F_K LIST_COUNTED FC_P FC_K LIST_END},
     {LIST_PAGE F_D LIST_TOTAL F_D LIST_END},
     {LIST_PAGE F_P F_D LIST_TOTAL F_P F_D LIST_END},
     {LIST_PAGE F_K F_D LIST_TOTAL F_K F_D LIST_END},

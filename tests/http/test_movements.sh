@@ -549,6 +549,14 @@ ck "every confirmed sale of C has its sale movement ($NSALE)" \
 api GET "/stock/movements?limit=1"
 ck "C's list total = its ledger rows" \
     'jt ".total == $(sql "SELECT count(*) FROM stock_movements WHERE tenant_id = $C_ID")"'
+ck "C's per-product counts (the lists' totals, sql/009) = its ledger rows by product and kind" \
+    '[[ "$(sql "SELECT count(*) FROM (SELECT product_id, kind, count(*) AS n FROM stock_movements
+        WHERE tenant_id = $C_ID GROUP BY 1, 2) l FULL JOIN (SELECT product_id, kind, n
+        FROM stock_movement_counts WHERE tenant_id = $C_ID) c USING (product_id, kind)
+        WHERE l.n IS DISTINCT FROM c.n")" == 0 ]]'
+NRCPT=$(sql "SELECT count(*) FROM stock_movements WHERE tenant_id = $C_ID AND kind = 'receipt'")
+api GET "/stock/movements?kind=receipt&limit=1"
+ck "C's receipts list total = its receipt rows ($NRCPT)" 'jt ".total == $NRCPT"'
 
 section "end"
 ck "no request of this suite got a 5xx or no answer (${FIVEXX:-none})" '[[ -z "$FIVEXX" ]]'

@@ -5,8 +5,8 @@
 # staff/admin rule, Idempotency-Key, GET /stock/movements with each filter and its paging, the
 # movements of sales, cancellations, product creation and stock edits with their user, tenant
 # isolation, cache freshness of the cached lists after each kind of write, ETag/If-Match (412 and
-# nothing changed), and a bounded race of receipts, losses, counts and sale confirmations after
-# which the ledger of every product adds up (sum = stock, after = before + quantity, never below
+# nothing changed), and a bounded race of receipts, losses, counts, sale confirmations and
+# returns after which the ledger of every product adds up (sum = stock, after = before + quantity, never below
 # zero, each row's before = the previous row's after). Creates its own tenants. Environment from
 # tests/run_all.sh: STOCK_TEST_BASE_URL, STOCK_TEST_DIR, DATABASE_URL. Needs jq and psql.
 set -u
@@ -471,7 +471,7 @@ api GET "/products/$PD"
 expect "and it is gone" 404
 
 # ---------------------------------------------------------------------------------------------
-section "10. A race: receipts, losses, counts and sales on little stock (${RACE_SECONDS}s)"
+section "10. A race: receipts, losses, counts, sales and returns on little stock (${RACE_SECONDS}s)"
 SLUG_C=moves-c-$SUF
 new_tenant "$SLUG_C" "Moves C $SUF" admin@c.test "$PW" || setup_failed
 C_ID=$NT_ID
@@ -502,9 +502,18 @@ rsale()
         jq -r '.id // empty')
     [[ -n "$id" ]] || { echo 000 >"$PAR/$tag.code"; return; }
     rfire "$tag" POST "/sales/$id/confirm" ""
+    [[ "$(cat "$PAR/$tag.code")" == 200 ]] && echo "$id $pid" >"$PAR/$tag.sale"
+}
+# a return of 1 unit of a sale confirmed in an earlier round (201, or 422 once it is all back)
+rreturn()
+{
+    local tag=$1 id pid
+    read -r id pid <"$2" || return
+    rfire "$tag" POST "/sales/$id/returns" "{\"items\":[{\"product_id\":$pid,\"quantity\":\"1\"}]}"
 }
 end=$((SECONDS + RACE_SECONDS))
 round=0
+SOLD=()
 while ((SECONDS < end && round < 400)); do
     for j in 1 2 3 4 5 6 7 8; do
         pid=${RP[RANDOM % 3]}
@@ -513,16 +522,27 @@ while ((SECONDS < end && round < 400)); do
         2 | 3) rfire "l$round-$j" POST /stock/movements "{\"product_id\":$pid,\"kind\":\"loss\",\"quantity\":\"$((RANDOM % 2 + 1))\"}" & ;;
         4) rfire "a$round-$j" POST /stock/movements "{\"product_id\":$pid,\"kind\":\"adjustment\",\"quantity\":\"-0.5\"}" & ;;
         5) rfire "c$round-$j" POST /stock/movements "{\"product_id\":$pid,\"kind\":\"count\",\"quantity\":\"$((RANDOM % 3))\"}" & ;;
+        6) if ((${#SOLD[@]})); then
+            rreturn "t$round-$j" "${SOLD[RANDOM % ${#SOLD[@]}]}" &
+        else
+            rsale "s$round-$j" "$pid" "$((RANDOM % 2 + 1))" &
+        fi ;;
         *) rsale "s$round-$j" "$pid" "$((RANDOM % 2 + 1))" & ;;
         esac
     done
     wait
+    SOLD=("$PAR"/*.sale)
+    [[ -e "${SOLD[0]}" ]] || SOLD=()
     round=$((round + 1))
 done
-codes=$(cat "$PAR"/*.code | fold -w3 | sort | uniq -c | awk '{printf "%sx%s ", $2, $1}')
-bad=$(cat "$PAR"/*.code | fold -w3 | grep -cvE '^(200|201|409)$')
+codes=$(cat "$PAR"/[^t]*.code | fold -w3 | sort | uniq -c | awk '{printf "%sx%s ", $2, $1}')
+bad=$(cat "$PAR"/[^t]*.code | fold -w3 | grep -cvE '^(200|201|409)$')
 ck "$round rounds of 8 parallel writes: only 201, 200 and 409, some of each ($codes)" \
     '((bad == 0)) && [[ "$codes" == *201x* && "$codes" == *409x* && "$codes" == *200x* ]]'
+rcodes=$(cat "$PAR"/t*.code 2>/dev/null | fold -w3 | sort | uniq -c | awk '{printf "%sx%s ", $2, $1}')
+rbad=$(cat "$PAR"/t*.code 2>/dev/null | fold -w3 | grep -cvE '^(201|422)$')
+ck "returns raced them too: only 201 and 422 (nothing left to return), some returned ($rcodes)" \
+    '((rbad == 0)) && [[ "$rcodes" == *201x* ]]'
 n409=0
 for f in "$PAR"/*.code; do
     [[ "$(cat "$f")" == 409 ]] || continue
@@ -542,6 +562,11 @@ ck "C's ledger: per product, each row's stock_before = the previous row's stock_
 ck "C's ledger: the last row of each product is its stock" \
     '[[ "$(sql "SELECT count(*) FROM products p WHERE p.tenant_id = $C_ID AND p.stock <> (SELECT stock_after FROM stock_movements m
         WHERE m.tenant_id = p.tenant_id AND m.product_id = p.id ORDER BY id DESC LIMIT 1)")" == 0 ]]'
+ck "no return of C took back more than its sale sold" \
+    '[[ "$(sql "SELECT count(*) FROM (SELECT r.sale_id, r.product_id, sum(r.quantity) AS back
+        FROM sale_return_lines r WHERE r.tenant_id = $C_ID GROUP BY 1, 2) x WHERE back >
+        (SELECT sum(quantity) FROM sale_lines l WHERE l.tenant_id = $C_ID AND l.sale_id = x.sale_id
+           AND l.product_id = x.product_id)")" == 0 ]]'
 ck "no product of C below zero" '[[ "$(sql "SELECT count(*) FROM products WHERE tenant_id = $C_ID AND stock < 0")" == 0 ]]'
 NSALE=$(sql "SELECT count(*) FROM stock_movements WHERE tenant_id = $C_ID AND kind = 'sale'")
 ck "every confirmed sale of C has its sale movement ($NSALE)" \

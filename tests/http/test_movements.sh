@@ -395,10 +395,15 @@ api POST "/sales/$SALE/cancel"
 fresh "a sale cancelled" 6
 api PATCH "/products/$PC" '{"stock":"11"}'
 fresh "a PATCH of stock" 7
+draft_confirm "$PC" 2
+fresh "another sale confirmed" 8
+api POST "/sales/$SALE/returns" "{\"items\":[{\"product_id\":$PC,\"quantity\":\"1\"}]}"
+expect "a return of that sale" 201
+fresh "a return" 9
 TOKEN=$TOKEN_S
 move "$PC" receipt 1
 TOKEN=$TOKEN_A
-fresh "staff's receipt" 8
+fresh "staff's receipt" 10
 warm "/stock/movements?limit=5"
 move "$PC" adjustment 1
 api GET "/stock/movements?limit=5"
@@ -511,6 +516,17 @@ rreturn()
     read -r id pid <"$2" || return
     rfire "$tag" POST "/sales/$id/returns" "{\"items\":[{\"product_id\":$pid,\"quantity\":\"1\"}]}"
 }
+# Readers race the writers: they fill the cache of one product's list (and of the whole list)
+# while its rows change; once the writes are over, no read may show an old list.
+(
+    while [[ ! -e "$PAR/stop" ]]; do
+        curl -s -o /dev/null --max-time 10 -H "Authorization: Bearer $TOKEN" \
+            "$API/stock/movements?product_id=${RP[0]}&limit=5"
+        curl -s -o /dev/null --max-time 10 -H "Authorization: Bearer $TOKEN" \
+            "$API/stock/movements?limit=5"
+    done
+) &
+READERS=$!
 end=$((SECONDS + RACE_SECONDS))
 round=0
 SOLD=()
@@ -530,10 +546,24 @@ while ((SECONDS < end && round < 400)); do
         *) rsale "s$round-$j" "$pid" "$((RANDOM % 2 + 1))" & ;;
         esac
     done
-    wait
+    # this round's writers, not the readers
+    wait $(jobs -p | grep -vx "$READERS")
     SOLD=("$PAR"/*.sale)
     [[ -e "${SOLD[0]}" ]] || SOLD=()
     round=$((round + 1))
+done
+touch "$PAR/stop"
+wait "$READERS"
+for i in 1 2; do
+    api GET "/stock/movements?product_id=${RP[0]}&limit=5"
+    ck "after the race, read $i of the raced product's list ($(header X-Cache)) is the ledger's" \
+        "jt '.total == $(sql "SELECT count(*) FROM stock_movements WHERE product_id = ${RP[0]}") and
+             .items[0].id == $(sql "SELECT max(id) FROM stock_movements WHERE product_id = ${RP[0]}") and
+             .items[0].stock_after == \"$(sql "SELECT stock::text FROM products WHERE id = ${RP[0]}")\"'"
+    api GET "/stock/movements?limit=5"
+    ck "after the race, read $i of the whole list ($(header X-Cache)) is the ledger's" \
+        "jt '.total == $(sql "SELECT count(*) FROM stock_movements WHERE tenant_id = $C_ID") and
+             .items[0].id == $(sql "SELECT max(id) FROM stock_movements WHERE tenant_id = $C_ID")'"
 done
 codes=$(cat "$PAR"/[^t]*.code | fold -w3 | sort | uniq -c | awk '{printf "%sx%s ", $2, $1}')
 bad=$(cat "$PAR"/[^t]*.code | fold -w3 | grep -cvE '^(200|201|409)$')

@@ -47,6 +47,15 @@ struct api_ctx {
 int api_authenticate(struct app *app, const struct route *route, struct http_req *req,
                      struct api_ctx *x, struct app_err *err) __attribute__((warn_unused_result));
 
+/* An optional YYYY-MM-DD query parameter (*out NULL when absent or empty); 422 naming it. */
+int api_date_param(const struct http_req *req, const char *name, const char **out,
+                   struct app_err *err) __attribute__((warn_unused_result));
+
+/* The Idempotency-Key header (*key NULL when absent): 1 to 255 visible ASCII characters, else
+ * 422 invalid_idempotency_key. */
+int api_idem_key(struct http_req *req, const char **key, struct app_err *err)
+    __attribute__((warn_unused_result));
+
 /* The list parameters limit (1..200, default 50) and offset (>= 0); 422 naming them. */
 int api_page(const struct http_req *req, int64_t *limit, int64_t *offset, struct app_err *err)
     __attribute__((warn_unused_result));

@@ -1,5 +1,4 @@
 /* api_sales: /sales, /payments and /balance/series. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,21 +10,6 @@
 #include "services/payments.h"
 #include "services/returns.h"
 #include "services/sales.h"
-
-/* An optional YYYY-MM-DD query parameter. */
-static int date_param(const struct http_req *req, const char *name, const char **out,
-                      struct app_err *err)
-{
-    long days;
-
-    *out = http_query(req, name);
-    if (*out && !**out)
-        *out = NULL;
-    if (*out && date_parse(*out, &days))
-        return err_set_full(err, ERR_INVALID, "invalid_date", name,
-                            "'%s' must be a date YYYY-MM-DD", name);
-    return 0;
-}
 
 /* A required money or quantity field, strictly positive. */
 static int positive(json_object *o, const char *field, const char *label, int scale, int64_t *out,
@@ -66,8 +50,8 @@ int api_sales_list(struct api_ctx *x, struct http_req *req, struct http_resp *re
     struct sale_query q;
 
     memset(&q, 0, sizeof(q));
-    if (api_page(req, &q.limit, &q.offset, err) || date_param(req, "from", &q.from, err) ||
-        date_param(req, "to", &q.to, err))
+    if (api_page(req, &q.limit, &q.offset, err) || api_date_param(req, "from", &q.from, err) ||
+        api_date_param(req, "to", &q.to, err))
         return -1;
     q.status = http_query(req, "status");
     if (q.status && !*q.status)
@@ -204,24 +188,6 @@ int api_sales_cancel(struct api_ctx *x, struct http_req *req, struct http_resp *
 
 /* ---- payments ---- */
 
-/* The Idempotency-Key header (*key: NULL when absent): 1 to 255 visible ASCII characters. */
-static int idem_key_of(struct http_req *req, const char **key, struct app_err *err)
-{
-    size_t i, n;
-
-    *key = http_header(req, "Idempotency-Key");
-    if (!*key)
-        return 0;
-    n = strlen(*key);
-    for (i = 0; i < n; i++)
-        if (!isgraph((unsigned char)(*key)[i]))
-            break;
-    if (n == 0 || n > 255 || i < n)
-        return err_set_full(err, ERR_INVALID, "invalid_idempotency_key", "Idempotency-Key",
-                            "'Idempotency-Key' must be 1 to 255 visible ASCII characters");
-    return 0;
-}
-
 /* The body of POST /payments and its Idempotency-Key header (*key: NULL when absent). */
 int api_payment_in(struct http_req *req, struct payment_in *in, const char **key,
                    struct app_err *err)
@@ -229,7 +195,7 @@ int api_payment_in(struct http_req *req, struct payment_in *in, const char **key
     json_object *body = http_req_json(req, err);
 
     *key = http_header(req, "Idempotency-Key");
-    if (!body || idem_key_of(req, key, err))
+    if (!body || api_idem_key(req, key, err))
         return -1;
     memset(in, 0, sizeof(*in));
     if (jsonx_get_id(body, "sale_id", true, false, &in->sale_id, err) ||
@@ -269,8 +235,8 @@ int api_payments_list(struct api_ctx *x, struct http_req *req, struct http_resp 
 
     memset(&q, 0, sizeof(q));
     q.sale_id = -1;
-    if (api_page(req, &q.limit, &q.offset, err) || date_param(req, "from", &q.from, err) ||
-        date_param(req, "to", &q.to, err))
+    if (api_page(req, &q.limit, &q.offset, err) || api_date_param(req, "from", &q.from, err) ||
+        api_date_param(req, "to", &q.to, err))
         return -1;
     if (sid && *sid && http_query_i64(req, "sale_id", 1, INT64_MAX - 1, -1, &q.sale_id, err))
         return -1;
@@ -296,7 +262,7 @@ int api_return_in(struct http_req *req, struct return_in *in, const char **key, 
     size_t i, n;
 
     *key = http_header(req, "Idempotency-Key");
-    if (!body || idem_key_of(req, key, err))
+    if (!body || api_idem_key(req, key, err))
         return -1;
     memset(in, 0, sizeof(*in));
     if (!json_object_object_get_ex(body, "items", &items) || !items ||

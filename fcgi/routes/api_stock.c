@@ -1,8 +1,6 @@
 /* api_stock: /stock/movements, the stock ledger (SPEC §10). */
-#include <ctype.h>
 #include <string.h>
 
-#include "core/date.h"
 #include "core/dec.h"
 #include "core/jsonx.h"
 #include "routes/api.h"
@@ -14,19 +12,9 @@ int api_movement_in(struct http_req *req, struct movement_in *in, const char **k
 {
     json_object *body = http_req_json(req, err), *v;
     bool adjustment, count;
-    size_t i, n;
 
-    *key = http_header(req, "Idempotency-Key");
-    if (!body)
+    if (!body || api_idem_key(req, key, err))
         return -1;
-    if (*key) {
-        n = strlen(*key);
-        for (i = 0; i < n && isgraph((unsigned char)(*key)[i]); i++)
-            ;
-        if (n == 0 || n > 255 || i < n)
-            return err_set_full(err, ERR_INVALID, "invalid_idempotency_key", "Idempotency-Key",
-                                "'Idempotency-Key' must be 1 to 255 visible ASCII characters");
-    }
     memset(in, 0, sizeof(*in));
     in->unit_cost = -1;
     if (jsonx_get_id(body, "product_id", true, false, &in->product_id, err) ||
@@ -74,21 +62,6 @@ int api_movements_create(struct api_ctx *x, struct http_req *req, struct http_re
     return 0;
 }
 
-/* An optional YYYY-MM-DD query parameter (as api_sales.c's). */
-static int date_param(const struct http_req *req, const char *name, const char **out,
-                      struct app_err *err)
-{
-    long days;
-
-    *out = http_query(req, name);
-    if (*out && !**out)
-        *out = NULL;
-    if (*out && date_parse(*out, &days))
-        return err_set_full(err, ERR_INVALID, "invalid_date", name,
-                            "'%s' must be a date YYYY-MM-DD", name);
-    return 0;
-}
-
 /* The list query of the request; 422 naming the parameter. */
 static int movement_query(const struct http_req *req, struct movement_query *q, struct app_err *err)
 {
@@ -96,8 +69,8 @@ static int movement_query(const struct http_req *req, struct movement_query *q, 
 
     memset(q, 0, sizeof(*q));
     q->product_id = -1;
-    if (api_page(req, &q->limit, &q->offset, err) || date_param(req, "from", &q->from, err) ||
-        date_param(req, "to", &q->to, err))
+    if (api_page(req, &q->limit, &q->offset, err) || api_date_param(req, "from", &q->from, err) ||
+        api_date_param(req, "to", &q->to, err))
         return -1;
     if (pid && *pid && http_query_i64(req, "product_id", 1, INT64_MAX - 1, -1, &q->product_id, err))
         return -1;

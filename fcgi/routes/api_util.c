@@ -1,6 +1,8 @@
 /* api_util: the authentication the dispatcher runs for a route, and how cached bodies are sent. */
+#include <ctype.h>
 #include <string.h>
 
+#include "core/date.h"
 #include "core/log.h"
 #include "routes/api.h"
 
@@ -89,5 +91,35 @@ int api_page(const struct http_req *req, int64_t *limit, int64_t *offset, struct
     if (http_query_i64(req, "limit", 1, 200, 50, limit, err) ||
         http_query_i64(req, "offset", 0, 1000000000, 0, offset, err))
         return -1;
+    return 0;
+}
+
+int api_date_param(const struct http_req *req, const char *name, const char **out,
+                   struct app_err *err)
+{
+    long days;
+
+    *out = http_query(req, name);
+    if (*out && !**out)
+        *out = NULL;
+    if (*out && date_parse(*out, &days))
+        return err_set_full(err, ERR_INVALID, "invalid_date", name,
+                            "'%s' must be a date YYYY-MM-DD", name);
+    return 0;
+}
+
+int api_idem_key(struct http_req *req, const char **key, struct app_err *err)
+{
+    size_t i, n;
+
+    *key = http_header(req, "Idempotency-Key");
+    if (!*key)
+        return 0;
+    n = strlen(*key);
+    for (i = 0; i < n && isgraph((unsigned char)(*key)[i]); i++)
+        ;
+    if (n == 0 || n > 255 || i < n)
+        return err_set_full(err, ERR_INVALID, "invalid_idempotency_key", "Idempotency-Key",
+                            "'Idempotency-Key' must be 1 to 255 visible ASCII characters");
     return 0;
 }

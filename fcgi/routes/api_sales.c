@@ -66,6 +66,42 @@ int api_sales_list(struct api_ctx *x, struct http_req *req, struct http_resp *re
     return 0;
 }
 
+/* The "items" list of a body, 1 to max lines; 422 naming items. */
+static int items_of(json_object *body, int max, json_object **items, size_t *n, struct app_err *err)
+{
+    if (!json_object_object_get_ex(body, "items", items) || !*items ||
+        !json_object_is_type(*items, json_type_array))
+        return err_set_full(err, ERR_INVALID, "required", "items",
+                            "'items' must be a list of lines");
+    *n = json_object_array_length(*items);
+    if (*n == 0 || *n > (size_t)max)
+        return err_set_full(err, ERR_INVALID, "invalid_length", "items",
+                            "'items' must hold 1 to %d lines", max);
+    return 0;
+}
+
+/* Line i of items: an object with a product_id and a positive quantity; 422 naming the field
+ * as items[i].field. */
+static int line_of(json_object *items, size_t i, json_object **line, int64_t *product_id,
+                   int64_t *quantity, struct app_err *err)
+{
+    char label[48];
+
+    *line = json_object_array_get_idx(items, i);
+    if (!*line || !json_object_is_type(*line, json_type_object)) {
+        snprintf(label, sizeof(label), "items[%zu]", i);
+        return err_set_full(err, ERR_INVALID, "invalid_type", label, "'%s' must be an object",
+                            label);
+    }
+    snprintf(label, sizeof(label), "items[%zu].product_id", i);
+    if (jsonx_get_id(*line, "product_id", true, false, product_id, err)) {
+        snprintf(err->field, sizeof(err->field), "%s", label);
+        return -1;
+    }
+    snprintf(label, sizeof(label), "items[%zu].quantity", i);
+    return positive(*line, "quantity", label, DEC_QTY_SCALE, quantity, err);
+}
+
 /* The body of POST /sales: {"customer"?, "items": [{"product_id", "quantity", "unit_price"?}]}. */
 int api_sale_in(struct http_req *req, struct sale_in *in, struct app_err *err)
 {
@@ -77,33 +113,16 @@ int api_sale_in(struct http_req *req, struct sale_in *in, struct app_err *err)
     memset(in, 0, sizeof(*in));
     if (jsonx_get_string(body, "customer", false, 200, &in->customer, err))
         return -1;
-    if (!json_object_object_get_ex(body, "items", &items) || !items ||
-        !json_object_is_type(items, json_type_array))
-        return err_set_full(err, ERR_INVALID, "required", "items",
-                            "'items' must be a list of lines");
-    n = json_object_array_length(items);
-    if (n == 0 || n > SALES_MAX_LINES)
-        return err_set_full(err, ERR_INVALID, "invalid_length", "items",
-                            "'items' must hold 1 to %d lines", SALES_MAX_LINES);
+    if (items_of(body, SALES_MAX_LINES, &items, &n, err))
+        return -1;
     in->nlines = n;
     in->lines = arena_alloc(req->arena, n * sizeof(*in->lines));
     for (i = 0; i < n; i++) {
-        json_object *line = json_object_array_get_idx(items, i), *v;
+        json_object *line, *v;
         struct sale_line_in *l = &in->lines[i];
         char label[48];
 
-        if (!line || !json_object_is_type(line, json_type_object)) {
-            snprintf(label, sizeof(label), "items[%zu]", i);
-            return err_set_full(err, ERR_INVALID, "invalid_type", label, "'%s' must be an object",
-                                label);
-        }
-        snprintf(label, sizeof(label), "items[%zu].product_id", i);
-        if (jsonx_get_id(line, "product_id", true, false, &l->product_id, err)) {
-            snprintf(err->field, sizeof(err->field), "%s", label);
-            return -1;
-        }
-        snprintf(label, sizeof(label), "items[%zu].quantity", i);
-        if (positive(line, "quantity", label, DEC_QTY_SCALE, &l->quantity, err))
+        if (line_of(items, i, &line, &l->product_id, &l->quantity, err))
             return -1;
         l->unit_price = -1;
         if (json_object_object_get_ex(line, "unit_price", &v) && v) {
@@ -194,7 +213,6 @@ int api_payment_in(struct http_req *req, struct payment_in *in, const char **key
 {
     json_object *body = http_req_json(req, err);
 
-    *key = http_header(req, "Idempotency-Key");
     if (!body || api_idem_key(req, key, err))
         return -1;
     memset(in, 0, sizeof(*in));
@@ -261,37 +279,17 @@ int api_return_in(struct http_req *req, struct return_in *in, const char **key, 
     json_object *body = http_req_json(req, err), *items, *ro;
     size_t i, n;
 
-    *key = http_header(req, "Idempotency-Key");
     if (!body || api_idem_key(req, key, err))
         return -1;
     memset(in, 0, sizeof(*in));
-    if (!json_object_object_get_ex(body, "items", &items) || !items ||
-        !json_object_is_type(items, json_type_array))
-        return err_set_full(err, ERR_INVALID, "required", "items",
-                            "'items' must be a list of lines");
-    n = json_object_array_length(items);
-    if (n == 0 || n > RETURNS_MAX_LINES)
-        return err_set_full(err, ERR_INVALID, "invalid_length", "items",
-                            "'items' must hold 1 to %d lines", RETURNS_MAX_LINES);
+    if (items_of(body, RETURNS_MAX_LINES, &items, &n, err))
+        return -1;
     in->nlines = n;
     in->lines = arena_alloc(req->arena, n * sizeof(*in->lines));
     for (i = 0; i < n; i++) {
-        json_object *line = json_object_array_get_idx(items, i);
-        struct return_line_in *l = &in->lines[i];
-        char label[48];
+        json_object *line;
 
-        if (!line || !json_object_is_type(line, json_type_object)) {
-            snprintf(label, sizeof(label), "items[%zu]", i);
-            return err_set_full(err, ERR_INVALID, "invalid_type", label, "'%s' must be an object",
-                                label);
-        }
-        snprintf(label, sizeof(label), "items[%zu].product_id", i);
-        if (jsonx_get_id(line, "product_id", true, false, &l->product_id, err)) {
-            snprintf(err->field, sizeof(err->field), "%s", label);
-            return -1;
-        }
-        snprintf(label, sizeof(label), "items[%zu].quantity", i);
-        if (positive(line, "quantity", label, DEC_QTY_SCALE, &l->quantity, err))
+        if (line_of(items, i, &line, &in->lines[i].product_id, &in->lines[i].quantity, err))
             return -1;
     }
     if (json_object_object_get_ex(body, "refund", &ro) && ro) {

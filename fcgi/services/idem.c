@@ -90,8 +90,8 @@ int idem_claim(struct catalog *c, const char *key, const struct idem_hash *h, in
     return IDEM_REPLAY;
 }
 
-int idem_store(struct catalog *c, const char *key, int status, const struct catalog_out *out,
-               struct app_err *err)
+int idem_commit(struct catalog *c, const char *key, int status, const struct catalog_out *out,
+                struct app_err *err)
 {
     static const char store_sql[] =
         "UPDATE idempotency_keys SET response_status = $3::int, response_body = $4 "
@@ -99,7 +99,12 @@ int idem_store(struct catalog *c, const char *key, int status, const struct cata
     const char *params[4] = {arena_sprintf(c->a, "%" PRId64, c->tenant), key,
                              arena_sprintf(c->a, "%d", status), out->json};
 
-    if (!key)
-        return 0;
-    return db_exec(c->db, c->a, store_sql, 4, params, err) ? 0 : -1;
+    if (key && !db_exec(c->db, c->a, store_sql, 4, params, err)) {
+        db_rollback(c->db);
+        return -1;
+    }
+    if (db_commit(c->db, err))
+        return -1;
+    cache_write_done(c->cache, c->a);
+    return 0;
 }

@@ -9,7 +9,8 @@
  *   idem_claim: IDEM_NEW (go on; a concurrent retry now waits on the key's row until we
  *   commit), or IDEM_REPLAY (the stored answer is in *status and out, the transaction has
  *   been rolled back and the tenant's owed invalidations applied), or -1 (rolled back);
- *   on success, idem_store with the answer, in the same transaction, then COMMIT.
+ *   on success, idem_commit with the answer: it stores it in the same transaction, commits
+ *   and applies the write's invalidations.
  */
 #ifndef STOCK_SERVICES_IDEM_H
 #define STOCK_SERVICES_IDEM_H
@@ -42,8 +43,11 @@ enum idem_claim { IDEM_NEW = 0, IDEM_REPLAY = 1 };
 int idem_claim(struct catalog *c, const char *key, const struct idem_hash *h, int *status,
                struct catalog_out *out, struct app_err *err) __attribute__((warn_unused_result));
 
-/* Stores the answer of the request that claimed key (NULL: nothing to do). */
-int idem_store(struct catalog *c, const char *key, int status, const struct catalog_out *out,
-               struct app_err *err) __attribute__((warn_unused_result));
+/*
+ * Ends the write that claimed key (NULL: none): stores its answer with it, commits, and applies
+ * the write's invalidations (cache_write_done). 0, or -1 (rolled back when the store failed).
+ */
+int idem_commit(struct catalog *c, const char *key, int status, const struct catalog_out *out,
+                struct app_err *err) __attribute__((warn_unused_result));
 
 #endif

@@ -189,12 +189,5 @@ int movements_create(struct catalog *c, const struct movement_in *in, const char
     catalog_out_set(c, out, res);
     out->cache = CACHE_BYPASS;
     out->cached = false;
-    if (idem_store(c, idem_key, 201, out, err)) {
-        db_rollback(c->db);
-        return -1;
-    }
-    if (db_commit(c->db, err))
-        return -1;
-    cache_write_done(c->cache, c->a);
-    return 0;
+    return idem_commit(c, idem_key, 201, out, err);
 }

@@ -168,12 +168,7 @@ int payments_create(struct catalog *c, const struct payment_in *in, const char *
         goto fail;
     catalog_out_set(c, out, res);
     out->cached = false;
-    if (idem_store(c, idem_key, 201, out, err))
-        goto fail;
-    if (db_commit(c->db, err))
-        return -1;
-    cache_write_done(c->cache, c->a);
-    return 0;
+    return idem_commit(c, idem_key, 201, out, err);
 fail:
     /* every failure once the transaction is open: err says why */
     db_rollback(c->db);

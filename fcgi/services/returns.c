@@ -263,12 +263,7 @@ int returns_create(struct catalog *c, int64_t sale_id, const struct return_in *i
     catalog_out_set(c, out, res);
     out->cache = CACHE_BYPASS;
     out->cached = false;
-    if (idem_store(c, idem_key, 201, out, err))
-        goto fail;
-    if (db_commit(c->db, err))
-        return -1;
-    cache_write_done(c->cache, c->a);
-    return 0;
+    return idem_commit(c, idem_key, 201, out, err);
 fail:
     /* every failure once the transaction is open: err says why */
     db_rollback(c->db);

@@ -490,14 +490,6 @@ for s in R1 R2 R3; do
     RP+=("$MK_ID")
 done
 rm -rf "$PAR" && mkdir -p "$PAR"
-# one request of the race: writes its status to TAG.code
-rfire()
-{
-    local tag=$1 m=$2 p=$3 body=$4
-    curl -s -X "$m" -o "$PAR/$tag.body" -w '%{http_code}' --max-time 30 \
-        -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-        --data-binary "$body" "$API$p" >"$PAR/$tag.code" 2>/dev/null
-}
 # a sale of 1 or 2 units of a product: the draft, then its confirmation
 rsale()
 {
@@ -506,7 +498,7 @@ rsale()
         --data-binary "{\"items\":[{\"product_id\":$pid,\"quantity\":\"$q\"}]}" "$API/sales" |
         jq -r '.id // empty')
     [[ -n "$id" ]] || { echo 000 >"$PAR/$tag.code"; return; }
-    rfire "$tag" POST "/sales/$id/confirm" ""
+    pfire "$tag" POST "/sales/$id/confirm" ""
     [[ "$(cat "$PAR/$tag.code")" == 200 ]] && echo "$id $pid" >"$PAR/$tag.sale"
 }
 # a return of 1 unit of a sale confirmed in an earlier round (201, or 422 once it is all back)
@@ -514,7 +506,7 @@ rreturn()
 {
     local tag=$1 id pid
     read -r id pid <"$2" || return
-    rfire "$tag" POST "/sales/$id/returns" "{\"items\":[{\"product_id\":$pid,\"quantity\":\"1\"}]}"
+    pfire "$tag" POST "/sales/$id/returns" "{\"items\":[{\"product_id\":$pid,\"quantity\":\"1\"}]}"
 }
 # Readers race the writers: they fill the cache of one product's list (and of the whole list)
 # while its rows change; once the writes are over, no read may show an old list.
@@ -534,10 +526,10 @@ while ((SECONDS < end && round < 400)); do
     for j in 1 2 3 4 5 6 7 8; do
         pid=${RP[RANDOM % 3]}
         case $((RANDOM % 8)) in
-        0 | 1) rfire "r$round-$j" POST /stock/movements "{\"product_id\":$pid,\"kind\":\"receipt\",\"quantity\":\"1\"}" & ;;
-        2 | 3) rfire "l$round-$j" POST /stock/movements "{\"product_id\":$pid,\"kind\":\"loss\",\"quantity\":\"$((RANDOM % 2 + 1))\"}" & ;;
-        4) rfire "a$round-$j" POST /stock/movements "{\"product_id\":$pid,\"kind\":\"adjustment\",\"quantity\":\"-0.5\"}" & ;;
-        5) rfire "c$round-$j" POST /stock/movements "{\"product_id\":$pid,\"kind\":\"count\",\"quantity\":\"$((RANDOM % 3))\"}" & ;;
+        0 | 1) pfire "r$round-$j" POST /stock/movements "{\"product_id\":$pid,\"kind\":\"receipt\",\"quantity\":\"1\"}" & ;;
+        2 | 3) pfire "l$round-$j" POST /stock/movements "{\"product_id\":$pid,\"kind\":\"loss\",\"quantity\":\"$((RANDOM % 2 + 1))\"}" & ;;
+        4) pfire "a$round-$j" POST /stock/movements "{\"product_id\":$pid,\"kind\":\"adjustment\",\"quantity\":\"-0.5\"}" & ;;
+        5) pfire "c$round-$j" POST /stock/movements "{\"product_id\":$pid,\"kind\":\"count\",\"quantity\":\"$((RANDOM % 3))\"}" & ;;
         6) if ((${#SOLD[@]})); then
             rreturn "t$round-$j" "${SOLD[RANDOM % ${#SOLD[@]}]}" &
         else

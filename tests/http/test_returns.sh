@@ -89,46 +89,8 @@ dplus()
 }
 
 # Parallel clients (as test_sales_api.sh): pfire TAG METHOD PATH [BODY [curl args]].
+# Parallel clients (pfire, pcodes, ... of tests/lib/api.sh) write under PAR.
 PAR=$TMP/par
-pfire()
-{
-    local tag=$1 m=$2 p=$3 a=()
-    shift 3
-    if (($# > 0)); then
-        a=(-H 'Content-Type: application/json' --data-binary "$1")
-        shift
-    fi
-    curl -s -X "$m" -o "$PAR/$tag.body" -w '%{http_code}' --max-time 30 \
-        -H "Authorization: Bearer $TOKEN" "${a[@]}" "$@" "$API$p" >"$PAR/$tag.code" 2>/dev/null
-}
-pall()
-{
-    local f
-    for f in "$PAR/$1"*.code; do
-        [[ -e "$f" ]] && { cat "$f"; echo; }
-    done
-}
-pcount()
-{
-    pall "$1" | grep -c "^$2\$"
-}
-pcodes()
-{
-    pall "$1" | sort | uniq -c | awk '{ printf "%sx%s ", $2, $1 }'
-}
-perrcodes()
-{
-    local f
-    for f in "$PAR/$1"*.code; do
-        [[ "$(cat "$f")" == "$2" ]] || continue
-        jq -r '.error.code' "${f%.code}.body" 2>/dev/null
-    done | sort -u | tr '\n' ' '
-}
-par_reset()
-{
-    rm -rf "$PAR"
-    mkdir -p "$PAR"
-}
 
 # ledger_ok TENANT: for every product of TENANT, its stock is the sum of its movements, and
 # every movement's stock_after = stock_before + quantity. Prints the offending count (0 = ok).

@@ -258,3 +258,50 @@ section()
 {
     echo "# $1 (at ${SECONDS}s)"
 }
+
+# Parallel clients (the suite sets PAR, a directory): pfire TAG METHOD PATH [BODY [curl args]]
+# runs one request (bearer $TOKEN) writing TAG.code and TAG.body under $PAR; start them with &
+# and `wait`. par_reset empties $PAR.
+pfire()
+{
+    local tag=$1 m=$2 p=$3 a=()
+    shift 3
+    if (($# > 0)); then
+        a=(-H 'Content-Type: application/json' --data-binary "$1")
+        shift
+    fi
+    curl -s -X "$m" -o "$PAR/$tag.body" -w '%{http_code}' --max-time 30 \
+        -H "Authorization: Bearer $TOKEN" "${a[@]}" "$@" "$API$p" >"$PAR/$tag.code" 2>/dev/null
+}
+# pall PREFIX: the statuses of PREFIX*, one a line (curl writes them without a newline).
+pall()
+{
+    local f
+    for f in "$PAR/$1"*.code; do
+        [[ -e "$f" ]] && { cat "$f"; echo; }
+    done
+}
+# pcount PREFIX CODE: how many of PREFIX* answered CODE.
+pcount()
+{
+    pall "$1" | grep -c "^$2\$"
+}
+# pcodes PREFIX: a summary of the statuses of PREFIX*, e.g. "200x5 409x5".
+pcodes()
+{
+    pall "$1" | sort | uniq -c | awk '{ printf "%sx%s ", $2, $1 }'
+}
+# perrcodes PREFIX STATUS: the error codes of the PREFIX* that answered STATUS, sorted, unique.
+perrcodes()
+{
+    local f
+    for f in "$PAR/$1"*.code; do
+        [[ "$(cat "$f")" == "$2" ]] || continue
+        jq -r '.error.code' "${f%.code}.body" 2>/dev/null
+    done | sort -u | tr '\n' ' '
+}
+par_reset()
+{
+    rm -rf "$PAR"
+    mkdir -p "$PAR"
+}

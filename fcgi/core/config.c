@@ -229,6 +229,103 @@ static int check_listen(const char *s)
     return 0;
 }
 
+/*
+ * The Sentinel block: REDIS_SENTINELS=host:port[,host:port...] (at most CONFIG_SENTINELS_MAX;
+ * IPv6 as [::1]:26379), REDIS_SENTINEL_MASTER (required with it), REDIS_SENTINEL_PASSWORD.
+ */
+static int parse_sentinel(struct config_sentinel *s, const char *p, size_t len)
+{
+    const char *colon;
+    size_t hlen;
+    int port;
+    char num[8];
+
+    if (len && p[0] == '[') {
+        const char *close = memchr(p, ']', len);
+
+        if (!close || close + 1 >= p + len || close[1] != ':')
+            return -1;
+        hlen = (size_t)(close - p - 1);
+        if (hlen == 0 || hlen >= sizeof(s->host) || memchr(p + 1, ':', hlen) == NULL)
+            return -1;
+        memcpy(s->host, p + 1, hlen);
+        colon = close + 1;
+    } else {
+        colon = NULL;
+        for (hlen = 0; hlen < len; hlen++)
+            if (p[hlen] == ':') {
+                colon = p + hlen;
+                break;
+            }
+        if (!colon || hlen == 0 || hlen >= sizeof(s->host) ||
+            memchr(colon + 1, ':', len - hlen - 1))
+            return -1;
+        memcpy(s->host, p, hlen);
+    }
+    s->host[hlen] = '\0';
+    for (hlen = 0; s->host[hlen]; hlen++)
+        if (!isalnum((unsigned char)s->host[hlen]) && !strchr(".-_:%", s->host[hlen]))
+            return -1;
+    len -= (size_t)(colon + 1 - p);
+    if (len == 0 || len >= sizeof(num))
+        return -1;
+    memcpy(num, colon + 1, len);
+    num[len] = '\0';
+    if (parse_int(num, 1, 65535, &port))
+        return -1;
+    s->port = port;
+    return 0;
+}
+
+static int load_sentinels(struct config *cf, config_lookup_fn lookup, void *ctx, char *errbuf,
+                          size_t n)
+{
+    const char *v = lookup(ctx, "REDIS_SENTINELS"), *m = lookup(ctx, "REDIS_SENTINEL_MASTER");
+    const char *pw = lookup(ctx, "REDIS_SENTINEL_PASSWORD"), *p;
+    size_t k;
+
+    if (!v || !*v) {
+        if (m && *m) {
+            snprintf(errbuf, n, "invalid REDIS_SENTINEL_MASTER: set without REDIS_SENTINELS");
+            return -1;
+        }
+        return 0;
+    }
+    for (p = v;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+
+        if (cf->redis_sentinel_count == CONFIG_SENTINELS_MAX)
+            return bad(errbuf, n, "REDIS_SENTINELS", v, "at most 8 sentinels");
+        if (parse_sentinel(&cf->redis_sentinels[cf->redis_sentinel_count], p, len))
+            return bad(errbuf, n, "REDIS_SENTINELS", v,
+                       "host:port[,host:port...] (IPv6 as [::1]:26379, ports 1-65535)");
+        cf->redis_sentinel_count++;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    if (!m || !*m) {
+        snprintf(errbuf, n, "invalid REDIS_SENTINELS: REDIS_SENTINEL_MASTER is required with it");
+        return -1;
+    }
+    for (k = 0; m[k]; k++)
+        if (!isalnum((unsigned char)m[k]) && !strchr("._-", m[k]))
+            break;
+    if (m[k] || copy_str(cf->redis_sentinel_master, sizeof(cf->redis_sentinel_master), m))
+        return bad(errbuf, n, "REDIS_SENTINEL_MASTER", m, "1 to 127 characters of [A-Za-z0-9._-]");
+    if (pw && *pw &&
+        copy_str(cf->redis_sentinel_password, sizeof(cf->redis_sentinel_password), pw)) {
+        /* Never echo a password. */
+        snprintf(errbuf, n, "invalid REDIS_SENTINEL_PASSWORD: longer than %zu bytes",
+                 sizeof(cf->redis_sentinel_password) - 1);
+        return -1;
+    }
+    /* core/redis takes the master's address from the sentinels: of REDIS_URL only its db and
+     * password apply. */
+    return 0;
+}
+
 static long ncpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -278,6 +375,9 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
                  "(db 0-15) or unix:///path");
         return -1;
     }
+
+    if (load_sentinels(cf, lookup, ctx, errbuf, n))
+        return -1;
 
     v = lookup(ctx, "CACHE_ENABLED");
     cf->cache_enabled = true;

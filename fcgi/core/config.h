@@ -11,6 +11,8 @@
 
 #include "core/log.h"
 
+#define CONFIG_SENTINELS_MAX 8
+
 struct config {
     char database_url[1024];
     char redis_url[512];  /* as given, for reference only: never log it (it may hold a password) */
@@ -30,6 +32,16 @@ struct config {
     char listen[256];
     int workers;
     enum log_level log_level;
+    /* Sentinel (SPEC §11): when redis_sentinel_count > 0 the master's address is asked of these
+     * sentinels on every (re)connect and replaces REDIS_URL's host and port (its db and
+     * password still apply). */
+    int redis_sentinel_count;
+    struct config_sentinel {
+        char host[256]; /* a name, an IPv4 address, or an IPv6 one without the brackets */
+        int port;
+    } redis_sentinels[CONFIG_SENTINELS_MAX];
+    char redis_sentinel_master[128];
+    char redis_sentinel_password[256]; /* REDIS_SENTINEL_PASSWORD; never logged or shown */
 };
 
 /* Looks a variable up; returns NULL when unset. */

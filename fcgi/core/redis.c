@@ -17,6 +17,22 @@
  * - Shared state: the last state seen (shared redis_up, for /metrics). A connect that follows
  *   a failure sets r->reconnected, for users whose writes may have been lost meanwhile.
  * - Log lines carry the [CACHE] tag: operators know this connection as the cache's.
+ * - Sentinel (REDIS_SENTINELS, SPEC §11). Every (re)connect asks the sentinels in turn, starting
+ *   with the one that answered last, each with min(REDIS_CONNECT_TIMEOUT, 500 ms) for its
+ *   connect and its reply (AUTH first with REDIS_SENTINEL_PASSWORD): `SENTINEL
+ *   get-master-addr-by-name <name>`. The address it gives is connected to as REDIS_URL's would
+ *   be (AUTH, SELECT), then `ROLE` must say "master": a sentinel that is behind, or an address
+ *   that is a replica, is skipped for the next sentinel. When none gives a usable master the
+ *   connect fails once, with the usual back-off and the last reason in last_error. While a
+ *   connected server is tried its failures do not count as back-off steps (r->probing).
+ *   A write answered READONLY or NOREPLICAS means the server is not, or no longer, a usable
+ *   master (demoted, or an old master cut off from its replicas with min-replicas-to-write):
+ *   the connection is dropped and the command is sent once more after asking the sentinels
+ *   again; a server that refuses again within a second of its connect starts the back-off, so an
+ *   isolated old master that the sentinels still name is not re-dialled for every request.
+ *   MASTERDOWN is a connection-level failure as without Sentinel. Without REDIS_SENTINELS
+ *   nothing of this applies: no ROLE, and READONLY is a plain reply error.
+ *   The run_id is read on every connect, so it is the run_id of the master actually used.
  */
 #include "core/redis.h"
 
@@ -32,6 +48,8 @@
 
 #define REDIS_WARN_INTERVAL_MS 5000
 #define REDIS_SCAN_COUNT       "1000"
+#define REDIS_SENTINEL_MS      500  /* the most a sentinel may take to connect or to answer */
+#define REDIS_REFUSE_BACKOFF   1000 /* a master refusing writes this soon after its connect */
 
 /* How a command failed at the connection level. */
 enum redis_fail { FAIL_CONN = 0, FAIL_TIMEOUT, FAIL_CLOSED };
@@ -70,9 +88,14 @@ static void redis_set_up(int up)
 }
 
 /* "host:port" or "unix:path" for logs: never the URL, which may hold the password. */
-static void redis_target(const struct config *cf, char *out, size_t n)
+static void redis_target(const struct redis *r, char *out, size_t n)
 {
-    if (cf->redis_unix[0])
+    const struct config *cf = r->cf;
+
+    if (cf->redis_sentinel_count)
+        snprintf(out, n, "%.200s:%d (sentinel master %.60s)", r->host[0] ? r->host : "?", r->port,
+                 cf->redis_sentinel_master);
+    else if (cf->redis_unix[0])
         snprintf(out, n, "unix:%s", cf->redis_unix);
     else
         snprintf(out, n, "%s:%d", cf->redis_host, cf->redis_port);
@@ -117,6 +140,9 @@ static void redis_backoff(struct redis *r, const char *reason)
     redis_close(r);
     r->lost = true;
     snprintf(r->last_error, sizeof(r->last_error), "%s", reason);
+    /* A server tried on a sentinel's word: the caller tries the next one, then backs off once. */
+    if (r->probing)
+        return;
     if (r->backoff_ms <= 0)
         r->backoff_ms = initial;
     else
@@ -125,7 +151,7 @@ static void redis_backoff(struct redis *r, const char *reason)
         r->backoff_ms = max;
     r->retry_at_ms = redis_now_ms() + r->backoff_ms;
     redis_set_up(0);
-    redis_target(r->cf, target, sizeof(target));
+    redis_target(r, target, sizeof(target));
     redis_warn(r, "[CACHE] redis unavailable: %s; backing off %dms redis=%s", reason, r->backoff_ms,
                target);
 }
@@ -257,8 +283,34 @@ static int redis_parse_run_id(const char *info, char *out, size_t n)
     return 0;
 }
 
-/* Opens a fresh connection: connect, timeouts, AUTH, SELECT, run_id. 0, or -1 in back-off. */
-static int redis_connect(struct redis *r)
+/* True when reply says the server is not (or no longer) a master that takes writes. */
+static bool redis_not_master(const struct redis *r, const redisReply *reply)
+{
+    return r->cf->redis_sentinel_count && reply->type == REDIS_REPLY_ERROR && reply->str &&
+           (!strncmp(reply->str, "READONLY", 8) || !strncmp(reply->str, "NOREPLICAS", 10));
+}
+
+/* Drops a connection to a server that refused a write as not a master (see the top). */
+static void redis_drop_not_master(struct redis *r, const redisReply *reply)
+{
+    char why[128];
+
+    snprintf(why, sizeof(why), "not a usable master: %.16s", reply->str);
+    if (redis_now_ms() - r->connected_ms < REDIS_REFUSE_BACKOFF) {
+        redis_backoff(r, why);
+        return;
+    }
+    log_info("[CACHE] redis refused a write (%s); asking the sentinels again", why);
+    redis_close(r);
+    r->lost = true;
+    snprintf(r->last_error, sizeof(r->last_error), "%s", why);
+}
+
+/*
+ * Opens a fresh connection to host:port (REDIS_URL's, or a sentinel's master): connect,
+ * timeouts, AUTH, SELECT, ROLE under Sentinel, run_id. 0, or -1 in back-off.
+ */
+static int redis_connect_at(struct redis *r, const char *host, int port)
 {
     const struct config *cf = r->cf;
     redisContext *rc;
@@ -269,12 +321,13 @@ static int redis_connect(struct redis *r)
 
     r->connect_step = REDIS_STEP_CONNECT;
     r->connect_error[0] = '\0';
-    redis_target(cf, target, sizeof(target));
-    if (cf->redis_unix[0])
+    snprintf(r->host, sizeof(r->host), "%s", host);
+    r->port = port;
+    redis_target(r, target, sizeof(target));
+    if (cf->redis_unix[0] && !cf->redis_sentinel_count)
         rc = redisConnectUnixWithTimeout(cf->redis_unix, redis_tv(cf->redis_connect_timeout_ms));
     else
-        rc = redisConnectWithTimeout(cf->redis_host, cf->redis_port,
-                                     redis_tv(cf->redis_connect_timeout_ms));
+        rc = redisConnectWithTimeout(host, port, redis_tv(cf->redis_connect_timeout_ms));
     if (!rc) {
         redis_backoff(r, "connect: out of memory");
         return -1;
@@ -295,7 +348,7 @@ static int redis_connect(struct redis *r)
         redis_backoff(r, "cannot set the socket timeout");
         return -1;
     }
-    if (!cf->redis_unix[0] && redisEnableKeepAlive(rc) != REDIS_OK)
+    if ((!cf->redis_unix[0] || cf->redis_sentinel_count) && redisEnableKeepAlive(rc) != REDIS_OK)
         log_debug("[CACHE] cannot enable TCP keep-alive on the redis connection");
     if (cf->redis_password[0]) {
         argv[0] = "AUTH";
@@ -317,6 +370,22 @@ static int redis_connect(struct redis *r)
         freeReplyObject(reply);
     }
     r->connect_step = REDIS_STEP_NONE;
+    if (cf->redis_sentinel_count) {
+        bool master;
+
+        argv[0] = "ROLE";
+        reply = redis_setup_cmd(r, "ROLE", 1, argv);
+        if (!reply)
+            return -1;
+        master = reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
+                 reply->element[0]->type == REDIS_REPLY_STRING &&
+                 !strcmp(reply->element[0]->str, "master");
+        freeReplyObject(reply);
+        if (!master) {
+            redis_backoff(r, "ROLE: not a master");
+            return -1;
+        }
+    }
     argv[0] = "INFO";
     argv[1] = "server";
     reply = redis_setup_cmd(r, "INFO", 2, argv);
@@ -331,6 +400,7 @@ static int redis_connect(struct redis *r)
     freeReplyObject(reply);
 
     r->last_used_ms = redis_now_ms();
+    r->connected_ms = r->last_used_ms;
     r->backoff_ms = 0;
     r->retry_at_ms = 0;
     /* Writes may have failed while we were away: tell the user before its next command. */
@@ -342,6 +412,134 @@ static int redis_connect(struct redis *r)
         log_info("[CACHE] redis back");
     log_info("[CACHE] connected to redis %s db %d", target, cf->redis_db);
     return 0;
+}
+
+/*
+ * Asks sentinel i for the master's address. 0 with host and *port, or -1 with why (client-safe:
+ * never the password).
+ */
+static int redis_sentinel_ask(struct redis *r, int i, char *host, size_t hn, int *port, char *why,
+                              size_t wn)
+{
+    const struct config *cf = r->cf;
+    const struct config_sentinel *s = &cf->redis_sentinels[i];
+    int ms = cf->redis_connect_timeout_ms < REDIS_SENTINEL_MS ? cf->redis_connect_timeout_ms
+                                                              : REDIS_SENTINEL_MS;
+    const char *argv[3];
+    redisContext *sc;
+    redisReply *reply = NULL;
+    char d[128];
+    int rc = -1, e;
+    long p;
+
+    sc = redisConnectWithTimeout(s->host, s->port, redis_tv(ms));
+    if (!sc) {
+        snprintf(why, wn, "sentinel %.46s:%d: out of memory", s->host, s->port);
+        return -1;
+    }
+    if (sc->err) {
+        snprintf(why, wn, "sentinel %.46s:%d: %.60s", s->host, s->port, sc->errstr);
+        goto out;
+    }
+    if (redisSetTimeout(sc, redis_tv(ms)) != REDIS_OK) {
+        snprintf(why, wn, "sentinel %.46s:%d: cannot set the timeout", s->host, s->port);
+        goto out;
+    }
+    if (cf->redis_sentinel_password[0]) {
+        argv[0] = "AUTH";
+        argv[1] = cf->redis_sentinel_password;
+        errno = 0;
+        reply = redisCommandArgv(sc, 2, argv, NULL);
+        e = errno;
+        if (!reply || reply->type == REDIS_REPLY_ERROR) {
+            if (!reply)
+                redis_ctx_fail(sc, e, d, sizeof(d));
+            snprintf(why, wn, "sentinel %.46s:%d: AUTH: %.40s", s->host, s->port,
+                     reply ? "authentication failed" : d);
+            goto out;
+        }
+        freeReplyObject(reply);
+    }
+    argv[0] = "SENTINEL";
+    argv[1] = "get-master-addr-by-name";
+    argv[2] = cf->redis_sentinel_master;
+    errno = 0;
+    reply = redisCommandArgv(sc, 3, argv, NULL);
+    e = errno;
+    if (!reply) {
+        redis_ctx_fail(sc, e, d, sizeof(d));
+        snprintf(why, wn, "sentinel %.46s:%d: %.40s", s->host, s->port, d);
+        goto out;
+    }
+    if (reply->type == REDIS_REPLY_NIL) {
+        snprintf(why, wn, "sentinel %.46s:%d: no master named %.30s", s->host, s->port,
+                 cf->redis_sentinel_master);
+        goto out;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_STRING || reply->element[0]->len == 0 ||
+        reply->element[0]->len >= hn || reply->element[1]->len > 5) {
+        snprintf(why, wn, "sentinel %.46s:%d: unexpected reply: %.40s", s->host, s->port,
+                 redis_reply_text(reply));
+        goto out;
+    }
+    {
+        char *end;
+
+        errno = 0;
+        p = strtol(reply->element[1]->str, &end, 10);
+        if (errno || *end || p < 1 || p > 65535) {
+            snprintf(why, wn, "sentinel %.46s:%d: bad master port", s->host, s->port);
+            goto out;
+        }
+    }
+    memcpy(host, reply->element[0]->str, reply->element[0]->len);
+    host[reply->element[0]->len] = '\0';
+    *port = (int)p;
+    rc = 0;
+out:
+    if (reply)
+        freeReplyObject(reply);
+    redisFree(sc);
+    return rc;
+}
+
+/* Under Sentinel: the first master a sentinel names that passes redis_connect_at. */
+static int redis_connect_sentinel(struct redis *r)
+{
+    const struct config *cf = r->cf;
+    int n = cf->redis_sentinel_count, k;
+    char why[128] = "no sentinel";
+
+    for (k = 0; k < n; k++) {
+        int i = (r->sentinel_next + k) % n, port, rc;
+        char host[256];
+
+        if (redis_sentinel_ask(r, i, host, sizeof(host), &port, why, sizeof(why))) {
+            log_debug("[CACHE] %s", why);
+            continue;
+        }
+        r->probing = true;
+        rc = redis_connect_at(r, host, port);
+        r->probing = false;
+        if (!rc) {
+            r->sentinel_next = i;
+            return 0;
+        }
+        snprintf(why, sizeof(why), "master %.46s:%d: %.60s", host, port, r->last_error);
+        log_debug("[CACHE] sentinel %d named %s", i, why);
+    }
+    redis_backoff(r, why);
+    return -1;
+}
+
+/* Opens a fresh connection (REDIS_URL's server, or the master the sentinels name). */
+static int redis_connect(struct redis *r)
+{
+    if (r->cf->redis_sentinel_count)
+        return redis_connect_sentinel(r);
+    return redis_connect_at(r, r->cf->redis_host, r->cf->redis_port);
 }
 
 void redis_init(struct redis *r, const struct config *cf)
@@ -425,6 +623,15 @@ redisReply *redis_cmd(struct redis *r, int argc, const char **argv, const size_t
                 redis_backoff(r, cw);
                 return NULL;
             }
+            if (redis_not_master(r, reply)) {
+                /* The write did not happen: once more on the master the sentinels name now. */
+                redis_drop_not_master(r, reply);
+                if (attempt == 0 && !redis_backing_off(r)) {
+                    freeReplyObject(reply);
+                    continue;
+                }
+                return reply;
+            }
             r->last_used_ms = redis_now_ms();
             redis_set_up(1);
             return reply;
@@ -469,20 +676,32 @@ static redisReply *redis_read(struct redis *r)
 
 int redis_pipeline_read(struct redis *r, int n, long *sum, int *errors)
 {
+    redisReply *refused = NULL;
     int i;
 
     for (i = 0; i < n; i++) {
         redisReply *reply = redis_read(r);
 
-        if (!reply)
+        if (!reply) {
+            if (refused)
+                freeReplyObject(refused);
             return -1;
+        }
         if (reply->type == REDIS_REPLY_INTEGER && sum)
             *sum += (long)reply->integer;
         else if (reply->type == REDIS_REPLY_ERROR)
             (*errors)++;
-        freeReplyObject(reply);
+        if (!refused && redis_not_master(r, reply))
+            refused = reply;
+        else
+            freeReplyObject(reply);
     }
     r->last_used_ms = redis_now_ms();
+    /* Every reply is read: the connection to a server that is no master can go. */
+    if (refused) {
+        redis_drop_not_master(r, refused);
+        freeReplyObject(refused);
+    }
     return 0;
 }
 

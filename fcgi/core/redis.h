@@ -43,6 +43,13 @@ struct redis {
      * once it has caught up (the cache, after replaying its invalidation backlog).
      */
     bool reconnected;
+    /* Under Sentinel (SPEC §11): the server connected to or last tried, the sentinel to ask
+     * first, and a flag set while a server a sentinel named is tried (no back-off step). */
+    char host[256];
+    int port;
+    int sentinel_next;
+    bool probing;
+    int64_t connected_ms; /* monotonic; when the current connection was opened */
 };
 
 #define REDIS_BACKOFF_INITIAL_MS 1000

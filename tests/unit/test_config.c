@@ -185,6 +185,60 @@ static void test_config_workers_above_max_connections(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(e, "STOCK_WORKERS"));
 }
 
+/* REDIS_SENTINELS: up to 8, IPv6 in brackets, the master's name required, errors on one line. */
+static void test_config_sentinels(void)
+{
+    struct config cf;
+    char e[256];
+    const char *ok[] = {"REDIS_URL=redis://:pw@h:1/4",
+                        "REDIS_SENTINELS=s1:26379,[::1]:26380",
+                        "REDIS_SENTINEL_MASTER=stock-1",
+                        "REDIS_SENTINEL_PASSWORD=sentpw",
+                        "STOCK_WORKERS=1",
+                        NULL};
+    static const char *bad[][2] = {
+        {"REDIS_SENTINELS", "s1"},
+        {"REDIS_SENTINELS", "s1:0"},
+        {"REDIS_SENTINELS", "s1:26379,"},
+        {"REDIS_SENTINELS", "::1:26379"},
+        {"REDIS_SENTINELS", "[::1]26379"},
+        {"REDIS_SENTINELS", "a:1,b:1,c:1,d:1,e:1,f:1,g:1,h:1,i:1"},
+        {"REDIS_SENTINEL_MASTER", "a b"},
+    };
+    size_t i;
+
+    CU_ASSERT_EQUAL_FATAL(load(&cf, ok, e, sizeof(e)), 0);
+    CU_ASSERT_EQUAL(cf.redis_sentinel_count, 2);
+    CU_ASSERT_STRING_EQUAL(cf.redis_sentinels[0].host, "s1");
+    CU_ASSERT_EQUAL(cf.redis_sentinels[0].port, 26379);
+    CU_ASSERT_STRING_EQUAL(cf.redis_sentinels[1].host, "::1");
+    CU_ASSERT_EQUAL(cf.redis_sentinels[1].port, 26380);
+    CU_ASSERT_STRING_EQUAL(cf.redis_sentinel_master, "stock-1");
+    CU_ASSERT_STRING_EQUAL(cf.redis_sentinel_password, "sentpw");
+    CU_ASSERT_STRING_EQUAL(cf.redis_password, "pw");
+    CU_ASSERT_EQUAL(cf.redis_db, 4);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char var[160];
+        const char *kv[] = {var, "REDIS_SENTINEL_MASTER=m", "STOCK_WORKERS=1", NULL};
+
+        snprintf(var, sizeof(var), "%s=%s", bad[i][0], bad[i][1]);
+        if (!strcmp(bad[i][0], "REDIS_SENTINEL_MASTER"))
+            kv[1] = "REDIS_SENTINELS=s:1";
+        CU_ASSERT_EQUAL(load(&cf, kv, e, sizeof(e)), -1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(e, bad[i][0]));
+        CU_ASSERT_PTR_NULL(strchr(e, '\n'));
+    }
+    {
+        const char *nomaster[] = {"REDIS_SENTINELS=s:1", "STOCK_WORKERS=1", NULL};
+        const char *nosent[] = {"REDIS_SENTINEL_MASTER=m", "STOCK_WORKERS=1", NULL};
+
+        CU_ASSERT_EQUAL(load(&cf, nomaster, e, sizeof(e)), -1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(e, "REDIS_SENTINEL_MASTER"));
+        CU_ASSERT_EQUAL(load(&cf, nosent, e, sizeof(e)), -1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(e, "REDIS_SENTINELS"));
+    }
+}
+
 static void test_config_env_file_below_environment(void)
 {
     char path[] = "/tmp/stock-unit-env-XXXXXX";
@@ -225,6 +279,7 @@ int test_config_register(void)
                      test_config_malformed_values_name_the_variable) ||
         !CU_add_test(s, "REDIS_URL error hides password",
                      test_config_redis_url_error_hides_password) ||
+        !CU_add_test(s, "REDIS_SENTINELS", test_config_sentinels) ||
         !CU_add_test(s, "workers above max connections",
                      test_config_workers_above_max_connections) ||
         !CU_add_test(s, ".env file below environment", test_config_env_file_below_environment))

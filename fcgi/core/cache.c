@@ -241,12 +241,44 @@ static int cache_apply(struct cache *c, struct arena *a, const struct cache_outb
  * The poll of core/cache_outbox: applies what the outbox holds (every tenant) and, when all of
  * it was applied, renews the host's trust. Runs in whichever worker claims it.
  */
+/*
+ * The write a poll's trust needs: SET {prefix}:hosts:<host id> <sent> PX CACHE_TRUST_MS on the
+ * Redis whose run_id the poll listed. 0, or -1 (the poll must not trust).
+ */
+static int cache_poll_mark(struct cache *c, struct arena *a, int64_t sent, const char *run_id)
+{
+    const char *argv[5] = {
+        "SET", arena_sprintf(a, "%s:hosts:%s", c->cf->key_prefix, shared_get()->cache_host),
+        arena_sprintf(a, "%" PRId64, sent), "PX", arena_sprintf(a, "%d", CACHE_TRUST_MS)};
+    redisReply *r = redis_cmd(&c->redis, 5, argv, NULL);
+    int rc = -1;
+
+    if (!r) {
+        redis_warn(&c->redis,
+                   "[CACHE] cannot renew this host's trust (%s); reads go to the database",
+                   c->redis.last_error);
+        return -1;
+    }
+    if (r->type != REDIS_REPLY_STATUS)
+        redis_warn(&c->redis,
+                   "[CACHE] redis refused the trust renewal: %.100s; reads go to the "
+                   "database",
+                   redis_reply_text(r));
+    else if (strcmp(c->redis.run_id, run_id))
+        log_info("[CACHE] redis changed during the outbox poll; trusting from the next one");
+    else
+        rc = 0;
+    freeReplyObject(r);
+    return rc;
+}
+
 static void cache_poll(struct cache *c, int64_t now)
 {
     struct arena *a;
     struct cache_outbox_batch b;
     struct app_err err;
     bool complete = false;
+    char run_id[sizeof(c->redis.run_id)] = "";
     int64_t sent;
     int rounds;
 
@@ -254,8 +286,15 @@ static void cache_poll(struct cache *c, int64_t now)
         return;
     a = arena_new();
     sent = cache_outbox_now_ms();
+    /* The Redis the trust will be based on is known before the listing says it (see below). */
+    if (c->cf->cache_enabled && redis_ready(&c->redis)) {
+        redis_warn(&c->redis, "[CACHE] no redis for the outbox poll (%s); reads go to the database",
+                   c->redis.last_error);
+        goto lower;
+    }
+    snprintf(run_id, sizeof(run_id), "%s", c->cf->cache_enabled ? c->redis.run_id : "");
     /* Listed as trusting before the read: a writer that misses our read waits for us. */
-    if (cache_outbox_register(c->db, a, CACHE_TRUST_MS, sent, &err)) {
+    if (cache_outbox_register(c->db, a, CACHE_TRUST_MS, sent, run_id, &err)) {
         redis_warn(&c->redis,
                    "[CACHE] cannot register in cache_hosts: %s; reads go to the "
                    "database",
@@ -278,16 +317,22 @@ static void cache_poll(struct cache *c, int64_t now)
                        b.n, c->redis.last_error);
             break;
         }
-        if (cache_outbox_delete(c->db, a, &b, &err))
+        if (cache_outbox_delete(c->db, a, &b, run_id[0] ? run_id : NULL, NULL, &err))
             log_warn("[CACHE] cannot delete applied outbox rows: %s", err.msg);
         if (b.complete) {
             complete = true;
             break;
         }
     }
+    /* Trust needs a master that takes writes now: an old master cut off from its replicas
+     * refuses this SET (min-replicas-to-write), so a host left with it stops trusting within
+     * CACHE_TRUST_MS. And the trust is that of the Redis the listing names. */
+    if (complete && c->cf->cache_enabled && cache_poll_mark(c, a, sent, run_id))
+        complete = false;
+lower:
     /* Not trusting any longer than before: writers need not wait for us beyond that. */
-    if (!complete &&
-        cache_outbox_register(c->db, a, cache_outbox_trust_left(cache_outbox_now_ms()), sent, &err))
+    if (!complete && cache_outbox_register(c->db, a, cache_outbox_trust_left(cache_outbox_now_ms()),
+                                           sent, NULL, &err))
         log_debug("[CACHE] cannot lower this host's trust in cache_hosts: %s", err.msg);
 out:
     cache_outbox_polled(complete, sent);
@@ -322,6 +367,7 @@ static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scop
      * call for a writer's own rows (it comes after its COMMIT), else the end of the read. */
     int64_t anchor = cache_outbox_now_ms(), deadline;
     int rounds;
+    bool kept = false;
 
     if (!c->db)
         return 0;
@@ -335,8 +381,11 @@ static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scop
         /* Disabled: nothing is cached by this fleet (every host must agree, see the top). */
         if (c->cf->cache_enabled && cache_apply(c, a, &b))
             goto wait;
-        if (cache_outbox_delete(c->db, a, &b, &err))
+        if (cache_outbox_delete(c->db, a, &b, c->cf->cache_enabled ? c->redis.run_id : NULL, &kept,
+                                &err))
             log_warn("[CACHE] cannot delete applied outbox rows: %s", err.msg);
+        if (kept)
+            goto foreign;
         if (b.complete)
             return 0;
     }
@@ -344,6 +393,23 @@ static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scop
      * are not known here, so only "no host trusting" or the window ends the wait. */
     b.n = 0;
     goto wait;
+
+foreign:
+    /* Applied here, but a host is listed as trusting a cache on another Redis (a failover in
+     * progress): the rows stay for its polls, and the answer waits until they are gone, that
+     * host no longer trusts, or the window has passed (the bound at the top of
+     * cache_outbox.c). */
+    deadline = anchor + CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS;
+    atomic_fetch_add(&shared_get()->cache_ack_waits, 1);
+    log_info("[CACHE] INVALIDATE applied on redis %s; waiting for hosts trusting another redis",
+             c->redis.run_id);
+    while (!cache_outbox_foreign_settled(c->db, a, &b, c->redis.run_id) &&
+           cache_outbox_now_ms() < deadline) {
+        struct timespec ts = {0, 50 * 1000000L};
+
+        nanosleep(&ts, NULL);
+    }
+    return 1;
 
 wait:
     deadline = anchor + CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS;

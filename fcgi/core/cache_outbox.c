@@ -138,24 +138,61 @@ int cache_outbox_read(struct db *db, struct arena *a, enum cache_outbox_scope sc
     return 0;
 }
 
-int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbox_batch *b,
-                        struct app_err *err)
-{
-    const char *params[1] = {b->ids};
+/* Hosts listed as trusting a cache on another Redis than $n (run_id; '' is not compared). */
+#define FOREIGN_HOSTS(n)                                                                           \
+    "SELECT 1 FROM cache_hosts WHERE trusted_until > clock_timestamp() AND redis_run_id <> '' "    \
+    "AND redis_run_id <> $" #n
 
+int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbox_batch *b,
+                        const char *run_id, bool *kept, struct app_err *err)
+{
+    /* One statement: the check costs no round trip (the DELETE of a CTE runs in any case). */
+    static const char keep_sql[] = "WITH f AS (SELECT EXISTS (" FOREIGN_HOSTS(
+        2) ") AS other), "
+           "d AS (DELETE FROM cache_outbox WHERE id = ANY($1::bigint[]) "
+           "AND NOT (SELECT other FROM f) RETURNING 1) SELECT other FROM f";
+    const char *params[2] = {b->ids, run_id};
+    PGresult *res;
+
+    if (kept)
+        *kept = false;
     if (!b->n)
         return 0;
-    return db_exec(db, a, "DELETE FROM cache_outbox WHERE id = ANY($1::bigint[])", 1, params, err)
-               ? 0
-               : -1;
+    if (!run_id)
+        return db_exec(db, a, "DELETE FROM cache_outbox WHERE id = ANY($1::bigint[])", 1, params,
+                       err)
+                   ? 0
+                   : -1;
+    res = db_exec(db, a, keep_sql, 2, params, err);
+    if (!res)
+        return -1;
+    if (kept)
+        *kept = PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
+    return 0;
+}
+
+bool cache_outbox_foreign_settled(struct db *db, struct arena *a,
+                                  const struct cache_outbox_batch *b, const char *run_id)
+{
+    const char *params[2] = {b->ids, run_id};
+    struct app_err err;
+    PGresult *res;
+
+    if (db_in_transaction(db))
+        return false;
+    res = db_exec(db, a,
+                  "SELECT NOT EXISTS (SELECT 1 FROM cache_outbox WHERE id = ANY($1::bigint[])) "
+                  "OR NOT EXISTS (" FOREIGN_HOSTS(2) ")",
+                  2, params, &err);
+    return res && PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
 }
 
 int cache_outbox_register(struct db *db, struct arena *a, int64_t ms, int64_t started,
-                          struct app_err *err)
+                          const char *run_id, struct app_err *err)
 {
     static char name[96];
-    const char *params[4] = {shared_get()->cache_host, name, arena_sprintf(a, "%" PRId64, ms),
-                             arena_sprintf(a, "%" PRId64, started)};
+    const char *params[5] = {shared_get()->cache_host, name, arena_sprintf(a, "%" PRId64, ms),
+                             arena_sprintf(a, "%" PRId64, started), run_id ? run_id : ""};
 
     if (!name[0]) {
         char host[64] = "";
@@ -163,12 +200,16 @@ int cache_outbox_register(struct db *db, struct arena *a, int64_t ms, int64_t st
         gethostname(host, sizeof(host) - 1);
         snprintf(name, sizeof(name), "%s pid %ld", host, (long)getppid());
     }
-    return db_exec(db, a,
-                   "INSERT INTO cache_hosts (host, name, trusted_until, poll_started) VALUES ($1, "
-                   "$2, clock_timestamp() + make_interval(secs => $3::int / 1000.0), $4::bigint) "
-                   "ON CONFLICT (host) DO UPDATE SET name = EXCLUDED.name, "
-                   "trusted_until = EXCLUDED.trusted_until, poll_started = EXCLUDED.poll_started",
-                   4, params, err)
+    return db_exec(
+               db, a,
+               "INSERT INTO cache_hosts (host, name, trusted_until, poll_started, redis_run_id) "
+               "VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3::int / 1000.0), "
+               "$4::bigint, $5) "
+               "ON CONFLICT (host) DO UPDATE SET name = EXCLUDED.name, "
+               "trusted_until = EXCLUDED.trusted_until, poll_started = EXCLUDED.poll_started, "
+               "redis_run_id = CASE WHEN EXCLUDED.redis_run_id = '' "
+               "THEN cache_hosts.redis_run_id ELSE EXCLUDED.redis_run_id END",
+               5, params, err)
                ? 0
                : -1;
 }

@@ -50,18 +50,33 @@ int cache_outbox_read(struct db *db, struct arena *a, enum cache_outbox_scope sc
                       struct cache_outbox_batch *b, struct app_err *err)
     __attribute__((warn_unused_result));
 
-/* Deletes the rows of b, which the caller applied. 0, or -1 (they are applied again later). */
+/*
+ * Deletes the rows of b, which the caller applied on the Redis whose run_id is run_id; with
+ * run_id NULL (nothing applied: the cache is disabled) unconditionally. While a host is listed
+ * as trusting a cache on another Redis (cache_hosts.redis_run_id, after a failover) the rows
+ * are kept, for that host's polls to apply on its Redis, and *kept (may be NULL) is set.
+ * 0, or -1 (they are applied again later).
+ */
 int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbox_batch *b,
-                        struct app_err *err);
+                        const char *run_id, bool *kept, struct app_err *err);
+
+/*
+ * For a writer that applied its rows b on Redis run_id but had to keep them (*kept above): true
+ * when they are gone or no host is listed as trusting a cache on another Redis.
+ */
+bool cache_outbox_foreign_settled(struct db *db, struct arena *a,
+                                  const struct cache_outbox_batch *b, const char *run_id);
 
 /*
  * Records in cache_hosts that this host may trust its cache for ms more milliseconds (by the
  * database's clock): CACHE_TRUST_MS before a poll reads the outbox, and what is left of the
- * current trust after a poll that failed; started: when the poll started (monotonic ms).
+ * current trust after a poll that failed; started: when the poll started (monotonic ms);
+ * run_id: of the Redis the poll applies on (NULL or "": leave the recorded one).
  * 0, or -1 (a poll must then not trust).
  */
 int cache_outbox_register(struct db *db, struct arena *a, int64_t ms, int64_t started,
-                          struct app_err *err) __attribute__((warn_unused_result));
+                          const char *run_id, struct app_err *err)
+    __attribute__((warn_unused_result));
 
 /*
  * For a writer of this host whose own rows could not be applied: voids the trust of every poll

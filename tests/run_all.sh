@@ -232,6 +232,7 @@ main()
         done
         only faults && run_suite faults 300 bash tests/faults/run.sh
         only fleet && run_suite fleet 480 bash tests/fleet/run.sh
+        only sentinel && run_suite sentinel 240 bash tests/sentinel/run.sh
         only fuzz && run_suite fuzz 300 bash tests/fuzz/run.sh "${STOCK_FUZZ_SECONDS:-20}"
         pid_alive "$POOL_PID" || fail_extra "pool" "the pool master (pid $POOL_PID) died during the run"
     fi

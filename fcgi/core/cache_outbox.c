@@ -58,6 +58,35 @@
  *   them again from its first good poll.
  * - A dead writer (worker or whole host killed after COMMIT) leaves rows that the next poll of
  *   any serving host applies: no flush of the whole cache is needed.
+ * Failover (Sentinel, SPEC §11; core/redis.c finds the master)
+ * - A poll's trust also needs a write its Redis accepted after T0: SET {prefix}:hosts:<host>
+ *   PX CACHE_TRUST_MS, on the Redis whose run_id the poll's listing records
+ *   (cache_hosts.redis_run_id, sql/011); a poll during which the connection moved to another
+ *   Redis does not trust.
+ * - F1 (lost DELs). A value is served only if its tag holds the run_id of the Redis it is read
+ *   from (core/cache.c). A promoted replica has its own run_id, so every value written under the
+ *   old master, replicated or not, is a miss on the new one: a DEL that the old master
+ *   acknowledged and the asynchronous replication lost cannot make an old value current again.
+ *   (A demoted master keeps its run_id, but Sentinel's reconfiguration kills its clients, and a
+ *   connect needs ROLE master.) Tested by tests/sentinel/run.sh (the old token put back).
+ * - F2 (two masters). An old master cut off from its replicas, together with some app hosts,
+ *   may take writes until min-replicas-to-write makes it refuse them (NOREPLICAS), about
+ *   min-replicas-max-lag + 2 s after the cut (deploy/redis/). Meanwhile invalidations applied on
+ *   the new master do not reach it. So: outbox rows are deleted only while no host is listed as
+ *   trusting a cache on another Redis (run_id; '' is not compared), in the statement of the
+ *   DELETE itself; such a host's polls apply them on its Redis (I3 then holds for it too). A
+ *   writer whose rows had to stay answers once they are gone, no such host is listed, or
+ *   CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS after its COMMIT, as in the deferred case.
+ * - Bound: a host left with the old master serves cached reads at most CACHE_TRUST_MS after the
+ *   old master refuses writes. No stale read follows from F2 if the old master refuses writes
+ *   before a replica is promoted (Sentinel's down-after-milliseconds >= (min-replicas-max-lag +
+ *   2) s, as deploy/redis/ ships it): until then no host trusts another Redis, so no row can be
+ *   deleted unseen by it. With a shorter down-after, a host of the old master's side whose
+ *   listing lapsed (a failed poll) and that polls again before the old master refuses writes
+ *   could trust it without the rows deleted meanwhile: stale for at most that remaining time +
+ *   CACHE_TRUST_MS. A partition that leaves a replica with the old master defeats
+ *   min-replicas-to-write 1 (choose it above what a partition can leave there).
+ * - A writer that applied its rows pays no extra round trip: the check is in the DELETE.
  * Clocks: the host's trust and the writer's window are durations on one host's CLOCK_MONOTONIC;
  * cache_hosts compares the database's clock with itself. No two machines' clocks are compared
  * (a step of the database server's wall clock could shorten a writer's wait by its size).

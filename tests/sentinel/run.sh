@@ -115,7 +115,7 @@ node_start()
 
 sentinel_start()
 {
-    local i=$1 p=$2 d=$DIR/s$1
+    local p=$2 d=$DIR/s$1
     mkdir -p "$d"
     cat >"$d/sentinel.conf" <<EOF
 port $p

@@ -290,7 +290,12 @@ static void cache_poll(struct cache *c, int64_t now)
     if (c->cf->cache_enabled && redis_ready(&c->redis)) {
         redis_warn(&c->redis, "[CACHE] no redis for the outbox poll (%s); reads go to the database",
                    c->redis.last_error);
-        goto lower;
+        /* Once the trust is gone there is nothing to lower (a listing ends no earlier than the
+         * trust it announced, and a longer one only makes writers wait): no database write for
+         * every request while Redis is away. */
+        if (cache_outbox_trust_left(cache_outbox_now_ms()) > 0)
+            goto lower;
+        goto out;
     }
     snprintf(run_id, sizeof(run_id), "%s", c->cf->cache_enabled ? c->redis.run_id : "");
     /* Listed as trusting before the read: a writer that misses our read waits for us. */

@@ -163,6 +163,10 @@ static int parse_redis_url(struct config *cf, const char *url)
             pct_decode(cf->redis_password, sizeof(cf->redis_password), pw + 1,
                        (size_t)(at - pw - 1)))
             return -1;
+        /* The ACL user of redis://user:password@host (REDIS_USERNAME wins). */
+        if (pw && pw > p && !cf->redis_username[0] &&
+            pct_decode(cf->redis_username, sizeof(cf->redis_username), p, (size_t)(pw - p)))
+            return -1;
         hostp = at + 1;
     } else {
         hostp = p;
@@ -268,13 +272,25 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
                  sizeof(cf->redis_password) - 1);
         return -1;
     }
+    /* REDIS_USERNAME: the Redis ACL user (SPEC §11); printable, no space (AUTH user pw). */
+    v = lookup(ctx, "REDIS_USERNAME");
+    if (v && *v) {
+        size_t k;
+
+        if (copy_str(cf->redis_username, sizeof(cf->redis_username), v))
+            return bad(errbuf, n, "REDIS_USERNAME", v, "1 to 127 printable characters, no space");
+        for (k = 0; v[k]; k++)
+            if (!isgraph((unsigned char)v[k]))
+                return bad(errbuf, n, "REDIS_USERNAME", v,
+                           "1 to 127 printable characters, no space");
+    }
     v = lookup(ctx, "REDIS_URL");
     if (!v)
         v = "redis://127.0.0.1:6379/0";
     if (copy_str(cf->redis_url, sizeof(cf->redis_url), v) || parse_redis_url(cf, v)) {
         /* Never echo the URL: it may carry the password. */
         snprintf(errbuf, n,
-                 "invalid REDIS_URL: expected redis://[:password@]host:port/db "
+                 "invalid REDIS_URL: expected redis://[[user]:password@]host:port/db "
                  "(db 0-15) or unix:///path");
         return -1;
     }

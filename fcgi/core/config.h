@@ -19,6 +19,9 @@ struct config {
     char redis_unix[256]; /* unix socket path (redis+unix:// or unix://) */
     int redis_db;
     char redis_password[256]; /* REDIS_PASSWORD, else the URL's; never logged or shown */
+    /* Least privilege (SPEC §11): the Redis ACL user, REDIS_USERNAME, else the URL's user
+     * (redis://user:password@host); empty = `AUTH password` (the default user). */
+    char redis_username[128];
     bool cache_enabled;
     int ttl_default, ttl_products, ttl_categories, ttl_uom, ttl_balance, ttl_negative;
     char key_prefix[33];

@@ -1,6 +1,16 @@
 /*
- * stockctl migrate: applies the migrations embedded from sql/ that schema_migrations does not
- * list yet, each in its own transaction, one run at a time.
+ * stockctl migrate [--app-role ROLE]: applies the migrations embedded from sql/ that
+ * schema_migrations does not list yet, each in its own transaction, one run at a time.
+ *
+ * --app-role ROLE (least privilege, SPEC §11): afterwards, in one transaction, gives the
+ * application's login role (an existing role: deploy/postgres-roles.sh) what the workers need
+ * and nothing more: USAGE on the schema public; SELECT, INSERT, UPDATE, DELETE on every table
+ * but schema_migrations (none of it); USAGE, SELECT on the sequences; EXECUTE on the functions
+ * (their triggers run as the caller: stock_move() and the outbox and balance triggers only touch
+ * the app's tables). TRUNCATE, REFERENCES, TRIGGER and CREATE on the schema are revoked from it.
+ * ALTER DEFAULT PRIVILEGES gives the same on what the migrating role (the owner) creates later;
+ * every run repeats the grants as well. ROLE must exist, be neither a superuser nor the role
+ * migrating, and own nothing here.
  */
 #include "ctl/commands.h"
 
@@ -16,9 +26,61 @@ extern const struct migration stock_migrations[];
 /* Serializes concurrent `stockctl migrate` runs: the bytes of "stockmig". */
 #define CTL_MIGRATE_LOCK "8319396884454926695"
 
+/*
+ * The grants of --app-role, built by the server with the role quoted by format(%I): one text
+ * of statements, or no row when the role does not qualify (see ctl_grant_app).
+ */
+static const char ctl_grants_sql[] =
+    "SELECT format('"
+    "GRANT USAGE ON SCHEMA public TO %1$I; "
+    "REVOKE CREATE ON SCHEMA public FROM %1$I; "
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %1$I; "
+    "REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM %1$I; "
+    "REVOKE ALL ON schema_migrations FROM %1$I; "
+    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO %1$I; "
+    "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO %1$I; "
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %1$I; "
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO %1$I; "
+    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO %1$I', "
+    "r.rolname) "
+    "FROM pg_roles r WHERE r.rolname = $1 AND NOT r.rolsuper AND r.rolname <> current_user "
+    "AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = 'public' AND c.relowner = r.oid) "
+    "AND NOT EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = current_database() "
+    "AND d.datdba = r.oid)";
+
+/* The grants of --app-role ROLE, in one transaction. CTL_OK, or CTL_FAIL after saying why. */
+static int ctl_grant_app(struct ctl *c, const char *role)
+{
+    const char *params[1] = {role};
+    struct app_err err;
+    PGresult *res;
+    char *sql;
+
+    err_clear(&err);
+    res = db_exec(&c->db, c->a, ctl_grants_sql, 1, params, &err);
+    if (!res)
+        return ctl_fail_db("cannot prepare the grants of --app-role", &err);
+    if (PQntuples(res) != 1)
+        return ctl_fail("--app-role '%.64s': no such role, or a superuser, the role migrating, or "
+                        "an owner of the database or of a table",
+                        role);
+    sql = arena_strdup(c->a, PQgetvalue(res, 0, 0));
+    if (!sql)
+        return ctl_fail("out of memory");
+    if (db_begin(&c->db, &err) || db_exec_script(&c->db, sql, &err) || db_commit(&c->db, &err)) {
+        db_rollback(&c->db);
+        return ctl_fail_db("cannot grant the app role its privileges", &err);
+    }
+    printf("granted the app's privileges to %s\n", role);
+    return CTL_OK;
+}
+
 int cmd_migrate(struct ctl *c, int argc, char **argv)
 {
-    static const struct ctl_opt opts[] = {{NULL, NULL}};
+    const char *app_role = NULL;
+    const struct ctl_opt opts[] = {{"app-role", &app_role}, {NULL, NULL}};
     const struct migration *m;
     const char *pos[1];
     struct app_err err;
@@ -64,6 +126,8 @@ int cmd_migrate(struct ctl *c, int argc, char **argv)
     }
     if (!applied)
         printf("up to date\n");
+    if (app_role && (rc = ctl_grant_app(c, app_role)))
+        return rc;
     if (!db_exec(&c->db, c->a, "SELECT pg_advisory_unlock(" CTL_MIGRATE_LOCK ")", 0, NULL, &err))
         return ctl_fail_db("cannot release the migration lock", &err);
     return CTL_OK;

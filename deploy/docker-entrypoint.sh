@@ -145,10 +145,11 @@ fcgi_servers()
 }
 
 # ops_allow: the addresses of STOCK_OPS_ALLOW (default "127.0.0.1 ::1": loopback only), one a
-# line: who may read /metrics and /health/* through nginx/stock.prod.conf (`allow @OPS_ALLOW@;`
-# becomes one allow line each; deny all else). Each is an IPv4 or IPv6 address, with an
-# optional /prefix, of the characters [0-9A-Fa-f.:/] only ("all" is refused: list 0.0.0.0/0 and
-# ::/0 to mean it); otherwise one line on stderr naming STOCK_OPS_ALLOW and status 1.
+# line: who may read /metrics and /health/* through nginx/stock.prod.conf (its allow lines
+# tagged `# STOCK_OPS_ALLOW` become one allow line each; deny all else). Each is an IPv4 or IPv6
+# address, with an optional /prefix, of the characters [0-9A-Fa-f.:/] only ("all" is refused:
+# list 0.0.0.0/0 and ::/0 to mean it); otherwise one line on stderr naming STOCK_OPS_ALLOW and
+# status 1.
 ops_allow()
 {
     list=$(printf '%s' "${STOCK_OPS_ALLOW:-127.0.0.1 ::1}" | tr ',\t\n\r' '    ')
@@ -203,9 +204,7 @@ nginx_render()
     STOCK_SERVERS=$servers STOCK_OPS=$ops awk '
         BEGIN {
             nops = split(ENVIRON["STOCK_OPS"], ops, "\n")
-            opslist = ""
-            for (i = 1; i <= nops; i++)
-                opslist = opslist (i > 1 ? " " : "") ops[i]
+            inops = 0
             n = split(ENVIRON["STOCK_SERVERS"], s, "\n")
             one = (n == 2 && s[1] == s[2])
             list = ""
@@ -227,18 +226,18 @@ nginx_render()
             }
             next
         }
-        /^[ \t]*allow @OPS_ALLOW@;[ \t]*$/ {
-            ind = $0
-            sub(/[^ \t].*$/, "", ind)
-            for (i = 1; i <= nops; i++)
-                print ind "allow " ops[i] ";"
+        # A run of allow lines tagged "# STOCK_OPS_ALLOW" becomes one line per address, tagged.
+        /^[ \t]*allow [^;#]*; # STOCK_OPS_ALLOW[ \t]*$/ {
+            if (!inops) {
+                ind = $0
+                sub(/[^ \t].*$/, "", ind)
+                for (i = 1; i <= nops; i++)
+                    print ind "allow " ops[i] "; # STOCK_OPS_ALLOW"
+            }
+            inops = 1
             next
         }
-        /@OPS_ALLOW@/ {
-            if ($0 !~ /^[ \t]*#/)
-                exit 4
-            gsub(/@OPS_ALLOW@/, opslist)
-        }
+        { inops = 0 }
         /@FCGI@/ {
             if (!one && $0 !~ /^[ \t]*#/)
                 exit 3
@@ -249,9 +248,7 @@ nginx_render()
     rm -f "$tmp"
     if [ "$rc" -ne 0 ]; then
         rm -f "$tmp.awk"
-        if [ "$rc" -eq 4 ]; then
-            log "STOCK_OPS_ALLOW: '$1' uses @OPS_ALLOW@ outside an 'allow @OPS_ALLOW@;' line"
-        elif [ "$rc" -eq 3 ]; then
+        if [ "$rc" -eq 3 ]; then
             log "STOCK_FCGI_ADDR: '$1' uses @FCGI@ outside its upstream, which takes one address only"
         else
             log "cannot render '$1' into '$2'"

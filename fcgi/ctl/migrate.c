@@ -26,29 +26,32 @@ extern const struct migration stock_migrations[];
 /* Serializes concurrent `stockctl migrate` runs: the bytes of "stockmig". */
 #define CTL_MIGRATE_LOCK "8319396884454926695"
 
-/*
- * The grants of --app-role, built by the server with the role quoted by format(%I): one text
- * of statements, or no row when the role does not qualify (see ctl_grant_app).
- */
-static const char ctl_grants_sql[] =
-    "SELECT format('"
-    "GRANT USAGE ON SCHEMA public TO %1$I; "
-    "REVOKE CREATE ON SCHEMA public FROM %1$I; "
-    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %1$I; "
-    "REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM %1$I; "
-    "REVOKE ALL ON schema_migrations FROM %1$I; "
-    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO %1$I; "
-    "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO %1$I; "
-    "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
-    "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %1$I; "
-    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO %1$I; "
-    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO %1$I', "
-    "r.rolname) "
-    "FROM pg_roles r WHERE r.rolname = $1 AND NOT r.rolsuper AND r.rolname <> current_user "
+/* The role of --app-role qualifies: it exists, is no superuser, is not the role migrating, and
+ * owns neither the database nor anything in the schema public. */
+static const char ctl_app_role_sql[] =
+    "SELECT 1 FROM pg_roles r WHERE r.rolname = $1 AND NOT r.rolsuper AND r.rolname <> current_user "
     "AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE n.nspname = 'public' AND c.relowner = r.oid) "
     "AND NOT EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = current_database() "
     "AND d.datdba = r.oid)";
+
+/* The grants, run by the server for the role in the setting stock.app_role (a parameter of
+ * set_config), quoted there by format(%I). */
+static const char ctl_grants_sql[] =
+    "DO $$ DECLARE r text := current_setting('stock.app_role'); s text; BEGIN "
+    "FOREACH s IN ARRAY ARRAY["
+    "'GRANT USAGE ON SCHEMA public TO %I', "
+    "'REVOKE CREATE ON SCHEMA public FROM %I', "
+    "'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %I', "
+    "'REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM %I', "
+    "'REVOKE ALL ON schema_migrations FROM %I', "
+    "'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO %I', "
+    "'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO %I', "
+    "'ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I', "
+    "'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO %I', "
+    "'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO %I'] "
+    "LOOP EXECUTE format(s, r); END LOOP; END $$";
 
 /* The grants of --app-role ROLE, in one transaction. CTL_OK, or CTL_FAIL after saying why. */
 static int ctl_grant_app(struct ctl *c, const char *role)
@@ -56,24 +59,22 @@ static int ctl_grant_app(struct ctl *c, const char *role)
     const char *params[1] = {role};
     struct app_err err;
     PGresult *res;
-    char *sql;
 
     err_clear(&err);
-    res = db_exec(&c->db, c->a, ctl_grants_sql, 1, params, &err);
+    res = db_exec(&c->db, c->a, ctl_app_role_sql, 1, params, &err);
     if (!res)
-        return ctl_fail_db("cannot prepare the grants of --app-role", &err);
+        return ctl_fail_db("cannot check the role of --app-role", &err);
     if (PQntuples(res) != 1)
-        return ctl_fail("--app-role '%.64s': no such role, or a superuser, the role migrating, or "
+        return ctl_fail("--app-role '%s': no such role, or a superuser, the role migrating, or "
                         "an owner of the database or of a table",
-                        role);
-    sql = arena_strdup(c->a, PQgetvalue(res, 0, 0));
-    if (!sql)
-        return ctl_fail("out of memory");
-    if (db_begin(&c->db, &err) || db_exec_script(&c->db, sql, &err) || db_commit(&c->db, &err)) {
+                        ctl_shown(role));
+    if (db_begin(&c->db, &err) ||
+        !db_exec(&c->db, c->a, "SELECT set_config('stock.app_role', $1, true)", 1, params, &err) ||
+        db_exec_script(&c->db, ctl_grants_sql, &err) || db_commit(&c->db, &err)) {
         db_rollback(&c->db);
         return ctl_fail_db("cannot grant the app role its privileges", &err);
     }
-    printf("granted the app's privileges to %s\n", role);
+    printf("granted the app's privileges to %s\n", ctl_shown(role));
     return CTL_OK;
 }
 

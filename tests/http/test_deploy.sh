@@ -456,7 +456,6 @@ printf '<svg xmlns="http://www.w3.org/2000/svg"/>\n' >"$NP/static/test-asset.svg
 render_prod()
 {
     sed -e "s|@FCGI@|$1|g" -e "s|@STATIC@|$NP/static|g" -e "s|@SERVER_NAME@|localhost|g" \
-        -e "s|@OPS_ALLOW@|127.0.0.1|g" \
         -e "s|@SSL_CERT@|$NP/tls/fullchain.pem|g" -e "s|@SSL_KEY@|$NP/tls/privkey.pem|g" \
         nginx/stock.prod.conf >"$2"
 }
@@ -505,7 +504,7 @@ t_check "nginx -t: nginx/stock.prod.conf (self-signed certificate) inside Debian
 # stderr in OUT.err.
 ep_render()
 {
-    env STOCK_FCGI_ADDR="$1" STOCK_STATIC_DIR="$NP/static" STOCK_SERVER_NAME=localhost STOCK_OPS_ALLOW=127.0.0.1 \
+    env STOCK_FCGI_ADDR="$1" STOCK_STATIC_DIR="$NP/static" STOCK_SERVER_NAME=localhost \
         STOCK_TLS_CERT="$NP/tls/fullchain.pem" STOCK_TLS_KEY="$NP/tls/privkey.pem" \
         sh deploy/docker-entrypoint.sh nginx-render "$2" "$3" 2>"$3.err"
 }
@@ -597,9 +596,9 @@ t_check "prod nginx: real_ip is documented but off (set_real_ip_from, real_ip_he
           ! grep -qE "^[[:space:]]*(set_real_ip_from|real_ip_header|real_ip_recursive)[[:space:]]" "$P"'
 for loc in '= /metrics' '\^~ /health/'; do
     b=$(block "location $loc ")
-    t_check "prod nginx: location ${loc//\\/} allows STOCK_OPS_ALLOW only (allow @OPS_ALLOW@; deny all)" \
-        eval '[[ "$(grep -E "^[[:space:]]*(allow|deny)" <<<"$b" | tr -s " " | sed "s/^ //")" == "allow @OPS_ALLOW@;
-deny all;" ]]'
+    t_check "prod nginx: location ${loc//\\/} allows loopback only, its lines tagged for STOCK_OPS_ALLOW (deny all)" \
+        eval '[[ "$(grep -E "^[[:space:]]*(allow|deny)" <<<"$b" | tr -s " " | sed "s/^ //" | tr "\n" "|")" == \
+              "allow 127.0.0.1; # STOCK_OPS_ALLOW|allow ::1; # STOCK_OPS_ALLOW|deny all;|" ]]'
 done
 t_check "prod nginx: /nginx-health and /health public" \
     eval '! block "location = /nginx-health" | grep -q deny && ! block "location = /health " | grep -q deny &&

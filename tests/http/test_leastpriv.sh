@@ -217,15 +217,22 @@ env -u STOCK_OPS_ALLOW STOCK_FCGI_ADDR=127.0.0.1:9 sh deploy/docker-entrypoint.s
 rc=$?
 ok=1
 for loc in '= /metrics' '\^~ /health/'; do
-    [[ "$(block "location $loc " "$ER/default.conf" | grep -E '^[[:space:]]*(allow|deny)' | tr -s ' ' | sed 's/^ //' | tr '\n' '|')" == \
+    [[ "$(block "location $loc " "$ER/default.conf" | grep -E '^[[:space:]]*(allow|deny)' | sed -e 's/ *#.*//' | tr -s ' ' | sed 's/^ //' | tr '\n' '|')" == \
         "allow 127.0.0.1;|allow ::1;|deny all;|" ]] || ok=0
 done
 t_check "nginx-render, STOCK_OPS_ALLOW unset: /metrics and /health/ allow 127.0.0.1 and ::1, deny all" \
     eval '((rc == 0 && ok == 1))'
+ok=1
+for loc in '= /metrics' '\^~ /health/'; do
+    [[ "$(block "location $loc " "$P" | grep -E '^[[:space:]]*(allow|deny)' | tr -s ' ' | sed 's/^ //' | tr '\n' '|')" == \
+        "allow 127.0.0.1; # STOCK_OPS_ALLOW|allow ::1; # STOCK_OPS_ALLOW|deny all;|" ]] || ok=0
+done
+t_check "nginx/stock.prod.conf as committed (a sed-only install): /metrics and /health/ loopback only, tagged for nginx-render" \
+    test "$ok" -eq 1
 STOCK_OPS_ALLOW="127.0.0.1, 10.0.0.0/8 fd00::/8" STOCK_FCGI_ADDR=127.0.0.1:9 \
     sh deploy/docker-entrypoint.sh nginx-render "$P" "$ER/list.conf" 2>/dev/null
 t_check "nginx-render: STOCK_OPS_ALLOW (commas, spaces) becomes one allow line each, then deny all" \
-    eval '[[ "$(block "location = /metrics " "$ER/list.conf" | grep -E "^[[:space:]]*(allow|deny)" | tr -s " " | sed "s/^ //" | tr "\n" "|")" == \
+    eval '[[ "$(block "location = /metrics " "$ER/list.conf" | grep -E "^[[:space:]]*(allow|deny)" | sed -e "s/ *#.*//" | tr -s " " | sed "s/^ //" | tr "\n" "|")" == \
         "allow 127.0.0.1;|allow 10.0.0.0/8;|allow fd00::/8;|deny all;|" ]]'
 bad=0
 for v in all "1.2.3.4; allow all" "10.0.0.0/33" "host.example"; do

@@ -206,10 +206,9 @@ if [[ -s "$PROD_JSON" ]]; then
     t_check "prod: app connects to redis:6379/0 as REDIS_USERNAME with REDIS_PASSWORD from the environment" \
         jqc "$f" ".services.app.environment | .REDIS_URL == \"redis://redis:6379/0\" and
           .REDIS_USERNAME == \"stock-app\" and .REDIS_PASSWORD == \"$REDIS_PW\""
-    t_check "prod: app DATABASE_URL is the app role with STOCK_DB_APP_PASSWORD; the owner's URL for migrate" jqc "$f" \
-        ".services.app.environment | (.DATABASE_URL == \"postgresql://stock_app:$APP_PW@postgres:5432/stock\")
-          and (.STOCK_MIGRATE_DATABASE_URL == \"postgresql://stock:$PG_PW@postgres:5432/stock\")
-          and .STOCK_DB_APP_ROLE == \"stock_app\""
+    t_check "prod: app DATABASE_URL is the app role with STOCK_DB_APP_PASSWORD; the migrate service's the owner" jqc "$f" \
+        "(.services.app.environment.DATABASE_URL == \"postgresql://stock_app:$APP_PW@postgres:5432/stock\")
+          and (.services.migrate.environment.DATABASE_URL == \"postgresql://stock:$PG_PW@postgres:5432/stock\")"
     t_check "prod: postgres password from the environment" jqc "$f" \
         ".services.postgres.environment.POSTGRES_PASSWORD == \"$PG_PW\""
     t_check "prod: nginx publishes 80 and 443" jqc "$f" \
@@ -217,8 +216,10 @@ if [[ -s "$PROD_JSON" ]]; then
          and (map(test(\"(^|:)443:443(/tcp)?$\")) | any)"
     t_check "prod: every service has a restart policy" jqc "$f" \
         '[.services[] | .restart // "" | test("^(always|unless-stopped|on-failure)")] | all'
-    t_check "prod: app and nginx wait for healthy dependencies" jqc "$f" \
-        '(.services.app.depends_on | keys == ["postgres", "redis"]) and
+    t_check "prod: app waits for the migrations and healthy servers, nginx for a healthy app" jqc "$f" \
+        '(.services.app.depends_on | keys == ["migrate", "postgres", "redis"]) and
+         .services.app.depends_on.migrate.condition == "service_completed_successfully" and
+         (.services.migrate.depends_on | keys == ["postgres"]) and
          (.services.nginx.depends_on | keys == ["app"])'
     t_check "prod: app is scalable (--scale app=N): no container_name, no published port" jqc "$f" \
         '.services.app | (has("container_name") | not) and ((.ports // []) | length == 0)'
@@ -244,10 +245,13 @@ fi
 for f in "$DEV_JSON" "$PROD_JSON"; do
     [[ -s "$f" ]] || continue
     n=$(basename "$f" .json)
-    t_check "$n: every service has a healthcheck" jqc "$f" \
-        "[.services[] | ($HC_TEXT | length > 0) and (.healthcheck.disable // false | not)] | all"
-    t_check "$n: every depends_on waits for condition service_healthy" jqc "$f" \
-        '[.services[] | .depends_on // {} | to_entries[] | .value.condition == "service_healthy"] | all'
+    # prod's migrate is a one-shot (restart on-failure): waited for until it completed.
+    t_check "$n: every service has a healthcheck (but the one-shot migrate)" jqc "$f" \
+        "[.services | to_entries[] | select(.key != \"migrate\") | .value
+          | ($HC_TEXT | length > 0) and ($HC_TEXT != \"NONE\") and (.healthcheck.disable // false | not)] | all"
+    t_check "$n: every depends_on waits for condition service_healthy (migrate: service_completed_successfully)" jqc "$f" \
+        '[.services[] | .depends_on // {} | to_entries[] | .value.condition ==
+          (if .key == "migrate" then "service_completed_successfully" else "service_healthy" end)] | all'
     if [[ "$n" == dev ]]; then
         t_check "$n: every service is on stock-network" jqc "$f" \
             '([.services[] | .networks // {} | has("stock-network")] | all) and (.networks | has("stock-network"))'

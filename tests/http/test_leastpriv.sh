@@ -93,8 +93,8 @@ if env -i PATH="$PATH" HOME="$DIR" LANG=C.UTF-8 REDIS_PASSWORD="$APP_PW" POSTGRE
     }
     t_check "networks: nginx on frontend only" jqc '.services.nginx.networks | keys == ["frontend"]'
     t_check "networks: the app on frontend and backend" jqc '.services.app.networks | keys == ["backend", "frontend"]'
-    t_check "networks: postgres and redis on backend only (nginx cannot reach them)" \
-        jqc '(.services.postgres.networks | keys == ["backend"]) and (.services.redis.networks | keys == ["backend"])'
+    t_check "networks: postgres, redis and the one-shot migrate on backend only (nginx cannot reach them)" \
+        jqc '[.services.postgres, .services.redis, .services.migrate | .networks | keys == ["backend"]] | all'
     t_check "networks: backend is internal (no route out), frontend is a bridge" \
         jqc '(.networks.backend.internal == true) and (.networks.frontend.driver == "bridge")'
     t_check "no port published but nginx's 80 and 443" \
@@ -119,10 +119,13 @@ if env -i PATH="$PATH" HOME="$DIR" LANG=C.UTF-8 REDIS_PASSWORD="$APP_PW" POSTGRE
         jqc "(.services.postgres.volumes | tostring | test(\"deploy/postgres-roles.sh.*/docker-entrypoint-initdb.d/\"))
              and .services.postgres.environment.STOCK_DB_APP_USER == \"stock_app\"
              and .services.postgres.environment.STOCK_DB_APP_PASSWORD == \"$DB_APP_PW\""
-    t_check "app: DATABASE_URL is the app role (not the owner); the owner's URL only in STOCK_MIGRATE_DATABASE_URL" \
+    t_check "app: DATABASE_URL is the app role, STOCK_MIGRATE false, the owner's password nowhere in its environment" \
         jqc ".services.app.environment | (.DATABASE_URL | startswith(\"postgresql://stock_app:$DB_APP_PW@\"))
-             and (.STOCK_MIGRATE_DATABASE_URL | startswith(\"postgresql://stock:$ADMIN_PW@\"))
-             and .STOCK_DB_APP_ROLE == \"stock_app\""
+             and .STOCK_MIGRATE == \"false\" and ([.[] | tostring | contains(\"$ADMIN_PW\")] | any | not)"
+    t_check "migrate: a one-shot (restart on-failure) running stockctl migrate --app-role stock_app as the owner" \
+        jqc ".services.migrate | (.command == [\"stockctl\", \"migrate\", \"--app-role\", \"stock_app\"])
+             and (.environment.DATABASE_URL | startswith(\"postgresql://stock:$ADMIN_PW@postgres:5432/\"))
+             and .restart == \"on-failure\" and .read_only == true and (.ports // [] | length == 0)"
     t_check "nginx: STOCK_OPS_ALLOW defaults to loopback only" \
         jqc '.services.nginx.environment.STOCK_OPS_ALLOW == "127.0.0.1 ::1"'
     REDIS_ARGS=()

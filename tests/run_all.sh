@@ -181,6 +181,10 @@ setup()
     DATABASE_URL=$(pg_url "$pg_port")
     REDIS_URL=redis://127.0.0.1:$redis_port/0
     export STOCK_TEST_DIR=$RUN
+    # One cache secret for every pool, host and stockctl of the run (SPEC §11), never logged.
+    CACHE_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+    export CACHE_SECRET
+    secret_note "$CACHE_SECRET"
     export STOCK_TEST_REDIS_DIR=$RUN/redis
     export STOCK_TEST_REDIS_PORT=$redis_port
     export STOCK_TEST_REDISCTL="bash $ROOT/tests/lib/redisctl.sh"

@@ -33,6 +33,19 @@ struct config {
     char listen[256];
     int workers;
     enum log_level log_level;
+    /* STOCK_ENV=production: settings a production pool cannot run without are required. */
+    bool production;
+    /*
+     * The MAC keys of cached values (SPEC §11), derived from CACHE_SECRET (or the file
+     * CACHE_SECRET_FILE) and, during a rotation, CACHE_SECRET_PREVIOUS(_FILE), accepted for reads
+     * only. The secrets themselves are not kept; the keys are never logged, shown or sent.
+     * Without a secret outside production the key is random (cache_mac_ephemeral): this process
+     * and the workers it forks share it, no other host or stockctl does.
+     */
+    unsigned char cache_mac_key[32];
+    unsigned char cache_mac_key_prev[32];
+    bool cache_mac_prev;
+    bool cache_mac_ephemeral;
 };
 
 /* Looks a variable up; returns NULL when unset. */

@@ -61,6 +61,7 @@ trap 'exit 143' TERM INT
 REDIS_PW=dummy-redis-pw-0123
 PG_PW=dummy-pg-pw-4567
 APP_PW=dummy-app-pw-8901
+CS=dummy-cache-secret-0123456789abcdef0123456789abcdef
 : >"$DIR/empty.env"
 
 # dc FILE [NAME=VALUE ...] -- ARGS: docker-compose with only the given variables (no developer .env,
@@ -120,13 +121,13 @@ else
 
     t_check "prod: docker-compose config -q succeeds with REDIS_PASSWORD, POSTGRES_PASSWORD and STOCK_DB_APP_PASSWORD" \
         dc docker-compose.prod.yml REDIS_PASSWORD=$REDIS_PW POSTGRES_PASSWORD=$PG_PW \
-        STOCK_DB_APP_PASSWORD=$APP_PW -- config -q
-    dc docker-compose.prod.yml POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW -- config -q \
+        STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS -- config -q
+    dc docker-compose.prod.yml POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS -- config -q \
         >"$DIR/nopw.out" 2>&1
     rc=$?
     t_check "prod: docker-compose config fails without REDIS_PASSWORD, naming it" \
         eval '((rc != 0)) && grep -q "REDIS_PASSWORD must be set" "$DIR/nopw.out"'
-    dc docker-compose.prod.yml REDIS_PASSWORD=$REDIS_PW STOCK_DB_APP_PASSWORD=$APP_PW -- config -q \
+    dc docker-compose.prod.yml REDIS_PASSWORD=$REDIS_PW STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS -- config -q \
         >"$DIR/nopgpw.out" 2>&1
     rc=$?
     t_check "prod: docker-compose config fails without POSTGRES_PASSWORD, naming it" \
@@ -136,12 +137,17 @@ else
     rc=$?
     t_check "prod: docker-compose config fails without STOCK_DB_APP_PASSWORD, naming it" \
         eval '((rc != 0)) && grep -q "STOCK_DB_APP_PASSWORD must be set" "$DIR/noapppw.out"'
-    dc docker-compose.prod.yml REDIS_PASSWORD= POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW \
+    dc docker-compose.prod.yml REDIS_PASSWORD=$REDIS_PW POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW \
+        -- config -q >"$DIR/nocs.out" 2>&1
+    rc=$?
+    t_check "prod: docker-compose config fails without CACHE_SECRET, naming it (SPEC §11)" \
+        eval '((rc != 0)) && grep -q "CACHE_SECRET must be set" "$DIR/nocs.out"'
+    dc docker-compose.prod.yml REDIS_PASSWORD= POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS \
         -- config -q >/dev/null 2>&1
     rc=$?
     t_check "prod: docker-compose config fails with an empty REDIS_PASSWORD" test "$rc" -ne 0
     if compose_json docker-compose.prod.yml "$PROD_JSON" REDIS_PASSWORD=$REDIS_PW \
-        POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW; then
+        POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS; then
         t_ok "docker-compose.prod.yml: config output parsed"
     else
         t_not_ok "docker-compose.prod.yml: config output parsed" "$(head -c 300 "$PROD_JSON.err")"
@@ -226,7 +232,7 @@ if [[ -s "$PROD_JSON" ]]; then
     t_check "prod: nginx sends to app:9000 (every replica) unless STOCK_FCGI_ADDR says otherwise" \
         jqc "$f" '.services.nginx.environment.STOCK_FCGI_ADDR == "app:9000"'
     if compose_json docker-compose.prod.yml "$DIR/prod-fleet.json" REDIS_PASSWORD=$REDIS_PW \
-        POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW \
+        POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS \
         "STOCK_FCGI_ADDR=10.0.0.11:9000 10.0.0.12:9000"; then
         t_check "prod: STOCK_FCGI_ADDR from the environment (a list of app hosts) reaches nginx" \
             jqc "$DIR/prod-fleet.json" \

@@ -41,7 +41,8 @@ SUF=$$_$RANDOM
 APP_PW=lp-app-pw-$SUF-a1
 ADMIN_PW=lp-admin-pw-$SUF-b2
 DB_APP_PW=lp-db-pw-$SUF-c3
-secret_note "$APP_PW" "$ADMIN_PW" "$DB_APP_PW"
+CACHE_SECRET_T=lp-cache-secret-$SUF-0123456789abcdef0123456789
+secret_note "$APP_PW" "$ADMIN_PW" "$DB_APP_PW" "$CACHE_SECRET_T"
 
 REDIS_DIR=$DIR/redis
 PG_DB=lp_$SUF
@@ -83,7 +84,7 @@ done
 
 PJ=$DIR/prod.json
 if env -i PATH="$PATH" HOME="$DIR" LANG=C.UTF-8 REDIS_PASSWORD="$APP_PW" POSTGRES_PASSWORD="$ADMIN_PW" \
-    STOCK_DB_APP_PASSWORD="$DB_APP_PW" timeout 60 docker-compose -f docker-compose.prod.yml config \
+    STOCK_DB_APP_PASSWORD="$DB_APP_PW" CACHE_SECRET="$CACHE_SECRET_T" timeout 60 docker-compose -f docker-compose.prod.yml config \
     >"$PJ.yml" 2>"$PJ.err" &&
     "$PY" -c 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)' <"$PJ.yml" >"$PJ"; then
     t_ok "docker-compose.prod.yml: resolved config parsed"
@@ -101,10 +102,11 @@ if env -i PATH="$PATH" HOME="$DIR" LANG=C.UTF-8 REDIS_PASSWORD="$APP_PW" POSTGRE
         jqc '[.services | to_entries[] | select(.key != "nginx") | .value.ports // [] | length == 0] | all'
     # No password (the three given above, nor a ${..PASSWORD} of the file) on a command line:
     # command, entrypoint and healthcheck of every service, resolved or as written.
-    leaks=$(jq -r --arg a "$APP_PW" --arg b "$ADMIN_PW" --arg c "$DB_APP_PW" '
+    leaks=$(jq -r --arg a "$APP_PW" --arg b "$ADMIN_PW" --arg c "$DB_APP_PW" --arg d "$CACHE_SECRET_T" '
         .services | to_entries[] | .key as $s | .value | [.command, .entrypoint, .healthcheck.test]
         | map(select(. != null) | if type == "string" then . else join(" ") end)[]
-        | select(contains($a) or contains($b) or contains($c) or test("requirepass|--pass|-a "))
+        | select(contains($a) or contains($b) or contains($c) or contains($d)
+                 or test("requirepass|--pass|-a "))
         | $s' "$PJ" | sort -u | tr '\n' ' ')
     t_check "no password on any command, entrypoint or healthcheck line (leaks: ${leaks:-none})" test -z "$leaks"
     t_check "docker-compose.prod.yml: no command: or test: line names a password variable but through \$\$ at run time" \
@@ -381,7 +383,8 @@ if ((PG_OK && REDIS_OK)); then
     # drop the owner's URL, exec the (ASan) pool as the app role with the Redis ACL user.
     env PATH="$ROOT/build/asan:$PATH" DATABASE_URL="$APP_URL" STOCK_MIGRATE_DATABASE_URL="$OWNER_URL" \
         STOCK_DB_APP_ROLE="$PG_APP" REDIS_URL="redis://127.0.0.1:$R_PORT/0" REDIS_USERNAME=stock-app \
-        REDIS_PASSWORD="$APP_PW" STOCK_LISTEN="$FCGI_ADDR" STOCK_WORKERS=2 LOG_LEVEL=info \
+        REDIS_PASSWORD="$APP_PW" STOCK_ENV=production CACHE_SECRET="$CACHE_SECRET_T" \
+        STOCK_LISTEN="$FCGI_ADDR" STOCK_WORKERS=2 LOG_LEVEL=info \
         STOCK_MIGRATE_TRIES=1 setsid sh deploy/docker-entrypoint.sh stock-fcgi </dev/null >>"$POOL_LOG" 2>&1 &
     POOL_PID=$!
     echo "$POOL_PID" >"$DIR/stock-fcgi-leastpriv.pid"
@@ -501,7 +504,7 @@ if ((POOL_OK && NGX_OK)); then
         t_check "the pool logged no NOPERM or permission denied" \
             eval '! grep -qiE "NOPERM|permission denied|must be owner" "$POOL_LOG"'
         t_check "the pool's log holds neither password" \
-            eval '! grep -qF -e "$APP_PW" -e "$DB_APP_PW" "$POOL_LOG"'
+            eval '! grep -qF -e "$APP_PW" -e "$DB_APP_PW" -e "$CACHE_SECRET_T" "$POOL_LOG"'
     else
         t_not_ok "a tenant and a session as the app role" "$(snip)"
     fi

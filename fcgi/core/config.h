@@ -30,6 +30,9 @@ struct config {
     char listen[256];
     int workers;
     enum log_level log_level;
+    /* DB_STATEMENTS: prepared (false, the default) or unnamed (true; PgBouncer transaction
+     * pooling, see db_set_unnamed in core/db.h) */
+    bool db_unnamed;
 };
 
 /* Looks a variable up; returns NULL when unset. */

@@ -1,6 +1,8 @@
 /*
  * db: one lazily opened libpq connection per process, re-opened after loss; SQLSTATE mapping
- * to struct app_err and the database counters of /metrics.
+ * to struct app_err and the database counters of /metrics. Behind PgBouncer in transaction
+ * pooling mode (DB_STATEMENTS=unnamed, db_set_unnamed) the only state kept on the connection
+ * between transactions is none: no named statement, no startup `options`, no SET.
  */
 #include "core/db.h"
 
@@ -79,6 +81,12 @@ void db_init(struct db *db, const char *conninfo)
         fputs("fatal: out of memory\n", stderr);
         abort();
     }
+}
+
+void db_set_unnamed(struct db *db, bool unnamed)
+{
+    assert(!db->conn);
+    db->unnamed = unnamed;
 }
 
 /* Forgets the statements prepared on a connection that is going away. */
@@ -176,23 +184,27 @@ static bool db_conninfo_parses(const char *conninfo)
     return true;
 }
 
+/* The keywords and values of PQconnectdbParams, each list NULL-terminated. */
+struct db_params {
+    const char *keys[10];
+    const char *vals[10];
+    int n;
+};
+
+static void db_param(struct db_params *p, const char *key, const char *val)
+{
+    assert(p->n + 1 < (int)(sizeof(p->keys) / sizeof(p->keys[0])));
+    p->keys[p->n] = key;
+    p->vals[p->n] = val;
+    p->n++;
+    p->keys[p->n] = NULL;
+    p->vals[p->n] = NULL;
+}
+
 /* Connects when needed; does not count errors (the public callers do). */
 static int db_open(struct db *db, struct app_err *err)
 {
-    /*
-     * The defaults come before dbname: with expand_dbname the expanded connection string
-     * overrides earlier keywords, so a connect_timeout (or the others) in DATABASE_URL wins.
-     */
-    static const char *const keys[] = {"connect_timeout",
-                                       "tcp_user_timeout",
-                                       "keepalives_idle",
-                                       "keepalives_interval",
-                                       "keepalives_count",
-                                       "fallback_application_name",
-                                       "options",
-                                       "dbname",
-                                       NULL};
-    const char *vals[9];
+    struct db_params p = {.n = 0};
     char msg[256];
     int64_t now;
 
@@ -213,20 +225,25 @@ static int db_open(struct db *db, struct app_err *err)
         snprintf(msg, sizeof(msg), "DATABASE_URL is not a valid connection string");
         goto fail;
     }
-    vals[0] = DB_CONNECT_TIMEOUT;
-    vals[1] = DB_TCP_USER_TIMEOUT_MS;
-    vals[2] = "10";
-    vals[3] = "5";
-    vals[4] = "3";
-    vals[5] = "stock";
+    db_param(&p, "connect_timeout", DB_CONNECT_TIMEOUT);
+    db_param(&p, "tcp_user_timeout", DB_TCP_USER_TIMEOUT_MS);
+    db_param(&p, "keepalives_idle", "10");
+    db_param(&p, "keepalives_interval", "5");
+    db_param(&p, "keepalives_count", "3");
+    db_param(&p, "fallback_application_name", "stock");
     /*
      * Our statements are prepared once per connection (db_exec_prepared) and their plans do
-     * not depend on the values: plan them once too, instead of for every execution.
+     * not depend on the values: plan them once too, instead of for every execution. Unnamed
+     * statements are planned each time anyway, and PgBouncer refuses the parameter.
      */
-    vals[6] = "-c plan_cache_mode=force_generic_plan";
-    vals[7] = db->conninfo;
-    vals[8] = NULL;
-    db->conn = PQconnectdbParams(keys, vals, 1);
+    if (!db->unnamed)
+        db_param(&p, "options", "-c plan_cache_mode=force_generic_plan");
+    /*
+     * The defaults come before dbname: with expand_dbname the expanded connection string
+     * overrides earlier keywords, so a connect_timeout (or the others) in DATABASE_URL wins.
+     */
+    db_param(&p, "dbname", db->conninfo);
+    db->conn = PQconnectdbParams(p.keys, p.vals, 1);
     if (!db->conn) {
         snprintf(msg, sizeof(msg), "out of memory");
         goto fail;
@@ -458,7 +475,7 @@ static PGresult *db_run(struct db *db, const char *sql, int nparams, const char 
         atomic_fetch_add(&sh->db_queries, 1);
         if (script)
             res = PQexec(db->conn, sql);
-        else if (nparams > 0)
+        else if (nparams > 0 && !db->unnamed)
             res = db_exec_prepared(db, sql, nparams, params);
         else
             res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "core/log.h"
 #include "core/shared.h"
 
@@ -81,6 +83,19 @@ void db_init(struct db *db, const char *conninfo)
         fputs("fatal: out of memory\n", stderr);
         abort();
     }
+    {
+        unsigned char r[8];
+        char hex[2 * sizeof(r) + 1];
+
+        randombytes_buf(r, sizeof(r));
+        sodium_bin2hex(hex, sizeof(hex), r, sizeof(r));
+        snprintf(db->writer, sizeof(db->writer), "stock-%s", hex);
+    }
+}
+
+const char *db_writer(const struct db *db)
+{
+    return db->writer;
 }
 
 void db_set_unnamed(struct db *db, bool unnamed)
@@ -230,7 +245,6 @@ static int db_open(struct db *db, struct app_err *err)
     db_param(&p, "keepalives_idle", "10");
     db_param(&p, "keepalives_interval", "5");
     db_param(&p, "keepalives_count", "3");
-    db_param(&p, "fallback_application_name", "stock");
     /*
      * Our statements are prepared once per connection (db_exec_prepared) and their plans do
      * not depend on the values: plan them once too, instead of for every execution. Unnamed
@@ -243,6 +257,8 @@ static int db_open(struct db *db, struct app_err *err)
      * overrides earlier keywords, so a connect_timeout (or the others) in DATABASE_URL wins.
      */
     db_param(&p, "dbname", db->conninfo);
+    /* After dbname, so that it stays unique (db_writer). */
+    db_param(&p, "application_name", db->writer);
     db->conn = PQconnectdbParams(p.keys, p.vals, 1);
     if (!db->conn) {
         snprintf(msg, sizeof(msg), "out of memory");

@@ -271,10 +271,11 @@ static int db_open(struct db *db, struct app_err *err)
         goto fail;
     }
     PQsetNoticeProcessor(db->conn, db_notice, NULL);
-    if (db->lost)
-        log_info("database connection re-established");
-    db->lost = false;
-    atomic_store(&shared_get()->db_up, 1);
+    /*
+     * Connected is not yet back: PgBouncer accepts a client while it cannot reach PostgreSQL
+     * and fails its first statement ("server login has been failing"). The outage ends, and
+     * db->lost with it, when a statement succeeds (db_run), so it is logged once either way.
+     */
     return 0;
 
 fail:
@@ -497,6 +498,9 @@ static PGresult *db_run(struct db *db, const char *sql, int nparams, const char 
             res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
         st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            if (db->lost)
+                log_info("database connection re-established");
+            db->lost = false;
             atomic_store(&sh->db_up, 1);
             return res;
         }

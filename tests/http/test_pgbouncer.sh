@@ -34,6 +34,7 @@ cleanup()
         pool_stop "$p" 20
     done
     pgb_stop "$DIR/bouncer"
+    pgb_stop "$DIR/bouncer2"
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
@@ -57,7 +58,10 @@ pick_port PGB_PORT || fatal "a free port for pgbouncer"
 # Two server connections, both kept open and used in turn (round robin, not PgBouncer's default
 # "last used first"): consecutive transactions of one client run on different server
 # connections, as they do under load, every time.
-PGB_OPTS=("min_pool_size = 2" "server_round_robin = 1")
+PGB_OPTS=("min_pool_size = 2" "server_round_robin = 1" "server_login_retry = 1")
+# Database stockdown: PostgreSQL through a second PgBouncer on DOWN_PORT (section 9).
+pick_port DOWN_PORT || fatal "a free port"
+PGB_EXTRA_DBS="stockdown = host=127.0.0.1 port=$DOWN_PORT dbname=stock user=postgres"
 pgb_write_ini "$DIR/bouncer" "$PGB_PORT" "$PG_PORT" transaction 2 "${PGB_OPTS[@]}"
 pgb_start "$DIR/bouncer" "$PGB_PORT" || fatal "pgbouncer starts on 127.0.0.1:$PGB_PORT"
 t_ok "pgbouncer $("$PGB_BIN" --version | awk 'NR == 1 { print $2 }') answers on :$PGB_PORT"
@@ -324,6 +328,48 @@ back()
     [[ $R_STATUS == 200 ]]
 }
 ck "pgbouncer back: the API answers 200 again within 10 s" 'wait_for 10 back'
+
+# PostgreSQL unreachable behind a running PgBouncer: database "stockdown" of the ini is
+# PostgreSQL through a second PgBouncer (session pooling, on DOWN_PORT), which stops. PgBouncer
+# then lets the pool's new connections in at once (it knows the server's parameters) and fails
+# their first statement with a FATAL ("query_wait_timeout" after PGB_QUERY_WAIT seconds, then
+# "server login has been failing" at once) and closes them. A 503 each time, one outage in the log,
+# and back once PostgreSQL is (server_login_retry = 1 s here; 15 s by default).
+pgb_write_ini "$DIR/bouncer2" "$DOWN_PORT" "$PG_PORT" session 2
+pick_port D_FCGI || fatal "a free port"
+if pgb_start "$DIR/bouncer2" "$DOWN_PORT" &&
+    pool_start "$ASAN_BIN" "127.0.0.1:$D_FCGI" "$DIR/stock-fcgi-down.log" "$DIR/run/down-fcgi.pid" \
+        STOCK_WORKERS=1 LOG_LEVEL=info DB_STATEMENTS=unnamed \
+        DATABASE_URL="postgresql://postgres@127.0.0.1:$PGB_PORT/stockdown"; then
+    D_POOL=$(pid_from_file "$DIR/run/down-fcgi.pid")
+    POOLS+=("$D_POOL")
+    R_STATUS=$(fcgi_get "127.0.0.1:$D_FCGI" /health/db | awk '$1 == "Status:" { print $2; exit }')
+    ck "a pool on database stockdown (PostgreSQL behind two pgbouncers): /health/db 200 (got $R_STATUS)" \
+        '[[ "$R_STATUS" == 200 ]]'
+    pgb_stop "$DIR/bouncer2"
+    t1=$SECONDS
+    for i in 1 2 3; do
+        R_STATUS=$(fcgi_get "127.0.0.1:$D_FCGI" /health/db | awk '$1 == "Status:" { print $2; exit }')
+        ck "PostgreSQL unreachable behind a running pgbouncer: /health/db $i is 503 (got $R_STATUS)" \
+            '[[ "$R_STATUS" == 503 ]]'
+    done
+    ck "... within seconds ($((SECONDS - t1)) s for the three)" '((SECONDS - t1 <= 3 * 5 + 2))'
+    ck "... as pgbouncer says: a FATAL query_wait_timeout or server login failing (pool log)" \
+        'grep -qE "database connection lost: FATAL: +(query_wait_timeout|server login has been failing)" "$DIR/stock-fcgi-down.log"'
+    ck "... one outage in the log, not a lost and re-established pair per request ($(grep -c "database connection lost" "$DIR/stock-fcgi-down.log"))" \
+        '[[ "$(grep -c "database connection lost" "$DIR/stock-fcgi-down.log")" == 1 ]] &&
+         ! grep -q "re-established" "$DIR/stock-fcgi-down.log"'
+    pgb_start "$DIR/bouncer2" "$DOWN_PORT" || t_not_ok "the second pgbouncer starts again"
+    down_back()
+    {
+        [[ "$(fcgi_get "127.0.0.1:$D_FCGI" /health/db | awk '$1 == "Status:" { print $2; exit }')" == 200 ]]
+    }
+    ck "PostgreSQL reachable again: /health/db 200 within 10 s, logged once as re-established" \
+        'wait_for 10 down_back && [[ "$(grep -c "re-established" "$DIR/stock-fcgi-down.log")" == 1 ]]'
+    pool_stop "$D_POOL" 20
+else
+    t_not_ok "a second pgbouncer and a pool on database stockdown start" "see $DIR"
+fi
 ck "no worker died ($WORKERS_AT_START -> $(live_workers "$POOL"))" \
     '[[ "$(live_workers "$POOL")" == "$WORKERS_AT_START" ]]'
 ck "no request before the outage got a 5xx or no answer (${FIVEXX:-none})" '[[ -z "$FIVEXX" ]]'

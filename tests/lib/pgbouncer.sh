@@ -6,6 +6,11 @@
 # stopped by the PID in DIR/pgbouncer.pid, and every wait has a deadline.
 
 PGB_BIN=${PGB_BIN:-/usr/sbin/pgbouncer}
+# Seconds a client waits for a server connection before PgBouncer fails its query (PostgreSQL
+# unreachable, say); PgBouncer's default is 120.
+PGB_QUERY_WAIT=${PGB_QUERY_WAIT:-5}
+# More lines for the [databases] section ("name = host=... port=... dbname=..."), one per line.
+PGB_EXTRA_DBS=${PGB_EXTRA_DBS:-}
 
 # pgb_write_ini DIR PORT PG_PORT [MODE [POOL_SIZE [EXTRA_LINE ...]]]: writes DIR/pgbouncer.ini
 # (database "stock" -> 127.0.0.1:PG_PORT/stock as postgres, pool_mode MODE, default
@@ -21,6 +26,7 @@ pgb_write_ini()
     {
         echo "[databases]"
         echo "stock = host=127.0.0.1 port=$pg_port dbname=stock user=postgres"
+        [[ -n "$PGB_EXTRA_DBS" ]] && printf '%s\n' "$PGB_EXTRA_DBS"
         echo "[pgbouncer]"
         echo "listen_addr = 127.0.0.1"
         echo "listen_port = $port"
@@ -34,8 +40,7 @@ pgb_write_ini()
         echo "max_client_conn = 200"
         echo "logfile = $dir/pgbouncer.log"
         echo "pidfile = $dir/pgbouncer.pid"
-        # A client waits at most this long for a server connection (PostgreSQL down, say).
-        echo "query_wait_timeout = 10"
+        echo "query_wait_timeout = $PGB_QUERY_WAIT"
         for l in "$@"; do
             echo "$l"
         done

@@ -6,7 +6,8 @@
 # runs the core of the API (sign-in, units, categories, products CRUD, a sale confirmed with a
 # payment, a payment, the balance, a movement, a return, users, sign-out) with the cache's
 # MISS/HIT behaviour; PgBouncer's admin console (SHOW CLIENTS, SHOW POOLS, SHOW STATS) saw the
-# traffic; and a PgBouncer that goes away and comes back is a lost connection (503, then 200).
+# traffic; a PgBouncer that goes away and comes back, or PostgreSQL unreachable behind it, is a
+# lost connection (503, then 200); and the whole of test_api.sh passes against that pool.
 # Environment from tests/run_all.sh: STOCK_TEST_DIR, DATABASE_URL, REDIS_URL. Needs jq, psql.
 set -u
 
@@ -373,5 +374,28 @@ fi
 ck "no worker died ($WORKERS_AT_START -> $(live_workers "$POOL"))" \
     '[[ "$(live_workers "$POOL")" == "$WORKERS_AT_START" ]]'
 ck "no request before the outage got a 5xx or no answer (${FIVEXX:-none})" '[[ -z "$FIVEXX" ]]'
+
+# ---------------------------------------------------------------------------------------------
+section "10. The whole of tests/http/test_api.sh against the pool behind pgbouncer"
+# Pointed at this pool, its nginx and pgbouncer (its stockctl and its CACHE_ENABLED=false pool
+# too, through DATABASE_URL and DB_STATEMENTS); about 35 s. STOCK_PGB_API=0 leaves it out.
+if [[ "${STOCK_PGB_API:-1}" != 0 ]]; then
+    API_OUT=$DIR/test_api.out
+    env STOCK_TEST_BASE_URL="$BASE" STOCK_TEST_POOL_PID="$POOL" \
+        STOCK_TEST_POOL_LOG="$DIR/stock-fcgi-pgbouncer.log" DATABASE_URL="$PGB_URL" \
+        DB_STATEMENTS=unnamed timeout -k 5 150 bash "$ROOT/tests/http/test_api.sh" \
+        </dev/null >"$API_OUT" 2>&1
+    line=$(grep -aE '^RESULT http-api passed=' "$API_OUT" | tail -n 1)
+    if read -r a_pass a_fail a_skip < <(result_counts "$line") && ((a_fail == 0 && a_pass > 0)); then
+        t_ok "test_api.sh through pgbouncer: its $a_pass checks passed"
+        ((a_skip > 0)) && t_skip "test_api.sh through pgbouncer: $a_skip of its checks" "see $API_OUT"
+    else
+        t_not_ok "test_api.sh through pgbouncer" \
+            "${line:-no RESULT line}; $(grep -a '^not ok' "$API_OUT" | head -n 5 | tr '\n' ' ')"
+    fi
+else
+    echo "# STOCK_PGB_API=0: test_api.sh through pgbouncer not run"
+fi
+ck "the pool behind pgbouncer is alive at the end" 'pid_alive "$POOL"'
 section "end"
 t_result http-pgbouncer

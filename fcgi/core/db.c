@@ -1,8 +1,10 @@
 /*
  * db: one lazily opened libpq connection per process, re-opened after loss; SQLSTATE mapping
  * to struct app_err and the database counters of /metrics. Behind PgBouncer in transaction
- * pooling mode (DB_STATEMENTS=unnamed, db_set_unnamed) the only state kept on the connection
- * between transactions is none: no named statement, no startup `options`, no SET.
+ * pooling mode (DB_STATEMENTS=unnamed, db_set_unnamed) nothing here relies on the server
+ * connection of one transaction in the next: no named statement, no startup `options`, no
+ * SET. The one setting that follows the client, application_name (db_writer), PgBouncer
+ * carries over itself.
  */
 #include "core/db.h"
 

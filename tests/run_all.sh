@@ -61,6 +61,10 @@ stop_recorded()
         redis_resume "$(dirname "$f")"
         stop_pid "$pid" 15 TERM
     done < <(find "$dir" -name redis.pid 2>/dev/null)
+    # PgBouncers started by tests/http/test_pgbouncer.sh and the bench (tests/lib/pgbouncer.sh).
+    while IFS= read -r f; do
+        pid=$(pid_from_file "$f") && stop_pid "$pid" 10 TERM
+    done < <(find "$dir" -name pgbouncer.pid 2>/dev/null)
     while IFS= read -r f; do
         pg_stop "$(dirname "$f")"
     done < <(find "$dir" -name postmaster.pid 2>/dev/null)

@@ -480,6 +480,13 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
     if (v && log_level_parse(v, &cf->log_level))
         return bad(errbuf, n, "LOG_LEVEL", v, "debug, info, warning or error");
 
+    v = lookup(ctx, "DB_STATEMENTS");
+    cf->db_unnamed = false;
+    if (v && !strcmp(v, "unnamed"))
+        cf->db_unnamed = true;
+    else if (v && strcmp(v, "prepared"))
+        return bad(errbuf, n, "DB_STATEMENTS", v, "prepared or unnamed");
+
     v = lookup(ctx, "STOCK_ENV");
     if (v && strcmp(v, "production") && strcmp(v, "development"))
         return bad(errbuf, n, "STOCK_ENV", v, "production or development");

@@ -46,6 +46,9 @@ struct config {
     unsigned char cache_mac_key_prev[32];
     bool cache_mac_prev;
     bool cache_mac_ephemeral;
+    /* DB_STATEMENTS: prepared (false, the default) or unnamed (true; PgBouncer transaction
+     * pooling, see db_set_unnamed in core/db.h) */
+    bool db_unnamed;
 };
 
 /* Looks a variable up; returns NULL when unset. */

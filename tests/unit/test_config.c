@@ -51,6 +51,7 @@ static void test_config_defaults(void)
     CU_ASSERT_TRUE(cf.redis_retry_on_timeout);
     CU_ASSERT_STRING_EQUAL(cf.listen, "127.0.0.1:9000");
     CU_ASSERT_EQUAL(cf.log_level, LOG_INFO);
+    CU_ASSERT_FALSE(cf.db_unnamed);
     CU_ASSERT_EQUAL(config_module_ttl(&cf, "uom"), 3600);
     CU_ASSERT_EQUAL(config_module_ttl(&cf, "sessions"), 60);
 }
@@ -77,6 +78,7 @@ static void test_config_every_variable_is_read(void)
                         "STOCK_LISTEN=/run/stock.sock",
                         "STOCK_WORKERS=8",
                         "LOG_LEVEL=warning",
+                        "DB_STATEMENTS=unnamed",
                         NULL};
 
     CU_ASSERT_EQUAL_FATAL(load(&cf, kv, e, sizeof(e)), 0);
@@ -101,6 +103,7 @@ static void test_config_every_variable_is_read(void)
     CU_ASSERT_STRING_EQUAL(cf.listen, "/run/stock.sock");
     CU_ASSERT_EQUAL(cf.workers, 8);
     CU_ASSERT_EQUAL(cf.log_level, LOG_WARN);
+    CU_ASSERT_TRUE(cf.db_unnamed);
 }
 
 static void test_config_redis_password_overrides_url(void)
@@ -147,6 +150,8 @@ static void test_config_malformed_values_name_the_variable(void)
         {"REDIS_URL", "redis://h:99999/0"},
         {"REDIS_URL", "redis://h:1/16"},
         {"DATABASE_URL", ""},
+        {"DB_STATEMENTS", "named"},
+        {"DB_STATEMENTS", "Unnamed"},
     };
     size_t i;
 

@@ -6,6 +6,11 @@ PKGS="gcc make pkg-config curl procps iproute2 libfcgi-dev libfcgi-bin libpq-dev
 libjson-c-dev libsodium-dev libcunit1-dev liburiparser-dev nginx-light redis-server redis-tools
 postgresql postgresql-client spawn-fcgi clang libclang-rt-14-dev wrk jq docker-compose systemd
 chromium valgrind clang-format cppcheck"
+# openssl: the certificates and TLS handshakes of test_deploy and test_leastpriv.
+PKGS="$PKGS openssl"
+# PgBouncer 1.18 for tests/http/test_pgbouncer.sh, which runs its own /usr/sbin/pgbouncer (the
+# Debian service it may start on :6432 is not used).
+PKGS="$PKGS pgbouncer"
 # Node.js runs the browser test; a machine that already has one (NodeSource, say) keeps it,
 # since Debian's npm package conflicts with NodeSource's nodejs.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"

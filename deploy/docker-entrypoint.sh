@@ -3,7 +3,9 @@
 # have no bash).
 #
 #   stock-fcgi [ARGS]   (the app image's default) applies the migrations with `stockctl migrate`
-#                       (retried while PostgreSQL comes up; STOCK_MIGRATE=false skips them), then
+#                       (retried while PostgreSQL comes up; STOCK_MIGRATE=false skips them) as
+#                       STOCK_MIGRATE_DATABASE_URL's role when set (the owner), granting
+#                       STOCK_DB_APP_ROLE (the role of DATABASE_URL) its rights, then
 #                       execs the pool, which becomes PID 1 and gets `docker stop`'s SIGTERM
 #                       (it drains its workers) and SIGHUP (rolling restart of the workers).
 #   healthcheck         GET /health straight to the pool over FastCGI (cgi-fcgi); exit 0 when a
@@ -11,11 +13,13 @@
 #   nginx-dev           (nginx image) renders nginx/stock.conf.in for STOCK_FCGI_ADDR and runs
 #                       nginx in the foreground on port 80.
 #   nginx-prod          (nginx image) renders nginx/stock.prod.conf into conf.d (STOCK_FCGI_ADDR,
-#                       STOCK_SERVER_NAME, STOCK_TLS_CERT, STOCK_TLS_KEY) and runs nginx.
+#                       STOCK_SERVER_NAME, STOCK_TLS_CERT, STOCK_TLS_KEY, STOCK_OPS_ALLOW) and
+#                       runs nginx.
 #   nginx-render IN OUT renders the template IN into OUT as nginx-dev and nginx-prod do, and
 #                       nothing else (no nginx needed: for hosts without docker, and the tests).
 #                       Also reads STOCK_STATIC_DIR (default /usr/share/stock/static).
-#                       Exit 1 with one line on stderr, OUT untouched, on a bad STOCK_FCGI_ADDR.
+#                       Exit 1 with one line on stderr, OUT untouched, on a bad STOCK_FCGI_ADDR
+#                       or STOCK_OPS_ALLOW (see ops_allow: who may read /metrics, /health/*).
 #
 # STOCK_FCGI_ADDR (default app:9000) is the pool, or several hosts' pools, separated by spaces or
 # commas: each host:port, [v6]:port or unix:/path. One address becomes today's two server lines
@@ -59,7 +63,16 @@ migrate()
     tries=${STOCK_MIGRATE_TRIES:-30}
     i=1
     while :; do
-        if stockctl migrate; then
+        # Least privilege (SPEC §11): the migrations run as the owner role of
+        # STOCK_MIGRATE_DATABASE_URL when it is set (the pool's DATABASE_URL is then the app
+        # role, STOCK_DB_APP_ROLE, which is granted its rights at the end); the URL reaches
+        # stockctl through its environment only.
+        if [ -n "${STOCK_MIGRATE_DATABASE_URL:-}" ]; then
+            if DATABASE_URL=$STOCK_MIGRATE_DATABASE_URL stockctl migrate \
+                ${STOCK_DB_APP_ROLE:+--app-role "$STOCK_DB_APP_ROLE"}; then
+                return 0
+            fi
+        elif stockctl migrate ${STOCK_DB_APP_ROLE:+--app-role "$STOCK_DB_APP_ROLE"}; then
             return 0
         fi
         if [ "$i" -ge "$tries" ]; then
@@ -131,6 +144,35 @@ fcgi_servers()
     done
 }
 
+# ops_allow: the addresses of STOCK_OPS_ALLOW (default "127.0.0.1 ::1": loopback only), one a
+# line: who may read /metrics and /health/* through nginx/stock.prod.conf (its allow lines
+# tagged `# STOCK_OPS_ALLOW` become one allow line each; deny all else). Each is an IPv4 or IPv6
+# address, with an optional /prefix, of the characters [0-9A-Fa-f.:/] only ("all" is refused:
+# list 0.0.0.0/0 and ::/0 to mean it); otherwise one line on stderr naming STOCK_OPS_ALLOW and
+# status 1.
+ops_allow()
+{
+    list=$(printf '%s' "${STOCK_OPS_ALLOW:-127.0.0.1 ::1}" | tr ',\t\n\r' '    ')
+    n=0
+    set -f
+    for a in $list; do
+        shown=$(printf '%s' "$a" | LC_ALL=C tr '[:cntrl:]' '?')
+        if ! printf '%s\n' "$a" | LC_ALL=C grep -Eq \
+            '^(([0-9]{1,3}\.){3}[0-9]{1,3}(/([0-9]|[12][0-9]|3[0-2]))?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(/([0-9]{1,2}|1[01][0-9]|12[0-8]))?)$'; then
+            set +f
+            log "STOCK_OPS_ALLOW: '$shown' is not an IPv4 or IPv6 address or network (a.b.c.d[/n], v6[/n])"
+            return 1
+        fi
+        printf '%s\n' "$a"
+        n=$((n + 1))
+    done
+    set +f
+    if [ "$n" -eq 0 ]; then
+        log "STOCK_OPS_ALLOW: no address (list loopback at least: 127.0.0.1 ::1)"
+        return 1
+    fi
+}
+
 # nginx_render TEMPLATE OUT: replaces the @NAME@ placeholders of the stock nginx configs. The
 # template's upstream lines `server @FCGI@ max_fails=0;` (adjacent, the same pool twice) become
 # the lines of fcgi_servers, with their indentation. OUT is written whole or not at all (a
@@ -138,6 +180,7 @@ fcgi_servers()
 nginx_render()
 {
     servers=$(fcgi_servers) || return 1
+    ops=$(ops_allow) || return 1
     if [ ! -r "$1" ]; then
         log "cannot read the template '$1'"
         return 1
@@ -158,8 +201,10 @@ nginx_render()
     # awk replaces the first server line with all of fcgi_servers and drops the second. In a
     # comment @FCGI@ becomes the list; any other @FCGI@ could take one address only, and is
     # refused (status 3) when there are several. (The addresses hold no & or \ for gsub.)
-    STOCK_SERVERS=$servers awk '
+    STOCK_SERVERS=$servers STOCK_OPS=$ops awk '
         BEGIN {
+            nops = split(ENVIRON["STOCK_OPS"], ops, "\n")
+            inops = 0
             n = split(ENVIRON["STOCK_SERVERS"], s, "\n")
             one = (n == 2 && s[1] == s[2])
             list = ""
@@ -181,6 +226,18 @@ nginx_render()
             }
             next
         }
+        # A run of allow lines tagged "# STOCK_OPS_ALLOW" becomes one line per address, tagged.
+        /^[ \t]*allow [^;#]*; # STOCK_OPS_ALLOW[ \t]*$/ {
+            if (!inops) {
+                ind = $0
+                sub(/[^ \t].*$/, "", ind)
+                for (i = 1; i <= nops; i++)
+                    print ind "allow " ops[i] "; # STOCK_OPS_ALLOW"
+            }
+            inops = 1
+            next
+        }
+        { inops = 0 }
         /@FCGI@/ {
             if (!one && $0 !~ /^[ \t]*#/)
                 exit 3
@@ -209,6 +266,8 @@ case "${1:-stock-fcgi}" in
 stock-fcgi)
     [ "$#" -gt 0 ] && shift
     migrate
+    # The owner's URL stays out of the pool's environment (/proc/PID/environ).
+    unset STOCK_MIGRATE_DATABASE_URL
     exec stock-fcgi "$@"
     ;;
 healthcheck)

@@ -45,6 +45,11 @@ FCGI_PORT=${FCGI_PORT:-9000}
 HTTP_PORT=${STOCK_HTTP_PORT:-$(saved STOCK_HTTP_PORT)}
 HTTP_PORT=${HTTP_PORT:-8080}
 
+# The key cached values are signed with (SPEC §11): made once, kept across restarts (so the
+# cache survives them), readable by this user only.
+CACHE_SECRET=${CACHE_SECRET:-$(saved CACHE_SECRET)}
+CACHE_SECRET=${CACHE_SECRET:-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}
+
 DATABASE_URL=$(pg_url "$PG_PORT")
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 FCGI_ADDR=127.0.0.1:$FCGI_PORT
@@ -60,10 +65,12 @@ die()
 write_env()
 {
     mkdir -p "$VAR"
+    (umask 077 && : >"$ENVF.tmp")
     cat >"$ENVF.tmp" <<EOF
 # Written by deploy/stack.sh up: the settings of the running local stack.
 DATABASE_URL=$DATABASE_URL
 REDIS_URL=$REDIS_URL
+CACHE_SECRET=$CACHE_SECRET
 STOCK_LISTEN=$FCGI_ADDR
 STOCK_WORKERS=${STOCK_WORKERS:-2}
 LOG_LEVEL=${LOG_LEVEL:-info}

@@ -15,7 +15,9 @@
 # Environment (all optional):
 #   REDIS_URL        redis://[[user]:password@]host:port/db (default redis://127.0.0.1:6379/0)
 #   REDIS_PASSWORD   the Redis password, when not in REDIS_URL; given to redis-cli through
-#                    REDISCLI_AUTH, never on a command line
+#                    REDISCLI_AUTH, never on a command line. Against docker-compose.prod.yml
+#                    use the administrator (the default user, REDIS_ADMIN_PASSWORD): the app's
+#                    ACL user may not run CONFIG, TTL or EXISTS
 #   VERIFY_PROFILE   dev or prod: require that profile's Redis settings (SPEC §7); by default
 #                    either is accepted and the one found is printed
 #   VERIFY_TENANT, VERIFY_EMAIL, VERIFY_PASSWORD

@@ -36,6 +36,10 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level(cf.log_level);
+    if (cf.cache_mac_ephemeral && cf.cache_enabled)
+        log_warn("[CACHE] CACHE_SECRET is not set: cached values are signed with a random key of "
+                 "this pool only (no other host or stockctl shares its cache); set CACHE_SECRET "
+                 "or CACHE_SECRET_FILE, the same on every host");
     if (FCGX_Init()) {
         fprintf(stderr, "stock-fcgi: cannot initialise libfcgi\n");
         return 1;

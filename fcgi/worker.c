@@ -204,6 +204,7 @@ int worker_main(const struct config *cf, int listen_fd)
     memset(&app, 0, sizeof(app));
     app.cf = cf;
     db_init(&app.db, cf->database_url);
+    db_set_unnamed(&app.db, cf->db_unnamed);
     cache_init(&app.cache, cf, &app.db);
     auth_prepare();
     http_resp_init(&resp);

@@ -61,6 +61,10 @@ stop_recorded()
         redis_resume "$(dirname "$f")"
         stop_pid "$pid" 15 TERM
     done < <(find "$dir" -name redis.pid 2>/dev/null)
+    # PgBouncers started by tests/http/test_pgbouncer.sh and the bench (tests/lib/pgbouncer.sh).
+    while IFS= read -r f; do
+        pid=$(pid_from_file "$f") && stop_pid "$pid" 10 TERM
+    done < <(find "$dir" -name pgbouncer.pid 2>/dev/null)
     while IFS= read -r f; do
         pg_stop "$(dirname "$f")"
     done < <(find "$dir" -name postmaster.pid 2>/dev/null)
@@ -181,6 +185,10 @@ setup()
     DATABASE_URL=$(pg_url "$pg_port")
     REDIS_URL=redis://127.0.0.1:$redis_port/0
     export STOCK_TEST_DIR=$RUN
+    # One cache secret for every pool, host and stockctl of the run (SPEC §11), never logged.
+    CACHE_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+    export CACHE_SECRET
+    secret_note "$CACHE_SECRET"
     export STOCK_TEST_REDIS_DIR=$RUN/redis
     export STOCK_TEST_REDIS_PORT=$redis_port
     export STOCK_TEST_REDISCTL="bash $ROOT/tests/lib/redisctl.sh"

@@ -1,14 +1,30 @@
 /*
  * cache: the tenant-scoped Redis cache of SPEC §4, over the connection of core/redis. Any Redis
- * failure is a miss; correctness after writes rests on generation tags.
+ * failure is a miss; correctness after writes rests on generation tags; nothing read from Redis
+ * is believed unless it carries our MAC (SPEC §11: Redis is shared and not trusted).
  *
  * Design
  * - Key: "{prefix}:tenant:{tenant}:{module}:{key}" (cache_key). The tenant id is always the
  *   caller's argument (the authenticated session), never parsed from a key.
- * - Stored value: {"tag":"<TAG>","data":<payload>} or, for a cached "not found",
- *   {"tag":"<TAG>","nf":true}. It is built by concatenation (TAG is [0-9A-Za-z.] only and the
- *   payload is JSON text from the loader) and parsed by prefix on read: no JSON parse on the hit
- *   path, the payload is the raw bytes between "data": and the final '}'.
+ * - Stored value: {"tag":"<TAG>","exp":<EXP>,"data":<payload>,"mac":"<MAC>"} or, for a cached
+ *   "not found", {"tag":"<TAG>","exp":<EXP>,"nf":true,"mac":"<MAC>"}. It is built by
+ *   concatenation (TAG is [0-9A-Za-z.] only and the payload is JSON text from the loader) and
+ *   parsed by prefix on read: no JSON parse on the hit path, the payload is the raw bytes
+ *   between "data": and ,"mac".
+ * - Signature: MAC = keyed BLAKE2b-256 (libsodium crypto_generichash) over the length of the
+ *   Redis key, the key, and every byte of the value before ,"mac" (so the tag, the expiry and
+ *   the payload), with the key derived from CACHE_SECRET (core/config; never in Redis, never
+ *   logged). A value with the current tag is served only when its MAC verifies with the key or,
+ *   during a rotation, the previous one (CACHE_SECRET_PREVIOUS); otherwise it is a miss, counted
+ *   as rejected and logged (at most every 10 s per process). Therefore whoever can write to
+ *   Redis cannot forge a value (a session, a price), move one to another key or tenant (the key
+ *   is signed), or re-tag an old one to a new generation (the tag is signed).
+ * - Bound on replay: Redis can still hand back a value we signed earlier under the same key
+ *   (by restoring an old generation token it saw, or a value it kept). EXP (unix seconds, the
+ *   writer's clock + the TTL) is signed and a value past it is never served, whatever TTL Redis
+ *   keeps: a replayed value is one that was current at most the module's TTL ago (sessions
+ *   also check their own expiry and need the token itself, which Redis never sees: the key is
+ *   its hash). tests/integration/test_cache.c measures the bound.
  * - TAG = "<run_id>.<epoch>.<gen>": run_id of the Redis server (INFO server, read once per
  *   connection by core/redis); epoch = value of "{prefix}:epoch"; gen = value of the per-module
  *   generation key "{prefix}:tenant:{t}:{module}:__gen__". Epoch and gen are random hex tokens
@@ -41,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -54,9 +71,15 @@
 #define CACHE_GEN_NAME    "__gen__"
 #define CACHE_PATTERN_MAX 512
 
+#define CACHE_MAC_BYTES 32
+
 static const char VAL_HEAD[] = "{\"tag\":\"";
-static const char VAL_DATA[] = "\",\"data\":";
-static const char VAL_NF[] = "\",\"nf\":true}";
+static const char VAL_EXP[] = "\",\"exp\":";
+static const char VAL_DATA[] = "\"data\":";
+static const char VAL_NF[] = "\"nf\":true";
+static const char VAL_MAC[] = ",\"mac\":\"";
+
+enum cache_value { VALUE_OK, VALUE_STALE, VALUE_FORGED };
 
 /* The current tag, or why a value may not be stored. */
 struct cache_lookup {
@@ -172,35 +195,135 @@ static void cache_tag(const struct cache *c, const char *epoch, const char *gen,
     snprintf(out, CACHE_TAG_MAX, "%s.%s.%s", c->redis.run_id, epoch, gen);
 }
 
-/*
- * Parses a stored value against the expected tag. On a match sets *found and, when found, the
- * payload span. False on any mismatch or malformed value.
- */
-static bool cache_value_parse(const char *v, size_t n, const char *tag, bool *found,
-                              const char **data, size_t *dlen)
+/* The MAC of a value: keyed BLAKE2b over the key's length, the key and the signed part. */
+static void cache_mac(const unsigned char mkey[32], const char *key, const char *v, size_t n,
+                      unsigned char mac[CACHE_MAC_BYTES])
 {
-    size_t hl = sizeof(VAL_HEAD) - 1, tl = strlen(tag), dl = sizeof(VAL_DATA) - 1;
-    size_t nl = sizeof(VAL_NF) - 1;
-    const char *rest;
-    size_t rn;
+    crypto_generichash_state st;
+    unsigned char klen[8];
+    uint64_t kl = strlen(key);
+    int i;
 
-    if (n < hl + tl || memcmp(v, VAL_HEAD, hl) || memcmp(v + hl, tag, tl))
+    for (i = 0; i < 8; i++)
+        klen[i] = (unsigned char)(kl >> (8 * i));
+    crypto_generichash_init(&st, mkey, 32, CACHE_MAC_BYTES);
+    crypto_generichash_update(&st, klen, sizeof(klen));
+    crypto_generichash_update(&st, (const unsigned char *)key, kl);
+    crypto_generichash_update(&st, (const unsigned char *)v, n);
+    crypto_generichash_final(&st, mac, CACHE_MAC_BYTES);
+}
+
+/* True when the signed part v[0..n) of key carries mac made with the key or the previous one. */
+static bool cache_mac_ok(const struct config *cf, const char *key, const char *v, size_t n,
+                         const char *hex)
+{
+    unsigned char got[CACHE_MAC_BYTES], want[CACHE_MAC_BYTES];
+    size_t bin = 0;
+
+    if (sodium_hex2bin(got, sizeof(got), hex, 2 * CACHE_MAC_BYTES, NULL, &bin, NULL) ||
+        bin != sizeof(got))
         return false;
-    rest = v + hl + tl;
-    rn = n - hl - tl;
-    if (rn == nl && !memcmp(rest, VAL_NF, nl)) {
+    cache_mac(cf->cache_mac_key, key, v, n, want);
+    if (!crypto_verify_32(got, want))
+        return true;
+    if (!cf->cache_mac_prev)
+        return false;
+    cache_mac(cf->cache_mac_key_prev, key, v, n, want);
+    return !crypto_verify_32(got, want);
+}
+
+/* A value refused by its MAC: counted, and logged at most every 10 s by each process. */
+static void cache_reject(const char *module, const char *key)
+{
+    static int64_t last_warn;
+    int64_t now = cache_outbox_now_ms();
+
+    cache_count(&cache_counters(module)->rejected);
+    if (last_warn && now - last_warn < 10000)
+        return;
+    last_warn = now;
+    log_warn("[CACHE] REJECTED: '%s' holds a value whose signature does not verify (written by "
+             "something without CACHE_SECRET, or altered in Redis); treated as a miss",
+             key);
+}
+
+/*
+ * Parses the value v[0..n) stored at key against the expected tag. VALUE_OK sets *found and,
+ * when found, the payload span. VALUE_STALE: another tag, or past its signed expiry (not
+ * current, nothing wrong). VALUE_FORGED: the current tag but a missing, malformed or wrong MAC.
+ */
+static enum cache_value cache_value_parse(const struct config *cf, const char *key, const char *v,
+                                          size_t n, const char *tag, bool *found, const char **data,
+                                          size_t *dlen)
+{
+    size_t hl = sizeof(VAL_HEAD) - 1, tl = strlen(tag), el = sizeof(VAL_EXP) - 1;
+    size_t ml = sizeof(VAL_MAC) - 1, sn;
+    const char *p, *end, *mac;
+    int64_t exp = 0;
+
+    if (n <= hl + tl || memcmp(v, VAL_HEAD, hl) || memcmp(v + hl, tag, tl) || v[hl + tl] != '"')
+        return VALUE_STALE;
+    /* From here the tag is current: anything not signed by us is a forgery (or damage). */
+    if (n < hl + tl + el + ml + 2 * CACHE_MAC_BYTES + 2)
+        return VALUE_FORGED;
+    sn = n - (ml + 2 * CACHE_MAC_BYTES + 2);
+    mac = v + sn + ml;
+    if (memcmp(v + sn, VAL_MAC, ml) || mac[2 * CACHE_MAC_BYTES] != '"' ||
+        mac[2 * CACHE_MAC_BYTES + 1] != '}' || !cache_mac_ok(cf, key, v, sn, mac))
+        return VALUE_FORGED;
+    /* Signed by us: the rest is our own format. */
+    p = v + hl + tl;
+    end = v + sn;
+    if ((size_t)(end - p) < el || memcmp(p, VAL_EXP, el))
+        return VALUE_FORGED;
+    for (p += el; p < end && *p >= '0' && *p <= '9' && exp < INT64_MAX / 10; p++)
+        exp = exp * 10 + (*p - '0');
+    if (p == end || *p != ',')
+        return VALUE_FORGED;
+    p++;
+    /* Redis' TTL is not signed: a value kept past its signed expiry is not served. */
+    if (exp <= (int64_t)time(NULL))
+        return VALUE_STALE;
+    if ((size_t)(end - p) == sizeof(VAL_NF) - 1 && !memcmp(p, VAL_NF, sizeof(VAL_NF) - 1)) {
         *found = false;
         *data = NULL;
         *dlen = 0;
-        return true;
+        return VALUE_OK;
     }
-    if (rn > dl + 1 && !memcmp(rest, VAL_DATA, dl) && rest[rn - 1] == '}') {
+    if ((size_t)(end - p) > sizeof(VAL_DATA) - 1 && !memcmp(p, VAL_DATA, sizeof(VAL_DATA) - 1)) {
         *found = true;
-        *data = rest + dl;
-        *dlen = rn - dl - 1;
-        return true;
+        *data = p + sizeof(VAL_DATA) - 1;
+        *dlen = (size_t)(end - *data);
+        return VALUE_OK;
     }
-    return false;
+    return VALUE_FORGED;
+}
+
+/* cache_value_parse for a reply of a read, counting a forgery; true on VALUE_OK. */
+static bool cache_value_take(struct cache *c, const char *module, const char *key,
+                             const redisReply *v, const char *tag, struct arena *a,
+                             struct cache_result *res)
+{
+    const char *data;
+    size_t dlen;
+    bool found;
+
+    switch (cache_value_parse(c->cf, key, v->str, v->len, tag, &found, &data, &dlen)) {
+    case VALUE_OK:
+        res->status = CACHE_HIT;
+        res->found = found;
+        if (found) {
+            res->json = arena_strndup(a, data, dlen);
+            res->len = dlen;
+        }
+        return true;
+    case VALUE_FORGED:
+        cache_reject(module, key);
+        return false;
+    case VALUE_STALE:
+    default:
+        return false;
+    }
 }
 
 /*
@@ -477,9 +600,6 @@ static void cache_lookup(struct cache *c, struct arena *a, int64_t tenant, const
     const char *argv[4];
     redisReply *r, **e;
     char epoch[CACHE_TOKEN_MAX + 1], gen[CACHE_TOKEN_MAX + 1];
-    bool found;
-    const char *data;
-    size_t dlen;
 
     memset(res, 0, sizeof(*res));
     res->status = CACHE_MISS;
@@ -511,13 +631,7 @@ static void cache_lookup(struct cache *c, struct arena *a, int64_t tenant, const
     if (cache_token_copy(e[0], epoch) && cache_token_copy(e[1], gen) &&
         e[2]->type == REDIS_REPLY_STRING) {
         cache_tag(c, epoch, gen, lk->tag);
-        if (cache_value_parse(e[2]->str, e[2]->len, lk->tag, &found, &data, &dlen)) {
-            res->status = CACHE_HIT;
-            res->found = found;
-            if (found) {
-                res->json = arena_strndup(a, data, dlen);
-                res->len = dlen;
-            }
+        if (cache_value_take(c, module, lk->key, e[2], lk->tag, a, res)) {
             freeReplyObject(r);
             return;
         }
@@ -538,15 +652,26 @@ static int cache_store(struct cache *c, const char *module, const char *key, con
     redisReply *r;
     int rc = -1;
 
+    unsigned char mac[CACHE_MAC_BYTES];
+    char hex[2 * CACHE_MAC_BYTES + 1];
+
     buf_init(&v);
     buf_add(&v, VAL_HEAD, sizeof(VAL_HEAD) - 1);
     buf_adds(&v, tag);
+    buf_add(&v, VAL_EXP, sizeof(VAL_EXP) - 1);
+    buf_addf(&v, "%" PRId64 ",", (int64_t)time(NULL) + ttl);
     if (found) {
         buf_add(&v, VAL_DATA, sizeof(VAL_DATA) - 1);
         buf_add(&v, json, len);
-        buf_addch(&v, '}');
     } else {
         buf_add(&v, VAL_NF, sizeof(VAL_NF) - 1);
+    }
+    if (!v.failed) {
+        cache_mac(c->cf->cache_mac_key, key, v.data, v.len, mac);
+        sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
+        buf_add(&v, VAL_MAC, sizeof(VAL_MAC) - 1);
+        buf_add(&v, hex, 2 * CACHE_MAC_BYTES);
+        buf_adds(&v, "\"}");
     }
     if (v.failed) {
         buf_release(&v);
@@ -701,21 +826,11 @@ void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
 
         for (i = 0; i < n; i++) {
             const redisReply *g = e[1 + 2 * i], *v = e[2 + 2 * i];
-            const char *data;
-            size_t dlen;
-            bool found;
 
             if (!cache_token_copy(g, gen) || v->type != REDIS_REPLY_STRING)
                 continue;
             cache_tag(c, epoch, gen, tag);
-            if (cache_value_parse(v->str, v->len, tag, &found, &data, &dlen)) {
-                res[i].status = CACHE_HIT;
-                res[i].found = found;
-                if (found) {
-                    res[i].json = arena_strndup(a, data, dlen);
-                    res[i].len = dlen;
-                }
-            }
+            (void)cache_value_take(c, modules[i], argv[3 + 2 * i], v, tag, a, &res[i]);
         }
     }
     freeReplyObject(r);

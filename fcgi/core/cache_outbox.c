@@ -92,7 +92,9 @@
  * Clocks: the host's trust and the writer's window are durations on one host's CLOCK_MONOTONIC;
  * cache_hosts compares the database's clock with itself. No two machines' clocks are compared
  * (a step of the database server's wall clock could shorten a writer's wait by its size).
- * PgBouncer: session pooling only, since a writer finds its rows by its backend's pid.
+ * PgBouncer: any pooling mode. A writer finds its rows by its connection's application_name
+ * (sql/010, core/db.c db_writer), which PgBouncer keeps across the server connections it lends;
+ * pg_backend_pid() would name another server connection in the next transaction.
  */
 #include "core/cache_outbox.h"
 
@@ -118,9 +120,9 @@ int64_t cache_outbox_now_ms(void)
 int cache_outbox_read(struct db *db, struct arena *a, enum cache_outbox_scope scope, int64_t tenant,
                       struct cache_outbox_batch *b, struct app_err *err)
 {
-    static const char own_sql[] =
-        "SELECT id, tenant_id, module FROM cache_outbox WHERE backend_pid = pg_backend_pid() "
-        "ORDER BY id LIMIT 500";
+    static const char own_sql[] = "SELECT id, tenant_id, module FROM cache_outbox "
+                                  "WHERE writer = current_setting('application_name') "
+                                  "ORDER BY id LIMIT 500";
     static const char tenant_sql[] = "SELECT id, tenant_id, module FROM cache_outbox "
                                      "WHERE tenant_id = $1 ORDER BY id LIMIT 500";
     static const char all_sql[] = "SELECT id, tenant_id, module FROM cache_outbox "

@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #define ENV_MAX_VARS 64
 
 static int bad(char *errbuf, size_t n, const char *name, const char *value, const char *expect)
@@ -162,6 +164,10 @@ static int parse_redis_url(struct config *cf, const char *url)
         if (pw && !cf->redis_password[0] &&
             pct_decode(cf->redis_password, sizeof(cf->redis_password), pw + 1,
                        (size_t)(at - pw - 1)))
+            return -1;
+        /* The ACL user of redis://user:password@host (REDIS_USERNAME wins). */
+        if (pw && pw > p && !cf->redis_username[0] &&
+            pct_decode(cf->redis_username, sizeof(cf->redis_username), p, (size_t)(pw - p)))
             return -1;
         hostp = at + 1;
     } else {
@@ -326,6 +332,111 @@ static int load_sentinels(struct config *cf, config_lookup_fn lookup, void *ctx,
     return 0;
 }
 
+#define SECRET_MIN 32
+#define SECRET_MAX 4096
+
+/* The secret named var, or read from the file named var_FILE; NULL and *len 0 when neither. */
+static int secret_read(config_lookup_fn lookup, void *ctx, const char *var, char *out, size_t *len,
+                       char *errbuf, size_t n)
+{
+    char fvar[64];
+    const char *v, *path;
+    FILE *f;
+    size_t got;
+
+    snprintf(fvar, sizeof(fvar), "%s_FILE", var);
+    v = lookup(ctx, var);
+    path = lookup(ctx, fvar);
+    *len = 0;
+    if (v && *v && path && *path) {
+        snprintf(errbuf, n, "invalid %s: set %s or %s, not both", var, var, fvar);
+        return -1;
+    }
+    if (v && *v) {
+        got = strlen(v);
+        if (got >= SECRET_MAX) {
+            snprintf(errbuf, n, "invalid %s: longer than %d bytes", var, SECRET_MAX - 1);
+            return -1;
+        }
+        memcpy(out, v, got);
+    } else if (path && *path) {
+        f = fopen(path, "re");
+        if (!f) {
+            /* The path is not a secret; its content is. */
+            snprintf(errbuf, n, "invalid %s '%.200s': cannot be read", fvar, path);
+            return -1;
+        }
+        got = fread(out, 1, SECRET_MAX, f);
+        fclose(f);
+        if (got >= SECRET_MAX) {
+            snprintf(errbuf, n, "invalid %s '%.200s': longer than %d bytes", fvar, path,
+                     SECRET_MAX - 1);
+            return -1;
+        }
+        while (got && (out[got - 1] == '\n' || out[got - 1] == '\r'))
+            got--;
+    } else {
+        return 0;
+    }
+    if (got < SECRET_MIN) {
+        /* Never echo a secret, not even a short one. */
+        snprintf(errbuf, n, "invalid %s: shorter than %d bytes (e.g. openssl rand -hex 32)", var,
+                 SECRET_MIN);
+        return -1;
+    }
+    *len = got;
+    return 0;
+}
+
+/* A MAC key from a secret: keyed BLAKE2b, the key being this use's fixed label. */
+static void secret_key(unsigned char key[32], const char *secret, size_t len)
+{
+    static const char label[] = "stock cache value MAC, v1";
+
+    crypto_generichash(key, 32, (const unsigned char *)secret, len, (const unsigned char *)label,
+                       sizeof(label) - 1);
+}
+
+/* CACHE_SECRET(_FILE) and CACHE_SECRET_PREVIOUS(_FILE), see struct config. */
+static int config_secrets(struct config *cf, config_lookup_fn lookup, void *ctx, char *errbuf,
+                          size_t n)
+{
+    char *s = malloc(SECRET_MAX);
+    size_t len;
+    int rc = -1;
+
+    if (!s || sodium_init() < 0) {
+        snprintf(errbuf, n, "cannot initialise libsodium");
+        goto out;
+    }
+    if (secret_read(lookup, ctx, "CACHE_SECRET", s, &len, errbuf, n))
+        goto out;
+    if (len) {
+        secret_key(cf->cache_mac_key, s, len);
+    } else if (cf->production) {
+        snprintf(errbuf, n,
+                 "CACHE_SECRET or CACHE_SECRET_FILE must be set with STOCK_ENV=production "
+                 "(cached values are signed with it; e.g. openssl rand -hex 32)");
+        goto out;
+    } else {
+        randombytes_buf(cf->cache_mac_key, sizeof(cf->cache_mac_key));
+        cf->cache_mac_ephemeral = true;
+    }
+    if (secret_read(lookup, ctx, "CACHE_SECRET_PREVIOUS", s, &len, errbuf, n))
+        goto out;
+    if (len) {
+        secret_key(cf->cache_mac_key_prev, s, len);
+        cf->cache_mac_prev = true;
+    }
+    rc = 0;
+out:
+    if (s) {
+        sodium_memzero(s, SECRET_MAX);
+        free(s);
+    }
+    return rc;
+}
+
 static long ncpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -365,13 +476,25 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
                  sizeof(cf->redis_password) - 1);
         return -1;
     }
+    /* REDIS_USERNAME: the Redis ACL user (SPEC §11); printable, no space (AUTH user pw). */
+    v = lookup(ctx, "REDIS_USERNAME");
+    if (v && *v) {
+        size_t k;
+
+        if (copy_str(cf->redis_username, sizeof(cf->redis_username), v))
+            return bad(errbuf, n, "REDIS_USERNAME", v, "1 to 127 printable characters, no space");
+        for (k = 0; v[k]; k++)
+            if (!isgraph((unsigned char)v[k]))
+                return bad(errbuf, n, "REDIS_USERNAME", v,
+                           "1 to 127 printable characters, no space");
+    }
     v = lookup(ctx, "REDIS_URL");
     if (!v)
         v = "redis://127.0.0.1:6379/0";
     if (copy_str(cf->redis_url, sizeof(cf->redis_url), v) || parse_redis_url(cf, v)) {
         /* Never echo the URL: it may carry the password. */
         snprintf(errbuf, n,
-                 "invalid REDIS_URL: expected redis://[:password@]host:port/db "
+                 "invalid REDIS_URL: expected redis://[[user]:password@]host:port/db "
                  "(db 0-15) or unix:///path");
         return -1;
     }
@@ -456,7 +579,19 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
     cf->log_level = LOG_INFO;
     if (v && log_level_parse(v, &cf->log_level))
         return bad(errbuf, n, "LOG_LEVEL", v, "debug, info, warning or error");
-    return 0;
+
+    v = lookup(ctx, "DB_STATEMENTS");
+    cf->db_unnamed = false;
+    if (v && !strcmp(v, "unnamed"))
+        cf->db_unnamed = true;
+    else if (v && strcmp(v, "prepared"))
+        return bad(errbuf, n, "DB_STATEMENTS", v, "prepared or unnamed");
+
+    v = lookup(ctx, "STOCK_ENV");
+    if (v && strcmp(v, "production") && strcmp(v, "development"))
+        return bad(errbuf, n, "STOCK_ENV", v, "production or development");
+    cf->production = v && !strcmp(v, "production");
+    return config_secrets(cf, lookup, ctx, errbuf, n);
 }
 
 /* The .env file's variables, read once into a small table. */

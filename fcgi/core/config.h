@@ -21,6 +21,9 @@ struct config {
     char redis_unix[256]; /* unix socket path (redis+unix:// or unix://) */
     int redis_db;
     char redis_password[256]; /* REDIS_PASSWORD, else the URL's; never logged or shown */
+    /* Least privilege (SPEC §11): the Redis ACL user, REDIS_USERNAME, else the URL's user
+     * (redis://user:password@host); empty = `AUTH password` (the default user). */
+    char redis_username[128];
     bool cache_enabled;
     int ttl_default, ttl_products, ttl_categories, ttl_uom, ttl_balance, ttl_negative;
     char key_prefix[33];
@@ -42,6 +45,22 @@ struct config {
     } redis_sentinels[CONFIG_SENTINELS_MAX];
     char redis_sentinel_master[128];
     char redis_sentinel_password[256]; /* REDIS_SENTINEL_PASSWORD; never logged or shown */
+    /* STOCK_ENV=production: settings a production pool cannot run without are required. */
+    bool production;
+    /*
+     * The MAC keys of cached values (SPEC §11), derived from CACHE_SECRET (or the file
+     * CACHE_SECRET_FILE) and, during a rotation, CACHE_SECRET_PREVIOUS(_FILE), accepted for reads
+     * only. The secrets themselves are not kept; the keys are never logged, shown or sent.
+     * Without a secret outside production the key is random (cache_mac_ephemeral): this process
+     * and the workers it forks share it, no other host or stockctl does.
+     */
+    unsigned char cache_mac_key[32];
+    unsigned char cache_mac_key_prev[32];
+    bool cache_mac_prev;
+    bool cache_mac_ephemeral;
+    /* DB_STATEMENTS: prepared (false, the default) or unnamed (true; PgBouncer transaction
+     * pooling, see db_set_unnamed in core/db.h) */
+    bool db_unnamed;
 };
 
 /* Looks a variable up; returns NULL when unset. */

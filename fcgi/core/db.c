@@ -1,6 +1,10 @@
 /*
  * db: one lazily opened libpq connection per process, re-opened after loss; SQLSTATE mapping
- * to struct app_err and the database counters of /metrics.
+ * to struct app_err and the database counters of /metrics. Behind PgBouncer in transaction
+ * pooling mode (DB_STATEMENTS=unnamed, db_set_unnamed) nothing here relies on the server
+ * connection of one transaction in the next: no named statement, no startup `options`, no
+ * SET. The one setting that follows the client, application_name (db_writer), PgBouncer
+ * carries over itself.
  */
 #include "core/db.h"
 
@@ -12,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "core/log.h"
 #include "core/shared.h"
@@ -79,6 +85,25 @@ void db_init(struct db *db, const char *conninfo)
         fputs("fatal: out of memory\n", stderr);
         abort();
     }
+    {
+        unsigned char r[8];
+        char hex[2 * sizeof(r) + 1];
+
+        randombytes_buf(r, sizeof(r));
+        sodium_bin2hex(hex, sizeof(hex), r, sizeof(r));
+        snprintf(db->writer, sizeof(db->writer), "stock-%s", hex);
+    }
+}
+
+const char *db_writer(const struct db *db)
+{
+    return db->writer;
+}
+
+void db_set_unnamed(struct db *db, bool unnamed)
+{
+    assert(!db->conn);
+    db->unnamed = unnamed;
 }
 
 /* Forgets the statements prepared on a connection that is going away. */
@@ -176,23 +201,27 @@ static bool db_conninfo_parses(const char *conninfo)
     return true;
 }
 
+/* The keywords and values of PQconnectdbParams, each list NULL-terminated. */
+struct db_params {
+    const char *keys[10];
+    const char *vals[10];
+    int n;
+};
+
+static void db_param(struct db_params *p, const char *key, const char *val)
+{
+    assert(p->n + 1 < (int)(sizeof(p->keys) / sizeof(p->keys[0])));
+    p->keys[p->n] = key;
+    p->vals[p->n] = val;
+    p->n++;
+    p->keys[p->n] = NULL;
+    p->vals[p->n] = NULL;
+}
+
 /* Connects when needed; does not count errors (the public callers do). */
 static int db_open(struct db *db, struct app_err *err)
 {
-    /*
-     * The defaults come before dbname: with expand_dbname the expanded connection string
-     * overrides earlier keywords, so a connect_timeout (or the others) in DATABASE_URL wins.
-     */
-    static const char *const keys[] = {"connect_timeout",
-                                       "tcp_user_timeout",
-                                       "keepalives_idle",
-                                       "keepalives_interval",
-                                       "keepalives_count",
-                                       "fallback_application_name",
-                                       "options",
-                                       "dbname",
-                                       NULL};
-    const char *vals[9];
+    struct db_params p = {.n = 0};
     char msg[256];
     int64_t now;
 
@@ -213,20 +242,26 @@ static int db_open(struct db *db, struct app_err *err)
         snprintf(msg, sizeof(msg), "DATABASE_URL is not a valid connection string");
         goto fail;
     }
-    vals[0] = DB_CONNECT_TIMEOUT;
-    vals[1] = DB_TCP_USER_TIMEOUT_MS;
-    vals[2] = "10";
-    vals[3] = "5";
-    vals[4] = "3";
-    vals[5] = "stock";
+    db_param(&p, "connect_timeout", DB_CONNECT_TIMEOUT);
+    db_param(&p, "tcp_user_timeout", DB_TCP_USER_TIMEOUT_MS);
+    db_param(&p, "keepalives_idle", "10");
+    db_param(&p, "keepalives_interval", "5");
+    db_param(&p, "keepalives_count", "3");
     /*
      * Our statements are prepared once per connection (db_exec_prepared) and their plans do
-     * not depend on the values: plan them once too, instead of for every execution.
+     * not depend on the values: plan them once too, instead of for every execution. Unnamed
+     * statements are planned each time anyway, and PgBouncer refuses the parameter.
      */
-    vals[6] = "-c plan_cache_mode=force_generic_plan";
-    vals[7] = db->conninfo;
-    vals[8] = NULL;
-    db->conn = PQconnectdbParams(keys, vals, 1);
+    if (!db->unnamed)
+        db_param(&p, "options", "-c plan_cache_mode=force_generic_plan");
+    /*
+     * The defaults come before dbname: with expand_dbname the expanded connection string
+     * overrides earlier keywords, so a connect_timeout (or the others) in DATABASE_URL wins.
+     */
+    db_param(&p, "dbname", db->conninfo);
+    /* After dbname, so that it stays unique (db_writer). */
+    db_param(&p, "application_name", db->writer);
+    db->conn = PQconnectdbParams(p.keys, p.vals, 1);
     if (!db->conn) {
         snprintf(msg, sizeof(msg), "out of memory");
         goto fail;
@@ -238,10 +273,11 @@ static int db_open(struct db *db, struct app_err *err)
         goto fail;
     }
     PQsetNoticeProcessor(db->conn, db_notice, NULL);
-    if (db->lost)
-        log_info("database connection re-established");
-    db->lost = false;
-    atomic_store(&shared_get()->db_up, 1);
+    /*
+     * Connected is not yet back: PgBouncer accepts a client while it cannot reach PostgreSQL
+     * and fails its first statement ("server login has been failing"). The outage ends, and
+     * db->lost with it, when a statement succeeds (db_run), so it is logged once either way.
+     */
     return 0;
 
 fail:
@@ -458,12 +494,15 @@ static PGresult *db_run(struct db *db, const char *sql, int nparams, const char 
         atomic_fetch_add(&sh->db_queries, 1);
         if (script)
             res = PQexec(db->conn, sql);
-        else if (nparams > 0)
+        else if (nparams > 0 && !db->unnamed)
             res = db_exec_prepared(db, sql, nparams, params);
         else
             res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
         st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            if (db->lost)
+                log_info("database connection re-established");
+            db->lost = false;
             atomic_store(&sh->db_up, 1);
             return res;
         }

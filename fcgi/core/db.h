@@ -27,6 +27,10 @@ struct db {
     /* Statements prepared on conn (server-side, "s<i>"): their SQL text, owned copies. */
     char *prepared[DB_STMT_CACHE];
     int nprepared;
+    bool unnamed; /* DB_STATEMENTS=unnamed: see db_set_unnamed */
+    /* application_name of the connection, "stock-" and 16 random hex digits, fixed by db_init:
+     * a client's own name on whichever server connection PgBouncer gives it (db_writer) */
+    char writer[24];
     bool in_tx;
     bool lost;          /* the last connection attempt or statement found the server gone */
     int64_t warn_at_ms; /* monotonic time of the last connection warning (rate limit) */
@@ -40,6 +44,23 @@ struct db {
 
 /* Prepares db for conninfo (copied); connects on first use. */
 void db_init(struct db *db, const char *conninfo);
+/*
+ * DB_STATEMENTS=unnamed when true (call before the first statement; the default is prepared):
+ * every statement goes out as the unnamed statement (PQexecParams: parsed, planned and run each
+ * time) and the connection sends no `options` startup parameter. That is what works through
+ * PgBouncer in transaction pooling mode, where consecutive transactions of one connection may
+ * run on different server connections: a statement prepared in one may be missing, or be
+ * another statement of the same name, in the next, and PgBouncer 1.18 refuses `options`.
+ */
+void db_set_unnamed(struct db *db, bool unnamed);
+/*
+ * The connection's application_name, unique to this struct db (random, kept across reconnects).
+ * PgBouncer sets a client's application_name on every server connection it lends the client,
+ * so SQL can tell which client wrote a row, `current_setting('application_name')`, where
+ * pg_backend_pid() only names the server connection of one transaction. Overrides an
+ * application_name in DATABASE_URL.
+ */
+const char *db_writer(const struct db *db);
 /* Closes the connection and frees the copy. */
 void db_release(struct db *db);
 
@@ -50,9 +71,9 @@ int db_connect(struct db *db, struct app_err *err) __attribute__((warn_unused_re
  * Runs one parameterized statement (params are text, NULL = SQL NULL). A statement with
  * parameters is prepared on the connection the first time its text is seen (up to
  * DB_STMT_CACHE statements per connection) and executed from then on without being parsed
- * again; a new connection starts with none. The result belongs to
- * arena a (cleared at its reset). Outside a transaction a statement that fails because the
- * connection was lost is retried once on a fresh connection. Returns NULL on error.
+ * again; a new connection starts with none. With db_set_unnamed, nothing is prepared. The result
+ * belongs to arena a (cleared at its reset). Outside a transaction a statement that fails because
+ * the connection was lost is retried once on a fresh connection. Returns NULL on error.
  */
 PGresult *db_exec(struct db *db, struct arena *a, const char *sql, int nparams,
                   const char *const *params, struct app_err *err)

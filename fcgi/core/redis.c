@@ -351,10 +351,16 @@ static int redis_connect_at(struct redis *r, const char *host, int port)
     if ((!cf->redis_unix[0] || cf->redis_sentinel_count) && redisEnableKeepAlive(rc) != REDIS_OK)
         log_debug("[CACHE] cannot enable TCP keep-alive on the redis connection");
     if (cf->redis_password[0]) {
-        argv[0] = "AUTH";
-        argv[1] = cf->redis_password;
+        /* AUTH [username] password: the ACL user when one is set (SPEC §11). */
+        const char *auth[3];
+        int na = 0;
+
+        auth[na++] = "AUTH";
+        if (cf->redis_username[0])
+            auth[na++] = cf->redis_username;
+        auth[na++] = cf->redis_password;
         r->connect_step = REDIS_STEP_AUTH;
-        reply = redis_setup_cmd(r, "AUTH", 2, argv);
+        reply = redis_setup_cmd(r, "AUTH", na, auth);
         if (!reply)
             return -1;
         freeReplyObject(reply);

@@ -15,6 +15,8 @@ enum shared_module { MOD_BALANCE = 0, MOD_PRODUCTS, MOD_CATEGORIES, MOD_UOM, MOD
 
 struct shared_cache_counters {
     atomic_uint_fast64_t hits, misses, errors, invalidations, sets, bypass;
+    /* Values whose tag was current but whose MAC did not verify (SPEC §11). */
+    atomic_uint_fast64_t rejected;
 };
 
 /*

@@ -11,26 +11,29 @@
 #include "core/redis.h"
 #include "core/shared.h"
 
+/*
+ * The data modules stockctl acts on: what the API caches for reads (the sessions module is not
+ * one: a flush of every module leaves sign-ins alone).
+ */
+static const char *const ctl_cache_modules[] = {"balance", "products",  "categories",
+                                                "uom",     "movements", "users"};
+#define CTL_CACHE_MODULES (sizeof(ctl_cache_modules) / sizeof(ctl_cache_modules[0]))
+
 /* The modules to act on: the one named (validated), or every known module. */
 static int ctl_modules(const char *module, const char **mods, int *n)
 {
-    int i;
+    size_t i;
 
     *n = 0;
-    if (module) {
-        enum shared_module m = shared_module_of(module);
-
-        if (m == MOD_OTHER) {
-            ctl_fail("unknown cache module '%s': expected one of balance, products, categories, "
-                     "uom",
-                     ctl_shown(module));
-            return -1;
-        }
-        mods[(*n)++] = shared_module_name(m);
-        return 0;
+    for (i = 0; i < CTL_CACHE_MODULES; i++)
+        if (!module || !strcmp(module, ctl_cache_modules[i]))
+            mods[(*n)++] = ctl_cache_modules[i];
+    if (module && *n == 0) {
+        ctl_fail("unknown cache module '%s': expected one of balance, products, categories, "
+                 "uom, movements, users",
+                 ctl_shown(module));
+        return -1;
     }
-    for (i = 0; i < MOD_OTHER; i++)
-        mods[(*n)++] = shared_module_name((enum shared_module)i);
     return 0;
 }
 
@@ -57,7 +60,7 @@ static int ctl_redis_fail(const struct redis *r, const struct config *cf)
 
 static int cmd_cache(struct ctl *c, const char *action, int argc, char **argv)
 {
-    const char *slug = NULL, *module = NULL, *pos[1], *mods[MOD_COUNT];
+    const char *slug = NULL, *module = NULL, *pos[1], *mods[CTL_CACHE_MODULES];
     const struct ctl_opt opts[] = {{"tenant", &slug}, {"module", &module}, {NULL, NULL}};
     struct config ccf;
     struct cache cache;
@@ -114,8 +117,9 @@ static int cmd_cache(struct ctl *c, const char *action, int argc, char **argv)
                                                         : "unexpected reply");
                 break;
             }
-            printf("%-12s %6ld keys  generation %.79s\n", mods[i], st.keys,
-                   st.generation ? st.generation : "none");
+            /* The generation is Redis' text: shown, never written raw to a terminal. */
+            printf("%-12s %6ld keys  generation %s\n", mods[i], st.keys,
+                   st.generation ? ctl_shown(st.generation) : "none");
         }
     }
     cache_release(&cache);

@@ -136,6 +136,7 @@ int ctl_start(struct ctl *c)
     /* The CLI reports failures itself: the workers' warnings would only repeat them. */
     log_set_level(c->cf.log_level == LOG_DEBUG ? LOG_DEBUG : LOG_ERROR);
     db_init(&c->db, c->cf.database_url);
+    db_set_unnamed(&c->db, c->cf.db_unnamed);
     c->a = arena_new();
     if ((c->cmd->need & CTL_NEED_DB) != CTL_NEED_DB)
         return CTL_OK;

@@ -128,8 +128,8 @@ int api_metrics(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
     struct shared *sh = shared_get();
     struct buf *b = &resp->body;
     int m, c;
-    static const char *const kinds[] = {"hits",          "misses", "errors",
-                                        "invalidations", "sets",   "bypass"};
+    static const char *const kinds[] = {"hits", "misses", "errors",  "invalidations",
+                                        "sets", "bypass", "rejected"};
 
     (void)x;
     (void)req;
@@ -151,7 +151,8 @@ int api_metrics(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
         for (m = 0; m < MOD_COUNT; m++) {
             const struct shared_cache_counters *cc = &sh->cache[m];
             const atomic_uint_fast64_t *v[] = {&cc->hits,          &cc->misses, &cc->errors,
-                                               &cc->invalidations, &cc->sets,   &cc->bypass};
+                                               &cc->invalidations, &cc->sets,   &cc->bypass,
+                                               &cc->rejected};
 
             buf_addf(b, "stock_cache_%s_total{module=\"%s\"} %llu\n", kinds[k],
                      shared_module_name((enum shared_module)m),

@@ -82,14 +82,19 @@ int api_me_password(struct api_ctx *x, struct http_req *req, struct http_resp *r
                     struct app_err *err)
 {
     json_object *body = http_req_json(req, err);
-    const char *current, *password;
+    const char *current, *password, *client = http_env(req, "REMOTE_ADDR");
+    int retry_after = 0;
 
     if (!body ||
         jsonx_get_string(body, "current_password", true, USERS_PASSWORD_MAX, &current, err) ||
         password_field(body, "password", &password, err))
         return -1;
-    if (users_change_own_password(&x->c, x->s.user_id, current, password, x->s.token_hash, err))
+    if (users_change_own_password(&x->c, x->s.user_id, current, password, x->s.token_hash,
+                                  client ? client : "-", &retry_after, err)) {
+        if (retry_after > 0)
+            http_resp_header(resp, "Retry-After", arena_sprintf(req->arena, "%d", retry_after));
         return -1;
+    }
     resp->status = 204;
     return 0;
 }

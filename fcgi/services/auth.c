@@ -212,41 +212,15 @@ static int limit_claim(struct db *db, struct arena *a, const char *const p[LIM_P
     return err_set(err, ERR_UNAVAILABLE, "cannot count the sign-in attempt; try again");
 }
 
-int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const char *email,
-               const char *password, const char *client, struct auth_login_result *out,
-               int *retry_after, struct app_err *err)
+int auth_password_attempt(struct db *db, struct arena *a, int64_t tenant, const char *email,
+                          const char *client, const char *hash, const char *password, bool *ok,
+                          int *retry_after, struct app_err *err)
 {
-    static const char find_sql[] =
-        "SELECT t.id, t.slug, t.name, u.id, u.email, u.role, u.password_hash "
-        "FROM tenants t LEFT JOIN users u ON u.tenant_id = t.id AND lower(u.email) = lower($2) "
-        "AND u.disabled_at IS NULL WHERE t.slug = lower($1)";
-    /* Signing in also sweeps the user's expired sessions, so the table does not grow forever. */
-    static const char session_sql[] =
-        "WITH gone AS (DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 "
-        "AND expires_at < now()) "
-        "INSERT INTO sessions (tenant_id, user_id, token_hash, csrf_token_hash, expires_at) "
-        "VALUES ($1, $2, decode($3, 'hex'), decode($4, 'hex'), now() + make_interval(secs => $5)) "
-        "RETURNING stock_ts(expires_at), extract(epoch FROM expires_at)::bigint";
-    const char *params[5];
-    PGresult *res;
-    int64_t tenant = 0;
-    const char *hash = NULL;
     const char *lim[LIM_PARAMS];
     char bucket[INET6_ADDRSTRLEN + 8], *rlkey;
-    bool ok;
 
+    *ok = false;
     *retry_after = 0;
-    params[0] = tenant_slug;
-    params[1] = email;
-    res = db_exec(db, a, find_sql, 2, params, err);
-    if (!res)
-        return -1;
-    if (PQntuples(res) == 1) {
-        tenant = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        if (!PQgetisnull(res, 0, 3))
-            hash = PQgetvalue(res, 0, 6);
-    }
-
     /* Refuse before spending argon2id time once a client or an account has failed too often:
      * the pool's own table first (no round trip), then the fleet's count (a claim). */
     auth_client_bucket(client, bucket, sizeof(bucket));
@@ -266,11 +240,9 @@ int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const ch
 
     /* Same work whether or not the tenant or an active user exists: verify against a dummy
      * hash (a disabled user is found by nobody, so costs the same as an unknown one). */
-    ok = auth_password_verify(hash ? hash : dummy_hash(), password) && hash != NULL;
-    if (!ok) {
+    if (!(auth_password_verify(hash ? hash : dummy_hash(), password) && hash != NULL)) {
         ratelimit_hit(rlkey, strlen(rlkey), AUTH_LOGIN_WINDOW);
-        log_info("sign-in failed tenant_slug_known=%s", tenant ? "yes" : "no");
-        return invalid_credentials(err);
+        return 0;
     }
     /* Not a failure: the claim is given back (and the tenant's ended windows swept). */
     if (!db_exec(db, a,
@@ -281,6 +253,48 @@ int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const ch
                  "OR (kind = 'client' AND subject = decode($3, 'hex')))",
                  LIM_WINDOW + 1, lim, err))
         return -1;
+    *ok = true;
+    return 0;
+}
+
+int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const char *email,
+               const char *password, const char *client, struct auth_login_result *out,
+               int *retry_after, struct app_err *err)
+{
+    static const char find_sql[] =
+        "SELECT t.id, t.slug, t.name, u.id, u.email, u.role, u.password_hash "
+        "FROM tenants t LEFT JOIN users u ON u.tenant_id = t.id AND lower(u.email) = lower($2) "
+        "AND u.disabled_at IS NULL WHERE t.slug = lower($1)";
+    /* Signing in also sweeps the user's expired sessions, so the table does not grow forever. */
+    static const char session_sql[] =
+        "WITH gone AS (DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 "
+        "AND expires_at < now()) "
+        "INSERT INTO sessions (tenant_id, user_id, token_hash, csrf_token_hash, expires_at) "
+        "VALUES ($1, $2, decode($3, 'hex'), decode($4, 'hex'), now() + make_interval(secs => $5)) "
+        "RETURNING stock_ts(expires_at), extract(epoch FROM expires_at)::bigint";
+    const char *params[5];
+    PGresult *res;
+    int64_t tenant = 0;
+    const char *hash = NULL;
+    bool ok;
+
+    *retry_after = 0;
+    params[0] = tenant_slug;
+    params[1] = email;
+    res = db_exec(db, a, find_sql, 2, params, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        tenant = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        if (!PQgetisnull(res, 0, 3))
+            hash = PQgetvalue(res, 0, 6);
+    }
+    if (auth_password_attempt(db, a, tenant, email, client, hash, password, &ok, retry_after, err))
+        return -1;
+    if (!ok) {
+        log_info("sign-in failed tenant_slug_known=%s", tenant ? "yes" : "no");
+        return invalid_credentials(err);
+    }
 
     memset(out, 0, sizeof(*out));
     {

@@ -68,6 +68,19 @@ bool auth_password_verify(const char *hash, const char *password);
 void auth_prepare(void);
 
 /*
+ * One password attempt of an account (tenant, email) from client under the login limit: claims
+ * a failure in its buckets, verifies password against hash (NULL: no such active user; the
+ * dummy hash is verified instead, at the same cost) and gives the claim back when it matched.
+ * 0 with *ok saying whether it matched; ERR_RATE_LIMITED with *retry_after when a bucket is
+ * full (nothing verified); -1 with err when the database failed. Sign-in and a change of one's
+ * own password both go through it, so neither is a way around the other's limit.
+ */
+int auth_password_attempt(struct db *db, struct arena *a, int64_t tenant, const char *email,
+                          const char *client, const char *hash, const char *password, bool *ok,
+                          int *retry_after, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/*
  * Signs in. ERR_UNAUTHORIZED "invalid_credentials" for any wrong combination, a disabled user
  * included (taking about the same time whether or not the tenant and an active user exist),
  * ERR_RATE_LIMITED with *retry_after once AUTH_LOGIN_LIMIT attempts within the window have failed

@@ -234,13 +234,15 @@ int users_set_password(struct catalog *c, int64_t id, const char *password,
 }
 
 int users_change_own_password(struct catalog *c, int64_t id, const char *current,
-                              const char *password, const char *token_hash, struct app_err *err)
+                              const char *password, const char *token_hash, const char *client,
+                              int *retry_after, struct app_err *err)
 {
     static const char sql[] = "SELECT email, password_hash FROM users "
                               "WHERE tenant_id = $1 AND id = $2 AND disabled_at IS NULL";
     const char *params[2] = {i64(c->a, c->tenant), i64(c->a, id)};
     char hash[AUTH_HASH_SIZE];
     PGresult *res = db_exec(c->db, c->a, sql, 2, params, err);
+    bool ok;
     int rc;
 
     if (!res)
@@ -248,7 +250,11 @@ int users_change_own_password(struct catalog *c, int64_t id, const char *current
     if (PQntuples(res) != 1)
         return err_set_full(err, ERR_UNAUTHORIZED, "unauthorized", NULL,
                             "sign in first: the session is missing, invalid or expired");
-    if (!auth_password_verify(PQgetvalue(res, 0, 1), current))
+    /* Under the login limit: a stolen session cannot try passwords faster than a sign-in. */
+    if (auth_password_attempt(c->db, c->a, c->tenant, PQgetvalue(res, 0, 0), client,
+                              PQgetvalue(res, 0, 1), current, &ok, retry_after, err))
+        return -1;
+    if (!ok)
         return err_set_full(err, ERR_INVALID, "wrong_password", "current_password",
                             "'current_password' is not your current password");
     if (users_password_check(password, PQgetvalue(res, 0, 0), err) ||

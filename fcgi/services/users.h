@@ -77,10 +77,11 @@ int users_set_password(struct catalog *c, int64_t id, const char *password,
  * A user's change of their own password: current must be their password (ERR_INVALID
  * "wrong_password" naming field "current_password" otherwise: a 422, so that a client does not
  * take it for the end of its session), then as users_set_password keeping the caller's session
- * (token_hash, hex).
+ * (token_hash, hex). The check counts under the login limit of the account and of client
+ * (auth_password_attempt): ERR_RATE_LIMITED with *retry_after once either is reached.
  */
 int users_change_own_password(struct catalog *c, int64_t id, const char *current,
-                              const char *password, const char *token_hash, struct app_err *err)
-    __attribute__((warn_unused_result));
+                              const char *password, const char *token_hash, const char *client,
+                              int *retry_after, struct app_err *err);
 
 #endif

@@ -7,13 +7,18 @@
 # processes as the pool). Prints one table, the ratio of the hit path to the minimal program,
 # and the database time of the series on a miss (auto_explain) for 31 and 365 days. The ledger
 # gets BENCH_MOVEMENTS movements (default 1,000,000) for the movements list: a page of all of
-# them and of one product's, hit and miss, with their database time.
+# them and of one product's, hit and miss, with their database time. Then the database paths
+# (series and product list, cache off) three ways, on the same miss address one after the
+# other: straight to PostgreSQL with DB_STATEMENTS=prepared and =unnamed, and through PgBouncer
+# in transaction pooling mode (tests/lib/pgbouncer.sh, as many server connections as workers)
+# with DB_STATEMENTS=unnamed. BENCH_PGB=0 leaves those out.
 # A bench prints figures; it never fails on them.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 . tests/lib/common.sh
 . tests/bench/lib.sh
+. tests/lib/pgbouncer.sh
 
 SALES=${BENCH_SALES:-1000000}
 MOVES=${BENCH_MOVEMENTS:-1000000}
@@ -30,7 +35,8 @@ command -v wrk >/dev/null || { echo "bench: wrk is not installed (make deps)" >&
 rm -rf "$RUN"
 mkdir -p "$RUN/static/static" "$RUN/logs"
 pick_port pg_port && pick_port redis_port && pick_port hit_port && pick_port miss_port &&
-    pick_port min_port && pick_port http_port && pick_port explain_port || exit 1
+    pick_port min_port && pick_port http_port && pick_port explain_port && pick_port pgb_port ||
+    exit 1
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -206,6 +212,36 @@ rss_run()
             wrk -t1 -c2 -d1s -s tests/bench/rss.lua "$BASE" >/dev/null 2>&1
     done
 }
+
+# The database paths behind PgBouncer: the miss pool makes way, on its address, for each variant
+# in turn (the first one is the miss pool of the table above, measured again next to the others).
+if [[ "${BENCH_PGB:-1}" != 0 ]]; then
+    echo
+    echo "database paths (cache off), $WORKERS workers: direct, or through PgBouncer" \
+        "$("$PGB_BIN" --version 2>/dev/null | awk 'NR == 1 { print $2 }') in transaction" \
+        "pooling with $WORKERS server connections"
+    printf '%-36s %12s %10s %10s\n' "path" "requests/s" "p50 ms" "p99 ms"
+    pgb_write_ini "$RUN/pgbouncer" "$pgb_port" "$pg_port" transaction "$WORKERS" &&
+        pgb_start "$RUN/pgbouncer" "$pgb_port" || exit 1
+    pgb_url=postgresql://postgres@127.0.0.1:$pgb_port/stock
+    miss_pid=${PIDS[1]}
+    for variant in "direct, prepared|$DATABASE_URL|prepared" "direct, unnamed|$DATABASE_URL|unnamed" \
+        "pgbouncer, unnamed|$pgb_url|unnamed"; do
+        IFS='|' read -r vlabel vurl vmode <<<"$variant"
+        pool_stop "$miss_pid" 20
+        pool_start "$BIN/stock-fcgi" "127.0.0.1:$miss_port" "$RUN/logs/pool-db-${vlabel%%,*}-$vmode.log" \
+            "$RUN/pool-db-${vlabel%%,*}-$vmode.pid" STOCK_WORKERS="$WORKERS" CACHE_ENABLED=false \
+            DATABASE_URL="$vurl" DB_STATEMENTS="$vmode" || exit 1
+        miss_pid=$(pid_from_file "$RUN/pool-db-${vlabel%%,*}-$vmode.pid")
+        PIDS+=("$miss_pid")
+        wrk_row "series miss, $vlabel" "$BASE/miss$SERIES" -H "$AUTH"
+        wrk_row "product list miss, $vlabel" "$BASE/miss$PRODUCTS" -H "$AUTH"
+    done
+    pgb_psql "$pgb_port" pgbouncer "SHOW STATS" | awk '$1 == "stock" {
+        printf "pgbouncer SHOW STATS: %s transactions, %s queries, %s us waited for a server\n",
+            $2, $3, $8 }'
+fi
+
 echo
 # The hit pool makes way for a one-worker pool on the same address.
 pool_stop "${PIDS[0]}" 20

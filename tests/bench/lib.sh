@@ -2,11 +2,13 @@
 # Sourced after tests/lib/common.sh, with RUN (the run's folder), PIDS (pools started) and
 # CTL (the stockctl binary) set; pick_port has chosen pg_port and redis_port.
 
-# The cleanup of a bench run (trap EXIT): nginx, every pool of PIDS, Redis, PostgreSQL.
+# The cleanup of a bench run (trap EXIT): nginx, every pool of PIDS, a PgBouncer (bench.sh),
+# Redis, PostgreSQL.
 bench_cleanup()
 {
     nginx_stop "$RUN/nginx"
     for p in "${PIDS[@]}"; do pool_stop "$p" 20; done
+    declare -F pgb_stop >/dev/null && pgb_stop "$RUN/pgbouncer"
     redis_stop "$RUN/redis" "$redis_port" >/dev/null 2>&1
     pg_stop "$RUN/pg"
 }

@@ -60,6 +60,8 @@ trap 'exit 143' TERM INT
 
 REDIS_PW=dummy-redis-pw-0123
 PG_PW=dummy-pg-pw-4567
+APP_PW=dummy-app-pw-8901
+CS=dummy-cache-secret-0123456789abcdef0123456789abcdef
 : >"$DIR/empty.env"
 
 # dc FILE [NAME=VALUE ...] -- ARGS: docker-compose with only the given variables (no developer .env,
@@ -117,21 +119,35 @@ else
         t_not_ok "docker-compose.yml: config output parsed" "$(head -c 300 "$DEV_JSON.err")"
     fi
 
-    t_check "prod: docker-compose config -q succeeds with REDIS_PASSWORD and POSTGRES_PASSWORD" \
-        dc docker-compose.prod.yml REDIS_PASSWORD=$REDIS_PW POSTGRES_PASSWORD=$PG_PW -- config -q
-    dc docker-compose.prod.yml POSTGRES_PASSWORD=$PG_PW -- config -q >"$DIR/nopw.out" 2>&1
+    t_check "prod: docker-compose config -q succeeds with REDIS_PASSWORD, POSTGRES_PASSWORD and STOCK_DB_APP_PASSWORD" \
+        dc docker-compose.prod.yml REDIS_PASSWORD=$REDIS_PW POSTGRES_PASSWORD=$PG_PW \
+        STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS -- config -q
+    dc docker-compose.prod.yml POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS -- config -q \
+        >"$DIR/nopw.out" 2>&1
     rc=$?
     t_check "prod: docker-compose config fails without REDIS_PASSWORD, naming it" \
         eval '((rc != 0)) && grep -q "REDIS_PASSWORD must be set" "$DIR/nopw.out"'
-    dc docker-compose.prod.yml REDIS_PASSWORD=$REDIS_PW -- config -q >"$DIR/nopgpw.out" 2>&1
+    dc docker-compose.prod.yml REDIS_PASSWORD=$REDIS_PW STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS -- config -q \
+        >"$DIR/nopgpw.out" 2>&1
     rc=$?
     t_check "prod: docker-compose config fails without POSTGRES_PASSWORD, naming it" \
         eval '((rc != 0)) && grep -q "POSTGRES_PASSWORD must be set" "$DIR/nopgpw.out"'
-    dc docker-compose.prod.yml REDIS_PASSWORD= POSTGRES_PASSWORD=$PG_PW -- config -q >/dev/null 2>&1
+    dc docker-compose.prod.yml REDIS_PASSWORD=$REDIS_PW POSTGRES_PASSWORD=$PG_PW -- config -q \
+        >"$DIR/noapppw.out" 2>&1
+    rc=$?
+    t_check "prod: docker-compose config fails without STOCK_DB_APP_PASSWORD, naming it" \
+        eval '((rc != 0)) && grep -q "STOCK_DB_APP_PASSWORD must be set" "$DIR/noapppw.out"'
+    dc docker-compose.prod.yml REDIS_PASSWORD=$REDIS_PW POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW \
+        -- config -q >"$DIR/nocs.out" 2>&1
+    rc=$?
+    t_check "prod: docker-compose config fails without CACHE_SECRET, naming it (SPEC §11)" \
+        eval '((rc != 0)) && grep -q "CACHE_SECRET must be set" "$DIR/nocs.out"'
+    dc docker-compose.prod.yml REDIS_PASSWORD= POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS \
+        -- config -q >/dev/null 2>&1
     rc=$?
     t_check "prod: docker-compose config fails with an empty REDIS_PASSWORD" test "$rc" -ne 0
     if compose_json docker-compose.prod.yml "$PROD_JSON" REDIS_PASSWORD=$REDIS_PW \
-        POSTGRES_PASSWORD=$PG_PW; then
+        POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS; then
         t_ok "docker-compose.prod.yml: config output parsed"
     else
         t_not_ok "docker-compose.prod.yml: config output parsed" "$(head -c 300 "$PROD_JSON.err")"
@@ -176,25 +192,29 @@ if [[ -s "$PROD_JSON" ]]; then
     t_check "prod: services postgres, redis, app, nginx" \
         jqc "$f" '.services | has("postgres") and has("redis") and has("app") and has("nginx")'
     t_check "prod: redis image is redis:7-alpine" jqc "$f" '.services.redis.image == "redis:7-alpine"'
-    t_check "prod: redis command is exactly the prod settings of SPEC §7 with the env password" \
-        jqc "$f" ".services.redis.command | $CMD_WORDS == [\"redis-server\", \"--appendonly\", \"yes\",
+    # SPEC §7's settings, with the ACL file of deploy/redis-start.sh in place of --requirepass
+    # (SPEC §11: no password on a command line; tests/http/test_leastpriv.sh runs it).
+    t_check "prod: redis command is the prod settings of SPEC §7, through redis-start.sh, with an ACL file" \
+        jqc "$f" ".services.redis.command | $CMD_WORDS == [\"sh\", \"/usr/local/bin/stock-redis-start.sh\",
+          \"redis-server\", \"--appendonly\", \"yes\",
           \"--appendfsync\", \"everysec\", \"--maxmemory\", \"512mb\", \"--maxmemory-policy\",
           \"allkeys-lru\", \"--save\", \"900\", \"1\", \"--save\", \"300\", \"10\", \"--save\", \"60\",
-          \"10000\", \"--loglevel\", \"notice\", \"--requirepass\", \"$REDIS_PW\"]"
+          \"10000\", \"--loglevel\", \"notice\", \"--aclfile\", \"/run/stock-redis/users.acl\"]"
     t_check "prod: no published port on redis or postgres" jqc "$f" \
         '((.services.redis.ports // []) | length == 0) and ((.services.postgres.ports // []) | length == 0)'
-    t_check "prod: redis healthcheck authenticates (redis-cli -a \$REDIS_PASSWORD ping)" jqc "$f" \
-        ".services.redis | ($HC_TEXT | test(\"redis-cli.*-a.*REDIS_PASSWORD.*ping\"))
-         and .environment.REDIS_PASSWORD == \"$REDIS_PW\""
+    t_check "prod: redis healthcheck authenticates as the app's user (REDISCLI_AUTH, redis-cli --user, ping)" jqc "$f" \
+        ".services.redis | ($HC_TEXT | test(\"REDISCLI_AUTH=.*REDIS_PASSWORD.* redis-cli --user .*REDIS_USERNAME.* ping\"))
+         and .environment.REDIS_PASSWORD == \"$REDIS_PW\" and .environment.REDIS_USERNAME == \"stock-app\""
     t_check "prod: redis data in volume redis_data_prod" jqc "$f" \
         '([.services.redis.volumes[]? | tostring | startswith("redis_data_prod:/data")] | any)
          and (.volumes | has("redis_data_prod"))'
-    t_check "prod: redis on network stock-network" jqc "$f" \
-        '.services.redis.networks | has("stock-network")'
-    t_check "prod: app REDIS_URL carries the password from the environment" jqc "$f" \
-        ".services.app.environment.REDIS_URL == \"redis://:$REDIS_PW@redis:6379/0\""
-    t_check "prod: app DATABASE_URL carries POSTGRES_PASSWORD from the environment" jqc "$f" \
-        ".services.app.environment.DATABASE_URL | test(\":$PG_PW@postgres:5432/\")"
+    t_check "prod: redis on network backend" jqc "$f" '.services.redis.networks | has("backend")'
+    t_check "prod: app connects to redis:6379/0 as REDIS_USERNAME with REDIS_PASSWORD from the environment" \
+        jqc "$f" ".services.app.environment | .REDIS_URL == \"redis://redis:6379/0\" and
+          .REDIS_USERNAME == \"stock-app\" and .REDIS_PASSWORD == \"$REDIS_PW\""
+    t_check "prod: app DATABASE_URL is the app role with STOCK_DB_APP_PASSWORD; the migrate service's the owner" jqc "$f" \
+        "(.services.app.environment.DATABASE_URL == \"postgresql://stock_app:$APP_PW@postgres:5432/stock\")
+          and (.services.migrate.environment.DATABASE_URL == \"postgresql://stock:$PG_PW@postgres:5432/stock\")"
     t_check "prod: postgres password from the environment" jqc "$f" \
         ".services.postgres.environment.POSTGRES_PASSWORD == \"$PG_PW\""
     t_check "prod: nginx publishes 80 and 443" jqc "$f" \
@@ -202,15 +222,18 @@ if [[ -s "$PROD_JSON" ]]; then
          and (map(test(\"(^|:)443:443(/tcp)?$\")) | any)"
     t_check "prod: every service has a restart policy" jqc "$f" \
         '[.services[] | .restart // "" | test("^(always|unless-stopped|on-failure)")] | all'
-    t_check "prod: app and nginx wait for healthy dependencies" jqc "$f" \
-        '(.services.app.depends_on | keys == ["postgres", "redis"]) and
+    t_check "prod: app waits for the migrations and healthy servers, nginx for a healthy app" jqc "$f" \
+        '(.services.app.depends_on | keys == ["migrate", "postgres", "redis"]) and
+         .services.app.depends_on.migrate.condition == "service_completed_successfully" and
+         (.services.migrate.depends_on | keys == ["postgres"]) and
          (.services.nginx.depends_on | keys == ["app"])'
     t_check "prod: app is scalable (--scale app=N): no container_name, no published port" jqc "$f" \
         '.services.app | (has("container_name") | not) and ((.ports // []) | length == 0)'
     t_check "prod: nginx sends to app:9000 (every replica) unless STOCK_FCGI_ADDR says otherwise" \
         jqc "$f" '.services.nginx.environment.STOCK_FCGI_ADDR == "app:9000"'
     if compose_json docker-compose.prod.yml "$DIR/prod-fleet.json" REDIS_PASSWORD=$REDIS_PW \
-        POSTGRES_PASSWORD=$PG_PW "STOCK_FCGI_ADDR=10.0.0.11:9000 10.0.0.12:9000"; then
+        POSTGRES_PASSWORD=$PG_PW STOCK_DB_APP_PASSWORD=$APP_PW CACHE_SECRET=$CS \
+        "STOCK_FCGI_ADDR=10.0.0.11:9000 10.0.0.12:9000"; then
         t_check "prod: STOCK_FCGI_ADDR from the environment (a list of app hosts) reaches nginx" \
             jqc "$DIR/prod-fleet.json" \
             '.services.nginx.environment.STOCK_FCGI_ADDR == "10.0.0.11:9000 10.0.0.12:9000"'
@@ -218,21 +241,31 @@ if [[ -s "$PROD_JSON" ]]; then
         t_not_ok "prod: docker-compose config with STOCK_FCGI_ADDR set" \
             "$(head -c 300 "$DIR/prod-fleet.json.err")"
     fi
-    t_check "prod: the committed file holds no password (only \${REDIS_PASSWORD:?}/\${POSTGRES_PASSWORD:?})" \
-        eval 'grep -q -- "--requirepass \${REDIS_PASSWORD:?" docker-compose.prod.yml &&
-              grep -q "redis://:\${REDIS_PASSWORD:?" docker-compose.prod.yml &&
+    t_check "prod: the committed file holds no password (only \${REDIS_PASSWORD:?}, \${POSTGRES_PASSWORD:?}, \${STOCK_DB_APP_PASSWORD:?})" \
+        eval 'grep -q "REDIS_PASSWORD: \${REDIS_PASSWORD:?" docker-compose.prod.yml &&
+              grep -q ":\${STOCK_DB_APP_PASSWORD:?STOCK_DB_APP_PASSWORD must be set}@postgres" docker-compose.prod.yml &&
+              ! grep -v "^[[:space:]]*#" docker-compose.prod.yml | grep -q -- "--requirepass" &&
               ! grep -Eiq "(requirepass|password:) +[A-Za-z0-9]" docker-compose.prod.yml'
 fi
 
 for f in "$DEV_JSON" "$PROD_JSON"; do
     [[ -s "$f" ]] || continue
     n=$(basename "$f" .json)
-    t_check "$n: every service has a healthcheck" jqc "$f" \
-        "[.services[] | ($HC_TEXT | length > 0) and (.healthcheck.disable // false | not)] | all"
-    t_check "$n: every depends_on waits for condition service_healthy" jqc "$f" \
-        '[.services[] | .depends_on // {} | to_entries[] | .value.condition == "service_healthy"] | all'
-    t_check "$n: every service is on stock-network" jqc "$f" \
-        '([.services[] | .networks // {} | has("stock-network")] | all) and (.networks | has("stock-network"))'
+    # prod's migrate is a one-shot (restart on-failure): waited for until it completed.
+    t_check "$n: every service has a healthcheck (but the one-shot migrate)" jqc "$f" \
+        "[.services | to_entries[] | select(.key != \"migrate\") | .value
+          | ($HC_TEXT | length > 0) and ($HC_TEXT != \"NONE\") and (.healthcheck.disable // false | not)] | all"
+    t_check "$n: every depends_on waits for condition service_healthy (migrate: service_completed_successfully)" jqc "$f" \
+        '[.services[] | .depends_on // {} | to_entries[] | .value.condition ==
+          (if .key == "migrate" then "service_completed_successfully" else "service_healthy" end)] | all'
+    if [[ "$n" == dev ]]; then
+        t_check "$n: every service is on stock-network" jqc "$f" \
+            '([.services[] | .networks // {} | has("stock-network")] | all) and (.networks | has("stock-network"))'
+    else
+        # The frontend/backend split is checked by tests/http/test_leastpriv.sh.
+        t_check "$n: every service is on frontend or backend, nothing else" jqc "$f" \
+            '[.services[] | .networks // {} | keys | length > 0 and all(. == "frontend" or . == "backend")] | all'
+    fi
 done
 
 # =============================================================================================
@@ -241,7 +274,8 @@ done
 VARS="DATABASE_URL REDIS_URL REDIS_PASSWORD CACHE_ENABLED CACHE_DEFAULT_TTL CACHE_PRODUCTS_TTL
 CACHE_CATEGORIES_TTL CACHE_UOM_TTL CACHE_BALANCE_TTL CACHE_NEGATIVE_TTL CACHE_KEY_PREFIX
 REDIS_CONNECT_TIMEOUT REDIS_SOCKET_TIMEOUT REDIS_MAX_CONNECTIONS REDIS_HEALTH_CHECK_INTERVAL
-REDIS_RETRY_ON_TIMEOUT STOCK_LISTEN STOCK_WORKERS LOG_LEVEL POSTGRES_PASSWORD"
+REDIS_RETRY_ON_TIMEOUT STOCK_LISTEN STOCK_WORKERS LOG_LEVEL POSTGRES_PASSWORD STOCK_ENV CACHE_SECRET
+CACHE_SECRET_PREVIOUS"
 # ...and every variable the compose files read.
 VARS="$VARS $(grep -hv '^[[:space:]]*#' docker-compose.yml docker-compose.prod.yml |
     grep -oE '\$\{[A-Z_]+' | tr -d '${' | sort -u)"
@@ -253,7 +287,7 @@ t_check ".env.example documents every variable (missing:${missing:- none})" test
 t_check ".env.example gives every line a comment above its group" \
     awk '/^#?[A-Z_]+=/ { if (!prev) exit 1; next } { prev = ($0 ~ /^#/) } END { exit 0 }' .env.example
 t_check ".env.example holds no password" \
-    eval '! grep -E "^(REDIS|POSTGRES)_PASSWORD=." .env.example && ! grep -Eq "redis://:[^@]+@" .env.example'
+    eval '! grep -E "^[A-Z_]*PASSWORD=." .env.example && ! grep -v "^#" .env.example | grep -Eq "redis://[^@/]*:[^@]+@"'
 if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
     t_check ".env is gitignored" git -C "$ROOT" check-ignore -q .env
 fi
@@ -573,9 +607,9 @@ t_check "prod nginx: real_ip is documented but off (set_real_ip_from, real_ip_he
           ! grep -qE "^[[:space:]]*(set_real_ip_from|real_ip_header|real_ip_recursive)[[:space:]]" "$P"'
 for loc in '= /metrics' '\^~ /health/'; do
     b=$(block "location $loc ")
-    t_check "prod nginx: location ${loc//\\/} allows loopback/private nets only (deny all)" \
-        eval 'grep -q "allow 127.0.0.0/8;" <<<"$b" && grep -q "deny all;" <<<"$b" &&
-              ! grep -q "allow all" <<<"$b"'
+    t_check "prod nginx: location ${loc//\\/} allows loopback only, its lines tagged for STOCK_OPS_ALLOW (deny all)" \
+        eval '[[ "$(grep -E "^[[:space:]]*(allow|deny)" <<<"$b" | tr -s " " | sed "s/^ //" | tr "\n" "|")" == \
+              "allow 127.0.0.1; # STOCK_OPS_ALLOW|allow ::1; # STOCK_OPS_ALLOW|deny all;|" ]]'
 done
 t_check "prod nginx: /nginx-health and /health public" \
     eval '! block "location = /nginx-health" | grep -q deny && ! block "location = /health " | grep -q deny &&

@@ -605,6 +605,26 @@ NRCPT=$(sql "SELECT count(*) FROM stock_movements WHERE tenant_id = $C_ID AND ki
 api GET "/stock/movements?kind=receipt&limit=1"
 ck "C's receipts list total = its receipt rows ($NRCPT)" 'jt ".total == $NRCPT"'
 
+section "the ledger is append-only (sql/012)"
+M1=$(sql "SELECT min(id) FROM stock_movements WHERE tenant_id = $C_ID")
+BEFORE=$(sql "SELECT count(*), sum(quantity) FROM stock_movements WHERE tenant_id = $C_ID")
+for stmt in "UPDATE stock_movements SET quantity = quantity + 1 WHERE id = $M1" \
+    "DELETE FROM stock_movements WHERE id = $M1" "TRUNCATE stock_movements CASCADE"; do
+    out=$(sql "$stmt" 2>&1)
+    ck "refused, even to the table's owner: ${stmt%% WHERE*}" \
+        '[[ "$out" == *"stock_movements is append-only"* ]]'
+done
+ck "C's ledger is as it was ($BEFORE)" \
+    '[[ "$(sql "SELECT count(*), sum(quantity) FROM stock_movements WHERE tenant_id = $C_ID")" == "$BEFORE" ]]'
+# A product without sales goes with its history (the cascade is let through).
+product "LEDGER-GONE-$SUF" 4
+GONE=$MK_ID
+ck "a new product has its opening movement" \
+    '[[ "$(sql "SELECT count(*) FROM stock_movements WHERE tenant_id = $C_ID AND product_id = $GONE")" -ge 1 ]]'
+api DELETE "/products/$GONE"
+ck "DELETE /products/$GONE (its movements go with it: $R_STATUS)" \
+    '[[ "$R_STATUS" == 204 && "$(sql "SELECT count(*) FROM stock_movements WHERE tenant_id = $C_ID AND product_id = $GONE")" == 0 ]]'
+
 section "end"
 ck "no request of this suite got a 5xx or no answer (${FIVEXX:-none})" '[[ -z "$FIVEXX" ]]'
 t_result "$SUITE"

@@ -358,11 +358,11 @@ t_check "purge takes no argument (usage error, exit 2)" test "$RC" = 2
 
 # --- cache stats and flush ---
 # What they print is computed here from Redis itself (redis-cli, not stockctl): per module, in
-# the order of enum shared_module (core/shared.h), "%-12s %6ld keys  generation %s" (the keys
+# the order of ctl_cache_modules (fcgi/ctl/cache.c), "%-12s %6ld keys  generation %s" (the keys
 # "{prefix}:tenant:{id}:{module}:*" but the generation key "...:__gen__", whose value follows, or
 # "none") and "%-12s %6ld keys deleted" (the keys a flush unlinked).
 . "$ROOT/tests/lib/api.sh"
-MODULES=(balance products categories uom)
+MODULES=(balance products categories uom movements users)
 KP=stock # CACHE_KEY_PREFIX: the harness keeps the default
 # Where r_count, r_gen and the want_* helpers look: the database and the key prefix.
 R_DB=0
@@ -500,7 +500,7 @@ A_UOM=$(q "SELECT min(id) FROM units WHERE tenant_id = $A_ID")
 A_CAT=$(q "SELECT min(id) FROM categories WHERE tenant_id = $A_ID")
 for path in /uom "/uom/$A_UOM" /categories "/categories/$A_CAT" /products "/products?limit=3" \
     $(q "SELECT '/products/' || id FROM products WHERE tenant_id = $A_ID ORDER BY id LIMIT 2") \
-    "/balance/series?$DAYS"; do
+    "/balance/series?$DAYS" /stock/movements /users; do
     warm "$path"
 done
 # A failed sign-in leaves nothing in Redis (the limit is counted in PostgreSQL); a key of a
@@ -518,7 +518,7 @@ entries_of()
 {
     r_keys "$KP:tenant:$1:$2:*" | grep -v -e ':planted' -e ':__gen__$' | grep -c .
 }
-# all_warmed: each of A's four modules holds entries of the API and a generation.
+# all_warmed: each of A's data modules holds entries of the API and a generation.
 all_warmed()
 {
     local m
@@ -526,7 +526,7 @@ all_warmed()
         (($(entries_of "$A_ID" "$m") > 0)) && [[ "$(r_gen "$A_ID" "$m")" != none ]] || return 1
     done
 }
-t_check "the API reads left entries and a generation in each of A's four modules" all_warmed
+t_check "the API reads left entries and a generation in each of A's data modules" all_warmed
 t_check "... and B's products and uom; A holds sessions keys too" eval \
     '(($(entries_of "$B_ID" products) > 0 && $(entries_of "$B_ID" uom) > 0 &&
        $(r_keys "$KP:tenant:$A_ID:sessions:*" | grep -c .) > 0))'
@@ -542,7 +542,7 @@ t_check "... which counts the 1501 planted keys and the API's entries, not the n
     eval '(($(r_count "$A_ID" products) == 1501 + $(entries_of "$A_ID" products)))'
 want=$(want_stats "$A_ID" "${MODULES[@]}")
 ctl cache stats --tenant "$C1"
-t_check "cache stats (all modules) prints the four modules with Redis' counts and generations" \
+t_check "cache stats (all modules) prints every data module with Redis' counts and generations" \
     said 0 "$want" ""
 ctl cache stats --tenant="$C1" --module=uom
 t_check "cache stats --tenant=SLUG --module=uom is the same as with separate values" \
@@ -579,11 +579,11 @@ t_check "... under a new generation" new_gen
 
 # --- cache flush (all modules) ---
 want=$(want_flush "$A_ID" "${MODULES[@]}")
-before=$(r_snap "${ALL_A[@]}" | grep -vE "^$KP:tenant:$A_ID:(balance|products|categories|uom):")
+before=$(r_snap "${ALL_A[@]}" | grep -vE "^$KP:tenant:$A_ID:(balance|products|categories|uom|movements|users):")
 ctl cache flush --tenant "$C1"
-t_check "cache flush (all modules) prints the four modules with the keys it deleted" \
+t_check "cache flush (all modules) prints every data module with the keys it deleted" \
     said 0 "$want" ""
-t_check "... no key of A's four modules is left in Redis, nor their generations" eval \
+t_check "... no key of A's data modules is left in Redis, nor their generations" eval \
     '[[ -z "$(for m in "${MODULES[@]}"; do r_keys "$KP:tenant:$A_ID:$m:*"; done)" ]]'
 t_check "... A's sessions and ratelimit keys, tenant B, the neighbours and the epoch are untouched" \
     test "$(r_snap "${ALL_A[@]}")" = "$before"
@@ -649,7 +649,7 @@ cache_fails()
     RC=$?
     t_check "cache $name: exit $rc and '${msg%%$'\n'*}'" said "$rc" "" "$msg"
 }
-MOD_LIST="expected one of balance, products, categories, uom"
+MOD_LIST="expected one of balance, products, categories, uom, movements, users"
 NOSUCH="stockctl: tenant 'nosuch-$SUFFIX' not found"
 cache_fails "stats with an unknown module" 1 "stockctl: unknown cache module 'nosuch': $MOD_LIST" \
     -- stats --tenant "$C1" --module nosuch

@@ -485,4 +485,29 @@ for i in 1 2 3; do
     restore
 done
 
+# ---------------------------------------------------------------------------------------------
+section "POST /me/password is under the login limit"
+# A tenant of its own: its buckets (the account, and this client on this tenant) start empty.
+SLUG_L=users-l-$SUF
+new_tenant "$SLUG_L" "Users L" "admin@users-l.test" "$PW_A" || setup_failed
+L_ID=$NT_ID
+session "$SLUG_L" "admin@users-l.test" "$PW_A"
+T_L=$S_TOKEN
+codes=""
+for i in $(seq 1 10); do
+    api_as "$T_L" POST /me/password "$(me_body "guess-$i-$SUF" "guessed-new-$SUF-pw")"
+    codes+="$R_STATUS "
+done
+ck "10 wrong current passwords: 422 each ($codes)" '[[ "$codes" == "$(printf "422 %.0s" $(seq 1 10))" ]]'
+api_as "$T_L" POST /me/password "$(me_body "guess-11-$SUF" "guessed-new-$SUF-pw")"
+expect "the 11th attempt" 429 rate_limited
+ck "... with Retry-After" '[[ "$(header Retry-After)" =~ ^[1-9][0-9]*$ ]]'
+api_as "$T_L" POST /me/password "$(me_body "$PW_A" "guessed-new-$SUF-pw")"
+expect "even the right current password, within the window" 429 rate_limited
+login "$SLUG_L" "admin@users-l.test" "$PW_A"
+expect "a sign-in of that account shares the limit" 429 rate_limited
+ck "the fleet's count holds the failures, and the session lives on" \
+    '[[ "$(q "SELECT count(*) FROM login_limits WHERE tenant_id = $L_ID AND failures >= 10")" -ge 1 ]] && alive "$T_L"'
+q "DELETE FROM login_limits WHERE tenant_id = $L_ID" >/dev/null
+
 t_result "$SUITE"

@@ -51,6 +51,7 @@ static void test_config_defaults(void)
     CU_ASSERT_TRUE(cf.redis_retry_on_timeout);
     CU_ASSERT_STRING_EQUAL(cf.listen, "127.0.0.1:9000");
     CU_ASSERT_EQUAL(cf.log_level, LOG_INFO);
+    CU_ASSERT_FALSE(cf.db_unnamed);
     CU_ASSERT_EQUAL(config_module_ttl(&cf, "uom"), 3600);
     CU_ASSERT_EQUAL(config_module_ttl(&cf, "sessions"), 60);
 }
@@ -77,6 +78,7 @@ static void test_config_every_variable_is_read(void)
                         "STOCK_LISTEN=/run/stock.sock",
                         "STOCK_WORKERS=8",
                         "LOG_LEVEL=warning",
+                        "DB_STATEMENTS=unnamed",
                         NULL};
 
     CU_ASSERT_EQUAL_FATAL(load(&cf, kv, e, sizeof(e)), 0);
@@ -101,6 +103,7 @@ static void test_config_every_variable_is_read(void)
     CU_ASSERT_STRING_EQUAL(cf.listen, "/run/stock.sock");
     CU_ASSERT_EQUAL(cf.workers, 8);
     CU_ASSERT_EQUAL(cf.log_level, LOG_WARN);
+    CU_ASSERT_TRUE(cf.db_unnamed);
 }
 
 static void test_config_redis_password_overrides_url(void)
@@ -147,6 +150,8 @@ static void test_config_malformed_values_name_the_variable(void)
         {"REDIS_URL", "redis://h:99999/0"},
         {"REDIS_URL", "redis://h:1/16"},
         {"DATABASE_URL", ""},
+        {"DB_STATEMENTS", "named"},
+        {"DB_STATEMENTS", "Unnamed"},
     };
     size_t i;
 
@@ -267,6 +272,60 @@ static void test_config_env_file_below_environment(void)
     unlink(path);
 }
 
+/* CACHE_SECRET: required in production, from the variable or a file, never echoed. */
+static void test_config_cache_secret(void)
+{
+    static const char secret[] = "0123456789abcdef0123456789abcdef-one";
+    char path[] = "/tmp/stock-unit-secret-XXXXXX";
+    int fd = mkstemp(path);
+    struct config a, b, c;
+    char e[256], v1[96], f1[96];
+    const char *dev[] = {"STOCK_WORKERS=1", NULL};
+    const char *prod[] = {"STOCK_WORKERS=1", "STOCK_ENV=production", NULL};
+    const char *env[] = {"STOCK_WORKERS=1", "STOCK_ENV=production", v1, NULL};
+    const char *file[] = {"STOCK_WORKERS=1", "STOCK_ENV=production", f1, NULL};
+    const char *both[] = {"STOCK_WORKERS=1", v1, f1, NULL};
+    const char *shortv[] = {"STOCK_WORKERS=1", "CACHE_SECRET=tooshort-secret", NULL};
+    const char *rot[] = {"STOCK_WORKERS=1", v1,
+                         "CACHE_SECRET_PREVIOUS=an-older-secret-of-32-bytes-or-more", NULL};
+    const char *badenv[] = {"STOCK_WORKERS=1", "STOCK_ENV=prod", NULL};
+
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(write(fd, secret, strlen(secret)), (ssize_t)strlen(secret));
+    CU_ASSERT_EQUAL(write(fd, "\n", 1), 1);
+    close(fd);
+    snprintf(v1, sizeof(v1), "CACHE_SECRET=%s", secret);
+    snprintf(f1, sizeof(f1), "CACHE_SECRET_FILE=%s", path);
+    /* Development without one: a random key, said so. */
+    CU_ASSERT_EQUAL(load(&a, dev, e, sizeof(e)), 0);
+    CU_ASSERT_TRUE(a.cache_mac_ephemeral);
+    CU_ASSERT_FALSE(a.production);
+    /* Production refuses to start without one. */
+    CU_ASSERT_EQUAL(load(&a, prod, e, sizeof(e)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e, "CACHE_SECRET"));
+    /* The variable and the file (trailing newline dropped) give the same key. */
+    CU_ASSERT_EQUAL_FATAL(load(&b, env, e, sizeof(e)), 0);
+    CU_ASSERT_EQUAL_FATAL(load(&c, file, e, sizeof(e)), 0);
+    CU_ASSERT_TRUE(b.production);
+    CU_ASSERT_FALSE(b.cache_mac_ephemeral);
+    CU_ASSERT_EQUAL(memcmp(b.cache_mac_key, c.cache_mac_key, sizeof(b.cache_mac_key)), 0);
+    /* The key is derived, not the secret's bytes. */
+    CU_ASSERT_NOT_EQUAL(memcmp(b.cache_mac_key, secret, sizeof(b.cache_mac_key)), 0);
+    CU_ASSERT_EQUAL(load(&a, both, e, sizeof(e)), -1);
+    CU_ASSERT_EQUAL(load(&a, shortv, e, sizeof(e)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e, "CACHE_SECRET"));
+    CU_ASSERT_PTR_NULL(strstr(e, "tooshort"));
+    CU_ASSERT_EQUAL(load(&a, badenv, e, sizeof(e)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e, "STOCK_ENV"));
+    CU_ASSERT_EQUAL_FATAL(load(&a, rot, e, sizeof(e)), 0);
+    CU_ASSERT_TRUE(a.cache_mac_prev);
+    CU_ASSERT_EQUAL(memcmp(a.cache_mac_key, b.cache_mac_key, sizeof(a.cache_mac_key)), 0);
+    CU_ASSERT_NOT_EQUAL(memcmp(a.cache_mac_key_prev, b.cache_mac_key, sizeof(a.cache_mac_key)), 0);
+    unlink(path);
+    CU_ASSERT_EQUAL(load(&a, file, e, sizeof(e)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e, "CACHE_SECRET_FILE"));
+}
+
 int test_config_register(void)
 {
     CU_pSuite s = CU_add_suite("config", NULL, NULL);
@@ -282,7 +341,8 @@ int test_config_register(void)
         !CU_add_test(s, "REDIS_SENTINELS", test_config_sentinels) ||
         !CU_add_test(s, "workers above max connections",
                      test_config_workers_above_max_connections) ||
-        !CU_add_test(s, ".env file below environment", test_config_env_file_below_environment))
+        !CU_add_test(s, ".env file below environment", test_config_env_file_below_environment) ||
+        !CU_add_test(s, "CACHE_SECRET", test_config_cache_secret))
         return -1;
     return 0;
 }

@@ -68,6 +68,8 @@ ROW_NAMES=(
 
 FLEET_BIN=${FLEET_BIN:-${FLEET_POOL_BIN:-$ROOT/build/asan/stock-fcgi}}
 FLEET_PREFIX=${FLEET_PREFIX:-stk$$}
+# The hosts sign their cached values with one secret (CACHE_SECRET: at least 32 bytes).
+FLEET_CACHE_SECRET=fleet-cache-secret-$FLEET_PREFIX-0123456789abcdef
 NS_CORE=$FLEET_PREFIX-core
 FLEET_DIR=${FLEET_DIR:-${STOCK_TEST_DIR:-$ROOT/build/fleet-run}/fleet}
 NS_RECORDS=$ROOT/build/fleet-ns
@@ -190,7 +192,7 @@ host_start()
         DATABASE_URL="postgresql://postgres@$(pg_addr "$n"):$PG_PORT/stock" \
         REDIS_URL="redis://:$REDIS_PW@$(redis_addr "$n"):$REDIS_PORT/0" \
         REDIS_SOCKET_TIMEOUT=0.5 REDIS_CONNECT_TIMEOUT=0.5 REDIS_RETRY_ON_TIMEOUT=true \
-        CACHE_SECRET="fleet-cache-secret-$FLEET_PREFIX" \
+        CACHE_SECRET="$FLEET_CACHE_SECRET" \
         ip netns exec "$(ns_host "$n")" setsid bash -c 'echo "$$" >"$1"; shift; exec "$@"' _ \
         "$pidf" "$FLEET_BIN" </dev/null >>"$FLEET_DIR/logs/stock-fcgi-h$n.log" 2>&1 &
     # Not a job of this shell: a host killed on purpose is no "Killed" line here.
@@ -396,7 +398,7 @@ inside_main()
     # Tenants: four under load (the fourth is "quiet": only the rows' own writes touch it, so
     # that nothing else invalidates what they leave stale), one for the sign-in rows.
     export FLEET_PASSWORD=fleet-user-pw-$$
-    secret_note "$FLEET_PASSWORD" "$REDIS_PW" "fleet-cache-secret-$FLEET_PREFIX"
+    secret_note "$FLEET_PASSWORD" "$REDIS_PW" "$FLEET_CACHE_SECRET"
     export FLEET_TENANTS=""
     for i in 1 2 3 4 login; do
         slug=flt-$FLEET_PREFIX-$i

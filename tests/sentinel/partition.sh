@@ -35,6 +35,7 @@ PART_DIR=${PART_DIR:?set by tests/sentinel/run.sh}
 BIN=$ROOT/build/asan/stock-fcgi
 PW=part-redis-pw-$P
 SPW=part-sentinel-pw-$P
+CSECRET=part-cache-secret-$P-0123456789abcdef
 NAME=stk
 DOWN_AFTER=${PART_DOWN_AFTER:-4000}
 MAX_LAG=${PART_MAX_LAG:-2}
@@ -186,7 +187,7 @@ master_of() # the master's address as sentinel 2 says
 for n in h1 h2; do
     in_ns "$n" env STOCK_ENV_FILE=/dev/null STOCK_LISTEN="$(addr "$n"):9000" STOCK_WORKERS=2 \
         LOG_LEVEL=info DATABASE_URL="postgresql://postgres@10.212.${LINK[$n]}.1:$PG_PORT/stock" \
-        REDIS_URL="redis://:$PW@unused:6379/0" CACHE_KEY_PREFIX="$P" \
+        REDIS_URL="redis://:$PW@unused:6379/0" CACHE_KEY_PREFIX="$P" CACHE_SECRET="$CSECRET" \
         REDIS_SENTINELS="$RA:26379,$RA:26380,$RA:26381" REDIS_SENTINEL_MASTER="$NAME" \
         REDIS_SENTINEL_PASSWORD="$SPW" REDIS_CONNECT_TIMEOUT=0.5 REDIS_SOCKET_TIMEOUT=0.5 \
         setsid bash -c 'echo "$$" >"$1"; shift; exec "$@"' _ "$PART_DIR/run/stock-fcgi-$n.pid" \

@@ -43,7 +43,9 @@ NAME=stk
 PW=sentinel-redis-pw-$$
 SPW=sentinel-pw-$$
 PREFIX=sent$$
-secret_note "$PW" "$SPW"
+CSECRET=sentinel-cache-secret-$$-0123456789abcdef
+secret_note "$PW" "$SPW" "$CSECRET" part-cache-secret-sp
+secret_note part-redis-pw-sp part-sentinel-pw-sp
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
 rm -rf "$DIR"
 mkdir -p "$DIR/run"
@@ -222,7 +224,7 @@ t_ok "a master, two replicas and three sentinels (quorum 2) on loopback"
 POOL_LOG=$DIR/stock-fcgi-sentinel.log
 pool_start "$BIN" "127.0.0.1:$P_FCGI" "$POOL_LOG" "$DIR/run/stock-fcgi-sentinel.pid" \
     STOCK_ENV_FILE=/dev/null STOCK_WORKERS=2 LOG_LEVEL=info DATABASE_URL="$DATABASE_URL" \
-    REDIS_URL="redis://:$PW@127.0.0.1:1/0" CACHE_KEY_PREFIX="$PREFIX" \
+    REDIS_URL="redis://:$PW@127.0.0.1:1/0" CACHE_KEY_PREFIX="$PREFIX" CACHE_SECRET="$CSECRET" \
     REDIS_SENTINELS="127.0.0.1:$P_FAKE,127.0.0.1:$P_DEAD,127.0.0.1:$S1,127.0.0.1:$S2,127.0.0.1:$S3" \
     REDIS_SENTINEL_MASTER="$NAME" REDIS_SENTINEL_PASSWORD="$SPW" \
     REDIS_CONNECT_TIMEOUT=0.5 REDIS_SOCKET_TIMEOUT=0.5 REDIS_RETRY_ON_TIMEOUT=true ||

@@ -86,6 +86,9 @@
  *   could trust it without the rows deleted meanwhile: stale for at most that remaining time +
  *   CACHE_TRUST_MS. A partition that leaves a replica with the old master defeats
  *   min-replicas-to-write 1 (choose it above what a partition can leave there).
+ * - The same holds after a plain Redis restart (a new run_id): hosts still listed with the old
+ *   one keep the rows and make writers wait until their next poll lists the new one (within
+ *   about CACHE_POLL_MS for a serving host; at most the window).
  * - A writer that applied its rows pays no extra round trip: the check is in the DELETE
  *   (pgbench, loopback, 3 hosts listed: 0.21 ms for the plain DELETE, 0.30 ms with the check
  *   folded in; a separate SELECT would cost 0.10 ms more plus one network round trip).

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
 #include "core/shared.h"
 
 static struct config itest_cf;
@@ -146,4 +148,29 @@ void itest_become_other_host(void)
     atomic_store(&sh->cache_poll_until_ms, 0);
     randombytes_buf(id, sizeof(id));
     sodium_bin2hex(sh->cache_host, sizeof(sh->cache_host), id, sizeof(id));
+}
+
+redisContext *itest_redis_connect(void)
+{
+    const struct config *cf = itest_config();
+    struct timeval tv = {10, 0};
+    redisContext *r;
+    redisReply *rep;
+
+    r = cf->redis_unix[0] ? redisConnectUnixWithTimeout(cf->redis_unix, tv)
+                          : redisConnectWithTimeout(cf->redis_host, cf->redis_port, tv);
+    if (!r || r->err) {
+        fprintf(stderr, "itest: cannot connect to the test redis\n");
+        return r;
+    }
+    redisSetTimeout(r, tv);
+    if (cf->redis_password[0]) {
+        rep = redisCommand(r, "AUTH %s", cf->redis_password);
+        freeReplyObject(rep);
+    }
+    if (cf->redis_db) {
+        rep = redisCommand(r, "SELECT %d", cf->redis_db);
+        freeReplyObject(rep);
+    }
+    return r;
 }

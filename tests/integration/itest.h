@@ -34,6 +34,13 @@ const char *itest_slug(struct arena *a, int64_t id);
  */
 int itest_user(int64_t tenant, const char *email, const char *password, const char *role);
 
+/*
+ * A connection of the test's own to the test Redis (REDIS_URL's address, password and db), for
+ * checks behind the cache's back; the caller frees it. NULL or ->err set when it failed.
+ */
+struct redisContext;
+struct redisContext *itest_redis_connect(void);
+
 /* Milliseconds on the monotonic clock. */
 int64_t itest_now_ms(void);
 

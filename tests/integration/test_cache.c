@@ -28,29 +28,11 @@ static redisContext *raw;
 
 static redisContext *raw_conn(void)
 {
-    const struct config *cf = itest_config();
-    struct timeval tv = {10, 0};
-    redisReply *r;
-
     if (raw && !raw->err)
         return raw;
     if (raw)
         redisFree(raw);
-    raw = cf->redis_unix[0] ? redisConnectUnixWithTimeout(cf->redis_unix, tv)
-                            : redisConnectWithTimeout(cf->redis_host, cf->redis_port, tv);
-    if (!raw || raw->err) {
-        fprintf(stderr, "test_cache: cannot connect to the test redis\n");
-        return raw;
-    }
-    redisSetTimeout(raw, tv);
-    if (cf->redis_password[0]) {
-        r = redisCommand(raw, "AUTH %s", cf->redis_password);
-        freeReplyObject(r);
-    }
-    if (cf->redis_db) {
-        r = redisCommand(raw, "SELECT %d", cf->redis_db);
-        freeReplyObject(r);
-    }
+    raw = itest_redis_connect();
     return raw;
 }
 

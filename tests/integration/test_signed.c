@@ -23,26 +23,11 @@ static redisContext *atk;
 /* The attacker's connection to the test Redis. */
 static redisContext *atk_conn(void)
 {
-    const struct config *cf = itest_config();
-    struct timeval tv = {10, 0};
-    redisReply *r;
-
     if (atk && !atk->err)
         return atk;
     if (atk)
         redisFree(atk);
-    atk = cf->redis_unix[0] ? redisConnectUnixWithTimeout(cf->redis_unix, tv)
-                            : redisConnectWithTimeout(cf->redis_host, cf->redis_port, tv);
-    if (!atk || atk->err)
-        return atk;
-    if (cf->redis_password[0]) {
-        r = redisCommand(atk, "AUTH %s", cf->redis_password);
-        freeReplyObject(r);
-    }
-    if (cf->redis_db) {
-        r = redisCommand(atk, "SELECT %d", cf->redis_db);
-        freeReplyObject(r);
-    }
+    atk = itest_redis_connect();
     return atk;
 }
 

@@ -24,7 +24,7 @@
  *   writer's clock + the TTL) is signed and a value past it is never served, whatever TTL Redis
  *   keeps: a replayed value is one that was current at most the module's TTL ago (sessions
  *   also check their own expiry and need the token itself, which Redis never sees: the key is
- *   its hash). tests/integration/test_cache.c measures the bound.
+ *   its hash). tests/integration/test_cache.c (signed: ...) measures the bound.
  * - TAG = "<run_id>.<epoch>.<gen>": run_id of the Redis server (INFO server, read once per
  *   connection by core/redis); epoch = value of "{prefix}:epoch"; gen = value of the per-module
  *   generation key "{prefix}:tenant:{t}:{module}:__gen__". Epoch and gen are random hex tokens

@@ -57,6 +57,5 @@ int test_catalog_register(void);
 int test_auth_register(void);
 int test_sales_register(void);
 int test_dispatch_register(void);
-int test_signed_register(void);
 
 #endif

@@ -174,19 +174,20 @@ int cache_outbox_read(struct db *db, struct arena *a, enum cache_outbox_scope sc
     return 0;
 }
 
-/* Hosts listed as trusting a cache on another Redis than $n (run_id; '' is not compared). */
-#define FOREIGN_HOSTS(n)                                                                           \
-    "SELECT 1 FROM cache_hosts WHERE trusted_until > clock_timestamp() AND redis_run_id <> '' "    \
-    "AND redis_run_id <> $" #n
-
+/*
+ * The statements below ask for the hosts listed as trusting a cache on another Redis than $2
+ * (its run_id; '' is not compared), written out in each: SQL is literal text only
+ * (tests/security/sql_check.sh).
+ */
 int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbox_batch *b,
                         const char *run_id, bool *kept, struct app_err *err)
 {
     /* One statement: the check costs no round trip (the DELETE of a CTE runs in any case). */
-    static const char keep_sql[] = "WITH f AS (SELECT EXISTS (" FOREIGN_HOSTS(
-        2) ") AS other), "
-           "d AS (DELETE FROM cache_outbox WHERE id = ANY($1::bigint[]) "
-           "AND NOT (SELECT other FROM f) RETURNING 1) SELECT other FROM f";
+    static const char keep_sql[] =
+        "WITH f AS (SELECT EXISTS (SELECT 1 FROM cache_hosts WHERE trusted_until > "
+        "clock_timestamp() AND redis_run_id <> '' AND redis_run_id <> $2) AS other), "
+        "d AS (DELETE FROM cache_outbox WHERE id = ANY($1::bigint[]) "
+        "AND NOT (SELECT other FROM f) RETURNING 1) SELECT other FROM f";
     const char *params[2] = {b->ids, run_id};
     PGresult *res;
 
@@ -218,7 +219,8 @@ bool cache_outbox_foreign_settled(struct db *db, struct arena *a,
         return false;
     res = db_exec(db, a,
                   "SELECT NOT EXISTS (SELECT 1 FROM cache_outbox WHERE id = ANY($1::bigint[])) "
-                  "OR NOT EXISTS (" FOREIGN_HOSTS(2) ")",
+                  "OR NOT EXISTS (SELECT 1 FROM cache_hosts WHERE trusted_until > "
+                  "clock_timestamp() AND redis_run_id <> '' AND redis_run_id <> $2)",
                   2, params, &err);
     return res && PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
 }

@@ -377,11 +377,12 @@ else
         check "SCAN $T:* finds the tenant's keys ($n)" test "$n" -gt 0
         check "every key found for the tenant starts with $T:" \
             eval '! grep -v "^$T:" "$TMP/tenant-keys" | grep -q .'
-        # Every key of ours is a tenant's (…:tenant:<id>:<module>:…) but the shared epoch token.
+        # Every key of ours is a tenant's (…:tenant:<id>:<module>:…) but the shared epoch token
+        # and the hosts' trust marks (…:hosts:<32 hex>, renewed by each outbox poll).
         rscan "$PREFIX:*" >"$TMP/all-keys"
-        stray=$(grep -vE "^$PREFIX:(tenant:[0-9]+:[a-z_]+:.+|epoch)$" "$TMP/all-keys" | head -n 3 |
-            tr '\n' ' ')
-        check "no key under $PREFIX: outside a tenant's space (but $PREFIX:epoch)${stray:+: $stray}" \
+        stray=$(grep -vE "^$PREFIX:(tenant:[0-9]+:[a-z_]+:.+|epoch|hosts:[0-9a-f]{32})$" "$TMP/all-keys" |
+            head -n 3 | tr '\n' ' ')
+        check "no key under $PREFIX: outside a tenant's space (but $PREFIX:epoch and $PREFIX:hosts:*)${stray:+: $stray}" \
             test -z "$stray"
     else
         not_ok "tenant keys in redis" "redis unreachable"

@@ -775,8 +775,8 @@ static void test_cache_trust_lapses_without_a_poll(void)
     CU_ASSERT(served_until > 0);
     CU_ASSERT(served_until <= CACHE_TRUST_MS);
     CU_ASSERT_EQUAL(memo(&blind, a, t, "products", "item", &l, &res), CACHE_MISS);
-    /* The first good poll brings the hits back. */
-    CU_ASSERT_EQUAL(memo(&polled, a, t, "products", "item", &l, &res), CACHE_HIT);
+    /* A good poll brings the hits back. */
+    CU_ASSERT_EQUAL(memo_until_hit(&polled, a, t, "item", &l, "{\"v\":1}"), 1);
     CU_ASSERT_EQUAL(memo(&blind, a, t, "products", "item", &l, &res), CACHE_HIT);
     cache_release(&polled);
     cache_release(&blind);
@@ -977,10 +977,12 @@ static void test_cache_wrong_password_degrades_and_defers(void)
     }
     close(logfd);
     unlink(logpath);
-    /* ... yet the healthy worker never serves the stale entry: its poll applies the outbox. */
+    /* ... yet the healthy worker never serves the stale entry: its poll applies the outbox. A
+     * poll that started in the millisecond of the refused writer's withdrawal is voided, so the
+     * hits come back at the next one. */
     CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_MISS);
     CU_ASSERT(res_is(&res, "{\"v\":\"new\"}"));
-    CU_ASSERT_EQUAL(memo(&good, a, t, "products", "item", &fresh, &res), CACHE_HIT);
+    CU_ASSERT_EQUAL(memo_until_hit(&good, a, t, "item", &fresh, "{\"v\":\"new\"}"), 1);
     CU_ASSERT_EQUAL(outbox_rows(t), 0);
     cache_release(&good);
     cache_release(&c);

@@ -13,7 +13,9 @@
 static const char ctl_usage_text[] =
     "usage: stockctl COMMAND [ARGS]\n"
     "\n"
-    "  migrate                                  apply the pending migrations (idempotent)\n"
+    "  migrate [--app-role ROLE]                apply the pending migrations (idempotent), as\n"
+    "                                           the owner; --app-role then grants ROLE (the\n"
+    "                                           app's login) what the app needs, nothing more\n"
     "  tenant create SLUG NAME [--timezone TZ]  create a tenant and print its id\n"
     "  user create --tenant SLUG --email EMAIL [--role admin|staff]\n"
     "                                           create a user (default role staff) and print\n"

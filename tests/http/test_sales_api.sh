@@ -1126,6 +1126,36 @@ ck "balance_monthly = balance_daily summed per month, for H" \
         FULL JOIN (SELECT month, owed_cents FROM balance_monthly WHERE tenant_id = $H_ID) b
         ON b.month = d.m WHERE coalesce(b.owed_cents, 0) <> coalesce(d.o, 0)")" == 0 ]]'
 
+# GET /sales counts its total from sale_counts (sql/013): for every filter it must equal the rows,
+# in H (seeded over 120 days, a zone west of UTC) and in A, Z (drafts, confirmations and
+# cancellations of the sections above), by the creation day in the tenant's zone.
+sale_rows()
+{
+    psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM sales s JOIN tenants t ON t.id = s.tenant_id
+        WHERE s.tenant_id = $1 $(sed -e 's/&/ /g' <<<"$2" | tr ' ' '\n' | sed -n \
+            -e "s/^from=\(.*\)/AND (s.created_at AT TIME ZONE t.timezone)::date >= '\1'/p" \
+            -e "s/^to=\(.*\)/AND (s.created_at AT TIME ZONE t.timezone)::date <= '\1'/p" \
+            -e "s/^status=\(.*\)/AND s.status = '\1'/p" | tr '\n' ' ')"
+}
+for tn in H A Z; do
+    tid=$(psql -X -At "$DATABASE_URL" -c "SELECT id FROM tenants WHERE slug = lower('$(eval echo "\$SLUG_$tn")')")
+    session "$(eval echo "\$SLUG_$tn")" "admin@$(tr 'A-Z' 'a-z' <<<"$tn").test" "$PW" && TOKEN=$S_TOKEN
+    for f in "" "status=confirmed" "status=draft" "status=cancelled" \
+        "from=$(dplus "$TODAY_H" -90)&to=$(dplus "$TODAY_H" -30)" "from=$TODAY_H" "to=$(dplus "$TODAY_H" -1)" \
+        "from=$(dplus "$TODAY_H" -60)&status=confirmed" "from=$(dplus "$TODAY_H" -1)&to=$(dplus "$TODAY_H" 1)&status=draft"; do
+        api GET "/sales?limit=1${f:+&$f}"
+        want=$(sale_rows "$tid" "$f")
+        ck "$tn: GET /sales?${f:-(no filter)}: total $(jf .total) = the sale rows ($want)" \
+            '[[ "$R_STATUS" == 200 && -n "$want" && "$(jf .total)" == "$want" ]]'
+    done
+done
+ck "sale_counts = the sales counted per tenant, creation day and status (every tenant)" \
+    '[[ "$(psql -X -At "$DATABASE_URL" -c "SELECT count(*) FROM
+        (SELECT s.tenant_id, (s.created_at AT TIME ZONE t.timezone)::date AS day, s.status, count(*) AS n
+         FROM sales s JOIN tenants t ON t.id = s.tenant_id GROUP BY 1, 2, 3) r
+        FULL JOIN (SELECT tenant_id, day, status, n FROM sale_counts WHERE n <> 0) c
+        USING (tenant_id, day, status) WHERE r.n IS DISTINCT FROM c.n")" == 0 ]]'
+
 # =============================================================================================
 section "end"
 # The series is kept incrementally (balance_daily): over all of A's days it must agree with the

@@ -7,7 +7,8 @@
 # processes as the pool). Prints one table, the ratio of the hit path to the minimal program,
 # and the database time of the series on a miss (auto_explain) for 31 and 365 days. The ledger
 # gets BENCH_MOVEMENTS movements (default 1,000,000) for the movements list: a page of all of
-# them and of one product's, hit and miss, with their database time. Then the database paths
+# them and of one product's, hit and miss, with their database time; and the sales list (never
+# cached) with the database time of its page and total. Then the database paths
 # (series and product list, cache off) three ways, on the same miss address one after the
 # other: straight to PostgreSQL with DB_STATEMENTS=prepared and =unnamed, and through PgBouncer
 # in transaction pooling mode (tests/lib/pgbouncer.sh, as many server connections as workers)
@@ -87,6 +88,7 @@ from365=$(date -d "$to -364 days" +%F)
 SERIES="/api/v1/balance/series?from=$from31&to=$to&granularity=daily&method=all"
 PRODUCTS="/api/v1/products?limit=50"
 MOVES_ALL="/api/v1/stock/movements?limit=50"
+SALES_LIST="/api/v1/sales?limit=50"
 MOVES_ONE="/api/v1/stock/movements?product_id=$ONE_PRODUCT&limit=50"
 
 bench_nginx "$http_port" "127.0.0.1:$hit_port" "127.0.0.1:$miss_port" "127.0.0.1:$min_port" &&
@@ -177,6 +179,7 @@ wrk_row "movements page ($MOVES), cache hit" "$BASE$MOVES_ALL" -H "$AUTH"
 wrk_row "movements page, miss (cache off)" "$BASE/miss$MOVES_ALL" -H "$AUTH"
 wrk_row "one product's movements, cache hit" "$BASE$MOVES_ONE" -H "$AUTH"
 wrk_row "one product's movements, miss" "$BASE/miss$MOVES_ONE" -H "$AUTH"
+wrk_row "sales list ($SALES; never cached)" "$BASE$SALES_LIST" -H "$AUTH"
 wrk_row "nginx static file, same bytes" "$BASE/static/series.json"
 wrk_row "minimal FastCGI + hiredis GET" "$BASE/minimal"
 minimal=$ROW_RPS
@@ -268,3 +271,8 @@ EXPLAIN_LINES=40 explain /api/v1/stock/movements "limit=50" "a page of all, and 
     stock_movements
 EXPLAIN_LINES=40 explain /api/v1/stock/movements "product_id=$ONE_PRODUCT&limit=50" \
     "a page of one product, and its total" stock_movements
+echo
+echo "sales list (GET /sales, never cached), with $SALES sales:"
+EXPLAIN_LINES=0 explain /api/v1/sales "limit=50" "a page of all, and the total" sale_counts
+EXPLAIN_LINES=0 explain /api/v1/sales "status=confirmed&from=$from365&limit=50" \
+    "confirmed of a year, and the total" sale_counts

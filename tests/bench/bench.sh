@@ -8,7 +8,8 @@
 # and the database time of the series on a miss (auto_explain) for 31 and 365 days. The ledger
 # gets BENCH_MOVEMENTS movements (default 1,000,000) for the movements list: a page of all of
 # them and of one product's, hit and miss, with their database time; and the sales list (never
-# cached) with the database time of its page and total. Then the database paths
+# cached) and the payments list, with the database time of their page and total, and of the
+# product list's. Then the database paths
 # (series and product list, cache off) three ways, on the same miss address one after the
 # other: straight to PostgreSQL with DB_STATEMENTS=prepared and =unnamed, and through PgBouncer
 # in transaction pooling mode (tests/lib/pgbouncer.sh, as many server connections as workers)
@@ -89,6 +90,7 @@ SERIES="/api/v1/balance/series?from=$from31&to=$to&granularity=daily&method=all"
 PRODUCTS="/api/v1/products?limit=50"
 MOVES_ALL="/api/v1/stock/movements?limit=50"
 SALES_LIST="/api/v1/sales?limit=50"
+PAYMENTS_LIST="/api/v1/payments?limit=50"
 MOVES_ONE="/api/v1/stock/movements?product_id=$ONE_PRODUCT&limit=50"
 
 bench_nginx "$http_port" "127.0.0.1:$hit_port" "127.0.0.1:$miss_port" "127.0.0.1:$min_port" &&
@@ -180,6 +182,7 @@ wrk_row "movements page, miss (cache off)" "$BASE/miss$MOVES_ALL" -H "$AUTH"
 wrk_row "one product's movements, cache hit" "$BASE$MOVES_ONE" -H "$AUTH"
 wrk_row "one product's movements, miss" "$BASE/miss$MOVES_ONE" -H "$AUTH"
 wrk_row "sales list ($SALES; never cached)" "$BASE$SALES_LIST" -H "$AUTH"
+wrk_row "payments list (never cached)" "$BASE$PAYMENTS_LIST" -H "$AUTH"
 wrk_row "nginx static file, same bytes" "$BASE/static/series.json"
 wrk_row "minimal FastCGI + hiredis GET" "$BASE/minimal"
 minimal=$ROW_RPS
@@ -276,3 +279,7 @@ echo "sales list (GET /sales, never cached), with $SALES sales:"
 EXPLAIN_LINES=0 explain /api/v1/sales "limit=50" "a page of all, and the total" sale_counts
 EXPLAIN_LINES=0 explain /api/v1/sales "status=confirmed&from=$from365&limit=50" \
     "confirmed of a year, and the total" sale_counts
+echo "payments list (GET /payments, never cached):"
+EXPLAIN_LINES=0 explain /api/v1/payments "limit=50" "a page of all, and the total" balance_daily
+echo "product list on a miss ($(psql -At -c "SELECT count(*) FROM products") products):"
+EXPLAIN_LINES=0 explain /api/v1/products "limit=50" "a page, and the total" products

@@ -480,6 +480,24 @@ static bool cache_trusted(struct cache *c)
 }
 
 /*
+ * A writer's wait before its answer: every 50 ms until cache_outbox_settled (b, run_id) says no
+ * host can serve what b invalidates, or the window from anchor has passed. Returns 1.
+ */
+static int cache_ack_wait(struct cache *c, struct arena *a, const struct cache_outbox_batch *b,
+                          int64_t anchor, const char *run_id)
+{
+    int64_t deadline = anchor + CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS;
+
+    atomic_fetch_add(&shared_get()->cache_ack_waits, 1);
+    while (!cache_outbox_settled(c->db, a, b, run_id) && cache_outbox_now_ms() < deadline) {
+        struct timespec ts = {0, 50 * 1000000L};
+
+        nanosleep(&ts, NULL);
+    }
+    return 1;
+}
+
+/*
  * The writer's side: applies the rows of scope (a writer's own after its COMMIT, or a tenant's
  * before an Idempotency-Key replay) and deletes them. When that fails it waits until the rows
  * are gone (another host applied them), no host is listed as trusting its cache (cache_hosts),
@@ -493,7 +511,7 @@ static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scop
     struct app_err err;
     /* The window counts from a moment known to follow the COMMIT of every row concerned: the
      * call for a writer's own rows (it comes after its COMMIT), else the end of the read. */
-    int64_t anchor = cache_outbox_now_ms(), deadline;
+    int64_t anchor = cache_outbox_now_ms();
     int rounds;
     bool kept = false;
 
@@ -524,24 +542,12 @@ static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scop
 
 foreign:
     /* Applied here, but a host is listed as trusting a cache on another Redis (a failover in
-     * progress): the rows stay for its polls, and the answer waits until they are gone, that
-     * host no longer trusts, or the window has passed (the bound at the top of
-     * cache_outbox.c). */
-    deadline = anchor + CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS;
-    atomic_fetch_add(&shared_get()->cache_ack_waits, 1);
+     * progress): the rows stay for its polls (the bound at the top of cache_outbox.c). */
     log_info("[CACHE] INVALIDATE applied on redis %s; waiting for hosts trusting another redis",
              c->redis.run_id);
-    while (!cache_outbox_foreign_settled(c->db, a, &b, c->redis.run_id) &&
-           cache_outbox_now_ms() < deadline) {
-        struct timespec ts = {0, 50 * 1000000L};
-
-        nanosleep(&ts, NULL);
-    }
-    return 1;
+    return cache_ack_wait(c, a, &b, anchor, c->redis.run_id);
 
 wait:
-    deadline = anchor + CACHE_TRUST_MS + CACHE_ACK_MARGIN_MS;
-    atomic_fetch_add(&shared_get()->cache_ack_waits, 1);
     /* This host stops trusting at once (its next poll must apply the rows): the wait is for
      * the other hosts only, and a host alone answers without one. */
     cache_outbox_withdraw(c->db, a);
@@ -550,14 +556,7 @@ wait:
              scope == OUTBOX_TENANT ? tenant : (b.n ? b.rows[0].tenant : 0),
              c->cf->cache_enabled && c->redis.last_error[0] ? c->redis.last_error
                                                             : "outbox not readable");
-    /* Every 50 ms: done once the rows are applied or no host is listed as trusting (with the
-     * rows unknown, b.n == 0, only the latter). */
-    while (!cache_outbox_settled(c->db, a, &b) && cache_outbox_now_ms() < deadline) {
-        struct timespec ts = {0, 50 * 1000000L};
-
-        nanosleep(&ts, NULL);
-    }
-    return 1;
+    return cache_ack_wait(c, a, &b, anchor, NULL);
 }
 
 int cache_write_done(struct cache *c, struct arena *a)

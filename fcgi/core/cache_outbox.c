@@ -208,23 +208,6 @@ int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbo
     return 0;
 }
 
-bool cache_outbox_foreign_settled(struct db *db, struct arena *a,
-                                  const struct cache_outbox_batch *b, const char *run_id)
-{
-    const char *params[2] = {b->ids, run_id};
-    struct app_err err;
-    PGresult *res;
-
-    if (db_in_transaction(db))
-        return false;
-    res = db_exec(db, a,
-                  "SELECT NOT EXISTS (SELECT 1 FROM cache_outbox WHERE id = ANY($1::bigint[])) "
-                  "OR NOT EXISTS (SELECT 1 FROM cache_hosts WHERE trusted_until > "
-                  "clock_timestamp() AND redis_run_id <> '' AND redis_run_id <> $2)",
-                  2, params, &err);
-    return res && PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
-}
-
 int cache_outbox_register(struct db *db, struct arena *a, int64_t ms, int64_t started,
                           const char *run_id, struct app_err *err)
 {
@@ -276,24 +259,26 @@ void cache_outbox_withdraw(struct db *db, struct arena *a)
         log_debug("[CACHE] cannot withdraw this host's listing in cache_hosts: %s", err.msg);
 }
 
-bool cache_outbox_settled(struct db *db, struct arena *a, const struct cache_outbox_batch *b)
+bool cache_outbox_settled(struct db *db, struct arena *a, const struct cache_outbox_batch *b,
+                          const char *run_id)
 {
     static const char hosts_sql[] =
-        "SELECT NOT EXISTS (SELECT 1 FROM cache_hosts WHERE trusted_until > clock_timestamp())";
-    const char *params[1] = {b->ids};
+        "SELECT NOT EXISTS (SELECT 1 FROM cache_hosts WHERE trusted_until > clock_timestamp() "
+        "AND ($1::text IS NULL OR (redis_run_id <> '' AND redis_run_id <> $1)))";
+    static const char rows_sql[] =
+        "SELECT NOT EXISTS (SELECT 1 FROM cache_outbox WHERE id = ANY($1::bigint[])) "
+        "OR NOT EXISTS (SELECT 1 FROM cache_hosts WHERE trusted_until > clock_timestamp() "
+        "AND ($2::text IS NULL OR (redis_run_id <> '' AND redis_run_id <> $2)))";
+    const char *params[2] = {b->ids, run_id};
     struct app_err err;
     PGresult *res;
 
     if (db_in_transaction(db))
         return false;
     if (!b->n)
-        res = db_exec(db, a, hosts_sql, 0, NULL, &err);
+        res = db_exec(db, a, hosts_sql, 1, params + 1, &err);
     else
-        res = db_exec(db, a,
-                      "SELECT NOT EXISTS (SELECT 1 FROM cache_outbox WHERE id = ANY($1::bigint[])) "
-                      "OR NOT EXISTS (SELECT 1 FROM cache_hosts "
-                      "WHERE trusted_until > clock_timestamp())",
-                      1, params, &err);
+        res = db_exec(db, a, rows_sql, 2, params, &err);
     return res && PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
 }
 

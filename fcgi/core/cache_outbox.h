@@ -61,13 +61,6 @@ int cache_outbox_delete(struct db *db, struct arena *a, const struct cache_outbo
                         const char *run_id, bool *kept, struct app_err *err);
 
 /*
- * For a writer that applied its rows b on Redis run_id but had to keep them (*kept above): true
- * when they are gone or no host is listed as trusting a cache on another Redis.
- */
-bool cache_outbox_foreign_settled(struct db *db, struct arena *a,
-                                  const struct cache_outbox_batch *b, const char *run_id);
-
-/*
  * Records in cache_hosts that this host may trust its cache for ms more milliseconds (by the
  * database's clock): CACHE_TRUST_MS before a poll reads the outbox, and what is left of the
  * current trust after a poll that failed; started: when the poll started (monotonic ms);
@@ -92,9 +85,12 @@ int64_t cache_outbox_trust_left(int64_t now);
 /*
  * For a writer waiting for its rows b: true when they are gone from the outbox (another host
  * applied them) or no host is listed as trusting any more; false while it must wait (or when
- * the database cannot say). With b->n == 0 (the rows are not known) only the latter.
+ * the database cannot say). With b->n == 0 (the rows are not known) only the latter. run_id
+ * set (a writer that applied b on that Redis but had to keep the rows, *kept above): only the
+ * hosts trusting a cache on another Redis count.
  */
-bool cache_outbox_settled(struct db *db, struct arena *a, const struct cache_outbox_batch *b);
+bool cache_outbox_settled(struct db *db, struct arena *a, const struct cache_outbox_batch *b,
+                          const char *run_id);
 
 /* The host's trust at now: OK, DUE (still trusted, but a poll is due) or EXPIRED. */
 enum cache_trust { TRUST_OK, TRUST_DUE, TRUST_EXPIRED };

@@ -22,6 +22,10 @@ bench_servers()
     pg_start "$RUN/pg" "$pg_port" "$RUN/logs/postgresql.log" "$@" || return 1
     redis_start "$RUN/redis" "$redis_port" || return 1
     export DATABASE_URL REDIS_URL STOCK_ENV_FILE=/dev/null LOG_LEVEL=warning
+    # One cache secret for every pool of the run: pools sharing Redis verify each other's entries
+    # (without one, each pool signs with a random key of its own and rejects the others').
+    CACHE_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+    export CACHE_SECRET
     DATABASE_URL=$(pg_url "$pg_port")
     REDIS_URL=redis://127.0.0.1:$redis_port/0
     "$CTL" migrate >/dev/null || return 1
@@ -33,11 +37,12 @@ bench_servers()
         --role admin >/dev/null
 }
 
-# bench_nginx HTTP_PORT API MISS MINIMAL: the bench's nginx on HTTP_PORT, routing /api/ to the
-# pool at API, /miss/api/ to MISS and /minimal to MINIMAL (host:port each); sets BASE.
+# bench_nginx HTTP_PORT API MISS MINIMAL [L1OFF]: the bench's nginx on HTTP_PORT, routing /api/
+# to the pool at API, /miss/api/ to MISS, /minimal to MINIMAL and /l1off/ to L1OFF (host:port
+# each; without L1OFF, an address where nothing listens); sets BASE.
 bench_nginx()
 {
-    sed -e "s|@FCGI_MISS@|$3|g" -e "s|@FCGI_MINIMAL@|$4|g" \
+    sed -e "s|@FCGI_MISS@|$3|g" -e "s|@FCGI_MINIMAL@|$4|g" -e "s|@FCGI_L1OFF@|${5:-127.0.0.1:1}|g" \
         tests/bench/nginx-bench.conf.in >"$RUN/nginx-bench.conf.in"
     nginx_render "$RUN/nginx-bench.conf.in" "$RUN/nginx/nginx.conf" "127.0.0.1:$1" "$2" \
         "$RUN/static" "$RUN/nginx" "$RUN/logs"

@@ -289,11 +289,31 @@ l1_metrics()
 echo "L1 metrics, L1-on pool: $(l1_metrics "$BASE/metrics")"
 echo "L1 metrics, L1-off pool: $(l1_metrics "$BASE/l1off/metrics")"
 # Worker memory: RSS of a single worker after 1,000 and after 100,000 mixed requests.
+# workers_of POOL: the pool's workers (its children but the L1 agent, named "stock-l1").
+workers_of()
+{
+    local kid comm
+    for kid in $(pid_children "$1"); do
+        { read -r comm <"/proc/$kid/comm"; } 2>/dev/null || continue
+        [[ "$comm" == stock-l1 ]] || printf '%s\n' "$kid"
+    done
+}
+# agent_of POOL: the pool's L1 agent, if one runs.
+agent_of()
+{
+    local kid comm
+    for kid in $(pid_children "$1"); do
+        { read -r comm <"/proc/$kid/comm"; } 2>/dev/null || continue
+        [[ "$comm" != stock-l1 ]] || printf '%s\n' "$kid"
+    done
+}
+vmrss()
+{
+    awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null
+}
 rss_of()
 {
-    local kid
-    kid=$(pid_children "$1" | head -n 1)
-    awk '/VmRSS/ {print $2}' "/proc/$kid/status" 2>/dev/null
+    vmrss "$(workers_of "$1" | head -n 1)"
 }
 served()
 {
@@ -303,8 +323,8 @@ served()
 rss_all()
 {
     local kid
-    for kid in $(pid_children "$1"); do
-        printf '%s:%s\n' "$kid" "$(awk '/VmRSS/ {print $2}' "/proc/$kid/status" 2>/dev/null)"
+    for kid in $(workers_of "$1"); do
+        printf '%s:%s\n' "$kid" "$(vmrss "$kid")"
     done
 }
 # rss_run N [VAR=VALUE...]: mixed requests (wrk bursts of one second; rss.lua with the given
@@ -391,26 +411,42 @@ pool_start "$BIN/stock-fcgi" "127.0.0.1:$hit_port" "$RUN/logs/pool-rss-l1.log" \
 rss_pid=$(pid_from_file "$RUN/pool-rss-l1.pid")
 PIDS+=("$rss_pid")
 stock_log "bench: the L1 memory run: $RSS_N requests"
-rss_run 1000 "${RSS_ENV[@]}" BENCH_MIX=l1
-mapfile -t w1 < <(rss_all "$rss_pid")
-n1=$(served)
-rss_run "$RSS_N" "${RSS_ENV[@]}" BENCH_MIX=l1
-mapfile -t w2 < <(rss_all "$rss_pid")
-n2=$(served)
+# Readings at 1,000, 10,000, 50,000 and RSS_N requests: the middle ones tell a level reached
+# after the first from a steady growth.
+marks=(1000)
+for m in 10000 50000 "$RSS_N"; do ((m > ${marks[-1]})) && marks+=("$m"); done
+declare -A W_RSS
+rss_seen=() # "PID" in the order first seen
+for m in "${marks[@]}"; do
+    rss_run "$m" "${RSS_ENV[@]}" BENCH_MIX=l1
+    n=$(served)
+    M_SERVED[$m]=$n
+    for w in $(rss_all "$rss_pid"); do
+        [[ -n "${W_RSS[${w%%:*},first]:-}" ]] || { rss_seen+=("${w%%:*}"); W_RSS[${w%%:*},first]=$m; }
+        W_RSS[${w%%:*},$m]=${w#*:}
+    done
+    A_RSS[$m]=$(vmrss "$(agent_of "$rss_pid")")
+done
+first=${marks[0]} final=${marks[-1]}
 echo "worker RSS with the L1 full ($WORKERS workers, CACHE_L1_BYTES=$RSS_L1_BYTES; ${n_distinct:-?}" \
     "distinct keys put in Redis first: ${fill:-?}; every other request of the mix is one of" \
-    "them or a new key): after $n1 and $n2 requests (goal: flat within 1024 kB)"
-for w in "${w1[@]}"; do
-    pid=${w%%:*} a=${w#*:} b=""
-    for x in "${w2[@]}"; do [[ "${x%%:*}" == "$pid" ]] && b=${x#*:}; done
-    printf '  worker %-8s %8s kB -> %8s kB  %s\n' "$pid" "${a:-?}" "${b:-gone}" \
-        "$([[ -n "$a" && -n "$b" ]] && echo "difference $((b - a)) kB")"
+    "them or a new key): after ${M_SERVED[$first]} and ${M_SERVED[$final]} requests (goal: flat" \
+    "within 1024 kB)"
+for pid in "${rss_seen[@]}"; do
+    a=${W_RSS[$pid,$first]:-} b=${W_RSS[$pid,$final]:-} mid=""
+    for m in "${marks[@]}"; do
+        ((m != first && m != final)) && mid+=" ${m}: ${W_RSS[$pid,$m]:-gone}"
+    done
+    if [[ "${W_RSS[$pid,first]}" != "$first" ]]; then
+        printf '  worker %-8s started after the first reading (a worker was respawned): %s kB\n' \
+            "$pid" "${b:-gone}"
+    else
+        printf '  worker %-8s %8s kB -> %8s kB  %s  (kB at%s)\n' "$pid" "${a:-?}" "${b:-gone}" \
+            "$([[ -n "$a" && -n "$b" ]] && echo "difference $((b - a)) kB")" "${mid:- none between}"
+    fi
 done
-for x in "${w2[@]}"; do
-    printf '%s\n' "${w1[@]}" | grep -q "^${x%%:*}:" ||
-        printf '  worker %-8s (new since the first reading: a worker was respawned) %8s kB\n' \
-            "${x%%:*}" "${x#*:}"
-done
+a1=${A_RSS[$first]:-} a2=${A_RSS[$final]:-}
+echo "  the pool's L1 agent: ${a1:-none} kB -> ${a2:-none} kB"
 echo "  L1 metrics: $(l1_metrics "$BASE/metrics")"
 
 stock_log "bench: the database times"

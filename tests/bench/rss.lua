@@ -21,7 +21,10 @@ local start = tonumber(os.getenv("BENCH_START") or "0")
 local prefix = os.getenv("BENCH_PREFIX") or ""
 local i = 0
 
+-- The three families interleaved (a product page, a series, a product's movements, ...), so
+-- that the first thousand requests already meet every kind of body.
 local function distinct_set()
+    local fam = { {}, {}, {} }
     local set = {}
     local days = tonumber(os.getenv("BENCH_SERIES_DAYS") or "366")
     local pmin = tonumber(os.getenv("BENCH_PRODUCT_MIN") or "1")
@@ -29,14 +32,22 @@ local function distinct_set()
     local now = os.time()
     local to = os.date("!%Y-%m-%d", now)
     for k = 0, 999 do
-        set[#set + 1] = "/api/v1/products?limit=50&offset=" .. k
+        fam[1][#fam[1] + 1] = "/api/v1/products?limit=50&offset=" .. k
     end
     for k = 0, days - 1 do
-        set[#set + 1] = "/api/v1/balance/series?from=" .. os.date("!%Y-%m-%d", now - k * 86400) ..
-                        "&to=" .. to .. "&granularity=daily&method=all"
+        fam[2][#fam[2] + 1] = "/api/v1/balance/series?from=" ..
+                              os.date("!%Y-%m-%d", now - k * 86400) .. "&to=" .. to ..
+                              "&granularity=daily&method=all"
     end
     for p = pmin, pmax do
-        set[#set + 1] = "/api/v1/stock/movements?product_id=" .. p .. "&limit=50"
+        fam[3][#fam[3] + 1] = "/api/v1/stock/movements?product_id=" .. p .. "&limit=50"
+    end
+    for k = 1, math.max(#fam[1], #fam[2], #fam[3]) do
+        for f = 1, 3 do
+            if fam[f][k] then
+                set[#set + 1] = fam[f][k]
+            end
+        end
     end
     return set
 end

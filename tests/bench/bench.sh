@@ -20,7 +20,8 @@
 # the minimal program: the median requests/s, p99 and hit/minimal of each. The worker memory
 # runs twice: one worker on the plain mix (rss.lua), and a pool of as many workers with
 # CACHE_L1_BYTES=1 MiB (BENCH_RSS_L1_BYTES) filled, then asked a mix that keeps inserting keys
-# the L1 does not hold; each worker's RSS after 1,000 and 100,000 requests (BENCH_RSS_REQUESTS).
+# the L1 does not hold; each worker's RSS after 1,000 and 100,000 requests (BENCH_RSS_REQUESTS;
+# also read at 10,000 and 50,000), the L1 agent's apart.
 # At the end, one table of the database time of every list and series on a miss (goal < 5 ms).
 # A bench prints figures; it never fails on them.
 set -u
@@ -225,8 +226,8 @@ wrk_row "minimal FastCGI + hiredis GET" "$BASE/minimal"
 # Which layer answered: a few asks of each hit address (every worker has its own L1).
 layer_of()
 {
-    local i layer
-    for i in 1 2 3 4 5 6; do layer=$(cache_header "$1" X-Cache-Layer); done
+    local layer
+    for _ in 1 2 3 4 5 6; do layer=$(cache_header "$1" X-Cache-Layer); done
     printf '%s' "${layer:-none}"
 }
 l1_seen="L1 on: series $(layer_of "$BASE$SERIES"), product list $(layer_of "$BASE$PRODUCTS");"

@@ -248,6 +248,7 @@ int pool_run(const struct config *cf, struct listener *l)
 
     pool_cf = cf;
     listen_fd = l->fd;
+    shared_get()->master_pid = getpid();
     slots = calloc((size_t)cf->workers, sizeof(*slots));
     if (!slots)
         return 1;

@@ -92,6 +92,23 @@ int64_t l1_now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+void l1_channel_push(struct shared_l1 *ch, int kind, int64_t tenant, const char *module,
+                     size_t mlen)
+{
+    uint64_t s = atomic_load_explicit(&ch->head, memory_order_relaxed) + 1;
+    struct shared_l1_event *ev = &ch->ring[s % SHARED_L1_RING];
+
+    atomic_store_explicit(&ev->seq, 0, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    ev->kind = kind;
+    ev->tenant = tenant;
+    memset(ev->module, 0, sizeof(ev->module));
+    if (module && mlen < sizeof(ev->module))
+        memcpy(ev->module, module, mlen);
+    atomic_store_explicit(&ev->seq, s, memory_order_release);
+    atomic_store_explicit(&ch->head, s, memory_order_release);
+}
+
 static uint64_t l1_hash(const struct l1 *l, const char *key, size_t n)
 {
     unsigned char out[crypto_shorthash_BYTES];
@@ -107,6 +124,8 @@ static uint64_t l1_hash(const struct l1 *l, const char *key, size_t n)
 void l1_init(struct l1 *l, size_t bound)
 {
     memset(l, 0, sizeof(*l));
+    if (sodium_init() < 0)
+        bound = 0; /* no hash key: off */
     l->bound = bound;
     randombytes_buf(l->hkey, sizeof(l->hkey));
 }

@@ -69,6 +69,10 @@ void l1_put(struct l1 *l, const struct l1_snap *snap, const char *run_id, int64_
             const char *module, const char *key, bool found, const char *data, size_t len,
             int64_t exp);
 
+/* The channel's writer (the agent, or a test): one invalidation into the ring. */
+void l1_channel_push(struct shared_l1 *ch, int kind, int64_t tenant, const char *module,
+                     size_t mlen);
+
 /* The pool's L1 agent: runs until SIGTERM or the death of its parent. Returns an exit status. */
 int l1_agent_main(const struct config *cf);
 

@@ -62,19 +62,7 @@ static void agent_down(struct agent *ag)
 
 static void agent_push(struct agent *ag, int kind, int64_t tenant, const char *module, size_t mlen)
 {
-    struct shared_l1 *ch = ag->ch;
-    uint64_t s = atomic_load_explicit(&ch->head, memory_order_relaxed) + 1;
-    struct shared_l1_event *ev = &ch->ring[s % SHARED_L1_RING];
-
-    atomic_store_explicit(&ev->seq, 0, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    ev->kind = kind;
-    ev->tenant = tenant;
-    memset(ev->module, 0, sizeof(ev->module));
-    if (module)
-        memcpy(ev->module, module, mlen);
-    atomic_store_explicit(&ev->seq, s, memory_order_release);
-    atomic_store_explicit(&ch->head, s, memory_order_release);
+    l1_channel_push(ag->ch, kind, tenant, module, mlen);
 }
 
 /* One key of an invalidation message. True when it is our heartbeat. */
@@ -245,7 +233,7 @@ static void agent_listen(struct agent *ag)
         bool hb = false;
         void *reply;
 
-        if (getppid() == 1)
+        if (shared_get()->master_pid && getppid() != shared_get()->master_pid)
             return;
         if (!outstanding && now >= next_hb) {
             sent = l1_now_us();
@@ -324,7 +312,7 @@ int l1_agent_main(const struct config *cf)
     ag.track.backoff_max_ms = ag.sub.backoff_max_ms = AGENT_BACKOFF_MAX_MS;
     atomic_store(&ag.ch->agent_pid, getpid());
     agent_down(&ag);
-    while (!agent_stop && getppid() != 1) {
+    while (!agent_stop && (!shared_get()->master_pid || getppid() == shared_get()->master_pid)) {
         if (agent_setup(&ag)) {
             redis_release(&ag.sub);
             redis_release(&ag.track);

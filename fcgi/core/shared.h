@@ -109,6 +109,10 @@ struct shared {
     atomic_uint_fast64_t cache_poll_failures; /* polls that could not read or apply the outbox */
     atomic_uint_fast64_t cache_ack_waits;     /* writes answered only once the fleet applied */
     char cache_host[33]; /* this host's random id in cache_hosts (hex), fixed at creation */
+    /* The pool master, set before the first fork (0 outside a pool): a child whose parent is
+     * another process was orphaned before its PR_SET_PDEATHSIG took effect (a master may be
+     * PID 1, in a container). */
+    pid_t master_pid;
 
     struct shared_cache_counters cache[MOD_COUNT];
     struct shared_l1 l1;

@@ -47,7 +47,7 @@ done
 # agent_pid: the pool's L1 agent (a child of the master named stock-l1).
 agent_pid()
 {
-    ps -o pid=,comm= --ppid "$POOL" | awk '$2 == "stock-l1" { print $1 }'
+    pool_agent "$POOL"
 }
 metric()
 {

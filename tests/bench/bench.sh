@@ -210,7 +210,7 @@ cache_header()
     curl -s -o /dev/null -D - -H "$AUTH" "$1" | tr -d '\r' |
         awk -F': ' -v h="$2" 'tolower($1) == tolower(h) { v = $2 } END { print v }'
 }
-for list in "sales list ($SALES sales)|$SALES_LIST" "payments list|$PAYMENTS_LIST"; do
+for list in "sales list ($SALES)|$SALES_LIST" "payments list|$PAYMENTS_LIST"; do
     IFS='|' read -r llabel lpath <<<"$list"
     cache_header "$BASE$lpath" X-Cache >/dev/null
     if [[ -n "$(cache_header "$BASE$lpath" X-Cache)" ]]; then
@@ -290,31 +290,14 @@ l1_metrics()
 echo "L1 metrics, L1-on pool: $(l1_metrics "$BASE/metrics")"
 echo "L1 metrics, L1-off pool: $(l1_metrics "$BASE/l1off/metrics")"
 # Worker memory: RSS of a single worker after 1,000 and after 100,000 mixed requests.
-# workers_of POOL: the pool's workers (its children but the L1 agent, named "stock-l1").
-workers_of()
-{
-    local kid comm
-    for kid in $(pid_children "$1"); do
-        { read -r comm <"/proc/$kid/comm"; } 2>/dev/null || continue
-        [[ "$comm" == stock-l1 ]] || printf '%s\n' "$kid"
-    done
-}
-# agent_of POOL: the pool's L1 agent, if one runs.
-agent_of()
-{
-    local kid comm
-    for kid in $(pid_children "$1"); do
-        { read -r comm <"/proc/$kid/comm"; } 2>/dev/null || continue
-        [[ "$comm" != stock-l1 ]] || printf '%s\n' "$kid"
-    done
-}
+# The workers of a pool are pid_children, its L1 agent pool_agent (tests/lib/common.sh).
 vmrss()
 {
     awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null
 }
 rss_of()
 {
-    vmrss "$(workers_of "$1" | head -n 1)"
+    vmrss "$(pid_children "$1" | head -n 1)"
 }
 served()
 {
@@ -324,7 +307,7 @@ served()
 rss_all()
 {
     local kid
-    for kid in $(workers_of "$1"); do
+    for kid in $(pid_children "$1"); do
         printf '%s:%s\n' "$kid" "$(vmrss "$kid")"
     done
 }
@@ -426,7 +409,7 @@ for m in "${marks[@]}"; do
         [[ -n "${W_RSS[${w%%:*},first]:-}" ]] || { rss_seen+=("${w%%:*}"); W_RSS[${w%%:*},first]=$m; }
         W_RSS[${w%%:*},$m]=${w#*:}
     done
-    A_RSS[$m]=$(vmrss "$(agent_of "$rss_pid")")
+    A_RSS[$m]=$(vmrss "$(pool_agent "$rss_pid")")
 done
 first=${marks[0]} final=${marks[-1]}
 echo "worker RSS with the L1 full ($WORKERS workers, CACHE_L1_BYTES=$RSS_L1_BYTES; ${n_distinct:-?}" \

@@ -20,10 +20,12 @@
 #                         (nobody can connect without the app's user name and password).
 #
 # The app's user may run exactly the commands the app sends (fcgi/core/redis.c, cache.c,
-# cache_outbox.c, fcgi/ctl/cache.c): AUTH HELLO PING INFO(server section only) SELECT ROLE
-# MGET GET SET DEL UNLINK SCAN, on keys {prefix}:* and no Pub/Sub channel. SCAN takes no key:
-# it may list other key names, never read or write them. Everything else (FLUSHALL, CONFIG,
-# KEYS, DEBUG, ACL, EVAL, ...) is NOPERM.
+# cache_outbox.c, l1_agent.c, fcgi/ctl/cache.c): AUTH HELLO PING INFO(server section only)
+# SELECT ROLE MGET GET SET DEL UNLINK SCAN, on keys {prefix}:*, and for the L1 agent CLIENT ID,
+# CLIENT SETNAME, CLIENT TRACKING and SUBSCRIBE to the one channel __redis__:invalidate (its
+# client tracking; BCAST PREFIX {prefix}: reports key names under the prefix only). SCAN takes
+# no key: it may list other key names, never read or write them. Everything else (FLUSHALL,
+# CONFIG, KEYS, DEBUG, ACL, EVAL, CLIENT LIST/KILL, other channels...) is NOPERM.
 set -eu
 
 log()
@@ -84,7 +86,7 @@ acl_render()
         else
             printf 'user default off resetpass resetkeys resetchannels -@all\n'
         fi
-        printf 'user %s on #%s resetchannels ~%s:* -@all +auth +hello +ping +info|server +select +role +mget +get +set +del +unlink +scan\n' \
+        printf 'user %s on #%s resetchannels &__redis__:invalidate ~%s:* -@all +auth +hello +ping +info|server +select +role +mget +get +set +del +unlink +scan +client|id +client|setname +client|tracking +subscribe\n' \
             "$user" "$(sha256_hex "$pw")" "$prefix"
     } >"$tmp" || {
         rm -f "$tmp"

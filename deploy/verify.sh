@@ -377,12 +377,13 @@ else
         check "SCAN $T:* finds the tenant's keys ($n)" test "$n" -gt 0
         check "every key found for the tenant starts with $T:" \
             eval '! grep -v "^$T:" "$TMP/tenant-keys" | grep -q .'
-        # Every key of ours is a tenant's (…:tenant:<id>:<module>:…) but the shared epoch token
-        # and the hosts' trust marks (…:hosts:<32 hex>, renewed by each outbox poll).
+        # Every key of ours is a tenant's (…:tenant:<id>:<module>:…) but the shared epoch token,
+        # the hosts' trust marks (…:hosts:<32 hex>, renewed by each outbox poll) and the L1
+        # agents' heartbeats (…:l1hb:<32 hex>).
         rscan "$PREFIX:*" >"$TMP/all-keys"
-        stray=$(grep -vE "^$PREFIX:(tenant:[0-9]+:[a-z_]+:.+|epoch|hosts:[0-9a-f]{32})$" "$TMP/all-keys" |
+        stray=$(grep -vE "^$PREFIX:(tenant:[0-9]+:[a-z_]+:.+|epoch|hosts:[0-9a-f]{32}|l1hb:[0-9a-f]{32})$" "$TMP/all-keys" |
             head -n 3 | tr '\n' ' ')
-        check "no key under $PREFIX: outside a tenant's space (but $PREFIX:epoch and $PREFIX:hosts:*)${stray:+: $stray}" \
+        check "no key under $PREFIX: outside a tenant's space (but $PREFIX:epoch, $PREFIX:hosts:* and $PREFIX:l1hb:*)${stray:+: $stray}" \
             test -z "$stray"
     else
         not_ok "tenant keys in redis" "redis unreachable"

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/cache.h"
+#include "core/l1.h"
 #include "core/log.h"
 #include "core/shared.h"
 #include "worker.h"
@@ -33,6 +34,9 @@ static struct slot *slots;
 static const struct config *pool_cf;
 static int listen_fd = -1;
 static int64_t respawn_times[8];
+/* The L1 agent (core/l1_agent.c), when the workers have an L1; 0 when none runs. */
+static pid_t agent_pid;
+static int64_t agent_started_ms;
 
 static int64_t now_ms(void)
 {
@@ -61,6 +65,42 @@ static pid_t spawn(void)
     return pid;
 }
 
+static bool agent_wanted(void)
+{
+    return pool_cf->cache_enabled && pool_cf->l1_bytes > 0;
+}
+
+static void spawn_agent(void)
+{
+    pid_t pid;
+
+    if (!agent_wanted())
+        return;
+    /* An agent that keeps dying (Redis refusing CLIENT TRACKING...) is started once a second. */
+    if (agent_started_ms && now_ms() - agent_started_ms < 1000)
+        return;
+    agent_started_ms = now_ms();
+    pid = fork();
+    if (pid == 0) {
+        struct sigaction sa;
+        sigset_t none;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_DFL;
+        sigaction(SIGCHLD, &sa, NULL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (listen_fd >= 0)
+            close(listen_fd);
+        _exit(l1_agent_main(pool_cf));
+    }
+    if (pid < 0) {
+        log_error("cannot fork the L1 agent: %s", strerror(errno));
+        return;
+    }
+    agent_pid = pid;
+}
+
 static void describe_status(int status, char *out, size_t n)
 {
     if (WIFSIGNALED(status))
@@ -77,6 +117,17 @@ static int reap(bool draining)
     char why[64];
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == agent_pid) {
+            agent_pid = 0;
+            if (!draining) {
+                describe_status(status, why, sizeof(why));
+                log_warn("the L1 agent pid %ld %s; every L1 stops serving until a new one is up",
+                         (long)pid, why);
+                atomic_fetch_add(&shared_get()->l1.agent_restarts, 1);
+                spawn_agent();
+            }
+            continue;
+        }
         /*
          * A worker that did not exit cleanly may have died between a COMMIT and the cache
          * invalidation of that write: the invalidation committed with the write (the outbox,
@@ -197,6 +248,7 @@ int pool_run(const struct config *cf, struct listener *l)
 
     pool_cf = cf;
     listen_fd = l->fd;
+    shared_get()->master_pid = getpid();
     slots = calloc((size_t)cf->workers, sizeof(*slots));
     if (!slots)
         return 1;
@@ -213,6 +265,7 @@ int pool_run(const struct config *cf, struct listener *l)
              cf->cache_enabled ? "on" : "off");
     for (i = 0; i < cf->workers; i++)
         slots[i].pid = spawn();
+    spawn_agent();
 
     while (!term) {
         int sig = wait_signal(&set, 1000);
@@ -226,6 +279,8 @@ int pool_run(const struct config *cf, struct listener *l)
             for (i = 0; i < cf->workers; i++)
                 if (slots[i].pid <= 0)
                     slots[i].pid = spawn();
+            if (!agent_pid)
+                spawn_agent();
         }
     }
     /*
@@ -239,6 +294,13 @@ int pool_run(const struct config *cf, struct listener *l)
     listen_stop(l);
     listen_fd = -1;
     drain(&set);
+    if (agent_pid > 0) {
+        int st;
+
+        kill(agent_pid, SIGTERM);
+        waitpid(agent_pid, &st, 0);
+        agent_pid = 0;
+    }
     free(slots);
     slots = NULL;
     return 0;

@@ -187,7 +187,7 @@ int worker_main(const struct config *cf, int listen_fd)
     sigaddset(&term, SIGINT);
     sigprocmask(SIG_SETMASK, &term, NULL);
     sigemptyset(&waitmask);
-    if (getppid() == 1)
+    if (shared_get()->master_pid && getppid() != shared_get()->master_pid)
         return 0;
     /*
      * EPOLLEXCLUSIVE: a new connection wakes one waiting worker, not all of them (with plain

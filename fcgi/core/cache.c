@@ -86,6 +86,7 @@ struct cache_lookup {
     char *key;
     bool can_store;
     char tag[CACHE_TAG_MAX];
+    struct l1_snap snap; /* the L1 channel before the read (a fill must still find it) */
 };
 
 static struct shared_cache_counters *cache_counters(const char *module)
@@ -254,7 +255,7 @@ static void cache_reject(const char *module, const char *key)
  */
 static enum cache_value cache_value_parse(const struct config *cf, const char *key, const char *v,
                                           size_t n, const char *tag, bool *found, const char **data,
-                                          size_t *dlen)
+                                          size_t *dlen, int64_t *expp)
 {
     size_t hl = sizeof(VAL_HEAD) - 1, tl = strlen(tag), el = sizeof(VAL_EXP) - 1;
     size_t ml = sizeof(VAL_MAC) - 1, sn;
@@ -284,6 +285,7 @@ static enum cache_value cache_value_parse(const struct config *cf, const char *k
     /* Redis' TTL is not signed: a value kept past its signed expiry is not served. */
     if (exp <= (int64_t)time(NULL))
         return VALUE_STALE;
+    *expp = exp;
     if ((size_t)(end - p) == sizeof(VAL_NF) - 1 && !memcmp(p, VAL_NF, sizeof(VAL_NF) - 1)) {
         *found = false;
         *data = NULL;
@@ -299,16 +301,20 @@ static enum cache_value cache_value_parse(const struct config *cf, const char *k
     return VALUE_FORGED;
 }
 
-/* cache_value_parse for a reply of a read, counting a forgery; true on VALUE_OK. */
-static bool cache_value_take(struct cache *c, const char *module, const char *key,
+/*
+ * cache_value_parse for a reply of a read, counting a forgery; true on VALUE_OK. A value taken
+ * is also offered to the L1 (stored there unless the channel moved since snap).
+ */
+static bool cache_value_take(struct cache *c, const char *module, int64_t tenant, const char *key,
                              const redisReply *v, const char *tag, struct arena *a,
-                             struct cache_result *res)
+                             const struct l1_snap *snap, struct cache_result *res)
 {
     const char *data;
     size_t dlen;
     bool found;
+    int64_t exp = 0;
 
-    switch (cache_value_parse(c->cf, key, v->str, v->len, tag, &found, &data, &dlen)) {
+    switch (cache_value_parse(c->cf, key, v->str, v->len, tag, &found, &data, &dlen, &exp)) {
     case VALUE_OK:
         res->status = CACHE_HIT;
         res->found = found;
@@ -316,6 +322,7 @@ static bool cache_value_take(struct cache *c, const char *module, const char *ke
             res->json = arena_strndup(a, data, dlen);
             res->len = dlen;
         }
+        l1_put(&c->l1, snap, c->redis.run_id, tenant, module, key, found, data, dlen, exp);
         return true;
     case VALUE_FORGED:
         cache_reject(module, key);
@@ -457,6 +464,9 @@ static void cache_poll(struct cache *c, int64_t now)
      * CACHE_TRUST_MS. And the trust is that of the Redis the listing names. */
     if (complete && c->cf->cache_enabled && cache_poll_mark(c, a, sent, run_id))
         complete = false;
+    /* The L1s serve again only on a heartbeat sent after this poll's DELs (core/l1.c). */
+    if (complete)
+        atomic_store(&shared_get()->l1.floor_us, l1_now_us());
 lower:
     /* Not trusting any longer than before: writers need not wait for us beyond that. */
     if (!complete && cache_outbox_register(c->db, a, cache_outbox_trust_left(cache_outbox_now_ms()),
@@ -480,6 +490,24 @@ static bool cache_trusted(struct cache *c)
 }
 
 /*
+ * The L1s' part of a write's wait (L3 of core/l1.c): from since (a moment known to follow the
+ * DELs the write needs, in Redis), L1_LIVE_MS, so that every L1 serving after the answer has
+ * heard of them.
+ */
+static void cache_l1_wait(const struct cache *c, int64_t since)
+{
+    int64_t left;
+
+    if (!c->cf->cache_enabled)
+        return;
+    while ((left = since + (int64_t)L1_LIVE_MS * 1000 - l1_now_us()) > 0) {
+        struct timespec ts = {left / 1000000, (long)(left % 1000000) * 1000};
+
+        nanosleep(&ts, NULL);
+    }
+}
+
+/*
  * A writer's wait before its answer: every 50 ms until cache_outbox_settled (b, run_id) says no
  * host can serve what b invalidates, or the window from anchor has passed. Returns 1.
  */
@@ -494,6 +522,7 @@ static int cache_ack_wait(struct cache *c, struct arena *a, const struct cache_o
 
         nanosleep(&ts, NULL);
     }
+    cache_l1_wait(c, l1_now_us());
     return 1;
 }
 
@@ -513,7 +542,7 @@ static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scop
      * call for a writer's own rows (it comes after its COMMIT), else the end of the read. */
     int64_t anchor = cache_outbox_now_ms();
     int rounds;
-    bool kept = false;
+    bool kept = false, applied = false;
 
     if (!c->db)
         return 0;
@@ -530,10 +559,15 @@ static int cache_settle(struct cache *c, struct arena *a, enum cache_outbox_scop
         if (cache_outbox_delete(c->db, a, &b, c->cf->cache_enabled ? c->redis.run_id : NULL, &kept,
                                 &err))
             log_warn("[CACHE] cannot delete applied outbox rows: %s", err.msg);
+        applied = applied || b.n > 0;
         if (kept)
             goto foreign;
-        if (b.complete)
+        if (b.complete) {
+            /* A replay always waits: rows applied by another host before its read count too. */
+            if (applied || scope != OUTBOX_OWN)
+                cache_l1_wait(c, l1_now_us());
             return 0;
+        }
     }
     /* More rows than a few batches: what is left is for the hosts' polls. The rows still owed
      * are not known here, so only "no host trusting" or the window ends the wait. */
@@ -587,6 +621,26 @@ static int cache_tag_resolve(struct cache *c, struct arena *a, int64_t tenant, c
     return 0;
 }
 
+/* A hit of this worker's L1 for key into res (copied into the arena). */
+static bool cache_l1_take(struct cache *c, struct arena *a, const char *key,
+                          struct cache_result *res)
+{
+    const char *data;
+    size_t len;
+    bool found;
+
+    if (!l1_get(&c->l1, key, (int64_t)time(NULL), &data, &len, &found))
+        return false;
+    res->status = CACHE_HIT;
+    res->l1 = true;
+    res->found = found;
+    if (found) {
+        res->json = arena_strndup(a, data, len);
+        res->len = len;
+    }
+    return true;
+}
+
 /*
  * The read of memoize and get: one MGET of epoch, generation and value. Sets res to HIT (value
  * copied into the arena) when the value's tag is current. Otherwise res stays MISS and, when
@@ -608,7 +662,11 @@ static void cache_lookup(struct cache *c, struct arena *a, int64_t tenant, const
     /* That key would alias the module's generation key: never cached. */
     if (!strcmp(key, CACHE_GEN_NAME))
         return;
-    if (!cache_trusted(c) || redis_ready(&c->redis))
+    if (!cache_trusted(c))
+        return;
+    if (l1_sync(&c->l1, &lk->snap) && cache_l1_take(c, a, lk->key, res))
+        return;
+    if (redis_ready(&c->redis))
         return;
     argv[0] = "MGET";
     argv[1] = cache_epoch_key(c, a);
@@ -630,7 +688,7 @@ static void cache_lookup(struct cache *c, struct arena *a, int64_t tenant, const
     if (cache_token_copy(e[0], epoch) && cache_token_copy(e[1], gen) &&
         e[2]->type == REDIS_REPLY_STRING) {
         cache_tag(c, epoch, gen, lk->tag);
-        if (cache_value_take(c, module, lk->key, e[2], lk->tag, a, res)) {
+        if (cache_value_take(c, module, tenant, lk->key, e[2], lk->tag, a, &lk->snap, res)) {
             freeReplyObject(r);
             return;
         }
@@ -642,7 +700,7 @@ static void cache_lookup(struct cache *c, struct arena *a, int64_t tenant, const
 
 /* Stores a value (or a "not found") under key with the tag of the lookup. 0 or -1. */
 static int cache_store(struct cache *c, const char *module, const char *key, const char *tag,
-                       bool found, const char *json, size_t len, int ttl)
+                       bool found, const char *json, size_t len, int ttl, int64_t *expp)
 {
     struct buf v;
     char ttls[16];
@@ -658,7 +716,8 @@ static int cache_store(struct cache *c, const char *module, const char *key, con
     buf_add(&v, VAL_HEAD, sizeof(VAL_HEAD) - 1);
     buf_adds(&v, tag);
     buf_add(&v, VAL_EXP, sizeof(VAL_EXP) - 1);
-    buf_addf(&v, "%" PRId64 ",", (int64_t)time(NULL) + ttl);
+    *expp = (int64_t)time(NULL) + ttl;
+    buf_addf(&v, "%" PRId64 ",", *expp);
     if (found) {
         buf_add(&v, VAL_DATA, sizeof(VAL_DATA) - 1);
         buf_add(&v, json, len);
@@ -738,10 +797,12 @@ void cache_init(struct cache *c, const struct config *cf, struct db *db)
     /* Idempotent; randombytes_buf works even if it failed, so this is only reported. */
     if (sodium_init() < 0)
         log_error("[CACHE] cannot initialise libsodium");
+    l1_init(&c->l1, cf->cache_enabled ? (size_t)cf->l1_bytes : 0);
 }
 
 void cache_release(struct cache *c)
 {
+    l1_release(&c->l1);
     redis_release(&c->redis);
 }
 
@@ -769,7 +830,9 @@ int cache_memoize(struct cache *c, struct arena *a, int64_t tenant, const char *
     cache_lookup(c, a, tenant, module, key, true, &lk, res);
     if (res->status == CACHE_HIT) {
         cache_count(&k->hits);
-        log_debug("[CACHE] HIT: %s", lk.key);
+        if (res->l1)
+            cache_count(&k->l1_hits);
+        log_debug("[CACHE] HIT: %s%s", lk.key, res->l1 ? " (L1)" : "");
         return 0;
     }
     cache_count(&k->misses);
@@ -782,7 +845,11 @@ int cache_memoize(struct cache *c, struct arena *a, int64_t tenant, const char *
         int t =
             res->found ? (ttl > 0 ? ttl : config_module_ttl(c->cf, module)) : c->cf->ttl_negative;
 
-        (void)cache_store(c, module, lk.key, lk.tag, res->found, res->json, res->len, t);
+        int64_t exp;
+
+        if (!cache_store(c, module, lk.key, lk.tag, res->found, res->json, res->len, t, &exp))
+            l1_put(&c->l1, &lk.snap, c->redis.run_id, tenant, module, lk.key, res->found, res->json,
+                   res->len, exp);
     }
     return 0;
 }
@@ -793,6 +860,7 @@ void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
     const char *argv[2 + 2 * CACHE_MANY_MAX];
     redisReply *r, **e;
     char epoch[CACHE_TOKEN_MAX + 1], gen[CACHE_TOKEN_MAX + 1];
+    struct l1_snap snap;
     size_t i;
 
     for (i = 0; i < n; i++) {
@@ -804,14 +872,24 @@ void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
     for (i = 0; i < n; i++)
         if (!strcmp(keys[i], CACHE_GEN_NAME))
             return;
-    if (!cache_trusted(c) || redis_ready(&c->redis))
+    if (!cache_trusted(c))
+        return;
+    for (i = 0; i < n; i++)
+        argv[3 + 2 * i] = cache_key(c, a, tenant, modules[i], keys[i]);
+    if (l1_sync(&c->l1, &snap)) {
+        size_t hits = 0;
+
+        for (i = 0; i < n; i++)
+            hits += cache_l1_take(c, a, argv[3 + 2 * i], &res[i]);
+        if (hits == n)
+            return;
+    }
+    if (redis_ready(&c->redis))
         return;
     argv[0] = "MGET";
     argv[1] = cache_epoch_key(c, a);
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n; i++)
         argv[2 + 2 * i] = cache_gen_key(c, a, tenant, modules[i]);
-        argv[3 + 2 * i] = cache_key(c, a, tenant, modules[i], keys[i]);
-    }
     r = redis_cmd(&c->redis, (int)(2 + 2 * n), argv, NULL);
     if (!r)
         return;
@@ -826,10 +904,12 @@ void cache_get_many(struct cache *c, struct arena *a, int64_t tenant, size_t n,
         for (i = 0; i < n; i++) {
             const redisReply *g = e[1 + 2 * i], *v = e[2 + 2 * i];
 
-            if (!cache_token_copy(g, gen) || v->type != REDIS_REPLY_STRING)
+            if (res[i].status == CACHE_HIT || !cache_token_copy(g, gen) ||
+                v->type != REDIS_REPLY_STRING)
                 continue;
             cache_tag(c, epoch, gen, tag);
-            (void)cache_value_take(c, modules[i], argv[3 + 2 * i], v, tag, a, &res[i]);
+            (void)cache_value_take(c, modules[i], tenant, argv[3 + 2 * i], v, tag, a, &snap,
+                                   &res[i]);
         }
     }
     freeReplyObject(r);
@@ -842,6 +922,8 @@ int cache_memoize_pre(struct cache *c, struct arena *a, int64_t tenant, const ch
     if (pre && pre->status == CACHE_HIT && c->cf->cache_enabled) {
         *res = *pre;
         cache_count(&cache_counters(module)->hits);
+        if (res->l1)
+            cache_count(&cache_counters(module)->l1_hits);
         log_debug("[CACHE] HIT: tenant %" PRId64 " %s:%s (prefetched)", tenant, module, key);
         return 0;
     }
@@ -863,7 +945,9 @@ void cache_get(struct cache *c, struct arena *a, int64_t tenant, const char *mod
     cache_lookup(c, a, tenant, module, key, false, &lk, res);
     if (res->status == CACHE_HIT) {
         cache_count(&k->hits);
-        log_debug("[CACHE] HIT: %s", lk.key);
+        if (res->l1)
+            cache_count(&k->l1_hits);
+        log_debug("[CACHE] HIT: %s%s", lk.key, res->l1 ? " (L1)" : "");
     } else {
         cache_count(&k->misses);
         log_debug("[CACHE] MISS: %s", lk.key);
@@ -877,6 +961,7 @@ int cache_set(struct cache *c, struct arena *a, int64_t tenant, const char *modu
     char tag[CACHE_TAG_MAX];
     char *k;
     redisReply *r;
+    int64_t exp;
     int rc;
 
     if (!c->cf->cache_enabled || !strcmp(key, CACHE_GEN_NAME) || len == 0)
@@ -901,7 +986,7 @@ int cache_set(struct cache *c, struct arena *a, int64_t tenant, const char *modu
     if (rc)
         return -1;
     return cache_store(c, module, k, tag, true, json, len,
-                       ttl > 0 ? ttl : config_module_ttl(c->cf, module));
+                       ttl > 0 ? ttl : config_module_ttl(c->cf, module), &exp);
 }
 
 int cache_delete(struct cache *c, struct arena *a, int64_t tenant, const char *module,
@@ -1078,6 +1163,7 @@ int cache_invalidate_module(struct cache *c, struct arena *a, int64_t tenant, co
     if (r && r->type == REDIS_REPLY_INTEGER) {
         freeReplyObject(r);
         log_info("[CACHE] INVALIDATE: tenant=%" PRId64 " module=%s (1 keys)", tenant, module);
+        cache_l1_wait(c, l1_now_us());
         return 0;
     }
     if (r) {

@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/db.h"
 #include "core/err.h"
+#include "core/l1.h"
 #include "core/redis.h"
 
 enum cache_status { CACHE_MISS = 0, CACHE_HIT, CACHE_BYPASS };
@@ -27,12 +28,14 @@ struct cache {
     const struct config *cf;
     struct db *db;           /* for the invalidation outbox; NULL: no cached read is trusted */
     struct redis redis;      /* the connection, its back-off and last_error */
+    struct l1 l1;            /* this process' in-process cache (core/l1.c) */
     char health_reason[192]; /* storage of the reason cache_health returns */
 };
 
 /* Result of a read. json points into the arena; NULL for a cached "not found". */
 struct cache_result {
     enum cache_status status;
+    bool l1; /* a HIT served by this worker's L1, without Redis */
     bool found;
     const char *json;
     size_t len;

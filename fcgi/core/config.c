@@ -516,6 +516,18 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
             return bad(errbuf, n, ttls[i].name, v, "whole seconds between 1 and 31536000");
     }
 
+    /* CACHE_L1_BYTES: each worker's L1 bound (core/l1.c), 0 (off) to 1 GiB. */
+    v = lookup(ctx, "CACHE_L1_BYTES");
+    cf->l1_bytes = 8L << 20;
+    if (v) {
+        char *end = (char *)v;
+
+        errno = 0;
+        cf->l1_bytes = isdigit((unsigned char)*v) ? strtol(v, &end, 10) : -1;
+        if (cf->l1_bytes < 0 || errno || *end || cf->l1_bytes > (1L << 30))
+            return bad(errbuf, n, "CACHE_L1_BYTES", v, "bytes between 0 (off) and 1073741824");
+    }
+
     v = lookup(ctx, "CACHE_KEY_PREFIX");
     if (!v)
         v = "stock";

@@ -61,6 +61,8 @@ struct config {
     /* DB_STATEMENTS: prepared (false, the default) or unnamed (true; PgBouncer transaction
      * pooling, see db_set_unnamed in core/db.h) */
     bool db_unnamed;
+    /* CACHE_L1_BYTES: the byte bound of each worker's in-process cache (core/l1.c); 0 = off. */
+    long l1_bytes;
 };
 
 /* Looks a variable up; returns NULL when unset. */

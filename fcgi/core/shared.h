@@ -8,6 +8,7 @@
 #define STOCK_CORE_SHARED_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -17,6 +18,34 @@ struct shared_cache_counters {
     atomic_uint_fast64_t hits, misses, errors, invalidations, sets, bypass;
     /* Values whose tag was current but whose MAC did not verify (SPEC §11). */
     atomic_uint_fast64_t rejected;
+    /* Hits served by a worker's L1 (core/l1.c), also counted in hits. */
+    atomic_uint_fast64_t l1_hits;
+};
+
+/*
+ * The L1 channel (core/l1.c): written by the pool's L1 agent only, read by every worker.
+ * chan_gen is odd while the channel is down (being set up); every change empties the L1s.
+ * ring holds the invalidations the channel delivered, head the sequence of the last one.
+ */
+#define SHARED_L1_RING   8192
+#define SHARED_L1_MODULE 32
+enum shared_l1_kind { L1_EV_GEN = 1, L1_EV_FLUSH };
+struct shared_l1_event {
+    _Atomic uint64_t seq;
+    int kind;
+    int64_t tenant;
+    char module[SHARED_L1_MODULE];
+};
+struct shared_l1 {
+    _Atomic uint64_t chan_gen;
+    char run_id[48];            /* of the Redis the channel listens to (while chan_gen is even) */
+    _Atomic int64_t hb_sent_us; /* send time of the last heartbeat that came back, monotonic */
+    _Atomic int64_t floor_us;   /* the end of the last poll that granted trust (cache.c) */
+    _Atomic uint64_t head;
+    _Atomic pid_t agent_pid;
+    atomic_uint_fast64_t resets;         /* channel set up again (every L1 emptied) */
+    atomic_uint_fast64_t agent_restarts; /* agents the master had to start again */
+    struct shared_l1_event ring[SHARED_L1_RING];
 };
 
 /*
@@ -80,8 +109,13 @@ struct shared {
     atomic_uint_fast64_t cache_poll_failures; /* polls that could not read or apply the outbox */
     atomic_uint_fast64_t cache_ack_waits;     /* writes answered only once the fleet applied */
     char cache_host[33]; /* this host's random id in cache_hosts (hex), fixed at creation */
+    /* The pool master, set before the first fork (0 outside a pool): a child whose parent is
+     * another process was orphaned before its PR_SET_PDEATHSIG took effect (a master may be
+     * PID 1, in a container). */
+    pid_t master_pid;
 
     struct shared_cache_counters cache[MOD_COUNT];
+    struct shared_l1 l1;
     atomic_uint_fast64_t requests_total;
     atomic_uint_fast64_t responses_by_class[6]; /* index status/100: 1xx..5xx */
     struct shared_route_counters routes[SHARED_ROUTES];

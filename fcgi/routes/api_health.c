@@ -5,6 +5,7 @@
 #include "core/buf.h"
 #include "core/jsonx.h"
 #include "core/cache_outbox.h"
+#include "core/l1.h"
 #include "core/shared.h"
 #include "routes/api.h"
 
@@ -128,8 +129,8 @@ int api_metrics(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
     struct shared *sh = shared_get();
     struct buf *b = &resp->body;
     int m, c;
-    static const char *const kinds[] = {"hits", "misses", "errors",  "invalidations",
-                                        "sets", "bypass", "rejected"};
+    static const char *const kinds[] = {"hits", "misses", "errors",   "invalidations",
+                                        "sets", "bypass", "rejected", "l1_hits"};
 
     (void)x;
     (void)req;
@@ -152,7 +153,7 @@ int api_metrics(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
             const struct shared_cache_counters *cc = &sh->cache[m];
             const atomic_uint_fast64_t *v[] = {&cc->hits,          &cc->misses, &cc->errors,
                                                &cc->invalidations, &cc->sets,   &cc->bypass,
-                                               &cc->rejected};
+                                               &cc->rejected,      &cc->l1_hits};
 
             buf_addf(b, "stock_cache_%s_total{module=\"%s\"} %llu\n", kinds[k],
                      shared_module_name((enum shared_module)m),
@@ -179,6 +180,20 @@ int api_metrics(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
              "# HELP stock_cache_trusted Whether this host may serve cached reads now (a recent "
              "outbox poll succeeded).\n# TYPE stock_cache_trusted gauge\nstock_cache_trusted %d\n",
              cache_outbox_trust(cache_outbox_now_ms()) != TRUST_EXPIRED);
+    counter(b, "stock_cache_l1_resets_total",
+            "Times this host's L1 invalidation channel was set up (every L1 emptied).",
+            (unsigned long long)atomic_load(&sh->l1.resets));
+    counter(b, "stock_cache_l1_agent_restarts_total", "L1 agents the pool master started again.",
+            (unsigned long long)atomic_load(&sh->l1.agent_restarts));
+    {
+        int64_t hb = atomic_load(&sh->l1.hb_sent_us);
+
+        buf_addf(b,
+                 "# HELP stock_cache_l1_live Whether this host's L1 invalidation channel proved "
+                 "itself in the last %d ms.\n# TYPE stock_cache_l1_live gauge\n"
+                 "stock_cache_l1_live %d\n",
+                 L1_LIVE_MS, hb > 0 && l1_now_us() - hb < (int64_t)L1_LIVE_MS * 1000);
+    }
     buf_addf(b,
              "# HELP stock_redis_up Whether Redis answered the last command.\n"
              "# TYPE stock_redis_up gauge\nstock_redis_up %d\n",

@@ -84,6 +84,8 @@ void api_send(struct http_resp *resp, int status, const struct catalog_out *out)
     http_resp_raw(resp, status, out->json, out->len);
     if (out->cached)
         http_resp_header(resp, "X-Cache", cache_status_name(out->cache));
+    if (out->cached && out->cache == CACHE_HIT)
+        http_resp_header(resp, "X-Cache-Layer", out->l1 ? "L1" : "redis");
 }
 
 int api_page(const struct http_req *req, int64_t *limit, int64_t *offset, struct app_err *err)

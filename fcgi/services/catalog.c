@@ -103,6 +103,7 @@ int catalog_read(struct catalog *c, const char *module, const char *key, cache_l
         return -1;
     out->cache = res.status;
     out->cached = true;
+    out->l1 = res.l1;
     if (!res.found)
         return err_set(err, ERR_NOT_FOUND, "%s not found", what);
     out->json = res.json;

@@ -34,6 +34,7 @@ struct catalog_out {
     size_t len;
     enum cache_status cache;
     bool cached; /* a cached read: the response carries X-Cache */
+    bool l1;     /* a HIT served by the worker's L1 (X-Cache-Layer: L1, else redis) */
 };
 
 /* Fields of a write. A NULL string or has_x false means "not given" (PATCH keeps the value). */

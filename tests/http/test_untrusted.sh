@@ -41,6 +41,7 @@ for tool in jq redis-cli python3; do
 done
 
 . "$ROOT/tests/lib/api.sh"
+. "$ROOT/tests/lib/l1.sh"
 
 rcli()
 {
@@ -51,10 +52,12 @@ rget()
 {
     redis-cli -p "$RPORT" --raw GET "$1"
 }
-# rset KEY VALUE: SET, checked.
+# rset KEY VALUE: SET, checked; then the pool's L1s are emptied (tests/lib/l1.sh), so that the
+# next read asks Redis (a value that only changed in Redis is not an invalidation: an L1 keeps
+# serving what it verified, which is the database's answer; these checks are about Redis).
 rset()
 {
-    [[ "$(redis-cli -p "$RPORT" SET "$1" "$2")" == OK ]]
+    [[ "$(redis-cli -p "$RPORT" SET "$1" "$2")" == OK ]] && l1_reset -p "$RPORT"
 }
 run_id()
 {

@@ -745,6 +745,40 @@ static void test_cache_failed_invalidation_is_acknowledged_after_the_fleet(void)
 }
 
 /*
+ * L3 of core/l1.c: a write whose DEL Redis acknowledged answers L1_LIVE_MS after it, so that
+ * every L1 serving after the answer heard of it; a write with nothing to invalidate does not
+ * wait.
+ */
+static void test_cache_write_waits_for_the_l1s(void)
+{
+    struct config cf;
+    struct cache c;
+    struct arena *a = arena_new();
+    int64_t t = itest_tenant("cache-l1-wait");
+    struct timespec t0, t1;
+    double ms, none_ms;
+    int rc;
+
+    test_cf(&cf);
+    cache_init(&c, &cf, itest_db());
+    rc = catalog_write(&c, a, t, &ms);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CU_ASSERT_EQUAL(cache_write_done(&c, a), 0); /* no rows left: nothing to wait for */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    none_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    printf("\n    a write that invalidated answered %.1f ms after its COMMIT (L1_LIVE_MS %d), "
+           "one with nothing to invalidate after %.1f ms\n",
+           ms, L1_LIVE_MS, none_ms);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT(ms >= L1_LIVE_MS);
+    CU_ASSERT(ms < L1_LIVE_MS + 100);
+    CU_ASSERT(none_ms < L1_LIVE_MS);
+    CU_ASSERT_EQUAL(outbox_rows(t), 0);
+    cache_release(&c);
+    arena_free(a);
+}
+
+/*
  * A host that cannot poll (no database here; PostgreSQL unreachable, or the host paused)
  * serves cached reads at most CACHE_TRUST_MS after its last good poll, then none.
  */
@@ -1412,6 +1446,7 @@ int test_cache_register(void)
         {"failed invalidation is acknowledged after the fleet",
          test_cache_failed_invalidation_is_acknowledged_after_the_fleet},
         {"trust lapses without a poll", test_cache_trust_lapses_without_a_poll},
+        {"a write waits for the L1s", test_cache_write_waits_for_the_l1s},
         {"invalidation while redis is down is replayed",
          test_cache_invalidation_while_redis_is_down_is_replayed},
         {"rolled back redis data is not served", test_cache_rolled_back_redis_data_is_not_served},

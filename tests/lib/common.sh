@@ -77,14 +77,29 @@ stop_pid()
     wait_for 5 pid_dead "$pid"
 }
 
-# Children of PID (one per line).
+# Children of PID (one per line), but a pool's L1 agent (named stock-l1, fcgi/core/l1_agent.c):
+# the children of a pool master are its workers. pool_agent PID: that agent.
 pid_children()
 {
-    local d pid
+    local d pid comm
     [[ "$1" =~ ^[0-9]+$ ]] || return 0
     for d in /proc/[0-9]*; do
         pid=${d#/proc/}
-        proc_stat "$pid" && [[ "$PROC_PPID" == "$1" ]] && printf '%s\n' "$pid"
+        proc_stat "$pid" && [[ "$PROC_PPID" == "$1" ]] || continue
+        { read -r comm <"$d/comm"; } 2>/dev/null || continue
+        [[ "$comm" == stock-l1 ]] || printf '%s\n' "$pid"
+    done
+    return 0
+}
+pool_agent()
+{
+    local d pid comm
+    [[ "$1" =~ ^[0-9]+$ ]] || return 0
+    for d in /proc/[0-9]*; do
+        pid=${d#/proc/}
+        proc_stat "$pid" && [[ "$PROC_PPID" == "$1" ]] || continue
+        { read -r comm <"$d/comm"; } 2>/dev/null || continue
+        [[ "$comm" == stock-l1 ]] && printf '%s\n' "$pid"
     done
     return 0
 }

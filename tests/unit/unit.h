@@ -15,5 +15,6 @@ int test_listen_register(void);
 int test_redis_register(void);
 int test_routes_register(void);
 int test_api_in_register(void);
+int test_l1_register(void);
 
 #endif

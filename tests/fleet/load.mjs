@@ -19,6 +19,12 @@
 // did not see (that write's fault made it). A write whose answer was lost is settled as a
 // careful client would (a payment retried with its key, a confirm looked up, a PATCH checked in
 // PostgreSQL after a crash) and raises its floor when the client learns the outcome.
+//
+// L1: an answer with X-Cache: HIT and X-Cache-Layer: L1 was served from the worker's own L1
+// (in front of Redis); they are counted per row and host, in all and before the row's fault
+// (r.faultAt). The L1 rows add probes (reads of the quiet product on each host, judged by the
+// same oracle, right after their writes) and read the hosts' /metrics (stock_cache_l1_live,
+// stock_cache_l1_resets_total) before and after the fault.
 import http from 'node:http';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -63,6 +69,11 @@ function newRow(name, spec = {}) {
         name, spec, index: rows.length, requests: 0, correct: 0, wrong: 0, stale: 0, reads: 0,
         failures: [], maxMs: 0, start: now(), end: null, mendAt: undefined, hitResume: undefined,
         acked: 0, lost: 0, dup: 0, notes: [], checks: [], actionsOk: true, hitsNoPg: 0, staleSeen: [], staleFor: 0,
+        // Answers from the L1 (X-Cache-Layer: L1) by host: in all, before r.faultAt, and the
+        // first one after r.mendAt (ms); r.l1Off lists windows {host, from, to} in which that
+        // host must serve none (and r.l1OffSeen what it served then).
+        l1: { h1: 0, h2: 0, h3: 0 }, l1Before: { h1: 0, h2: 0, h3: 0 }, l1Again: {}, faultAt: undefined,
+        l1Off: [], l1OffSeen: [],
     };
     rows.push(r);
     return r;
@@ -100,7 +111,7 @@ function request(via, method, p, { token, body, headers = {}, xff, tag } = {}) {
         let settled = false;
         inFlight++;
         const req = http.request({ host: '127.0.0.1', port: VIA[via], method, headers: h, agent: false,
-            path: p.startsWith('/health') ? p : `/api/v1${p}` });
+            path: p.startsWith('/health') || p === '/metrics' ? p : `/api/v1${p}` });
         const timer = setTimeout(() => req.destroy(new Error('client timeout')), HARD_MS);
         const finish = (status, text, hd, err) => {
             if (settled) return;
@@ -111,12 +122,21 @@ function request(via, method, p, { token, body, headers = {}, xff, tag } = {}) {
             const r = { via, method, path: p, status, headers: hd || {}, host: hostOf(hd), err, start, end,
                 ms: end - start, row: rw, json: null, tag, text };
             r.cache = r.headers['x-cache'];
+            r.layer = r.headers['x-cache-layer'];
             if (status && text) {
                 try { r.json = JSON.parse(text); } catch { r.json = null; }
             }
             rw.requests++;
             if (r.ms > rw.maxMs) rw.maxMs = r.ms;
             if (!status || status >= 500) rw.failures.push(r);
+            if (r.cache === 'HIT' && r.layer === 'L1' && rw.l1[r.host] !== undefined) {
+                rw.l1[r.host]++;
+                if (rw.faultAt === undefined || start < rw.faultAt) rw.l1Before[r.host]++;
+                if (rw.mendAt !== undefined && start >= rw.mendAt && rw.l1Again[r.host] === undefined) rw.l1Again[r.host] = end - rw.mendAt;
+                for (const w of rw.l1Off) {
+                    if (w.host === r.host && start >= w.from && start <= (w.to ?? Infinity)) rw.l1OffSeen.push(`${r.method} ${r.path} started ${Math.round(start - w.from)} ms into the window`);
+                }
+            }
             if (r.cache === 'HIT') {
                 if (rw.mendAt !== undefined && start >= rw.mendAt && rw.hitResume === undefined &&
                     (!rw.spec.host || r.host === rw.spec.host)) rw.hitResume = end - rw.mendAt;
@@ -189,7 +209,7 @@ function judgeRead(r, fails) {
     const f = fails.reduce((a, b) => (b.at > a.at ? b : a));
     const target = rows[f.row] || r.row;
     target.stale++;
-    const what = () => `${r.method} ${r.path} started ${Math.round(r.start - f.at)} ms after the ack of ${f.what}, answered by ${r.host} (X-Cache ${r.cache || '-'}) in row '${r.row.name}': ${fails.map((x) => x.got).join('; ')}`;
+    const what = () => `${r.method} ${r.path} started ${Math.round(r.start - f.at)} ms after the ack of ${f.what}, answered by ${r.host} (X-Cache ${r.cache || '-'}${r.layer ? `, ${r.layer}` : ''}) in row '${r.row.name}': ${fails.map((x) => x.got).join('; ')}`;
     if (target.staleSeen.length < 4) target.staleSeen.push(what());
     if (r.start - f.at > target.staleFor) {
         target.staleFor = r.start - f.at;
@@ -395,20 +415,21 @@ async function setupTenant(slug, i, nProducts) {
 // ---------------------------------------------------------------------------------------------
 // Rows
 
-function action(name) {
+function action(name, arg) {
     return new Promise((resolve) => {
         const start = now();
-        execFile('bash', [env.FLEET_SELF, '--action', name], { env, timeout: 90000 }, (err, stdout, stderr) => {
+        execFile('bash', [env.FLEET_SELF, '--action', name, ...(arg === undefined ? [] : [arg])], { env, timeout: 90000 }, (err, stdout, stderr) => {
             const out = `${stdout}${stderr}`.trim().replace(/\n/g, ' | ');
             log(`action ${name}: ${err ? 'FAILED' : 'done'} in ${Math.round(now() - start)} ms${out ? `: ${out}` : ''}`);
+            action.out = out;
             resolve(!err);
         });
     });
 }
 
-async function act(r, name) {
+async function act(r, name, arg) {
     r.acted = true;
-    const ok = await action(name);
+    const ok = await action(name, arg);
     if (!ok) r.actionsOk = false;
     return ok;
 }
@@ -428,6 +449,106 @@ function check(r, name, good, detail) {
 const S = (ms) => sleep(ms * SCALE);
 const quietProduct = () => quiet.products[0];
 const quietPatch = (via, headers) => patchPrice(quiet, quietProduct(), via, headers);
+
+// ---------------------------------------------------------------------------------------------
+// The L1 rows' tools
+
+const HOSTS = ['h1', 'h2', 'h3'];
+
+// readQuietVia VIA: one read of the quiet product through VIA, judged by the oracle; resolves
+// with the answer, r.fresh telling whether it showed every acknowledged write.
+async function readQuietVia(via) {
+    const p = quietProduct();
+    const snap = snapProduct(p);
+    const r = await request(via, 'GET', `/products/${p.id}`, { token: quiet.token });
+    if (unknown(r)) return r;
+    if (r.status !== 200 || !r.json) {
+        verdict(r, false, 'a product read');
+        return r;
+    }
+    const fails = [];
+    checkProduct(p, r.json, snap, fails);
+    judgeRead(r, fails);
+    r.fresh = !fails.length;
+    return r;
+}
+
+// probe HOSTS N GAP: N rounds, GAP ms apart, of one read of the quiet product on each host of
+// HOSTS (the first fills that host's L1, the next ones are served from it).
+async function probe(hosts, n, gapMs) {
+    const out = [];
+    for (let i = 0; i < n; i++) {
+        for (const h of hosts) out.push(readQuietVia(h));
+        await sleep(gapMs);
+    }
+    return Promise.all(out);
+}
+
+// l1Metrics HOST: the L1 families of HOST's /metrics ({ok, hits, live, resets, restarts}; a family the
+// pool does not export is undefined).
+async function l1Metrics(host) {
+    const r = await request(host, 'GET', '/metrics');
+    const m = { ok: r.status === 200, hits: undefined, live: undefined, resets: undefined };
+    if (!m.ok) return m;
+    for (const l of String(r.text).split('\n')) {
+        let x;
+        if ((x = l.match(/^stock_cache_l1_hits_total\{[^}]*\} (\d+)$/))) m.hits = (m.hits || 0) + Number(x[1]);
+        else if ((x = l.match(/^stock_cache_l1_live (\d+)$/))) m.live = Number(x[1]);
+        else if ((x = l.match(/^stock_cache_l1_resets_total (\d+)$/))) m.resets = Number(x[1]);
+        else if ((x = l.match(/^stock_cache_l1_agent_restarts_total (\d+)$/))) m.restarts = Number(x[1]);
+    }
+    return m;
+}
+
+async function l1Snapshot(hosts) {
+    const out = {};
+    for (const h of hosts) out[h] = await l1Metrics(h);
+    return out;
+}
+
+// The L1 must have served before the fault, on every host of HOSTS: otherwise the row tests
+// nothing (a build without the L1, or with it off, fails here rather than passes).
+function checkL1Before(r, hosts) {
+    const counts = HOSTS.map((h) => `${h} ${r.l1Before[h]}`).join(', ');
+    check(r, `the L1 served before the fault on ${hosts.join(', ')} (X-Cache-Layer: L1 answers before it: ${counts})`,
+        hosts.every((h) => r.l1Before[h] > 0));
+}
+
+// The L1 of HOST was emptied (its resets counter grew) and serves again (an L1 answer after
+// the fault was mended; live at the end).
+function checkL1Reset(r, host, before, after) {
+    const again = r.l1Again[host];
+    check(r, `the L1 of ${host} was emptied and serves again (stock_cache_l1_resets_total ${before.resets} -> ${after.resets}; stock_cache_l1_live ${after.live} at the end; first L1 answer ${again === undefined ? 'none' : `${Math.round(again)} ms`} after the fault was mended)`,
+        before.resets !== undefined && after.resets > before.resets && after.live === 1 && again !== undefined);
+}
+
+// Every host of HOSTS served from its L1 again after the fault, and its channel is live (M:
+// l1Snapshot at the end).
+function checkL1Again(r, hosts, m) {
+    const again = hosts.map((h) => `${h} ${r.l1Again[h] === undefined ? 'none' : Math.round(r.l1Again[h])}`).join(', ');
+    const live = hosts.map((h) => `${h} ${m[h].live}`).join(', ');
+    check(r, `every host serves from the L1 again (first L1 answer after the fault, ms: ${again}; stock_cache_l1_live ${live})`,
+        hosts.every((h) => r.l1Again[h] !== undefined && m[h].live === 1));
+}
+
+function checkL1Off(r) {
+    for (const w of r.l1Off) {
+        const seen = r.l1OffSeen.length;
+        check(r, `${w.host} served nothing from the L1 while ${w.what} (${Math.round((w.to ?? now()) - w.from)} ms from 20 ms after the fault: ${seen} L1 answers)`,
+            seen === 0, r.l1OffSeen.slice(0, 3).join('; '));
+    }
+}
+
+// checkProbes R WHAT ANSWERS: every host answered the reads of ANSWERS and each showed the
+// write (the oracle counts the stale ones too; this names them by host).
+function checkProbes(r, what, answers) {
+    const by = HOSTS.map((h) => {
+        const xs = answers.filter((x) => x.via === h);
+        return `${h} ${xs.filter((x) => x.fresh).length}/${xs.length}`;
+    });
+    check(r, `${what}: every host's reads showed it (fresh/reads: ${by.join(', ')})`,
+        HOSTS.every((h) => answers.some((x) => x.via === h)) && answers.every((x) => x.fresh));
+}
 
 // A payment of the quiet tenant that its worker (or host) is told to die after committing;
 // returns [the cut answer, the key, the body].
@@ -579,6 +700,149 @@ const ROWS = [
         r.mendAt = now();
         await S(3000);
     } },
+    { name: 'the L1 agent of h1 killed', host: 'h1', async run(r) {
+        // First as the fault comes: SIGKILL, the master restarts the agent at once; a write
+        // right after. Then with h1's master held for 800 ms after the kill, so that the agent
+        // stays dead while a write is made and read on h1: h1 must serve nothing from its L1
+        // then (its heartbeat is gone) and, once the new agent runs, never the old entries.
+        await S(800);
+        await probe(['h1'], 4, 20);
+        const m0 = await l1Metrics('h1');
+        r.faultAt = now();
+        await act(r, 'h1-l1-kill');
+        await quietPatch('all');
+        const a1 = await probe(HOSTS, 3, 30);
+        await act(r, 'h1-l1-new');
+        await S(700);
+        await probe(['h1'], 4, 20);
+        try {
+            await act(r, 'h1-master-stop');
+            await act(r, 'h1-l1-kill');
+            const w = { host: 'h1', from: now() + 20, what: 'its agent was dead (its master held)' };
+            r.l1Off.push(w);
+            await quietPatch('all');
+            a1.push(...await probe(HOSTS, 6, 40));
+            await sleep(300);
+            w.to = now();
+        } finally {
+            await act(r, 'h1-master-cont');
+        }
+        await act(r, 'h1-l1-new');
+        r.mendAt = now();
+        a1.push(...await probe(HOSTS, 4, 30));
+        await S(300);
+        await quietPatch('all');
+        await S(2000);
+        checkL1Before(r, ['h1']);
+        checkL1Off(r);
+        checkProbes(r, 'the writes after each kill', a1);
+        const m1 = await l1Metrics('h1');
+        checkL1Reset(r, 'h1', m0, m1);
+        check(r, `h1's master started the agent again after each kill (stock_cache_l1_agent_restarts_total ${m0.restarts} -> ${m1.restarts})`,
+            m0.restarts !== undefined && m1.restarts >= m0.restarts + 2);
+    } },
+    ...['sub', 'track'].map((kind) => ({ name: `the L1 ${kind === 'sub' ? 'subscriber' : 'tracking'} connection of h2 killed in Redis`, host: 'h2', async run(r) {
+        await S(800);
+        await probe(['h2'], 4, 20);
+        const m0 = await l1Metrics('h2');
+        r.faultAt = now();
+        await act(r, `h2-l1-kill-${kind}`);
+        await quietPatch('all');
+        const a = await probe(HOSTS, 4, 30);
+        const back = await act(r, `h2-l1-${kind}-back`);
+        check(r, `h2's agent connected again (${action.out})`, back);
+        r.mendAt = now();
+        a.push(...await probe(HOSTS, 4, 30));
+        await S(300);
+        await quietPatch('all');
+        await S(2000);
+        checkL1Before(r, ['h2']);
+        checkProbes(r, `the write after CLIENT KILL of stock-l1-${kind}`, a);
+        checkL1Reset(r, 'h2', m0, await l1Metrics('h2'));
+    } })),
+    { name: 'the L1 agent of h3 paused until Redis drops it (output buffer)', host: 'h3', async run(r) {
+        await S(800);
+        await probe(['h3'], 4, 20);
+        const m0 = await l1Metrics('h3');
+        const others0 = await l1Snapshot(['h1', 'h2']);
+        let dropped = false;
+        let a = [];
+        try {
+            await act(r, 'obuf-small');
+            r.faultAt = now();
+            await act(r, 'h3-l1-stop');
+            const w = { host: 'h3', from: now() + 20, what: 'its agent was paused' };
+            r.l1Off.push(w);
+            await quietPatch('all');
+            a = await probe(HOSTS, 3, 30);
+            dropped = await act(r, 'h3-obuf-flood');
+            check(r, `Redis dropped the paused agent's subscriber connection (${action.out})`, dropped);
+            await quietPatch('all');
+            a.push(...await probe(HOSTS, 3, 30));
+            w.to = now();
+        } finally {
+            await act(r, 'h3-l1-cont');
+            await act(r, 'obuf-restore');
+        }
+        const back = await act(r, 'h3-l1-sub-back');
+        check(r, `h3's agent connected again (${action.out})`, back);
+        r.mendAt = now();
+        a.push(...await probe(HOSTS, 5, 30));
+        await act(r, 'fill-del');
+        await S(300);
+        await quietPatch('all');
+        await S(2000);
+        checkL1Before(r, ['h3']);
+        checkL1Off(r);
+        checkProbes(r, 'the writes while the agent was paused and after', a);
+        checkL1Reset(r, 'h3', m0, await l1Metrics('h3'));
+        const others1 = await l1Snapshot(['h1', 'h2']);
+        r.notes.push(`resets meanwhile of the agents not paused: ${['h1', 'h2'].map((h) => `${h} ${others0[h].resets} -> ${others1[h].resets}`).join(', ')}`);
+    } },
+    { name: 'Redis FLUSHALL', async run(r) {
+        await S(800);
+        await probe(HOSTS, 4, 20);
+        r.faultAt = now();
+        await act(r, 'redis-flushall');
+        r.mendAt = now();
+        await quietPatch('all');
+        const a = await probe(HOSTS, 5, 30);
+        await S(300);
+        await quietPatch('all');
+        await S(2000);
+        checkL1Before(r, HOSTS);
+        checkProbes(r, 'the write right after FLUSHALL', a);
+        // A FLUSHALL empties the L1s through the ring (a null message), not by a new channel:
+        // the channel stays up, and every host serves from its L1 again.
+        const m1 = await l1Snapshot(HOSTS);
+        checkL1Again(r, HOSTS, m1);
+    } },
+    { name: 'a generation key evicted', async run(r) {
+        await S(800);
+        const id = await psql(`SELECT id FROM tenants WHERE slug = '${quiet.slug}'`);
+        const key = `${env.FLEET_KEY_PREFIX}:tenant:${id}:products:__gen__`;
+        await probe(HOSTS, 4, 20);
+        let a = [];
+        try {
+            r.faultAt = now();
+            const evicted = await act(r, 'gen-evict', key);
+            check(r, `Redis evicted the quiet tenant's products generation key (${action.out})`, evicted);
+            if (evicted) {
+                await quietPatch('all');
+                a = await probe(HOSTS, 5, 30);
+            }
+        } finally {
+            await act(r, 'mem-restore');
+        }
+        r.mendAt = now();
+        await S(300);
+        await quietPatch('all');
+        a.push(...await probe(HOSTS, 3, 30));
+        await S(2000);
+        checkL1Before(r, HOSTS);
+        checkProbes(r, 'the write after the eviction', a);
+        checkL1Again(r, HOSTS, await l1Snapshot(HOSTS));
+    } },
 ];
 
 // A session signed in on h1 and used on h2 and h3 (their cache holds it), signed out on h1
@@ -681,14 +945,24 @@ function line(name, good, detail) {
     if (good) { results.passed++; console.log(`ok - ${name}`); } else { results.failed++; console.log(`not ok - ${name}${detail ? ` (${detail})` : ''}`); }
 }
 
+// The first L1 answer after the fault was mended: by the host the fault was on, else by any.
+function l1AgainCell(r) {
+    const xs = r.spec.host ? [r.l1Again[r.spec.host]] : HOSTS.map((h) => r.l1Again[h]);
+    const v = xs.filter((x) => x !== undefined);
+    if (r.mendAt === undefined || !v.length) return '-';
+    return Math.round(r.spec.host ? v[0] : Math.min(...v));
+}
+
 function report() {
-    const table = [['row', 'requests', 'correct', 'stale after ack', 'stale up to ms', '5xx (host)', 'cut', 'no answer', 'lost', 'dup', 'slowest ms', 'HIT again after ms']];
+    const table = [['row', 'requests', 'correct', 'stale after ack', 'stale up to ms', '5xx (host)', 'cut', 'no answer', 'lost', 'dup', 'slowest ms', 'HIT again after ms',
+        'L1 h1/h2/h3', 'L1 before fault', 'L1 again after ms']];
     for (const r of rows) {
         const c = classify(r);
         r.c = c;
         const hosts = Object.entries(c.byHost).map(([h, n]) => `${h} ${n}`).join(', ');
         table.push([r.name, r.requests, r.correct, r.stale, r.stale ? Math.round(r.staleFor) : '-', `${c.s5xx}${hosts ? ` (${hosts})` : ''}`, c.cut, c.noAnswer.length,
-            r.lost, r.dup, Math.round(r.maxMs), r.hitResume === undefined ? '-' : Math.round(r.hitResume)]);
+            r.lost, r.dup, Math.round(r.maxMs), r.hitResume === undefined ? '-' : Math.round(r.hitResume),
+            HOSTS.map((h) => r.l1[h]).join('/'), r.faultAt === undefined ? '-' : HOSTS.map((h) => r.l1Before[h]).join('/'), l1AgainCell(r)]);
     }
     for (const r of rows) {
         const c = r.c;
@@ -724,6 +998,9 @@ function report() {
     console.log('# still stale; cut: the request on the killed worker or host (502 or a cut connection);');
     console.log('# HIT again after: ms from the end of the fault to the first X-Cache: HIT answered (by the host the fault');
     console.log('# was on, when it was on one host: h1, h2, h1 restarted, h3, h1)');
+    console.log('# L1 h1/h2/h3: answers served from the L1 (X-Cache-Layer: L1) by each host in the row; L1 before fault:');
+    console.log('# those that started before the fault was made (the L1 rows); L1 again after: ms from the end of the fault');
+    console.log('# to the first answer from the L1 (by the host the fault was on, else by any host)');
     const w = table[0].map((_, i) => Math.max(...table.map((x) => String(x[i]).length)));
     const fmt = (x) => `| ${x.map((v, i) => (i === 0 ? String(v).padEnd(w[i]) : String(v).padStart(w[i]))).join(' | ')} |`;
     console.log(fmt(table[0]));

@@ -26,14 +26,25 @@
 # h1 restarted; h3 paused 3 s; Redis restarted;
 # PostgreSQL restarted; logout on h1 then the token on h2 and h3 (also while h1 cannot reach
 # Redis); a password spray and a brute force of sign-ins spread over the three hosts while Redis
-# is down. load.mjs calls this script back with `--action NAME` to break and mend things, and
-# prints the checks and the table (its header describes the load and the oracle).
+# is down. Then the rows of the per-worker L1 in front of Redis (on, CACHE_L1_BYTES default, on
+# every host; each pool's master keeps one L1 agent, a child named stock-l1, whose connections
+# stock-l1-track-* and stock-l1-sub-* carry the invalidations): h1's agent SIGKILLed (the master
+# restarts it; then again with the master held 800 ms, the agent dead meanwhile); h2's
+# subscriber, then its tracking connection, killed from Redis (CLIENT KILL ID, found by name and
+# by the host's address); h3's agent paused (SIGSTOP) with the pubsub output buffer limit made
+# small (128 kB) and ~1 KB keys SET under the prefix (BCAST reports each) until Redis drops
+# it, then continued; FLUSHALL; the quiet tenant's products generation key evicted (maxmemory
+# 1 MB above used_memory, allkeys-random, 8 KB filler keys outside the prefix), then a write.
+# Each L1 row fails unless the L1 served on the host(s) concerned before the fault. load.mjs
+# calls this script back with `--action NAME [ARG]` to break and mend things, and prints the
+# checks and the table (its header describes the load and the oracle).
 #
 # Bounds: setup waits are bounded (common.sh wait_for), node runs under `timeout`, and a
-# watchdog ends the whole run after FLEET_DEADLINE seconds (default 420; a run takes about 75
-# s). Environment: FLEET_RATE (requests/s, default 200), FLEET_ROWS (e.g. "1,4": only those
+# watchdog ends the whole run after FLEET_DEADLINE seconds (default 300; node's own bound is
+# FLEET_NODE_SECONDS, default 240; a run takes about 105 s, the L1 rows ~30 s of it). Environment: FLEET_RATE (requests/s, default 200), FLEET_ROWS (e.g. "1,4": only those
 # rows; 1 is the baseline), FLEET_SECONDS_SCALE (multiplies the observation times),
-# FLEET_POOL_BIN (another stock-fcgi build with the fault hooks, e.g. an older commit's).
+# FLEET_POOL_BIN (another stock-fcgi build with the fault hooks, e.g. an older commit's),
+# FLEET_L1_BYTES (the hosts' CACHE_L1_BYTES; unset: the default).
 #
 # Cleanup: a trap on EXIT (and INT, TERM) stops every process started here by its PID (pools by
 # the process group each was made leader of), then any process still inside one of the
@@ -47,6 +58,8 @@ cd "$ROOT" || exit 1
 . tests/lib/common.sh
 
 REDIS_PW=fleet-redis-pw-1
+# The hosts' CACHE_KEY_PREFIX (the default, named so that the L1 rows know their keys).
+KEY_PREFIX=stock
 PG_PORT=5432
 REDIS_PORT=6379
 FCGI_PORT=9000
@@ -64,6 +77,12 @@ ROW_NAMES=(
     "logout on h1, the token on h2 and h3"
     "logout on h1 while h1 cannot reach Redis"
     "sign-in spray and brute force over the fleet, Redis down"
+    "the L1 agent of h1 killed"
+    "the L1 subscriber connection of h2 killed in Redis"
+    "the L1 tracking connection of h2 killed in Redis"
+    "the L1 agent of h3 paused until Redis drops it (output buffer)"
+    "Redis FLUSHALL"
+    "a generation key evicted"
 )
 
 FLEET_BIN=${FLEET_BIN:-${FLEET_POOL_BIN:-$ROOT/build/asan/stock-fcgi}}
@@ -192,7 +211,8 @@ host_start()
         DATABASE_URL="postgresql://postgres@$(pg_addr "$n"):$PG_PORT/stock" \
         REDIS_URL="redis://:$REDIS_PW@$(redis_addr "$n"):$REDIS_PORT/0" \
         REDIS_SOCKET_TIMEOUT=0.5 REDIS_CONNECT_TIMEOUT=0.5 REDIS_RETRY_ON_TIMEOUT=true \
-        CACHE_SECRET="$FLEET_CACHE_SECRET" \
+        CACHE_SECRET="$FLEET_CACHE_SECRET" CACHE_KEY_PREFIX="$KEY_PREFIX" \
+        ${FLEET_L1_BYTES:+CACHE_L1_BYTES="$FLEET_L1_BYTES"} \
         ip netns exec "$(ns_host "$n")" setsid bash -c 'echo "$$" >"$1"; shift; exec "$@"' _ \
         "$pidf" "$FLEET_BIN" </dev/null >>"$FLEET_DIR/logs/stock-fcgi-h$n.log" 2>&1 &
     # Not a job of this shell: a host killed on purpose is no "Killed" line here.
@@ -292,10 +312,257 @@ EOF
         location /health {
             fastcgi_pass $u;
         }
+        location = /metrics {
+            fastcgi_pass $u;
+        }
     }
 EOF
     done
     echo "}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The L1 rows' tools: the agent of a host (the child of its pool master named stock-l1), its
+# Redis connections (by name and by the host's address), the output buffer and eviction faults.
+
+# l1_agent N: the PID of host N's L1 agent (a live child of its master whose comm is
+# stock-l1), read from /proc by the shell; status 1 when there is none.
+l1_agent()
+{
+    local master d line comm rest state ppid
+    master=$(pid_from_file "$(host_pidfile "$1")") || return 1
+    for d in /proc/[0-9]*; do
+        { read -r line <"$d/stat"; } 2>/dev/null || continue
+        comm=${line#*(}
+        comm=${comm%)*}
+        rest=${line##*) }
+        read -r state ppid _ <<<"$rest"
+        if [[ "$ppid" == "$master" && "$comm" == stock-l1 && "$state" != Z && "$state" != X ]]; then
+            printf '%s\n' "${d#/proc/}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# l1_client N KIND: the CLIENT LIST id of host N's connection stock-l1-KIND-* (KIND: track or
+# sub), told apart from the other hosts' by its address (10.201.N.2).
+l1_client()
+{
+    fredis_cli CLIENT LIST 2>/dev/null | tr -d '\r' | awk -v want="stock-l1-$2-" -v addr="$(host_addr "$1")" '
+        { id = ""; name = ""; a = ""
+          for (i = 1; i <= NF; i++) {
+              if ($i ~ /^id=/) id = substr($i, 4)
+              else if ($i ~ /^name=/) name = substr($i, 6)
+              else if ($i ~ /^addr=/) a = substr($i, 6)
+          }
+          sub(/:[0-9]+$/, "", a)
+          if (index(name, want) == 1 && a == addr) { print id; found = 1; exit } }
+        END { exit found ? 0 : 1 }'
+}
+
+# l1_client_new N KIND OLD: host N has a connection KIND other than client OLD.
+l1_client_new()
+{
+    local id
+    id=$(l1_client "$1" "$2") && [[ "$id" != "$3" ]]
+}
+
+l1_agent_new()
+{
+    local pid
+    pid=$(l1_agent "$1") && [[ "$pid" != "$2" ]]
+}
+
+# l1_kill_client N KIND: CLIENT KILL of that connection; prints its id (the row waits for the
+# new one with l1-back).
+l1_kill_client()
+{
+    local id
+    id=$(l1_client "$1" "$2") || {
+        echo "no stock-l1-$2 connection of host $1 in CLIENT LIST"
+        return 1
+    }
+    [[ "$(fredis_cli CLIENT KILL ID "$id")" == 1 ]] || return 1
+    echo "$id" >"$FLEET_DIR/run/l1-$1-$2.killed"
+    echo "killed client $id"
+}
+
+# l1_back N KIND: waits (10 s at most) until host N has a connection KIND again, other than the
+# one killed (or dropped) before.
+l1_back()
+{
+    local old="" id
+    [[ -r "$FLEET_DIR/run/l1-$1-$2.killed" ]] && read -r old <"$FLEET_DIR/run/l1-$1-$2.killed"
+    wait_for 10 l1_client_new "$1" "$2" "$old" || {
+        echo "host $1 has no new stock-l1-$2 connection (old $old)"
+        return 1
+    }
+    id=$(l1_client "$1" "$2")
+    echo "client $id (was $old)"
+}
+
+FILL_KEYS=2000 # keys per chunk of the output buffer flood
+FILL_CHUNKS=15
+
+# obuf_flood N: SETs of long keys under the prefix (BCAST reports each one to every agent) in
+# chunks, one command per round trip, until Redis has dropped host N's subscriber connection
+# (whose agent is paused); at most FILL_CHUNKS chunks.
+obuf_flood()
+{
+    local id c pad f=$FLEET_DIR/run/fill.cmds
+    id=$(l1_client "$1" sub) || {
+        echo "no stock-l1-sub connection of host $1"
+        return 1
+    }
+    echo "$id" >"$FLEET_DIR/run/l1-$1-sub.killed"
+    pad=$(printf '%0900d' 0)
+    for ((c = 0; c < FILL_CHUNKS; c++)); do
+        echo "$((c + 1))" >"$FLEET_DIR/run/fill.chunks"
+        awk -v p="$KEY_PREFIX:fleetfill:$c:" -v pad="$pad" -v n="$FILL_KEYS" \
+            'BEGIN { for (i = 0; i < n; i++) printf "SET %s%d:%s 1\n", p, i, pad }' >"$f"
+        fredis_cli <"$f" >/dev/null || return 1
+        if [[ "$(l1_client "$1" sub)" != "$id" ]]; then
+            echo "Redis dropped client $id after $(((c + 1) * FILL_KEYS)) invalidated keys of ~1 KB"
+            return 0
+        fi
+    done
+    echo "client $id still connected after $((FILL_CHUNKS * FILL_KEYS)) keys"
+    return 1
+}
+
+# fill_del: the flood's keys deleted (UNLINK, 100 a command).
+fill_del()
+{
+    local chunks=0 c pad
+    [[ -r "$FLEET_DIR/run/fill.chunks" ]] && read -r chunks <"$FLEET_DIR/run/fill.chunks"
+    pad=$(printf '%0900d' 0)
+    for ((c = 0; c < chunks; c++)); do
+        awk -v p="$KEY_PREFIX:fleetfill:$c:" -v pad="$pad" -v n="$FILL_KEYS" 'BEGIN {
+            for (i = 0; i < n; i++) { if (i % 100 == 0) printf "%sUNLINK", (i ? "\n" : ""); printf " %s%d:%s", p, i, pad }
+            print "" }' | fredis_cli >/dev/null || return 1
+    done
+    rm -f "$FLEET_DIR/run/fill.chunks"
+}
+
+# obuf_small / obuf_restore: the pubsub class's output buffer limit made small, and put back.
+obuf_small()
+{
+    local f=$FLEET_DIR/run/obuf.saved
+    [[ -s "$f" ]] || fredis_cli CONFIG GET client-output-buffer-limit | tr -d '\r' | sed -n 2p >"$f"
+    [[ -s "$f" ]] || return 1
+    [[ "$(fredis_cli CONFIG SET client-output-buffer-limit 'pubsub 128kb 128kb 0')" == OK ]]
+}
+
+obuf_restore()
+{
+    local f=$FLEET_DIR/run/obuf.saved v
+    [[ -s "$f" ]] || return 0
+    read -r v <"$f"
+    [[ "$(fredis_cli CONFIG SET client-output-buffer-limit "$v")" == OK ]] && rm -f "$f"
+}
+
+EVICT_FILL=100   # filler keys (8 KB, outside the prefix) a chunk
+EVICT_CHUNKS=100 # at most
+
+# gen_evict KEY: maxmemory just above used_memory, allkeys-random, then filler keys outside the
+# prefix until the generation key KEY is evicted (its token no longer the one read before:
+# gone, or re-created by a reader since). Prints what it saw.
+gen_evict()
+{
+    local key=$1 f=$FLEET_DIR/run/mem.saved tok now used c ev0 ev1 val
+    tok=$(fredis_cli GET "$key" | tr -d '\r')
+    [[ -n "$tok" ]] || {
+        echo "$key is missing before the fault"
+        return 1
+    }
+    if [[ ! -s "$f" ]]; then
+        {
+            fredis_cli CONFIG GET maxmemory | tr -d '\r' | sed -n 2p
+            fredis_cli CONFIG GET maxmemory-policy | tr -d '\r' | sed -n 2p
+        } >"$f"
+    fi
+    ev0=$(fredis_cli INFO stats | tr -d '\r' | awk -F: '$1 == "evicted_keys" { print $2 }')
+    used=$(fredis_cli INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }')
+    [[ "$used" =~ ^[0-9]+$ ]] || return 1
+    fredis_cli CONFIG SET maxmemory-policy allkeys-random >/dev/null &&
+        fredis_cli CONFIG SET maxmemory "$((used + 1048576))" >/dev/null || return 1
+    val=$(printf '%08192d' 0)
+    for ((c = 0; c < EVICT_CHUNKS; c++)); do
+        echo "$((c + 1))" >"$FLEET_DIR/run/evict.chunks"
+        awk -v p="fleetfill:$c:" -v v="$val" -v n="$EVICT_FILL" \
+            'BEGIN { for (i = 0; i < n; i++) printf "SET %s%d %s\n", p, i, v }' |
+            fredis_cli >/dev/null || return 1
+        now=$(fredis_cli GET "$key" | tr -d '\r')
+        if [[ "$now" != "$tok" ]]; then
+            ev1=$(fredis_cli INFO stats | tr -d '\r' | awk -F: '$1 == "evicted_keys" { print $2 }')
+            echo "evicted after $(((c + 1) * EVICT_FILL)) filler keys ($((ev1 - ev0)) keys evicted; the key is $([[ -n "$now" ]] && echo re-created || echo absent) now)"
+            return 0
+        fi
+    done
+    echo "$key still there after $((EVICT_CHUNKS * EVICT_FILL)) filler keys"
+    return 1
+}
+
+# mem_restore: maxmemory and its policy put back, then the filler deleted.
+mem_restore()
+{
+    local f=$FLEET_DIR/run/mem.saved mm pol chunks=0 c
+    if [[ -s "$f" ]]; then
+        { read -r mm && read -r pol; } <"$f" || return 1
+        fredis_cli CONFIG SET maxmemory "$mm" >/dev/null &&
+            fredis_cli CONFIG SET maxmemory-policy "$pol" >/dev/null || return 1
+        rm -f "$f"
+    fi
+    [[ -r "$FLEET_DIR/run/evict.chunks" ]] && read -r chunks <"$FLEET_DIR/run/evict.chunks"
+    for ((c = 0; c < chunks; c++)); do
+        awk -v p="fleetfill:$c:" -v n="$EVICT_FILL" \
+            'BEGIN { printf "UNLINK"; for (i = 0; i < n; i++) printf " %s%d", p, i; print "" }' |
+            fredis_cli >/dev/null || return 1
+    done
+    rm -f "$FLEET_DIR/run/evict.chunks"
+}
+
+# l1_signal N SIG: SIG (KILL, STOP, CONT) to host N's agent by its PID; a STOP records the PID
+# (the cleanup continues it), a KILL the PID that l1_new waits to see replaced.
+l1_signal()
+{
+    local pid new f=$FLEET_DIR/run/l1-stopped.pid
+    if [[ "$2" == CONT ]]; then
+        pid=$(pid_from_file "$f") || return 1
+        kill -CONT "$pid" && rm -f "$f"
+        return
+    fi
+    pid=$(l1_agent "$1") || {
+        echo "host $1 has no stock-l1 agent"
+        return 1
+    }
+    [[ "$2" == STOP ]] && echo "$pid" >"$f"
+    [[ "$2" == KILL ]] && echo "$pid" >"$FLEET_DIR/run/l1-$1.killed"
+    kill "-$2" "$pid" || return 1
+    echo "agent $pid: SIG$2"
+}
+
+# l1_new N: waits (10 s at most) until host N's master has started an agent other than the one
+# killed.
+l1_new()
+{
+    local old="" new
+    [[ -r "$FLEET_DIR/run/l1-$1.killed" ]] && read -r old <"$FLEET_DIR/run/l1-$1.killed"
+    wait_for 10 l1_agent_new "$1" "$old" || {
+        echo "no new agent after $old"
+        return 1
+    }
+    new=$(l1_agent "$1")
+    echo "new agent $new (was $old)"
+}
+
+# master_signal N SIG: STOP or CONT to host N's pool master alone (not its group).
+master_signal()
+{
+    local pid
+    pid=$(pid_from_file "$(host_pidfile "$1")") || return 1
+    kill "-$2" "$pid"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -306,6 +573,7 @@ route()
     ip netns exec "$(ns_host "$2")" ip route "$1" blackhole "$3/32"
 }
 
+# action NAME [ARG]
 action()
 {
     local pid
@@ -332,6 +600,24 @@ action()
     redis-start) fredis_start ;;
     pg-stop) pg_stop "$FLEET_DIR/pg" ;;
     pg-start) fpg_start ;;
+    h1-l1-kill) l1_signal 1 KILL ;;
+    h1-l1-new) l1_new 1 ;;
+    h1-master-stop) master_signal 1 STOP ;;
+    h1-master-cont) master_signal 1 CONT ;;
+    h3-l1-stop) l1_signal 3 STOP ;;
+    h3-l1-cont) l1_signal 3 CONT ;;
+    h2-l1-kill-sub) l1_kill_client 2 sub ;;
+    h2-l1-kill-track) l1_kill_client 2 track ;;
+    h2-l1-sub-back) l1_back 2 sub ;;
+    h2-l1-track-back) l1_back 2 track ;;
+    h3-l1-sub-back) l1_back 3 sub ;;
+    obuf-small) obuf_small ;;
+    obuf-restore) obuf_restore ;;
+    h3-obuf-flood) obuf_flood 3 ;;
+    fill-del) fill_del ;;
+    redis-flushall) [[ "$(fredis_cli FLUSHALL)" == OK ]] ;;
+    gen-evict) gen_evict "$2" ;;
+    mem-restore) mem_restore ;;
     *)
         echo "run.sh: unknown action $1" >&2
         return 2
@@ -340,7 +626,7 @@ action()
 }
 
 if [[ "${1:-}" == --action ]]; then
-    action "$2"
+    action "$2" "${3:-}"
     exit
 fi
 
@@ -353,7 +639,12 @@ NODE_PID=""
 # does nothing when its part is not running).
 stack_stop()
 {
-    local n
+    local n pid
+    # An L1 agent left paused by its row (the hosts' stop continues their groups too).
+    if pid=$(pid_from_file "$FLEET_DIR/run/l1-stopped.pid") &&
+        [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == stock-l1 ]]; then
+        kill -CONT "$pid" 2>/dev/null
+    fi
     for n in "${HOSTS[@]}"; do
         host_stop "$n"
     done
@@ -411,13 +702,13 @@ inside_main()
     done
 
     export FLEET_DIR FLEET_PREFIX FLEET_SELF=$ROOT/tests/fleet/run.sh
-    export FLEET_BASE_PORT=$HTTP_PORT FLEET_FCGI_PORT=$FCGI_PORT
-    timeout -k 5 "${FLEET_NODE_SECONDS:-330}" node tests/fleet/load.mjs &
+    export FLEET_BASE_PORT=$HTTP_PORT FLEET_FCGI_PORT=$FCGI_PORT FLEET_KEY_PREFIX=$KEY_PREFIX
+    timeout -k 5 "${FLEET_NODE_SECONDS:-240}" node tests/fleet/load.mjs &
     NODE_PID=$!
     wait "$NODE_PID"
     rc=$?
     NODE_PID=""
-    ((rc == 124 || rc == 137)) && echo "not ok - the load ended within ${FLEET_NODE_SECONDS:-330} s"
+    ((rc == 124 || rc == 137)) && echo "not ok - the load ended within ${FLEET_NODE_SECONDS:-240} s"
     [[ -s "$FLEET_DIR/counts" ]] || echo "0 1 0" >"$FLEET_DIR/counts"
     return 0
 }
@@ -552,10 +843,10 @@ outer_main()
     # Its sleep is its own child: the TERM that ends the watchdog ends the sleep too.
     (
         trap 'kill "$sp" 2>/dev/null; exit 0' TERM
-        sleep "${FLEET_DEADLINE:-420}" &
+        sleep "${FLEET_DEADLINE:-300}" &
         sp=$!
         wait "$sp" || exit 0
-        echo "$(date +%H:%M:%S) fleet: the run passed its deadline of ${FLEET_DEADLINE:-420} s" >&2
+        echo "$(date +%H:%M:%S) fleet: the run passed its deadline of ${FLEET_DEADLINE:-300} s" >&2
         kill -TERM "$$"
     ) </dev/null >/dev/null &
     WATCHDOG_PID=$!

@@ -374,6 +374,7 @@ void l1_put(struct l1 *l, const struct l1_snap *snap, const char *run_id, int64_
     while (l->lru_end && l->bytes + cost > l->bound) {
         l1_remove(l, l->lru_end);
         l->evictions++;
+        atomic_fetch_add_explicit(&ch->evictions, 1, memory_order_relaxed);
     }
     if (l->bytes + cost > l->bound)
         return;

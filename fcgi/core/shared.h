@@ -45,6 +45,7 @@ struct shared_l1 {
     _Atomic pid_t agent_pid;
     atomic_uint_fast64_t resets;         /* channel set up again (every L1 emptied) */
     atomic_uint_fast64_t agent_restarts; /* agents the master had to start again */
+    atomic_uint_fast64_t evictions;      /* entries the workers' LRU dropped for the bound */
     struct shared_l1_event ring[SHARED_L1_RING];
 };
 

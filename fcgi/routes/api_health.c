@@ -185,6 +185,9 @@ int api_metrics(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
             (unsigned long long)atomic_load(&sh->l1.resets));
     counter(b, "stock_cache_l1_agent_restarts_total", "L1 agents the pool master started again.",
             (unsigned long long)atomic_load(&sh->l1.agent_restarts));
+    counter(b, "stock_cache_l1_evictions_total",
+            "L1 entries dropped by the workers' LRU to stay within CACHE_L1_BYTES.",
+            (unsigned long long)atomic_load(&sh->l1.evictions));
     {
         int64_t hb = atomic_load(&sh->l1.hb_sent_us);
 

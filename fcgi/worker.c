@@ -1,5 +1,7 @@
 /*
- * worker: one process of the pool. It accepts one request at a time. SIGTERM is blocked except
+ * worker: one process of the pool. It serves one request at a time, from a new connection or
+ * from one of the connections nginx keeps open to it (fastcgi_keep_conn; struct kept). SIGTERM
+ * is blocked except
  * while the worker waits for a connection (epoll_pwait), so an accepted request always
  * completes; after a SIGTERM the worker also serves the connections already queued on the
  * socket, then exits. Each worker owns one PostgreSQL and one Redis connection (struct app),
@@ -10,6 +12,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,7 +28,11 @@
 #include "services/auth.h"
 
 #define RESP_KEEP_BYTES (256 * 1024)
-#define ACCEPT_STREAK   16
+/*
+ * At most this many connections open per worker (nginx keeps them: fastcgi_keep_conn): more
+ * than nginx keeps idle per upstream (keepalive, per nginx process) divided by the workers.
+ */
+#define KEPT_MAX 16
 /* How long a stopping worker keeps serving connections already queued on the socket. */
 #define QUEUE_DRAIN_MS 2000
 
@@ -155,17 +162,82 @@ static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct htt
         buf_release(&resp->body);
 }
 
+/*
+ * The worker's connections. nginx keeps a connection open after a request when the location
+ * says fastcgi_keep_conn on; libfcgi then leaves it open after FCGX_Finish_r and reads the next
+ * request from it at the next FCGX_Accept_r instead of accepting. A worker serving one such
+ * connection at a time would block reading it while nginx keeps it idle and new connections
+ * wait: so each connection has its own FCGX_Request, the worker waits for all of them and for
+ * the listening socket at once (epoll), and serves one request at a time from whichever is
+ * ready. gen tells an event of a closed slot from one of the connection now in it.
+ */
+struct kept {
+    FCGX_Request fr;
+    uint64_t used;
+    uint32_t gen;
+};
+
+/* A slot for a new connection: a free one, or else the least recently used one, closed. */
+static int kept_slot(struct kept *kept)
+{
+    int i, lru = 0;
+
+    for (i = 0; i < KEPT_MAX; i++) {
+        if (kept[i].fr.ipcFd < 0)
+            return i;
+        if (kept[i].used < kept[lru].used)
+            lru = i;
+    }
+    FCGX_Free(&kept[lru].fr, 1);
+    return lru;
+}
+
+/*
+ * The slot an event is for: the listening socket's (data KEPT_MAX) gets a slot for the new
+ * connection; -1 for an event of a connection closed since (its slot's gen moved on).
+ */
+static int kept_event_slot(struct kept *kept, uint64_t data)
+{
+    uint32_t s = (uint32_t)data, gen = (uint32_t)(data >> 32);
+
+    if (s == KEPT_MAX)
+        return kept_slot(kept);
+    if (s > KEPT_MAX || kept[s].gen != gen || kept[s].fr.ipcFd < 0)
+        return -1;
+    return (int)s;
+}
+
+/* After a request: watches its connection for the next one when nginx keeps it. */
+static void kept_watch(int ep, struct kept *kept, uint32_t s, uint64_t used)
+{
+    struct epoll_event ev = {.events = EPOLLIN};
+
+    kept[s].used = used;
+    if (kept[s].fr.ipcFd < 0)
+        return;
+    kept[s].gen++;
+    ev.data.u64 = (uint64_t)kept[s].gen << 32 | s;
+    /* A connection watched already (its previous request) is modified, not added. */
+    if (epoll_ctl(ep, EPOLL_CTL_MOD, kept[s].fr.ipcFd, &ev) < 0 &&
+        (errno != ENOENT || epoll_ctl(ep, EPOLL_CTL_ADD, kept[s].fr.ipcFd, &ev) < 0)) {
+        log_warn("cannot watch a kept connection: %s", strerror(errno));
+        FCGX_Free(&kept[s].fr, 1);
+    }
+}
+
 int worker_main(const struct config *cf, int listen_fd)
 {
     struct app app;
-    FCGX_Request fr;
+    static struct kept kept[KEPT_MAX];
+    struct epoll_event ready[KEPT_MAX + 1];
     struct arena *a = arena_new();
     struct http_resp resp;
     struct buf head;
     struct sigaction sa;
     sigset_t term, waitmask;
     int64_t drain_deadline;
-    int ep, streak = 0, drained = 0;
+    uint64_t used = 0;
+    int ep, i, drained = 0;
 
     /* Die with the master even if it is killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -196,7 +268,7 @@ int worker_main(const struct config *cf, int listen_fd)
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd,
                             &(struct epoll_event){.events = EPOLLIN | EPOLLEXCLUSIVE,
-                                                  .data.fd = listen_fd}) < 0) {
+                                                  .data.u64 = KEPT_MAX}) < 0) {
         log_error("cannot watch the listening socket: %s", strerror(errno));
         return 1;
     }
@@ -209,58 +281,62 @@ int worker_main(const struct config *cf, int listen_fd)
     auth_prepare();
     http_resp_init(&resp);
     buf_init(&head);
-    if (FCGX_InitRequest(&fr, listen_fd, 0)) {
-        log_error("cannot initialise the FastCGI request");
-        return 1;
-    }
+    for (i = 0; i < KEPT_MAX; i++)
+        FCGX_InitRequest(&kept[i].fr, listen_fd, 0);
     log_info("worker started");
     while (!worker_stop) {
-        /*
-         * Right after a request, another connection is often already waiting: try to accept it
-         * at once, and wait only when there is none. At most ACCEPT_STREAK requests in a row skip
-         * the wait, because only the wait lets a pending SIGTERM in.
-         */
-        if (streak == 0 || streak >= ACCEPT_STREAK) {
-            struct epoll_event ready;
-            int n = epoll_pwait(ep, &ready, 1, -1, &waitmask);
+        int n = epoll_pwait(ep, ready, KEPT_MAX + 1, -1, &waitmask);
 
-            streak = 0;
-            if (worker_stop)
-                break;
-            if (n < 0) {
-                if (errno != EINTR)
-                    log_warn("waiting for connections failed: %s", strerror(errno));
-                continue;
-            }
-        }
-        /*
-         * The listening socket is non-blocking: when there is no connection (another worker
-         * took it), accept() fails with EAGAIN and libfcgi returns an error; wait again.
-         */
-        if (FCGX_Accept_r(&fr) < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_warn("accept failed: %s", strerror(errno));
-            streak = 0;
+        if (worker_stop)
+            break;
+        if (n < 0) {
+            if (errno != EINTR)
+                log_warn("waiting for connections failed: %s", strerror(errno));
             continue;
         }
-        streak++;
-        serve(&app, &fr, a, &resp, &head);
+        for (i = 0; i < n; i++) {
+            int s = kept_event_slot(kept, ready[i].data.u64);
+
+            if (s < 0)
+                continue; /* the connection of this event was closed since */
+            /*
+             * A kept connection with data: libfcgi reads the next request from it (when nginx
+             * closed it, libfcgi closes it too and tries accept(): the listening socket is
+             * non-blocking, so that fails with EAGAIN when there is no connection). The
+             * listening socket: accept(), or EAGAIN when another worker took the connection.
+             */
+            if (FCGX_Accept_r(&kept[s].fr) < 0) {
+                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                    log_warn("accept failed: %s", strerror(errno));
+                continue;
+            }
+            serve(&app, &kept[s].fr, a, &resp, &head);
+            kept_watch(ep, kept, (uint32_t)s, ++used);
+        }
     }
     /*
-     * Stopping. nginx may already have handed connections to the kernel's queue of the listening
-     * socket: they would be reset, requests and all, when its last copy closes. So serve what is
-     * queued first (the master has closed its copy; the other workers drain too), for at most
-     * QUEUE_DRAIN_MS in case connections keep coming faster than this worker serves them.
+     * Stopping. Kept connections are closed first (nginx passes a GET whose kept connection
+     * closed on to another connection). nginx may already have handed connections to the
+     * kernel's queue of the listening socket: they would be reset, requests and all, when its
+     * last copy closes. So serve what is queued first (the master has closed its copy; the other
+     * workers drain too), for at most QUEUE_DRAIN_MS in case connections keep coming faster than
+     * this worker serves them; every one is closed after its request.
      */
+    for (i = 0; i < KEPT_MAX; i++)
+        if (kept[i].fr.ipcFd >= 0)
+            FCGX_Free(&kept[i].fr, 1);
     drain_deadline = now_ms() + QUEUE_DRAIN_MS;
-    while (now_ms() < drain_deadline && FCGX_Accept_r(&fr) >= 0) {
-        serve(&app, &fr, a, &resp, &head);
+    while (now_ms() < drain_deadline && FCGX_Accept_r(&kept[0].fr) >= 0) {
+        serve(&app, &kept[0].fr, a, &resp, &head);
+        if (kept[0].fr.ipcFd >= 0)
+            FCGX_Free(&kept[0].fr, 1);
         drained++;
     }
     close(listen_fd);
     log_info("worker stopping (%d queued requests served while stopping)", drained);
     close(ep);
-    FCGX_Free(&fr, 0);
+    for (i = 0; i < KEPT_MAX; i++)
+        FCGX_Free(&kept[i].fr, 0);
     cache_release(&app.cache);
     db_release(&app.db);
     http_resp_release(&resp);

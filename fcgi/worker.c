@@ -1,8 +1,7 @@
 /*
  * worker: one process of the pool. It serves one request at a time, from a new connection or
  * from one of the connections nginx keeps open to it (fastcgi_keep_conn; struct kept). SIGTERM
- * is blocked except
- * while the worker waits for a connection (epoll_pwait), so an accepted request always
+ * is blocked except while the worker waits (epoll_pwait), so an accepted request always
  * completes; after a SIGTERM the worker also serves the connections already queued on the
  * socket, then exits. Each worker owns one PostgreSQL and one Redis connection (struct app),
  * opened lazily, and one arena that holds all request memory and is reset after each response.
@@ -29,10 +28,14 @@
 
 #define RESP_KEEP_BYTES (256 * 1024)
 /*
- * At most this many connections open per worker (nginx keeps them: fastcgi_keep_conn): more
- * than nginx keeps idle per upstream (keepalive, per nginx process) divided by the workers.
+ * At most this many connections open per worker. nginx keeps up to `keepalive` idle ones per
+ * nginx process (8 x 2, nginx/stock.conf.in) and has one more for each request in flight: a
+ * worker that has all of its slots open closes its least recently used one for a new connection,
+ * and nginx may be sending a GET on it just then (it passes it on to another connection).
  */
-#define KEPT_MAX 16
+#define KEPT_MAX 64
+/* The most of a request body left unread that a kept connection reads and drops (see serve). */
+#define KEPT_DRAIN_BYTES (64 * 1024)
 /* How long a stopping worker keeps serving connections already queued on the socket. */
 #define QUEUE_DRAIN_MS 2000
 
@@ -144,11 +147,34 @@ static int64_t now_ms(void)
     return now_us() / 1000;
 }
 
+/*
+ * On a connection nginx keeps, the next request follows this one's body: what the route did not
+ * read of it (nginx sends it all) is read and dropped here, up to KEPT_DRAIN_BYTES. Returns 0 when
+ * more is left: then the connection must close after this response.
+ */
+static int kept_body_drained(FCGX_Request *fr)
+{
+    char buf[4096];
+    size_t total = 0;
+    int n;
+
+    while (!FCGX_HasSeenEOF(fr->in) && total <= KEPT_DRAIN_BYTES) {
+        n = FCGX_GetStr(buf, (int)sizeof(buf), fr->in);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+    }
+    return FCGX_HasSeenEOF(fr->in) && !FCGX_GetError(fr->in);
+}
+
 /* Handles the request libfcgi has just accepted, answers it and resets the per-request state. */
 static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct http_resp *resp,
                   struct buf *head)
 {
     handle(app, fr, a, resp, head);
+    /* keepConnection: libfcgi's flag (FCGX_Finish_r keeps the connection open when it is set). */
+    if (fr->keepConnection && !kept_body_drained(fr))
+        fr->keepConnection = 0;
     FCGX_Finish_r(fr);
     /* A write whose COMMIT was lost may have committed: its invalidations did too (the
      * outbox), and the next poll of any host applies them. */

@@ -341,23 +341,43 @@ int worker_main(const struct config *cf, int listen_fd)
         }
     }
     /*
-     * Stopping. Kept connections are closed first (nginx passes a GET whose kept connection
-     * closed on to another connection). nginx may already have handed connections to the
-     * kernel's queue of the listening socket: they would be reset, requests and all, when its
-     * last copy closes. So serve what is queued first (the master has closed its copy; the other
-     * workers drain too), for at most QUEUE_DRAIN_MS in case connections keep coming faster than
-     * this worker serves them; every one is closed after its request.
+     * Stopping. nginx may already have handed connections to the kernel's queue of the listening
+     * socket: they would be reset, requests and all, when its last copy closes. And a kept
+     * connection this worker closed could be carrying a GET nginx has just sent (nginx would pass
+     * it on, but logs it as dropped). So, for at most QUEUE_DRAIN_MS: serve what is queued (the
+     * master has closed its copy; the other workers drain too) and the requests on the kept
+     * connections, until nginx has closed those itself (nginx/stock.conf.in: keepalive_time and
+     * keepalive_timeout retire every kept connection within about a second). What is left at the
+     * deadline is closed.
      */
+    drain_deadline = now_ms() + QUEUE_DRAIN_MS;
+    while (now_ms() < drain_deadline) {
+        int open = 0, s = kept_slot(kept), n;
+
+        if (FCGX_Accept_r(&kept[s].fr) >= 0) {
+            serve(&app, &kept[s].fr, a, &resp, &head);
+            kept_watch(ep, kept, (uint32_t)s, ++used);
+            drained++;
+            continue;
+        }
+        for (i = 0; i < KEPT_MAX; i++)
+            open += kept[i].fr.ipcFd >= 0;
+        if (!open)
+            break;
+        n = epoll_wait(ep, ready, KEPT_MAX + 1, 20);
+        for (i = 0; i < n; i++) {
+            s = (uint32_t)ready[i].data.u64 == KEPT_MAX ? -1
+                                                        : kept_event_slot(kept, ready[i].data.u64);
+            if (s < 0 || FCGX_Accept_r(&kept[s].fr) < 0)
+                continue;
+            serve(&app, &kept[s].fr, a, &resp, &head);
+            kept_watch(ep, kept, (uint32_t)s, ++used);
+            drained++;
+        }
+    }
     for (i = 0; i < KEPT_MAX; i++)
         if (kept[i].fr.ipcFd >= 0)
             FCGX_Free(&kept[i].fr, 1);
-    drain_deadline = now_ms() + QUEUE_DRAIN_MS;
-    while (now_ms() < drain_deadline && FCGX_Accept_r(&kept[0].fr) >= 0) {
-        serve(&app, &kept[0].fr, a, &resp, &head);
-        if (kept[0].fr.ipcFd >= 0)
-            FCGX_Free(&kept[0].fr, 1);
-        drained++;
-    }
     close(listen_fd);
     log_info("worker stopping (%d queued requests served while stopping)", drained);
     close(ep);

@@ -172,8 +172,12 @@ static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct htt
                   struct buf *head)
 {
     handle(app, fr, a, resp, head);
-    /* keepConnection: libfcgi's flag (FCGX_Finish_r keeps the connection open when it is set). */
-    if (fr->keepConnection && !kept_body_drained(fr))
+    /*
+     * keepConnection: libfcgi's flag (FCGX_Finish_r keeps the connection open when it is set).
+     * Cleared, the connection closes right after the answer, before nginx could send another
+     * request on it: so when the body is not all read, and when the worker is stopping.
+     */
+    if (fr->keepConnection && (worker_stop || !kept_body_drained(fr)))
         fr->keepConnection = 0;
     FCGX_Finish_r(fr);
     /* A write whose COMMIT was lost may have committed: its invalidations did too (the
@@ -345,9 +349,9 @@ int worker_main(const struct config *cf, int listen_fd)
      * socket: they would be reset, requests and all, when its last copy closes. And a kept
      * connection this worker closed could be carrying a GET nginx has just sent (nginx would pass
      * it on, but logs it as dropped). So, for at most QUEUE_DRAIN_MS: serve what is queued (the
-     * master has closed its copy; the other workers drain too) and the requests on the kept
-     * connections, until nginx has closed those itself (nginx/stock.conf.in: keepalive_time and
-     * keepalive_timeout retire every kept connection within about a second). What is left at the
+     * master has closed its copy; the other workers drain too) and the next request of each kept
+     * connection, every connection closed after its answer (serve), until none is left: an idle
+     * one nginx closes itself (nginx/stock.conf.in: keepalive_timeout 1s). What is left at the
      * deadline is closed.
      */
     drain_deadline = now_ms() + QUEUE_DRAIN_MS;

@@ -37,7 +37,7 @@ command -v wrk >/dev/null || { echo "bench: wrk is not installed (make deps)" >&
 rm -rf "$RUN"
 mkdir -p "$RUN/static/static" "$RUN/logs"
 pick_port pg_port && pick_port redis_port && pick_port hit_port && pick_port miss_port &&
-    pick_port min_port && pick_port http_port && pick_port explain_port && pick_port pgb_port ||
+    pick_port min_port && pick_port minkept_port && pick_port http_port && pick_port explain_port && pick_port pgb_port ||
     exit 1
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -93,7 +93,8 @@ SALES_LIST="/api/v1/sales?limit=50"
 PAYMENTS_LIST="/api/v1/payments?limit=50"
 MOVES_ONE="/api/v1/stock/movements?product_id=$ONE_PRODUCT&limit=50"
 
-bench_nginx "$http_port" "127.0.0.1:$hit_port" "127.0.0.1:$miss_port" "127.0.0.1:$min_port" &&
+bench_nginx "$http_port" "127.0.0.1:$hit_port" "127.0.0.1:$miss_port" "127.0.0.1:$min_port" \
+    "127.0.0.1:$minkept_port" &&
     bench_sign_in || exit 1
 
 # The same bytes for the static file and the minimal program's Redis key.
@@ -103,7 +104,12 @@ env STOCK_LISTEN="127.0.0.1:$min_port" STOCK_WORKERS="$WORKERS" BENCH_KEY=bench:
     BENCH_REDIS_PORT="$redis_port" setsid "$BIN/fcgi-minimal" </dev/null \
     >>"$RUN/logs/minimal.log" 2>&1 &
 PIDS+=("$!")
-wait_for 10 eval '[[ "$(http_status "$BASE/minimal")" == 200 ]]' || {
+env STOCK_LISTEN="127.0.0.1:$minkept_port" STOCK_WORKERS="$WORKERS" BENCH_KEY=bench:series \
+    BENCH_REDIS_PORT="$redis_port" BENCH_KEPT=1 setsid "$BIN/fcgi-minimal" </dev/null \
+    >>"$RUN/logs/minimal-kept.log" 2>&1 &
+PIDS+=("$!")
+wait_for 10 eval '[[ "$(http_status "$BASE/minimal")" == 200 &&
+                   "$(http_status "$BASE/kept/minimal")" == 200 ]]' || {
     echo "bench: the minimal program does not answer" >&2
     exit 1
 }
@@ -187,6 +193,15 @@ wrk_row "nginx static file, same bytes" "$BASE/static/series.json"
 wrk_row "minimal FastCGI + hiredis GET" "$BASE/minimal"
 minimal=$ROW_RPS
 awk -v h="$hit" -v m="$minimal" 'BEGIN { if (m > 0) printf "hit / minimal FastCGI: %.2f\n", h / m }'
+# Upstream keep-alive (nginx/stock.conf.in's reads; tests/bench/KEEPALIVE.md): the same hit and
+# the same minimal program on connections nginx keeps, alternating with the rows above.
+wrk_row "series hit, kept connections" "$BASE/kept$SERIES" -H "$AUTH"
+kept_hit=$ROW_RPS
+wrk_row "minimal, kept connections" "$BASE/kept/minimal"
+kept_min=$ROW_RPS
+awk -v h="$hit" -v k="$kept_hit" -v m="$minimal" -v km="$kept_min" 'BEGIN {
+    if (h > 0 && m > 0) printf "kept / new connection each: hit %.2f, minimal %.2f\n", k / h, km / m
+    if (km > 0) printf "hit / minimal, both on kept connections: %.2f\n", k / km }'
 # This machine's speed drifts from one run to the next: measure the ratio again in alternating
 # rounds (hit, minimal, hit, minimal...) and report the median of the rounds.
 ratios=()

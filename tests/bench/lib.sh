@@ -33,11 +33,13 @@ bench_servers()
         --role admin >/dev/null
 }
 
-# bench_nginx HTTP_PORT API MISS MINIMAL: the bench's nginx on HTTP_PORT, routing /api/ to the
-# pool at API, /miss/api/ to MISS and /minimal to MINIMAL (host:port each); sets BASE.
+# bench_nginx HTTP_PORT API MISS MINIMAL [MINIMAL_KEPT]: the bench's nginx on HTTP_PORT, routing
+# /api/ (and /kept/api/, on kept connections) to the pool at API, /miss/api/ to MISS, /minimal
+# to MINIMAL and /kept/minimal to MINIMAL_KEPT (host:port each); sets BASE.
 bench_nginx()
 {
     sed -e "s|@FCGI_MISS@|$3|g" -e "s|@FCGI_MINIMAL@|$4|g" \
+        -e "s|@FCGI_MINIMAL_KEPT@|${5:-127.0.0.1:1}|g" \
         tests/bench/nginx-bench.conf.in >"$RUN/nginx-bench.conf.in"
     nginx_render "$RUN/nginx-bench.conf.in" "$RUN/nginx/nginx.conf" "127.0.0.1:$1" "$2" \
         "$RUN/static" "$RUN/nginx" "$RUN/logs"

@@ -351,7 +351,7 @@ int worker_main(const struct config *cf, int listen_fd)
      * it on, but logs it as dropped). So, for at most QUEUE_DRAIN_MS: serve what is queued (the
      * master has closed its copy; the other workers drain too) and the next request of each kept
      * connection, every connection closed after its answer (serve), until none is left: an idle
-     * one nginx closes itself (nginx/stock.conf.in: keepalive_timeout 1s). What is left at the
+     * one nginx closes itself (nginx/stock.conf.in: keepalive_timeout 250ms). What is left at the
      * deadline is closed.
      */
     drain_deadline = now_ms() + QUEUE_DRAIN_MS;

@@ -29,7 +29,7 @@
 #define RESP_KEEP_BYTES (256 * 1024)
 /*
  * At most this many connections open per worker. nginx keeps up to `keepalive` idle ones per
- * nginx process (8 x 2, nginx/stock.conf.in) and has one more for each request in flight: a
+ * nginx process (16 x 2, nginx/stock.conf.in) and has one more for each request in flight: a
  * worker that has all of its slots open closes its least recently used one for a new connection,
  * and nginx may be sending a GET on it just then (it passes it on to another connection).
  */

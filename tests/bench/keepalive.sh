@@ -68,7 +68,7 @@ row()
 for u in "$BASE$SERIES" "$BASE/kept$SERIES"; do
     wrk -t2 -c"$CONNS" -d1s -H "$AUTH" "$u" >/dev/null 2>&1
 done
-echo "keepalive: $WORKERS workers, wrk -t2 -c$CONNS -d${SECS}s, $(nproc) cores, nginx keepalive 8"
+echo "keepalive: $WORKERS workers, wrk -t2 -c$CONNS -d${SECS}s, $(nproc) cores, nginx keepalive 16"
 printf '%-32s %10s %9s %9s\n' "round / path" "requests/s" "p50" "p99"
 for r in $(seq 1 "$ROUNDS"); do
     row "$r: series hit, new connection" "$BASE$SERIES" -H "$AUTH"

@@ -198,7 +198,7 @@ nginx_render()
         log "cannot write '$tmp'"
         return 1
     fi
-    # awk replaces the first server line with all of fcgi_servers and drops the second. In a
+    # awk replaces the first server line of each run with all of fcgi_servers and drops the rest. In a
     # comment @FCGI@ becomes the list; any other @FCGI@ could take one address only, and is
     # refused (status 3) when there are several. (The addresses hold no & or \ for gsub.)
     STOCK_SERVERS=$servers STOCK_OPS=$ops awk '
@@ -216,6 +216,7 @@ nginx_render()
             }
             done = 0
         }
+        # Each upstream of the template (a run of such lines) gets the lines of fcgi_servers.
         /^[ \t]*server @FCGI@ max_fails=0;[ \t]*$/ {
             if (!done) {
                 ind = $0
@@ -226,6 +227,7 @@ nginx_render()
             }
             next
         }
+        { done = 0 }
         # A run of allow lines tagged "# STOCK_OPS_ALLOW" becomes one line per address, tagged.
         /^[ \t]*allow [^;#]*; # STOCK_OPS_ALLOW[ \t]*$/ {
             if (!inops) {

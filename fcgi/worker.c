@@ -1,6 +1,7 @@
 /*
- * worker: one process of the pool. It accepts one request at a time. SIGTERM is blocked except
- * while the worker waits for a connection (epoll_pwait), so an accepted request always
+ * worker: one process of the pool. It serves one request at a time, from a new connection or
+ * from one of the connections nginx keeps open to it (fastcgi_keep_conn; struct kept). SIGTERM
+ * is blocked except while the worker waits (epoll_pwait), so an accepted request always
  * completes; after a SIGTERM the worker also serves the connections already queued on the
  * socket, then exits. Each worker owns one PostgreSQL and one Redis connection (struct app),
  * opened lazily, and one arena that holds all request memory and is reset after each response.
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,7 +27,15 @@
 #include "services/auth.h"
 
 #define RESP_KEEP_BYTES (256 * 1024)
-#define ACCEPT_STREAK   16
+/*
+ * At most this many connections open per worker. nginx keeps up to `keepalive` idle ones per
+ * nginx process (16 x 2, nginx/stock.conf.in) and has one more for each request in flight: a
+ * worker that has all of its slots open closes its least recently used one for a new connection,
+ * and nginx may be sending a GET on it just then (it passes it on to another connection).
+ */
+#define KEPT_MAX 64
+/* The most of a request body left unread that a kept connection reads and drops (see serve). */
+#define KEPT_DRAIN_BYTES (64 * 1024)
 /* How long a stopping worker keeps serving connections already queued on the socket. */
 #define QUEUE_DRAIN_MS 2000
 
@@ -137,11 +147,38 @@ static int64_t now_ms(void)
     return now_us() / 1000;
 }
 
+/*
+ * On a connection nginx keeps, the next request follows this one's body: what the route did not
+ * read of it (nginx sends it all) is read and dropped here, up to KEPT_DRAIN_BYTES. Returns 0 when
+ * more is left: then the connection must close after this response.
+ */
+static int kept_body_drained(FCGX_Request *fr)
+{
+    char buf[4096];
+    size_t total = 0;
+    int n;
+
+    while (!FCGX_HasSeenEOF(fr->in) && total <= KEPT_DRAIN_BYTES) {
+        n = FCGX_GetStr(buf, (int)sizeof(buf), fr->in);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+    }
+    return FCGX_HasSeenEOF(fr->in) && !FCGX_GetError(fr->in);
+}
+
 /* Handles the request libfcgi has just accepted, answers it and resets the per-request state. */
 static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct http_resp *resp,
                   struct buf *head)
 {
     handle(app, fr, a, resp, head);
+    /*
+     * keepConnection: libfcgi's flag (FCGX_Finish_r keeps the connection open when it is set).
+     * Cleared, the connection closes right after the answer, before nginx could send another
+     * request on it: so when the body is not all read, and when the worker is stopping.
+     */
+    if (fr->keepConnection && (worker_stop || !kept_body_drained(fr)))
+        fr->keepConnection = 0;
     FCGX_Finish_r(fr);
     /* A write whose COMMIT was lost may have committed: its invalidations did too (the
      * outbox), and the next poll of any host applies them. */
@@ -155,17 +192,82 @@ static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct htt
         buf_release(&resp->body);
 }
 
+/*
+ * The worker's connections. nginx keeps a connection open after a request when the location
+ * says fastcgi_keep_conn on; libfcgi then leaves it open after FCGX_Finish_r and reads the next
+ * request from it at the next FCGX_Accept_r instead of accepting. A worker serving one such
+ * connection at a time would block reading it while nginx keeps it idle and new connections
+ * wait: so each connection has its own FCGX_Request, the worker waits for all of them and for
+ * the listening socket at once (epoll), and serves one request at a time from whichever is
+ * ready. gen tells an event of a closed slot from one of the connection now in it.
+ */
+struct kept {
+    FCGX_Request fr;
+    uint64_t used;
+    uint32_t gen;
+};
+
+/* A slot for a new connection: a free one, or else the least recently used one, closed. */
+static int kept_slot(struct kept *kept)
+{
+    int i, lru = 0;
+
+    for (i = 0; i < KEPT_MAX; i++) {
+        if (kept[i].fr.ipcFd < 0)
+            return i;
+        if (kept[i].used < kept[lru].used)
+            lru = i;
+    }
+    FCGX_Free(&kept[lru].fr, 1);
+    return lru;
+}
+
+/*
+ * The slot an event is for: the listening socket's (data KEPT_MAX) gets a slot for the new
+ * connection; -1 for an event of a connection closed since (its slot's gen moved on).
+ */
+static int kept_event_slot(struct kept *kept, uint64_t data)
+{
+    uint32_t s = (uint32_t)data, gen = (uint32_t)(data >> 32);
+
+    if (s == KEPT_MAX)
+        return kept_slot(kept);
+    if (s > KEPT_MAX || kept[s].gen != gen || kept[s].fr.ipcFd < 0)
+        return -1;
+    return (int)s;
+}
+
+/* After a request: watches its connection for the next one when nginx keeps it. */
+static void kept_watch(int ep, struct kept *kept, uint32_t s, uint64_t used)
+{
+    struct epoll_event ev = {.events = EPOLLIN};
+
+    kept[s].used = used;
+    if (kept[s].fr.ipcFd < 0)
+        return;
+    kept[s].gen++;
+    ev.data.u64 = (uint64_t)kept[s].gen << 32 | s;
+    /* A connection watched already (its previous request) is modified, not added. */
+    if (epoll_ctl(ep, EPOLL_CTL_MOD, kept[s].fr.ipcFd, &ev) < 0 &&
+        (errno != ENOENT || epoll_ctl(ep, EPOLL_CTL_ADD, kept[s].fr.ipcFd, &ev) < 0)) {
+        log_warn("cannot watch a kept connection: %s", strerror(errno));
+        FCGX_Free(&kept[s].fr, 1);
+    }
+}
+
 int worker_main(const struct config *cf, int listen_fd)
 {
     struct app app;
-    FCGX_Request fr;
+    static struct kept kept[KEPT_MAX];
+    struct epoll_event ready[KEPT_MAX + 1];
     struct arena *a = arena_new();
     struct http_resp resp;
     struct buf head;
     struct sigaction sa;
     sigset_t term, waitmask;
     int64_t drain_deadline;
-    int ep, streak = 0, drained = 0;
+    uint64_t used = 0;
+    int ep, i, drained = 0;
 
     /* Die with the master even if it is killed with SIGKILL. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -196,7 +298,7 @@ int worker_main(const struct config *cf, int listen_fd)
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd,
                             &(struct epoll_event){.events = EPOLLIN | EPOLLEXCLUSIVE,
-                                                  .data.fd = listen_fd}) < 0) {
+                                                  .data.u64 = KEPT_MAX}) < 0) {
         log_error("cannot watch the listening socket: %s", strerror(errno));
         return 1;
     }
@@ -209,58 +311,82 @@ int worker_main(const struct config *cf, int listen_fd)
     auth_prepare();
     http_resp_init(&resp);
     buf_init(&head);
-    if (FCGX_InitRequest(&fr, listen_fd, 0)) {
-        log_error("cannot initialise the FastCGI request");
-        return 1;
-    }
+    for (i = 0; i < KEPT_MAX; i++)
+        FCGX_InitRequest(&kept[i].fr, listen_fd, 0);
     log_info("worker started");
     while (!worker_stop) {
-        /*
-         * Right after a request, another connection is often already waiting: try to accept it
-         * at once, and wait only when there is none. At most ACCEPT_STREAK requests in a row skip
-         * the wait, because only the wait lets a pending SIGTERM in.
-         */
-        if (streak == 0 || streak >= ACCEPT_STREAK) {
-            struct epoll_event ready;
-            int n = epoll_pwait(ep, &ready, 1, -1, &waitmask);
+        int n = epoll_pwait(ep, ready, KEPT_MAX + 1, -1, &waitmask);
 
-            streak = 0;
-            if (worker_stop)
-                break;
-            if (n < 0) {
-                if (errno != EINTR)
-                    log_warn("waiting for connections failed: %s", strerror(errno));
-                continue;
-            }
-        }
-        /*
-         * The listening socket is non-blocking: when there is no connection (another worker
-         * took it), accept() fails with EAGAIN and libfcgi returns an error; wait again.
-         */
-        if (FCGX_Accept_r(&fr) < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_warn("accept failed: %s", strerror(errno));
-            streak = 0;
+        if (worker_stop)
+            break;
+        if (n < 0) {
+            if (errno != EINTR)
+                log_warn("waiting for connections failed: %s", strerror(errno));
             continue;
         }
-        streak++;
-        serve(&app, &fr, a, &resp, &head);
+        for (i = 0; i < n; i++) {
+            int s = kept_event_slot(kept, ready[i].data.u64);
+
+            if (s < 0)
+                continue; /* the connection of this event was closed since */
+            /*
+             * A kept connection with data: libfcgi reads the next request from it (when nginx
+             * closed it, libfcgi closes it too and tries accept(): the listening socket is
+             * non-blocking, so that fails with EAGAIN when there is no connection). The
+             * listening socket: accept(), or EAGAIN when another worker took the connection.
+             */
+            if (FCGX_Accept_r(&kept[s].fr) < 0) {
+                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                    log_warn("accept failed: %s", strerror(errno));
+                continue;
+            }
+            serve(&app, &kept[s].fr, a, &resp, &head);
+            kept_watch(ep, kept, (uint32_t)s, ++used);
+        }
     }
     /*
      * Stopping. nginx may already have handed connections to the kernel's queue of the listening
-     * socket: they would be reset, requests and all, when its last copy closes. So serve what is
-     * queued first (the master has closed its copy; the other workers drain too), for at most
-     * QUEUE_DRAIN_MS in case connections keep coming faster than this worker serves them.
+     * socket: they would be reset, requests and all, when its last copy closes. And a kept
+     * connection this worker closed could be carrying a GET nginx has just sent (nginx would pass
+     * it on, but logs it as dropped). So, for at most QUEUE_DRAIN_MS: serve what is queued (the
+     * master has closed its copy; the other workers drain too) and the next request of each kept
+     * connection, every connection closed after its answer (serve), until none is left: an idle
+     * one nginx closes itself (nginx/stock.conf.in: keepalive_timeout 250ms). What is left at the
+     * deadline is closed.
      */
     drain_deadline = now_ms() + QUEUE_DRAIN_MS;
-    while (now_ms() < drain_deadline && FCGX_Accept_r(&fr) >= 0) {
-        serve(&app, &fr, a, &resp, &head);
-        drained++;
+    while (now_ms() < drain_deadline) {
+        int open = 0, s = kept_slot(kept), n;
+
+        if (FCGX_Accept_r(&kept[s].fr) >= 0) {
+            serve(&app, &kept[s].fr, a, &resp, &head);
+            kept_watch(ep, kept, (uint32_t)s, ++used);
+            drained++;
+            continue;
+        }
+        for (i = 0; i < KEPT_MAX; i++)
+            open += kept[i].fr.ipcFd >= 0;
+        if (!open)
+            break;
+        n = epoll_wait(ep, ready, KEPT_MAX + 1, 20);
+        for (i = 0; i < n; i++) {
+            s = (uint32_t)ready[i].data.u64 == KEPT_MAX ? -1
+                                                        : kept_event_slot(kept, ready[i].data.u64);
+            if (s < 0 || FCGX_Accept_r(&kept[s].fr) < 0)
+                continue;
+            serve(&app, &kept[s].fr, a, &resp, &head);
+            kept_watch(ep, kept, (uint32_t)s, ++used);
+            drained++;
+        }
     }
+    for (i = 0; i < KEPT_MAX; i++)
+        if (kept[i].fr.ipcFd >= 0)
+            FCGX_Free(&kept[i].fr, 1);
     close(listen_fd);
     log_info("worker stopping (%d queued requests served while stopping)", drained);
     close(ep);
-    FCGX_Free(&fr, 0);
+    for (i = 0; i < KEPT_MAX; i++)
+        FCGX_Free(&kept[i].fr, 0);
     cache_release(&app.cache);
     db_release(&app.db);
     http_resp_release(&resp);

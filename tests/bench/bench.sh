@@ -51,8 +51,8 @@ command -v wrk >/dev/null || { echo "bench: wrk is not installed (make deps)" >&
 rm -rf "$RUN"
 mkdir -p "$RUN/static/static" "$RUN/logs"
 pick_port pg_port && pick_port redis_port && pick_port hit_port && pick_port miss_port &&
-    pick_port min_port && pick_port http_port && pick_port explain_port && pick_port pgb_port &&
-    pick_port l1off_port || exit 1
+    pick_port min_port && pick_port minkept_port && pick_port http_port && pick_port explain_port &&
+    pick_port pgb_port && pick_port l1off_port || exit 1
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -111,7 +111,7 @@ PAYMENTS_LIST="/api/v1/payments?limit=50"
 MOVES_ONE="/api/v1/stock/movements?product_id=$ONE_PRODUCT&limit=50"
 
 bench_nginx "$http_port" "127.0.0.1:$hit_port" "127.0.0.1:$miss_port" "127.0.0.1:$min_port" \
-    "127.0.0.1:$l1off_port" && bench_sign_in || exit 1
+    "127.0.0.1:$l1off_port" "127.0.0.1:$minkept_port" && bench_sign_in || exit 1
 
 # The same bytes for the static file and the minimal program's Redis key.
 curl -s -H "$AUTH" "$BASE$SERIES" >"$RUN/static/static/series.json"
@@ -120,7 +120,12 @@ env STOCK_LISTEN="127.0.0.1:$min_port" STOCK_WORKERS="$WORKERS" BENCH_KEY=bench:
     BENCH_REDIS_PORT="$redis_port" setsid "$BIN/fcgi-minimal" </dev/null \
     >>"$RUN/logs/minimal.log" 2>&1 &
 PIDS+=("$!")
-wait_for 10 eval '[[ "$(http_status "$BASE/minimal")" == 200 ]]' || {
+env STOCK_LISTEN="127.0.0.1:$minkept_port" STOCK_WORKERS="$WORKERS" BENCH_KEY=bench:series \
+    BENCH_REDIS_PORT="$redis_port" BENCH_KEPT=1 setsid "$BIN/fcgi-minimal" </dev/null \
+    >>"$RUN/logs/minimal-kept.log" 2>&1 &
+PIDS+=("$!")
+wait_for 10 eval '[[ "$(http_status "$BASE/minimal")" == 200 &&
+                   "$(http_status "$BASE/kept/minimal")" == 200 ]]' || {
     echo "bench: the minimal program does not answer" >&2
     exit 1
 }
@@ -241,9 +246,14 @@ echo "X-Cache-Layer of the hits: $l1_seen"
 # from one run to the next: BENCH_ROUNDS alternating rounds, each round one run of every path
 # (the order turned by one each round, so that no path always comes first), and per path the
 # median of its rounds' requests/s, p99 and ratio to that round's minimal program.
+# Then the same on connections nginx keeps (nginx/stock.conf.in's reads; tests/bench/KEEPALIVE.md):
+# the L1-on hits and the minimal program in its kept-connection mode. The minimal program on a
+# new connection each stays last: every ratio is to it.
 R_LABELS=("balance series hit, L1 on" "balance series hit, L1 off" "product list hit, L1 on"
-    "product list hit, L1 off" "minimal FastCGI + hiredis GET")
-R_URLS=("$BASE$SERIES" "$BASE/l1off$SERIES" "$BASE$PRODUCTS" "$BASE/l1off$PRODUCTS" "$BASE/minimal")
+    "product list hit, L1 off" "series hit, L1 on, kept conns" "product list, L1 on, kept"
+    "minimal, kept connections" "minimal FastCGI + hiredis GET")
+R_URLS=("$BASE$SERIES" "$BASE/l1off$SERIES" "$BASE$PRODUCTS" "$BASE/l1off$PRODUCTS"
+    "$BASE/kept$SERIES" "$BASE/kept$PRODUCTS" "$BASE/kept/minimal" "$BASE/minimal")
 declare -A R_RPS R_P99
 stock_log "bench: $ROUNDS rounds of ${#R_URLS[@]} runs of $ROUND_SECS s"
 for ((round = 0; round < ROUNDS; round++)); do
@@ -282,6 +292,10 @@ for ((p = 0; p < ${#R_URLS[@]}; p++)); do
 done
 printf 'hit / minimal FastCGI, median: series L1 on %s, L1 off %s; product list L1 on %s, L1 off %s\n' \
     "${R_MED[0]}" "${R_MED[1]}" "${R_MED[2]}" "${R_MED[3]}"
+printf 'on kept connections (reads, nginx/stock.conf.in), / minimal on a new connection each: series %s, product list %s; the minimal program kept %s\n' \
+    "${R_MED[4]}" "${R_MED[5]}" "${R_MED[6]}"
+awk -v s="${R_MED[4]}" -v p="${R_MED[5]}" -v m="${R_MED[6]}" 'BEGIN {
+    if (m > 0) printf "both on kept connections, hit / minimal kept: series %.2f, product list %.2f\n", s / m, p / m }'
 l1_metrics()
 {
     curl -s "$1" | awk '/^stock_cache_l1_/ { printf "%s%s %s", sep, $1, $2; sep = ", " }

@@ -37,12 +37,14 @@ bench_servers()
         --role admin >/dev/null
 }
 
-# bench_nginx HTTP_PORT API MISS MINIMAL [L1OFF]: the bench's nginx on HTTP_PORT, routing /api/
-# to the pool at API, /miss/api/ to MISS, /minimal to MINIMAL and /l1off/ to L1OFF (host:port
-# each; without L1OFF, an address where nothing listens); sets BASE.
+# bench_nginx HTTP_PORT API MISS MINIMAL [L1OFF [MINIMAL_KEPT]]: the bench's nginx on HTTP_PORT,
+# routing /api/ (and /kept/api/, on kept connections) to the pool at API, /miss/api/ to MISS,
+# /minimal to MINIMAL, /l1off/ to L1OFF and /kept/minimal to MINIMAL_KEPT (host:port each; one
+# not given: an address where nothing listens); sets BASE.
 bench_nginx()
 {
     sed -e "s|@FCGI_MISS@|$3|g" -e "s|@FCGI_MINIMAL@|$4|g" -e "s|@FCGI_L1OFF@|${5:-127.0.0.1:1}|g" \
+        -e "s|@FCGI_MINIMAL_KEPT@|${6:-127.0.0.1:1}|g" \
         tests/bench/nginx-bench.conf.in >"$RUN/nginx-bench.conf.in"
     nginx_render "$RUN/nginx-bench.conf.in" "$RUN/nginx/nginx.conf" "127.0.0.1:$1" "$2" \
         "$RUN/static" "$RUN/nginx" "$RUN/logs"

@@ -554,9 +554,9 @@ t_check "nginx-render: unix:/path hosts, and nginx -t takes them" \
     eval '[[ "$(upstream_lines "$ER/unix.conf" | grep -c "^server unix:/run/stock/[ab].sock max_fails=1 fail_timeout=5s;$")" == 2 ]] &&
           nginx -q -t -p "$NP" -c "$ER/nginx-unix.conf" -e "$NP/logs/nginx-error.log"'
 ep_render "127.0.0.1:9001 127.0.0.1:9002" nginx/stock.conf.in "$ER/dev.conf"
-t_check "nginx-render: the dev template gets one line per host too, with its indentation" \
-    eval '[[ "$(grep -c "^        server 127.0.0.1:900[12] max_fails=1 fail_timeout=5s;$" "$ER/dev.conf")" == 2 &&
-             "$(grep -c "^[[:space:]]*server .*max_fails" "$ER/dev.conf")" == 2 ]]'
+t_check "nginx-render: the dev template gets one line per host too in each upstream (stock_pool, stock_pool_kept), with its indentation" \
+    eval '[[ "$(grep -c "^        server 127.0.0.1:900[12] max_fails=1 fail_timeout=5s;$" "$ER/dev.conf")" == 6 &&
+             "$(grep -c "^[[:space:]]*server .*max_fails" "$ER/dev.conf")" == 6 ]]'
 
 # A bad STOCK_FCGI_ADDR: exit 1, one line on stderr naming it, and nothing written (an OUT that
 # exists stays as it was, no temporary file is left).

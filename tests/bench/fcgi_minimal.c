@@ -57,6 +57,9 @@ static void kept_loop(redisContext *rc, const char *key, int fd)
         FCGX_InitRequest(&rq[i], fd, 0);
     for (;;) {
         n = epoll_wait(ep, evs, KEPT_MAX + 1, -1);
+        /* A signal (the bench's SIGTERM: libfcgi's handler does not end the wait): stop. */
+        if (n < 0 && errno == EINTR)
+            _exit(0);
         for (e = 0; e < n; e++) {
             uint32_t s = (uint32_t)evs[e].data.u64, g = (uint32_t)(evs[e].data.u64 >> 32);
             struct epoll_event ev = {.events = EPOLLIN};

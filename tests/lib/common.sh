@@ -81,17 +81,14 @@ stop_pid()
 # the children of a pool master are its workers. pool_agent PID: that agent.
 pid_children()
 {
-    local d pid comm
-    [[ "$1" =~ ^[0-9]+$ ]] || return 0
-    for d in /proc/[0-9]*; do
-        pid=${d#/proc/}
-        proc_stat "$pid" && [[ "$PROC_PPID" == "$1" ]] || continue
-        { read -r comm <"$d/comm"; } 2>/dev/null || continue
-        [[ "$comm" == stock-l1 ]] || printf '%s\n' "$pid"
-    done
-    return 0
+    _children_of "$1" workers
 }
 pool_agent()
+{
+    _children_of "$1" agent
+}
+# _children_of PID workers|agent
+_children_of()
 {
     local d pid comm
     [[ "$1" =~ ^[0-9]+$ ]] || return 0
@@ -99,7 +96,11 @@ pool_agent()
         pid=${d#/proc/}
         proc_stat "$pid" && [[ "$PROC_PPID" == "$1" ]] || continue
         { read -r comm <"$d/comm"; } 2>/dev/null || continue
-        [[ "$comm" == stock-l1 ]] && printf '%s\n' "$pid"
+        if [[ "$comm" == stock-l1 ]]; then
+            [[ "$2" == agent ]] && printf '%s\n' "$pid"
+        elif [[ "$2" == workers ]]; then
+            printf '%s\n' "$pid"
+        fi
     done
     return 0
 }

@@ -18,9 +18,9 @@
 # (no 5xx, no cache hit), and once Redis is back /health/cache must say "ok" again (bounded wait:
 # the pool backs off 1 s doubling to 30 s) with nothing stale served: the written category, the
 # written product and the logged-out session read as written. The pool is then stopped
-# with SIGTERM (the worker drains and exits; valgrind runs its leak check in the worker, then in
-# the master) and every valgrind log must show 0 errors and nothing definitely or indirectly
-# lost. The log parser is checked on synthetic logs first, so the suite can fail.
+# with SIGTERM (the worker drains and exits; valgrind runs its leak check in the worker, in the
+# pool's L1 agent, then in the master) and every valgrind log must show 0 errors and nothing
+# definitely or indirectly lost. The log parser is checked on synthetic logs first, so the suite can fail.
 #
 # Environment from tests/run_all.sh: STOCK_TEST_DIR (files under STOCK_TEST_DIR/valgrind; the
 # suite's Redis keeps its data and redis.pid in STOCK_TEST_DIR/valgrind/redis, where run_all.sh
@@ -277,6 +277,9 @@ if ! t_check "the pool under valgrind answers /health (within 120 s)" \
 fi
 stock_log "valgrind pool ready after $((SECONDS - T_START)) s"
 WORKER=$(pool_workers "$VG_PID" | head -n 1)
+# The pool's L1 agent (fcgi/core/l1_agent.c) runs under valgrind too, and its log is checked.
+wait_for 30 eval '[[ -n "$(pool_agent "$VG_PID")" ]]'
+AGENTS=" $(pool_agent "$VG_PID") "
 
 nginx_render "$ROOT/nginx/stock.conf.in" "$NGX_DIR/nginx.conf" "127.0.0.1:$http_port" \
     "$VG_ADDR" "$ROOT/nginx/static" "$NGX_DIR"
@@ -938,6 +941,9 @@ t_check "the worker's log has its requests ($LOG_N lines of pid $WORKER)" \
 t_check "the worker was never respawned" eval '! grep -q respawn "$VG_LOG"'
 t_check "the worker under valgrind is the one that started" \
     test "$(pool_workers "$VG_PID" | head -n 1)" == "$WORKER"
+a=$(pool_agent "$VG_PID")
+[[ -n "$a" && "$AGENTS" != *" $a "* ]] && AGENTS+="$a "
+t_check "the pool's L1 agent ran under valgrind (pid${AGENTS% })" test -n "${AGENTS// /}"
 
 # ---------------------------------------------------------------------------------------------
 # Stop (SIGTERM: the worker drains and exits, valgrind checks it, then the master), then read
@@ -964,13 +970,18 @@ WORKER_LOG=$DIR/vg.$WORKER.log
 t_check "valgrind wrote a log for the master" test -s "$MASTER_LOG"
 t_check "valgrind wrote a log for the worker (its parent is the master)" \
     grep -q "Parent PID: $VG_MASTER\$" "$WORKER_LOG"
-others=$(find "$DIR" -maxdepth 1 -name 'vg.*.log' ! -name "vg.$VG_MASTER.log" ! -name "vg.$WORKER.log")
+for a in $AGENTS; do
+    t_check "valgrind wrote a log for the L1 agent $a" test -s "$DIR/vg.$a.log"
+done
+others=$(find "$DIR" -maxdepth 1 -name 'vg.*.log' ! -name "vg.$VG_MASTER.log" ! -name "vg.$WORKER.log" |
+    while read -r f; do [[ "$AGENTS" == *" $(basename "$f" .log | cut -d. -f2) "* ]] || echo "$f"; done)
 t_check "no other process under valgrind (a respawned worker) ${others:+($others)}" test -z "$others"
 
 for f in "$DIR"/vg.*.log; do
     [[ -e "$f" ]] || continue
     who=worker
     [[ "$f" == "$MASTER_LOG" ]] && who=master
+    [[ "$AGENTS" == *" $(basename "$f" .log | cut -d. -f2) "* ]] && who="L1 agent"
     if vg_log_clean "$f"; then
         t_ok "valgrind ($who, $(basename "$f")): 0 errors, nothing definitely or indirectly lost"
     else

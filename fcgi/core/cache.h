@@ -126,7 +126,9 @@ int cache_settle_tenant(struct cache *c, struct arena *a, int64_t tenant);
 
 /*
  * For stockctl: what Redis holds for (tenant, module), counted with SCAN (never KEYS) whatever
- * CACHE_ENABLED says. keys does not count the module's generation key; generation is its value
+ * CACHE_ENABLED says. keys does not count the module's generation key, and is an upper bound:
+ * SCAN may return a key twice while Redis resizes its table (after a big delete, for example;
+ * cache_delete_pattern's count is exact, UNLINK's replies). generation is its value
  * (in the arena), NULL when the module has none (nothing cached for it is current). 0, or -1
  * when Redis failed (c->redis.last_error says why when the connection did).
  */

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# run.sh: the browser test of the web UI against an ALREADY RUNNING stack.
+# run.sh [SCRIPT]: a browser test of the web UI against an ALREADY RUNNING stack: SCRIPT is one
+# of tests/browser/*.test.mjs (default ui.test.mjs, the whole UI; the others are one page's or
+# one concern's, each run by its own tests/http/test_browser_*.sh).
 #   BASE_URL        (default http://127.0.0.1:8080)
 #   STOCK_TENANT / STOCK_EMAIL / STOCK_PASSWORD   login (default: the demo tenant of `make run`)
 #   CHROMIUM        (default /usr/bin/chromium)
@@ -26,4 +28,6 @@ if [[ ! -d "$HERE/node_modules/playwright-core" ]]; then
     fi
 fi
 mkdir -p "$SHOT_DIR"
-cd "$HERE" && exec timeout 300 node ui.test.mjs
+script=${1:-ui.test.mjs}
+[[ "$script" == *.test.mjs && -f "$HERE/$script" ]] || fail "no test script $script"
+cd "$HERE" && exec timeout 300 node "$script"

@@ -70,9 +70,9 @@ async function goto(hash) {
   await page.waitForFunction(() => !document.querySelector('#view')?.textContent.includes('Loading…'));
 }
 // The receipt printed to PDF (A4) and its text (pdftotext -layout) and page count (pdfinfo).
-async function printed(name) {
+async function printed(name, size = { format: 'A4' }) {
   const file = join(SHOTS, `${name}.pdf`);
-  writeFileSync(file, await page.pdf({ format: 'A4', printBackground: false }));
+  writeFileSync(file, await page.pdf({ ...size, printBackground: false }));
   const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
   const pages = Number(/^Pages:\s+(\d+)/m.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))[1]);
   writeFileSync(join(SHOTS, `${name}.txt`), text);
@@ -140,6 +140,17 @@ await step('the receipt printed to PDF: its facts are in the text, the shell and
   const shown = ['Sign out', 'Print', 'Back to the sale', 'Products', 'Change password', A.email].filter((s) => has(text, s));
   expect(!shown.length, `in the PDF but should not be: ${shown.join(' | ')}`);
   expect(pages === 1, `${pages} pages for a short sale`);
+});
+
+await step('printed on 80 mm paper (a thermal printer): the lines and totals are still there, in columns', async () => {
+  const { text } = await printed('receipt-sale-80mm', { width: '80mm', height: '297mm' });
+  // (long words wrap in 80 mm: the names' first words, the reference's prefix)
+  const missing = ['Hammer', 'Nails', '3 pc', '2.5 kg', '35.00', '25.00', 'REF-'].filter((s) => !has(text, s));
+  expect(!missing.length, `missing in the 80 mm PDF: ${missing.join(' | ')}`);
+  // The table layout holds (not the phone layout's one cell per row): a line's quantity and
+  // its total on the same text line.
+  expect(text.split('\n').some((l) => l.includes('3 pc') && l.includes('30.00')), 'a line row is broken up');
+  expect(!has(text, 'Sign out'), 'the shell is printed');
 });
 
 await step('printed, the receipt is black on white, full width, and the header is not displayed', async () => {

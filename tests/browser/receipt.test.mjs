@@ -176,6 +176,22 @@ await step('the receipt in Spanish (the catalog has every receipt.* key)', async
   expect(!missing.length, `es.js lacks ${missing.join(', ')}`);
 });
 
+await step('the receipt in Spanish (setLang es, as the tenant\'s locale will): Spanish text, no raw keys', async () => {
+  await page.evaluate(async () => { (await import('/js/i18n.js')).setLang('es'); });
+  await page.evaluate((id) => { location.hash = `#/sales/${id}`; }, sale.id);
+  await page.waitForFunction(() => !document.querySelector('#view')?.textContent.includes('Loading…') && !location.hash.endsWith('/receipt'));
+  await page.evaluate((id) => { location.hash = `#/sales/${id}/receipt`; }, sale.id);
+  await page.locator('.receipt').waitFor();
+  const txt = (await page.locator('.receipt').innerText()).replace(/\s+/g, ' ');
+  const missing = [`Venta n.º ${sale.id}`, `Cliente: ${CUSTOMER}`, 'Pendiente', 'Pagos', 'Efectivo', 'Tarjeta', 'Reembolso (Efectivo)', 'Devoluciones', 'Gracias por su compra.']
+    .filter((w) => !txt.includes(w));
+  expect(!missing.length, `missing in Spanish: ${missing.join(' | ')}`);
+  expect(!/receipt\.\w/.test(await view.innerText()), 'a raw receipt.* key');
+  expect(await page.getByRole('button', { name: 'Imprimir' }).isVisible(), 'no Imprimir button');
+  await page.screenshot({ path: join(SHOTS, 'receipt-screen-es.png'), fullPage: true });
+  await page.evaluate(async () => { (await import('/js/i18n.js')).setLang('en'); });
+});
+
 await step("a draft sale's receipt says it is not confirmed (and has no Print)", async () => {
   await goto(`#/sales/${draft.id}/receipt`);
   await page.locator('.receipt-none').waitFor();

@@ -10,6 +10,7 @@ import { unitsPage } from './pages/units.js';
 import { salesPage } from './pages/sales.js';
 import { newSalePage } from './pages/sale-new.js';
 import { saleDetailPage } from './pages/sale-detail.js';
+import { receiptPage } from './pages/receipt.js';
 import { paymentsPage } from './pages/payments.js';
 import { balancePage } from './pages/balance.js';
 import { productPage } from './pages/product.js';
@@ -24,6 +25,7 @@ const routes = [
   [/^#\/sales$/, salesPage, 'Sales'],
   [/^#\/sales\/new$/, newSalePage, 'New sale'],
   [/^#\/sales\/(\d+)$/, saleDetailPage, 'Sale'],
+  [/^#\/sales\/(\d+)\/receipt$/, receiptPage, 'Receipt'],
   [/^#\/payments$/, paymentsPage, 'Payments'],
   [/^#\/balance$/, balancePage, 'Balance'],
   [/^#\/users$/, usersPage, 'Users'],

@@ -9,6 +9,7 @@ import { table, statusBadge } from '../lists.js';
 import { money, qty, when } from '../format.js';
 import { QTY_SCALE, formatDecimal, parseQuantity } from '../decimal.js';
 import { paymentForm } from './payments.js';
+import { t as receiptT } from '../i18n.js'; // the Receipt link (an alias: merges with the page's own t import)
 
 const METHODS = [['cash', 'Cash'], ['card', 'Card'], ['transfer', 'Transfer']];
 const productId = (l) => (l.product ? l.product.id : l.product_id);
@@ -108,6 +109,7 @@ export async function saleDetailPage(id) {
   const owed = Number(sale.outstanding) < 0;
   const parts = [
     h('div', { class: 'page-head' }, h('h1', {}, `Sale ${sale.id} `, statusBadge(sale.status)), h('a', { class: 'button', href: '#/sales' }, 'All sales')),
+    sale.status === 'confirmed' ? h('p', { class: 'receipt-link' }, h('a', { class: 'button', href: `#/sales/${sale.id}/receipt` }, receiptT('receipt.link'))) : null,
     h('dl', { class: 'facts card' },
       h('dt', {}, 'Customer'), h('dd', {}, sale.customer || '—'),
       h('dt', {}, 'Created'), h('dd', {}, when(sale.created_at)),

@@ -11,6 +11,8 @@ PKGS="$PKGS openssl"
 # PgBouncer 1.18 for tests/http/test_pgbouncer.sh, which runs its own /usr/sbin/pgbouncer (the
 # Debian service it may start on :6432 is not used).
 PKGS="$PKGS pgbouncer"
+# prometheus ships promtool, which checks deploy/prometheus/*.yml (no service starts here: no systemd).
+PKGS="$PKGS prometheus"
 # Node.js runs the browser test; a machine that already has one (NodeSource, say) keeps it,
 # since Debian's npm package conflicts with NodeSource's nodejs.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"

@@ -13,6 +13,8 @@ PKGS="$PKGS openssl"
 PKGS="$PKGS pgbouncer"
 # poppler-utils: pdftotext, the text of the receipt printed to PDF (tests/browser/receipt.test.mjs).
 PKGS="$PKGS poppler-utils"
+# prometheus ships promtool, which checks deploy/prometheus/*.yml (no service starts here: no systemd).
+PKGS="$PKGS prometheus"
 # Node.js runs the browser test; a machine that already has one (NodeSource, say) keeps it,
 # since Debian's npm package conflicts with NodeSource's nodejs.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"

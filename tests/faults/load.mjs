@@ -30,6 +30,9 @@ const TIMEOUT_MS = 1000; // the longest wait the stack is configured for (Redis 
 const HUNG_MS = 2 * TIMEOUT_MS;
 const HARD_MS = 15000; // the client gives up here (the request also counts as hung)
 const OUT = path.join(env.FAULT_DIR, 'load');
+// How long a worker's L1 may serve after its channel last proved itself, as compiled in.
+const L1_LIVE_MS = Number(fs.readFileSync(new URL('../../fcgi/core/l1.h', import.meta.url), 'utf8')
+    .match(/#define L1_LIVE_MS (\d+)/)[1]);
 const SLUGS = env.FAULT_TENANTS.split(',');
 const RUN_ID = env.FAULT_RUN_ID;
 fs.mkdirSync(OUT, { recursive: true });
@@ -109,7 +112,10 @@ function request(method, p, { token, body, headers = {} } = {}) {
             }
             if (r.headers['x-cache'] === 'HIT') {
                 ph.hits++;
-                if (ph.brokenAt !== undefined && start >= ph.brokenAt && end <= ph.mendAt) ph.hitsBroken++;
+                if (ph.brokenAt !== undefined && start >= ph.brokenAt && end <= ph.mendAt) {
+                    ph.hitsBroken++;
+                    if (ph.notes.length < 6) ph.notes.push(`${method} ${p} -> HIT (${r.headers['x-cache-layer'] || '?'}) at ${(start / 1000).toFixed(2)}s, broken ${((ph.brokenAt) / 1000).toFixed(2)}-${(ph.mendAt / 1000).toFixed(2)}s`);
+                }
             }
             if (ph.stopAt !== undefined && start < ph.stopAt && end > ph.stopAt) (ph.inFlight ||= []).push(r);
             resolve(r);
@@ -313,7 +319,7 @@ function action(name) {
 const PLAN = [
     { name: 'baseline (no fault)' },
     { name: 'Redis killed (SIGKILL), restarted', brk: 'redis-kill', hold: 2000, mend: 'redis-start', degraded: true },
-    { name: 'Redis paused 2.5 s (CLIENT PAUSE)', brk: 'redis-pause', hold: 3000, brokenMs: 2000, degraded: true },
+    { name: 'Redis paused 2.5 s (CLIENT PAUSE)', brk: 'redis-pause', hold: 3000, pauseMs: 2500, degraded: true },
     { name: 'Redis restarted, other password', brk: 'redis-password', hold: 2500, mend: 'redis-password-back', degraded: true },
     { name: 'Redis out of memory (noeviction)', brk: 'redis-oom', hold: 2500, mend: 'redis-oom-end' },
     { name: 'PostgreSQL restarted', brk: 'pg-stop', hold: 1500, mend: 'pg-start', window: 'PostgreSQL down' },
@@ -361,7 +367,15 @@ async function runPlan() {
                 for (const r of rs) verdict(r, r.status === 200 || r.status === 502);
             }
             phase.brokenAt = now();
-            phase.mendAt = step.mend ? Infinity : phase.brokenAt + (step.brokenMs || 0);
+            phase.mendAt = step.mend ? Infinity : phase.brokenAt;
+            if (step.pauseMs) {
+                // The pause began at some T0 between `from` and now and ends at T0 + pauseMs, so
+                // [now, from + pauseMs] lies inside it. A worker's L1 may serve for L1_LIVE_MS
+                // after its last proven heartbeat (sent before T0; fcgi/core/l1.c, Bounds), so
+                // the window where no HIT may be served starts L1_LIVE_MS later.
+                phase.brokenAt += L1_LIVE_MS;
+                phase.mendAt = from + step.pauseMs;
+            }
             if (step.degraded) {
                 // Evidence that the fault is felt: the pool reports its cache as degraded.
                 phase.felt = false;

@@ -20,7 +20,7 @@ export SHOT_DIR=${SHOT_DIR:-$ROOT/test-output/browser}
 fail() { echo "not ok - browser: $1"; echo "RESULT browser passed=0 failed=1"; exit 1; }
 command -v node >/dev/null || fail "node is not installed"
 [[ -x "$CHROMIUM" ]] || fail "$CHROMIUM is missing (apt-get install -y chromium)"
-if [[ ! -d "$HERE/node_modules/playwright-core" ]]; then
+if [[ ! -d "$HERE/node_modules/playwright-core" || ! -d "$HERE/node_modules/axe-core" ]]; then
     if [[ -f "$HERE/package-lock.json" ]]; then
         (cd "$HERE" && npm ci --no-audit --no-fund --silent) >&2 || fail "npm ci failed"
     else

@@ -1,0 +1,150 @@
+// Accessibility of the web UI: axe-core (WCAG 2.0/2.1 A and AA rules) run in Chromium over every
+// page of the UI, signed in as an admin, in English and in Spanish, and over the sign-in page in
+// both languages. A serious or critical violation fails its page (with the rule, the node count
+// and the first nodes); moderate and minor ones are listed as comments.
+// "Every page": the hash routes are read from js/main.js itself, so a page added there is
+// checked without touching this file; a route whose id this test cannot fill fails.
+// Env: BASE_URL, STOCK_TENANT / STOCK_EMAIL / STOCK_PASSWORD (an admin of a tenant of its own), SHOT_DIR.
+// Prints "ok - " / "not ok - " per step and "RESULT browser_a11y passed=N failed=M".
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const BASE = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
+const A = { tenant: process.env.STOCK_TENANT, email: process.env.STOCK_EMAIL, password: process.env.STOCK_PASSWORD };
+const SHOTS = process.env.SHOT_DIR || 'test-output/browser';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SUITE = 'browser_a11y';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+mkdirSync(SHOTS, { recursive: true });
+
+let passed = 0, failed = 0, aborted = false, page = null;
+async function step(name, fn, { critical = false } = {}) {
+  if (aborted) { failed++; console.log(`not ok - ${name}: skipped after an earlier failure`); return; }
+  try { await fn(); passed++; console.log(`ok - ${name}`); }
+  catch (e) {
+    failed++; console.log(`not ok - ${name}: ${String(e && e.message || e).split('\n')[0]}`);
+    if (page) await page.screenshot({ path: join(SHOTS, `a11y-failed-${passed + failed}.png`), fullPage: true }).catch(() => {});
+    if (critical) aborted = true;
+  }
+}
+function expect(cond, msg) { if (!cond) throw new Error(msg); }
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM, headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+}).catch((e) => { console.log(`not ok - launch chromium: ${e.message.split('\n')[0]}`); console.log(`RESULT ${SUITE} passed=0 failed=1`); process.exit(1); });
+
+const newPage = async (locale) => {
+  // bypassCSP: the app's CSP (script-src 'self') would refuse axe's injected script.
+  const ctx = await browser.newContext({ locale, bypassCSP: true, timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
+  const p = await ctx.newPage();
+  p.setDefaultTimeout(10000);
+  return p;
+};
+
+// The routes of js/main.js: `[/^#\/sales\/(\d+)$/, page, ...]` -> '#/sales/(\d+)'.
+const mainJs = readFileSync(new URL('../../nginx/static/js/main.js', import.meta.url), 'utf8');
+const routes = [...mainJs.matchAll(/\[\/\^(#\\\/[^$]*)\$\//g)].map((m) => m[1].replace(/\\\//g, '/'));
+
+// axe over the page as it is now: the serious and critical violations (rule, nodes, first targets).
+async function audit(p, label) {
+  await p.addScriptTag({ path: AXE });
+  const r = await p.evaluate(async (tags) => {
+    const res = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return res.violations.map((v) => ({ id: v.id, impact: v.impact, n: v.nodes.length,
+      targets: v.nodes.slice(0, 3).map((x) => x.target.join(' ')), summary: (v.nodes[0] && v.nodes[0].failureSummary || '').split('\n')[1] || '' }));
+  }, TAGS);
+  for (const v of r.filter((x) => x.impact !== 'serious' && x.impact !== 'critical'))
+    console.log(`# ${label}: ${v.impact} ${v.id} (${v.n} nodes: ${v.targets.join(', ')})`);
+  const bad = r.filter((x) => x.impact === 'serious' || x.impact === 'critical');
+  expect(!bad.length, bad.map((v) => `${v.impact} ${v.id} on ${v.n} nodes (${v.targets.join(', ')}; ${v.summary.trim()})`).join('; '));
+}
+
+async function settle(p) {
+  await p.waitForFunction(() => {
+    const v = document.querySelector('#view');
+    return v && v.children.length && !v.querySelector('[aria-busy="true"]') && !/Loading…|Cargando…/.test(v.textContent);
+  });
+}
+
+async function api(p, method, path, data, headers = {}) {
+  const me = await (await p.request.get(`${BASE}/api/v1/me`)).json();
+  const res = await p.request.fetch(`${BASE}/api/v1${path}`, { method, data, headers: { 'X-CSRF-Token': me.csrf_token, ...headers } });
+  expect(res.ok(), `${method} ${path} -> ${res.status()} ${(await res.text()).slice(0, 200)}`);
+  return res.status() === 204 ? null : res.json();
+}
+
+await step(`js/main.js has routes to check (${routes.length}: ${routes.join(' ')})`, () => expect(routes.length >= 10, 'too few routes found'), { critical: true });
+
+for (const [lang, locale] of [['en', 'en-US'], ['es', 'es-ES']]) {
+  await step(`${lang}: the sign-in page (browser language ${locale}) has no serious or critical violation`, async () => {
+    const p = await newPage(locale);
+    await p.goto(`${BASE}/`);
+    await p.locator('form').first().waitFor();
+    const htmlLang = await p.evaluate(() => document.documentElement.lang);
+    await audit(p, `${lang} sign-in`);
+    expect(htmlLang.startsWith(lang) || lang === 'en', `<html lang="${htmlLang}"> for a ${locale} browser`);
+    await p.context().close();
+  });
+}
+
+page = await newPage('en-US');
+const sfx = Date.now().toString(36);
+const ids = {};
+await step('sign in as the admin and make data that shows every kind of row (low and out of stock, draft, confirmed and cancelled sales, payments, a return, movements)', async () => {
+  await page.goto(`${BASE}/`);
+  await page.getByLabel('Shop (tenant)').fill(A.tenant);
+  await page.getByLabel('Email').fill(A.email);
+  await page.getByLabel('Password').fill(A.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Products' }).waitFor();
+  const pc = await api(page, 'POST', '/uom', { name: `Piece ${sfx}`, abbreviation: 'pc' });
+  const cat = await api(page, 'POST', '/categories', { name: `Tools ${sfx}` });
+  const p1 = await api(page, 'POST', '/products', { sku: `A-${sfx}`, name: `Hammer ${sfx}`, uom_id: pc.id, category_id: cat.id, price: '10.00', cost: '6.00', stock: '50', min_stock: '5' });
+  await api(page, 'POST', '/products', { sku: `B-${sfx}`, name: `Saw ${sfx}`, uom_id: pc.id, price: '20.00', stock: '2', min_stock: '5' });
+  await api(page, 'POST', '/products', { sku: `C-${sfx}`, name: `Drill ${sfx}`, uom_id: pc.id, price: '90.00', stock: '0', min_stock: '1' });
+  const s1 = await api(page, 'POST', '/sales', { customer: `Ada ${sfx}`, items: [{ product_id: p1.id, quantity: 3 }] });
+  await api(page, 'POST', `/sales/${s1.id}/confirm`, { payment: { amount: '10.00', method: 'cash' } });
+  await api(page, 'POST', `/sales/${s1.id}/returns`, { items: [{ product_id: p1.id, quantity: 1 }], refund: { amount: '5.00', method: 'cash' } }, { 'Idempotency-Key': `ret-${sfx}` });
+  const s2 = await api(page, 'POST', '/sales', { items: [{ product_id: p1.id, quantity: 1 }] });
+  await api(page, 'POST', `/sales/${s2.id}/confirm`, {});
+  await api(page, 'POST', `/sales/${s2.id}/cancel`, {});
+  await api(page, 'POST', '/sales', { items: [{ product_id: p1.id, quantity: 1 }] });
+  await api(page, 'POST', '/stock/movements', { product_id: p1.id, kind: 'receipt', quantity: '4', note: `In ${sfx}` });
+  ids.products = p1.id;
+  ids.sales = s1.id;
+}, { critical: true });
+
+// A route's hash with its id filled: '#/sales/(\d+)/receipt' -> '#/sales/12/receipt'.
+function hashOf(route) {
+  const m = /^#\/([a-z-]+)\//.exec(route);
+  if (!route.includes('(')) return route;
+  const id = m && ids[m[1]];
+  expect(id, `no id for ${route}`);
+  return route.replace(/\([^)]*\)/, String(id));
+}
+
+for (const lang of ['en', 'es']) {
+  await step(`${lang}: the tenant's locale set to ${lang} (PATCH /tenant), the UI follows it`, async () => {
+    await api(page, 'PATCH', '/tenant', { locale: lang });
+    await page.goto(`${BASE}/#/products`);
+    await settle(page);
+    const got = await page.evaluate(() => document.documentElement.lang);
+    expect(got === lang, `<html lang="${got}">`);
+  }, { critical: lang !== 'en' });
+  for (const route of routes) {
+    await step(`${lang}: ${route} has no serious or critical violation`, async () => {
+      await page.goto(`${BASE}/${hashOf(route)}`);
+      await settle(page);
+      await audit(page, `${lang} ${route}`);
+    });
+  }
+}
+
+await browser.close();
+console.log(`RESULT ${SUITE} passed=${passed} failed=${failed}`);
+process.exit(failed ? 1 : 0);

@@ -122,8 +122,10 @@ done
 M1=$(mgets)
 L1H=$(metric 'stock_cache_l1_hits_total{module="products"}')
 ck "40 reads: $n from an L1, counted ($L0 -> $L1H)" '(( n >= 30 && ${L1H:-0} - ${L0:-0} >= n ))'
+# A read the L1 did not serve (its channel not live a moment on a loaded machine) sends at most
+# three: the session's, the value's, and a fill's cache_set (core/cache.c).
 ck "the L1 hits sent no MGET to Redis ($M0 -> $M1 for $((40 - n)) other reads)" \
-    '(( ${M1:-0} - ${M0:-0} <= 2 * (40 - n) ))'
+    '(( ${M1:-0} - ${M0:-0} <= 3 * (40 - n) ))'
 
 # ---------------------------------------------------------------------------------------------
 section "2. writes are seen by the next read"

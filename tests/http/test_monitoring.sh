@@ -117,7 +117,7 @@ def dashboard_exprs(d):
             q = v.get("query")
             q = q.get("query", "") if isinstance(q, dict) else q
             m = re.fullmatch(r"\s*label_values\((.*),\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*", q or "")
-            res.append(("variable " + v["name"], m.group(1) + ' by (' + m.group(2) + ')' if m else q))
+            res.append(("variable " + v["name"], "count by (%s) (%s)" % (m.group(2), m.group(1)) if m else q))
     return res
 
 def alert_exprs(path):
@@ -361,7 +361,7 @@ for file in docker-compose.yml docker-compose.prod.yml; do
         j "([.services.grafana.volumes[] | tostring | test(\"$ROOT/deploy/grafana/provisioning:/etc/grafana/provisioning:ro\")] | any)
            and ([.services.grafana.volumes[] | tostring | test(\"$ROOT/deploy/grafana/dashboards:$DASH_PATH:ro\")] | any)"
     t_check "$n: prometheus and grafana publish on 127.0.0.1 only (9090, 3000)" \
-        j '[.services.prometheus, .services.grafana | .ports[] | if type == "object" then .host_ip == "127.0.0.1" else startswith("127.0.0.1:") end] | all
+        j '([.services.prometheus, .services.grafana | .ports[] | if type == "object" then .host_ip == "127.0.0.1" else startswith("127.0.0.1:") end] | all)
            and ([.services.prometheus.ports[] | tostring | test("9090")] | any) and ([.services.grafana.ports[] | tostring | test("3000")] | any)'
     t_check "$n: prometheus is on the monitoring network only (it reaches neither the app nor its servers); grafana too; nginx joins it" \
         j '(.services.prometheus.networks | keys == ["monitoring"]) and (.services.grafana.networks | keys == ["monitoring"])

@@ -9,6 +9,9 @@
 #   variables) use is in a real scrape of $STOCK_TEST_BASE_URL/metrics (after a few requests;
 #   histogram families as _bucket/_sum/_count), but `up` and `ALERTS`, Prometheus's own series.
 #   Every dashboard expression also parses (promtool check rules, as recording rules).
+# - A real Prometheus (the prometheus package) with a copy of prometheus.yml aimed at the test
+#   stack's nginx (scraping every second) and alerts.yml: the target is up, every rule loads
+#   and evaluates, and every dashboard expression returns series (but ALERTS: none fires).
 # - deploy/grafana: the dashboard is valid JSON (python3 -m json.tool), schemaVersion 39, every
 #   panel has a datasource and at least one target with an expression; the datasource variable
 #   defaults to the provisioned data source's uid; provisioning paths match the compose mounts.
@@ -41,8 +44,11 @@ DASH=deploy/grafana/dashboards/stock.json
 NGX_DEV=$DIR/nginx-dev
 NGX_PROD=$DIR/nginx-prod
 
+PROM_PID=""
+
 cleanup()
 {
+    [[ -n "$PROM_PID" ]] && stop_pid "$PROM_PID" 10 TERM
     nginx_stop "$NGX_DEV" 2>/dev/null
     nginx_stop "$NGX_PROD" 2>/dev/null
 }
@@ -215,6 +221,14 @@ elif cmd == "coverage":
         if a not in silent:
             print("%s: no case where it stays silent" % a)
     print("alerts %d" % len(alerts), file=sys.stderr)
+elif cmd == "live":
+    # live DASHBOARD: each dashboard expression (Grafana's variables replaced for a Prometheus
+    # scraping every second), one a line: "where<TAB>expr".
+    d = json.load(open(sys.argv[2]))
+    for where, e in dashboard_exprs(d):
+        e = e.replace("$__rate_interval", "10s").replace("$__range", "1m").replace("$__interval", "1s")
+        e = re.sub(r"\$\{?[A-Za-z_]+\}?", ".*", e)
+        print("%s\t%s" % (where, " ".join(e.split())))
 elif cmd == "neverfire":
     # neverfire ALERTS OUT: alerts.yml with every alert's expression never true.
     doc = yaml.safe_load(open(sys.argv[2]))
@@ -285,6 +299,78 @@ jq '.panels[1].targets[0].expr = "rate(stock_no_such_metric_total[5m])"' "$DASH"
 bad=$("$PY" "$HELPER" names "$DIR/metrics.txt" "$PROM/alerts.yml" "$DIR/bad-dash.json" 2>/dev/null)
 t_check "... and a name /metrics lacks is reported (got: ${bad:-nothing})" \
     eval '[[ "$bad" == "metric stock_no_such_metric_total ("* ]]'
+
+# =============================================================================================
+# A real Prometheus (Debian's prometheus package: promtool's) with this prometheus.yml and
+# alerts.yml, scraping the test stack's nginx every second: the target is up, the rules load
+# and evaluate, and every dashboard expression returns series.
+
+if command -v prometheus >/dev/null 2>&1; then
+    PD=$DIR/prometheus
+    mkdir -p "$PD/data"
+    cp "$PROM/alerts.yml" "$PD/"
+    sed -e "s|targets: \['nginx:80'\]|targets: ['${BASE#http://}']|" -e 's/^  scrape_interval: 15s$/  scrape_interval: 1s/' \
+        -e 's/^  evaluation_interval: 15s$/  evaluation_interval: 1s/' "$PROM/prometheus.yml" >"$PD/prometheus.yml"
+    pick_port PROM_PORT || exit 1
+    PU=http://127.0.0.1:$PROM_PORT
+    prometheus --config.file="$PD/prometheus.yml" --storage.tsdb.path="$PD/data" \
+        --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn </dev/null >"$PD/prometheus.log" 2>&1 &
+    PROM_PID=$!
+    # pq EXPR: the number of series EXPR returns now (-1 on an error).
+    pq()
+    {
+        curl -s --max-time 10 --data-urlencode "query=$1" "$PU/api/v1/query" 2>/dev/null |
+            jq -r 'if .status == "success" then (.data.result | length) else -1 end' 2>/dev/null || echo -1
+    }
+    prom_ready()
+    {
+        [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$PU/-/ready")" == 200 ]]
+    }
+    t_check "the copy of prometheus.yml targets the test stack's nginx (${BASE#http://}), every second" \
+        eval 'grep -qF "targets: ['"'"'${BASE#http://}'"'"']" "$PD/prometheus.yml" && grep -q "scrape_interval: 1s" "$PD/prometheus.yml"'
+    if wait_for 40 prom_ready; then
+        t_ok "Prometheus starts with prometheus.yml and alerts.yml"
+        t_check "the scrape of /metrics through nginx is up (up{job=\"stock\"} == 1)" \
+            wait_for 30 eval '[[ "$(pq "up{job=\"stock\"} == 1")" == 1 ]]'
+        # Traffic for the rates: requests until two scrapes saw it move.
+        moving()
+        {
+            curl -s -o /dev/null --max-time 5 "$BASE/health" || true
+            curl -s -o /dev/null --max-time 5 "$BASE/api/v1/products" || true
+            curl -s -o /dev/null --max-time 5 "$BASE/api/v1/no-such-route" || true
+            [[ "$(pq 'rate(stock_requests_total[10s]) > 0')" == 1 &&
+                "$(pq 'sum(rate(stock_http_request_duration_seconds_count[10s])) > 0')" == 1 ]]
+        }
+        t_check "Prometheus sees the requests move (rate over 10 s)" wait_for 30 moving
+        rules_ok()
+        {
+            curl -s --max-time 5 "$PU/api/v1/rules" |
+                jq -e --argjson n "$(grep -c '^      - alert:' "$PROM/alerts.yml")" \
+                    '[.data.groups[].rules[]] | length == $n and all(.health == "ok")' >/dev/null 2>&1
+        }
+        t_check "every alert rule loaded and evaluates (health ok: $(grep -c '^      - alert:' "$PROM/alerts.yml") rules)" \
+            wait_for 20 rules_ok
+        empty="" n=0
+        while IFS=$'\t' read -r where expr; do
+            n=$((n + 1))
+            c=$(pq "$expr")
+            # ALERTS: no alert fires on the test stack, so no series is the expected answer.
+            [[ "$expr" == ALERTS* ]] && { ((c >= 0)) || empty+=" [$where: error]"; continue; }
+            ((c >= 1)) || empty+=" [$where: $c: $expr]"
+        done < <("$PY" "$HELPER" live "$DASH")
+        t_check "every dashboard expression returns series from the real scrape ($n; empty or errors:${empty:- none})" \
+            eval '((n > 20)) && [[ -z "$empty" ]]'
+        t_check "... and one on a label value /metrics lacks (class=\"5XX\") returns none, a bad one an error" \
+            eval '[[ "$(pq "sum(rate(stock_responses_total{class=\"5XX\"}[10s]))")" == 0 && "$(pq "rate(stock_responses_total[10s]")" == -1 ]]'
+    else
+        t_not_ok "Prometheus starts with prometheus.yml and alerts.yml" "$(tail -n 3 "$PD/prometheus.log" | tr '\n' ' ')"
+    fi
+    stop_pid "$PROM_PID" 10 TERM
+    PROM_PID=""
+else
+    t_skip "a real Prometheus scrapes the test stack and runs the dashboard's queries" \
+        "prometheus is not installed (deploy/deps.sh installs it)"
+fi
 
 # =============================================================================================
 # The dashboard and its provisioning

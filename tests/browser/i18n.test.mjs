@@ -117,8 +117,14 @@ async function newPage(locale) {
   return p;
 }
 const L = (lang) => ({ signin: cats[lang]['signin.button'], tenant: cats[lang]['signin.tenant'], email: cats[lang]['signin.email'], password: cats[lang]['signin.password'], loading: cats[lang]['common.loading'] });
+// Signs in on the sign-in page in lang (its switch chooses lang when the browser's is another).
 async function signIn(p, who, lang) {
   await p.goto(`${BASE}/`);
+  await p.locator('form.signin').waitFor();
+  if ((await p.evaluate(() => document.documentElement.lang)) !== lang) {
+    await p.getByRole('button', { name: lang === 'es' ? 'Español' : 'English', exact: true }).click();
+    await p.getByRole('heading', { name: cats[lang]['signin.title'] }).waitFor();
+  }
   const l = L(lang);
   await p.getByLabel(l.tenant).fill(who.tenant);
   await p.getByLabel(l.email).fill(who.email);
@@ -175,7 +181,7 @@ function foreignPatterns(lang) {
     if (v === mine[k] || mineValues.has(v) || ALLOWED.has(v)) continue;
     const lit = v.split(/\{\w+\}/).map((x) => x.trim()).filter(Boolean);
     if (!lit.length || lit.join('').replace(/[^\p{L}]/gu, '').length < 2) continue; // '{first}–{last}' has no words
-    const re = new RegExp('^' + v.split(/\{\w+\}/).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s*')).join('.+?') + '$', 's');
+    const re = new RegExp('^' + v.split(/\{\w+\}/).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+')).join('.+?') + '$', 's');
     out.push({ k, v, re });
   }
   return out;
@@ -244,8 +250,8 @@ async function everyPage(p, lang, sign) {
   for (const [hash, ready, before] of pages(f)) {
     await goto(p, hash);
     if (before) await before(p, lang);
-    await p.locator(ready).first().waitFor();
     const what = `${hash}${before ? ' (form)' : ''}`;
+    try { await p.locator(ready).first().waitFor({ state: 'attached' }); } catch (e) { throw new Error(`${what}: no ${ready}`); }
     await speaks(p, lang, what);
     if (await p.locator('#view .money').count()) await moneyIn(p, sign, what);
     await p.screenshot({ path: join(SHOTS, `i18n-${lang}-${hash.replace(/[^a-z0-9]+/gi, '-')}${before ? '-form' : ''}.png`), fullPage: true });

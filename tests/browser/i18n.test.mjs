@@ -322,6 +322,9 @@ await step('Spanish numbers, money and dates: 12.345,50 €, quantities, dates a
   expect(want === '12.345,50', `Intl es gives ${want}`);
   expect((await price.textContent()) === want, `price shows ${await price.textContent()}`);
   expect(nbsp(await price.locator('.cur').evaluate((c) => getComputedStyle(c, '::before').content)) === '" €"', 'the euro sign is not after the amount');
+  // The sign is in the accessibility tree too (the CSS content of .cur::before).
+  const aria = nbsp(await price.ariaSnapshot());
+  expect(aria.includes('12.345,50 €'), `the price reads to assistive technology as ${aria}`);
   await goto(page, '#/sales');
   const created = await page.locator(`tbody tr:has(a[href="#/sales/${fx.es.sale.id}"]) td`).last().textContent();
   const wantDate = await page.evaluate((v) => new Intl.DateTimeFormat('es', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(v)), fx.es.sale.created_at);
@@ -384,6 +387,14 @@ await step('after a reload (GET /me) the change stays; changed back to Spanish a
   await form.getByRole('button', { name: en['common.save'], exact: true }).click();
   await page.getByRole('heading', { name: es['nav.settings'] }).waitFor();
   await speaks(page, 'es', 'settings changed back');
+});
+await step('a blank shop name is refused beside its field, in Spanish', async () => {
+  await goto(page, '#/settings');
+  const form = page.locator('form.settings-form');
+  await form.getByLabel(es['settings.name']).fill('   ');
+  await form.getByRole('button', { name: es['common.save'], exact: true }).click();
+  await form.locator('.field-error[data-error-for="name"]', { hasText: es['settings.bad_name'] }).waitFor();
+  expect((await form.getByLabel(es['settings.name']).getAttribute('aria-invalid')) === 'true', 'the name is not marked invalid');
 });
 await step('an invalid currency sent to PATCH /tenant is refused (422) and nothing changes', async () => {
   const r = await api(page, 'PATCH', '/tenant', { currency: 'XYZ1' });

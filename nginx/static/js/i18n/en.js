@@ -339,6 +339,7 @@ export default {
   'settings.currency_hint': 'Prices and amounts are shown in it; the amounts themselves do not change.',
   'settings.example': 'Example',
   'settings.saved': 'Settings saved.',
+  'settings.bad_name': 'Enter the name of the shop (1 to 200 characters).',
   'settings.admin_only': 'Only an admin can change these settings.',
   // the UI's own text of each API error code (errorText of ../i18n.js); {field} is the API's name
   'error.not_found': 'Not found.',

@@ -339,6 +339,7 @@ export default {
   'settings.currency_hint': 'Los precios e importes se muestran en ella; los importes en sí no cambian.',
   'settings.example': 'Ejemplo',
   'settings.saved': 'Ajustes guardados.',
+  'settings.bad_name': 'Escriba el nombre de la tienda (de 1 a 200 caracteres).',
   'settings.admin_only': 'Solo un administrador puede cambiar estos ajustes.',
   // el texto propio de la interfaz para cada código de error de la API (errorText de ../i18n.js)
   'error.not_found': 'No encontrado.',

@@ -72,7 +72,12 @@ export async function settingsPage() {
         document.getElementById('tenant-name').textContent = session.tenant.name || '';
         applyLocale(); // draws this page again in the new language, when it changed
         toast(t('settings.saved'));
-      } catch (e) { if (e.status !== 401) showError(form, e); }
+      } catch (e) {
+        if (e.status === 401) return;
+        // The API names the field it refuses (422 validation_error): the UI says what it wants.
+        const own = { locale: 'error.invalid_locale', currency: 'error.invalid_currency', name: 'settings.bad_name' }[e.field];
+        showError(form, own ? { message: t(own), field: e.field } : e);
+      }
     });
   });
   setView(heading, form);

@@ -1,7 +1,7 @@
 // chart: the SVG bar chart of the balance: sales and payments per period as bars, the
 // outstanding receivables at the end of each period as a line, with a legend.
 import { h, s } from './dom.js';
-import { money, day, shortDay } from './format.js';
+import { money, moneyShort, day, shortDay } from './format.js';
 import { t } from './i18n.js';
 
 // A <figure> of the chart of points ({period, sales_count, sales_total, payments_total,
@@ -17,7 +17,7 @@ export function chart(points) {
   for (let i = 0; i <= 4; i++) {
     const v = (max / 4) * i;
     svg.append(s('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid-line' }),
-      s('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, money(v)));
+      s('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, moneyShort(v)));
   }
   const every = Math.ceil(n / 12);
   points.forEach((p, i) => {

@@ -23,6 +23,7 @@ function build() {
   fmts = {
     money: new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: 2 }),
     plain: new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+    short: new Intl.NumberFormat(locale, { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 }),
     qty: new Intl.NumberFormat(locale, { maximumFractionDigits: 3 }),
     dateTime: new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }),
     day: new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }),
@@ -70,6 +71,8 @@ export function moneyEl(v, attrs = {}) {
   el.normalize();
   return el;
 }
+// Money in short for an axis label ("$25K", "25 mil €"): the chart's values are pixels, not amounts.
+export const moneyShort = (v) => (missing(v) ? '—' : fmts.short.format(Number(v)));
 // A plain amount with two decimals in the locale's digits, no currency ("1,234.50").
 export const amount = (v) => (missing(v) ? '—' : fmts.plain.format(exact(v)));
 // A quantity or a count, up to three decimals; "—" for a missing or non-numeric value.

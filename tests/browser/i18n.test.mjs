@@ -340,6 +340,20 @@ await step('Spanish numbers, money and dates: 12.345,50 €, quantities, dates a
   await goto(page, '#/balance');
   expect(/^\d{1,3}(\.\d{3})*,\d\d$/.test(await page.locator('#total-sales .money').textContent()), `balance total ${await page.locator('#total-sales .money').textContent()}`);
 });
+await step('in Spanish (longer words) the pages still fit a phone (375 px)', async () => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  try {
+    for (const [hash, ready] of [['#/products', 'tbody tr'], [`#/sales/${fx.es.sale.id}`, 'dd.sale-total'], ['#/balance', '#total-sales .money'], ['#/settings', 'form.settings-form']]) {
+      await goto(page, hash);
+      await page.locator(ready).first().waitFor();
+      const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(sw <= 380, `${hash} is ${sw}px wide`);
+      const headerH = await page.locator('#top').evaluate((e) => e.getBoundingClientRect().height);
+      expect(headerH <= 100, `${hash}: the header is ${headerH}px tall`);
+    }
+    await page.screenshot({ path: join(SHOTS, 'i18n-es-phone.png'), fullPage: true });
+  } finally { await page.setViewportSize({ width: 1280, height: 900 }); }
+});
 await step('an API field error is shown in Spanish beside its field (price "abc")', async () => {
   await goto(page, '#/products');
   await page.getByRole('button', { name: es['product.new'], exact: true }).click();

@@ -12,7 +12,6 @@ import { roleText } from '../shell.js';
 const roles = () => [['staff', t('users.role_option.staff')], ['admin', t('users.role_option.admin')]];
 const isDisabled = (u) => u.disabled === true || !!u.disabled_at;
 
-
 // What a users error reads as: the last active admin is protected (409 last_admin).
 function explain(e) {
   if (e.code === 'last_admin') return { message: t('users.last_admin'), field: null };

@@ -154,6 +154,14 @@ int api_users_password(struct api_ctx *x, struct http_req *req, struct http_resp
 int api_me_password(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                     struct app_err *err);
 
+/* The session's tenant (api_tenant.c, SPEC §12): GET /tenant (any session), PATCH /tenant
+ * (admin) with any of name, locale, currency; 422 validation_error naming a bad or unknown
+ * field. */
+int api_tenant_get(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                   struct app_err *err);
+int api_tenant_patch(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err);
+
 /* Catalog (api_catalog.c). */
 #define API_CATALOG_HANDLERS(res)                                                                  \
     int api_##res##_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,          \

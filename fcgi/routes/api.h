@@ -21,6 +21,7 @@
 #include "services/payments.h"
 #include "services/returns.h"
 #include "services/sales.h"
+#include "services/tenant.h"
 
 /* One per worker process: lives from start to exit. */
 struct app {
@@ -82,6 +83,10 @@ int api_return_in(struct http_req *req, struct return_in *in, const char **key, 
     __attribute__((warn_unused_result));
 int api_movement_in(struct http_req *req, struct movement_in *in, const char **key,
                     struct app_err *err) __attribute__((warn_unused_result));
+/* PATCH /tenant: any of name, locale, currency (strings), checked by tenant_change_check; any
+ * other field is 422 validation_error naming it. */
+int api_tenant_in(struct http_req *req, struct tenant_change *ch, struct app_err *err)
+    __attribute__((warn_unused_result));
 
 /* Sends a JSON body with status and, for cached reads, its X-Cache header. */
 void api_send(struct http_resp *resp, int status, const struct catalog_out *out);

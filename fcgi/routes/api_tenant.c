@@ -49,12 +49,11 @@ int api_tenant_get(struct api_ctx *x, struct http_req *req, struct http_resp *re
     return 0;
 }
 
-int api_tenant_patch(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
-                     struct app_err *err)
+int api_tenant_in(struct http_req *req, struct tenant_change *ch, struct app_err *err)
 {
     json_object *body = http_req_json(req, err);
-    struct tenant_change ch;
 
+    memset(ch, 0, sizeof(*ch));
     if (!body)
         return -1;
     {
@@ -71,11 +70,19 @@ int api_tenant_patch(struct api_ctx *x, struct http_req *req, struct http_resp *
             }
         }
     }
-    if (string_field(body, "name", &ch.name, err) ||
-        string_field(body, "locale", &ch.locale, err) ||
-        string_field(body, "currency", &ch.currency, err))
+    if (string_field(body, "name", &ch->name, err) ||
+        string_field(body, "locale", &ch->locale, err) ||
+        string_field(body, "currency", &ch->currency, err))
         return -1;
-    if (tenant_update(&x->c, &ch, &x->out, err))
+    return tenant_change_check(ch, err);
+}
+
+int api_tenant_patch(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err)
+{
+    struct tenant_change ch;
+
+    if (api_tenant_in(req, &ch, err) || tenant_update(&x->c, &ch, &x->out, err))
         return -1;
     http_resp_header(resp, "Cache-Control", "no-store");
     api_send(resp, 200, &x->out);

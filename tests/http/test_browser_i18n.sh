@@ -22,26 +22,17 @@ password=i18n-test-password-1
 staff_password=i18n-staff-password-1
 secret_note "$password" "$staff_password"
 ctl=$ROOT/build/release/stockctl
-# The locale and currency of a new tenant: stockctl's options when it has them (h-tenant);
-# otherwise the test sets them with PATCH /tenant (STOCK_I18N_PATCH=1).
-patch=0
-"$ctl" tenant create "$slug_es" "Tienda $slug_es" --locale es --currency EUR >/dev/null 2>&1 || {
-    patch=1
-    "$ctl" tenant create "$slug_es" "Tienda $slug_es" >/dev/null || fail "cannot create the tenant $slug_es"
-}
-if ((patch)); then
-    "$ctl" tenant create "$slug_en" "Shop $slug_en" >/dev/null || fail "cannot create the tenant $slug_en"
-else
-    "$ctl" tenant create "$slug_en" "Shop $slug_en" --locale en --currency USD >/dev/null ||
-        fail "cannot create the tenant $slug_en"
-fi
+"$ctl" tenant create "$slug_es" "Tienda $slug_es" --locale es --currency EUR >/dev/null ||
+    fail "cannot create the tenant $slug_es (es/EUR)"
+"$ctl" tenant create "$slug_en" "Shop $slug_en" --locale en --currency USD >/dev/null ||
+    fail "cannot create the tenant $slug_en (en/USD)"
 for s in "$slug_es" "$slug_en"; do
     printf '%s\n' "$password" | "$ctl" user create --tenant "$s" --email "admin@$s.test" --role admin >/dev/null ||
         fail "cannot create the admin of $s"
 done
 printf '%s\n' "$staff_password" | "$ctl" user create --tenant "$slug_es" --email "staff@$slug_es.test" --role staff >/dev/null ||
     fail "cannot create the staff user of $slug_es"
-BASE_URL=$STOCK_TEST_BASE_URL STOCK_I18N_PATCH=$patch \
+BASE_URL=$STOCK_TEST_BASE_URL \
     STOCK_TENANT_ES=$slug_es STOCK_EMAIL_ES=admin@$slug_es.test STOCK_STAFF_ES=staff@$slug_es.test \
     STOCK_TENANT_EN=$slug_en STOCK_EMAIL_EN=admin@$slug_en.test \
     STOCK_PASSWORD=$password STOCK_STAFF_PASSWORD=$staff_password \

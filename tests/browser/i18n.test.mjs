@@ -333,6 +333,19 @@ await step('Spanish numbers, money and dates: 12.345,50 €, quantities, dates a
   await goto(page, '#/balance');
   expect(/^\d{1,3}(\.\d{3})*,\d\d$/.test(await page.locator('#total-sales .money').textContent()), `balance total ${await page.locator('#total-sales .money').textContent()}`);
 });
+await step('the confirm dialog asks in Spanish (delete a category: ¿Eliminar…?, Volver / Eliminar)', async () => {
+  await goto(page, '#/categories');
+  const row = page.locator('tbody tr').first();
+  await row.getByRole('button', { name: es['common.delete'], exact: true }).click();
+  const dialog = page.locator('dialog[open]');
+  await dialog.waitFor();
+  const text = await dialog.locator('#confirm-text').textContent();
+  expect(text.startsWith('¿Eliminar la categoría «'), `the dialog asks ${text}`);
+  await speaks(page, 'es', 'the confirm dialog');
+  await dialog.getByRole('button', { name: es['dialog.keep'], exact: true }).click();
+  await dialog.waitFor({ state: 'detached' }).catch(() => {});
+  expect((await page.locator('dialog[open]').count()) === 0, 'the dialog is still open');
+});
 await step('in Spanish (longer words) the pages still fit a phone (375 px)', async () => {
   await page.setViewportSize({ width: 375, height: 800 });
   try {

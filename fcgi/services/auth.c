@@ -34,6 +34,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
+#include "services/tenant.h"
 
 #define B64URL sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
@@ -434,9 +435,9 @@ int auth_session_get(struct db *db, struct cache *cache, struct arena *a, const 
     copy_field(o, "currency", s->tenant_currency, sizeof(s->tenant_currency));
     /* An entry cached before sql/015 has neither: the migration's defaults are the values. */
     if (!s->tenant_locale[0])
-        snprintf(s->tenant_locale, sizeof(s->tenant_locale), "en");
+        snprintf(s->tenant_locale, sizeof(s->tenant_locale), "%s", TENANT_LOCALE);
     if (!s->tenant_currency[0])
-        snprintf(s->tenant_currency, sizeof(s->tenant_currency), "USD");
+        snprintf(s->tenant_currency, sizeof(s->tenant_currency), "%s", TENANT_CURRENCY);
     /* A cached entry may outlive the session by up to its TTL: check the expiry here too. */
     if (s->tenant_id != tenant || s->expires_at <= (int64_t)time(NULL))
         return unauthorized(err);

@@ -85,6 +85,14 @@ h2_me_is()
             --arg n "$2" --arg l "$3" --arg c "$4"
 }
 
+# h2_l1_session_hits: host 2's count of sessions served by a worker's L1 (its /metrics, asked
+# straight: sessions count under module "other").
+h2_l1_session_hits()
+{
+    fcgi_request "$H2_ADDR" GET /metrics "" ""
+    awk '$1 == "stock_cache_l1_hits_total{module=\"other\"}" { print $2 }' <<<"$R_BODY"
+}
+
 # many_me N TOKEN NAME LOCALE CURRENCY: N GETs of /me, 4 at a time over separate connections
 # (so over both workers); echoes how many did not show that tenant.
 many_me()
@@ -308,6 +316,7 @@ if pick_port h2_port && pool_start "$ASAN_BIN" "127.0.0.1:$h2_port" "$DIR/stock-
         h2_me_is "$TS" "$CUR_NAME" "$CUR_LOC" "$CUR_CUR" || stale=$((stale + 1))
     done
     ck "host 2 shows the tenant before the rounds (8 /me, $stale stale)" '((stale == 0))'
+    L1_BEFORE=$(h2_l1_session_hits)
     # Rounds of changes: each PATCH (through nginx, the first host) answered, the other
     # sessions' very next /me on both hosts shows it.
     rounds_bad=""
@@ -320,9 +329,11 @@ if pick_port h2_port && pool_start "$ASAN_BIN" "127.0.0.1:$h2_port" "$DIR/stock-
         5) CUR_LOC=es CUR_CUR=MXN CUR_NAME="Ronda $r" ;;
         6) CUR_LOC=en CUR_CUR=USD CUR_NAME="Shop A" ;;
         esac
-        # warm the old entries on host 2 as well
-        h2_me_is "$TS" x x x
-        h2_me_is "$TA2" x x x
+        # the old entries on host 2 as well, twice each: the second read is an L1 hit
+        for _ in 1 2; do
+            h2_me_is "$TS" x x x
+            h2_me_is "$TA2" x x x
+        done
         api PATCH /tenant "$(jq -cn --arg n "$CUR_NAME" --arg l "$CUR_LOC" --arg c "$CUR_CUR" \
             '{name: $n, locale: $l, currency: $c}')"
         [[ "$R_STATUS" == 200 ]] || rounds_bad+="r$r:patch=$R_STATUS "
@@ -335,6 +346,9 @@ if pick_port h2_port && pool_start "$ASAN_BIN" "127.0.0.1:$h2_port" "$DIR/stock-
     done
     ck "6 rounds of PATCH: every next /me on both hosts and 12 more per round show the new values${rounds_bad:+ ($rounds_bad)}" \
         '[[ -z "$rounds_bad" ]]'
+    L1_AFTER=$(h2_l1_session_hits)
+    ck "host 2 served sessions from its L1 meanwhile (L1 hits of module other: $L1_BEFORE -> $L1_AFTER)" \
+        '[[ "$L1_BEFORE" =~ ^[0-9]+$ && "$L1_AFTER" =~ ^[0-9]+$ ]] && ((L1_AFTER > L1_BEFORE))'
     # A change made outside the app (psql): its trigger's outbox row is applied by a poll of
     # either host, within one trust window (1 s); then every host shows it.
     h2_me_is "$TS" x x x

@@ -15,6 +15,8 @@ import { paymentsPage } from './pages/payments.js';
 import { balancePage } from './pages/balance.js';
 import { productPage } from './pages/product.js';
 import { usersPage, passwordPage } from './pages/users.js';
+import { reportsPage } from './pages/reports.js';
+import { t } from './i18n.js';
 
 // [hash pattern, page(...captures), title]
 const routes = [
@@ -30,6 +32,7 @@ const routes = [
   [/^#\/balance$/, balancePage, 'Balance'],
   [/^#\/users$/, usersPage, 'Users'],
   [/^#\/password$/, passwordPage, 'Change my password'],
+  [/^#\/reports$/, reportsPage, t('reports.title')],
 ];
 
 async function route() {

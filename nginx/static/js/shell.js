@@ -2,6 +2,7 @@
 // (which one is current; Users for admins only), Change password and Sign out.
 import { api, session, clearSession, isAdmin } from './api.js';
 import { busy } from './forms.js';
+import { t } from './i18n.js';
 
 const top = document.getElementById('top');
 
@@ -13,6 +14,8 @@ export function showShell() {
   document.getElementById('user-role').textContent = session.user && session.user.role ? session.user.role : '';
   // Staff see no page they may not use (SPEC §10).
   document.getElementById('nav-users').hidden = !isAdmin();
+  // the sales report (pages/reports.js), in the UI's language
+  document.getElementById('nav-reports').textContent = t('reports.nav');
 }
 export function hideShell() {
   top.hidden = true;

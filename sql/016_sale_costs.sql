@@ -333,8 +333,8 @@ SELECT stock_report_rebuild(id) FROM tenants;
 
 -- Cache invalidations (sql/008): the reports module goes wherever the balance module goes
 -- (sales, their lines, payments, returns and their lines, the balance summaries, a tenant's
--- change of time zone), plus report_daily itself and the product and category edits whose
--- names the rows show. Separate triggers, so that the existing ones stay as they are.
+-- change of time zone), plus report_daily itself. Separate triggers, so that the existing ones
+-- stay as they are.
 DO $$
 DECLARE
     t record;
@@ -349,8 +349,6 @@ BEGIN
         ('sale_returns', 'tenant_id', 'INSERT UPDATE DELETE'),
         ('sale_return_lines', 'tenant_id', 'INSERT UPDATE DELETE'),
         ('report_daily', 'tenant_id', 'INSERT UPDATE DELETE'),
-        ('products', 'tenant_id', 'UPDATE DELETE'),
-        ('categories', 'tenant_id', 'UPDATE DELETE'),
         ('tenants', 'id', 'UPDATE DELETE')
     ) AS v (tbl, col, events)
     LOOP
@@ -364,3 +362,21 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
+
+-- The rows show their product's SKU, name and category, and the category's name: a change of
+-- those (only those: not the stock updates of every sale and movement, which would double the
+-- outbox rows of a busy product) invalidates the reports too. A product or category that is in
+-- a report cannot be deleted (sale_lines, products reference them).
+CREATE FUNCTION stock_report_note() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO cache_outbox (tenant_id, module) VALUES (NEW.tenant_id, 'reports');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER products_cache_outbox_reports_rename AFTER UPDATE OF sku, name, category_id
+    ON products FOR EACH ROW
+    WHEN (OLD.sku IS DISTINCT FROM NEW.sku OR OLD.name IS DISTINCT FROM NEW.name
+          OR OLD.category_id IS DISTINCT FROM NEW.category_id)
+    EXECUTE FUNCTION stock_report_note();
+CREATE TRIGGER categories_cache_outbox_reports_rename AFTER UPDATE OF name ON categories
+    FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name)
+    EXECUTE FUNCTION stock_report_note();

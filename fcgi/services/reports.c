@@ -118,10 +118,13 @@ static int keyed_rows(struct catalog *c, const struct report_query *q, const cha
         " " RANGE " GROUP BY product_id) r JOIN products p ON p.tenant_id = $1 "
         "AND p.id = r.product_id LEFT JOIN categories k ON k.tenant_id = $1 "
         "AND k.id = p.category_id GROUP BY k.id, k.name ORDER BY s DESC, k.id NULLS LAST";
-    PGresult *res = db_exec(c->db, c->a, q->group == REPORT_PRODUCT ? product_sql : category_sql, 3,
-                            params, err);
+    PGresult *res;
     int i, n;
 
+    if (q->group == REPORT_PRODUCT)
+        res = db_exec(c->db, c->a, product_sql, 3, params, err);
+    else
+        res = db_exec(c->db, c->a, category_sql, 3, params, err);
     if (!res)
         return -1;
     n = PQntuples(res);

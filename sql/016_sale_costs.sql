@@ -308,6 +308,146 @@ CREATE TRIGGER sale_return_lines_report_del AFTER DELETE ON sale_return_lines
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION stock_report_return_lines_del();
 
+-- Two roll-ups of report_daily, kept from it by statement-level triggers in the same
+-- transaction (after its rows, in key order): report_monthly (per tenant, month and product:
+-- a report by product or category over a range reads the whole months from it and only the
+-- days at the range's edges from report_daily) and report_days (per tenant and day, over the
+-- products: the reports by day, week and month read one row per day). Only writers of
+-- report_daily take their rows, and a writer of a day's report_daily rows holds that day's
+-- balance_daily row first, so two writers never wait on each other's roll-up rows in turn.
+CREATE TABLE report_monthly (
+    tenant_id      bigint NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    month          date NOT NULL, -- its first day
+    product_id     bigint NOT NULL,
+    qty_milli      bigint NOT NULL DEFAULT 0,
+    sales_cents    bigint NOT NULL DEFAULT 0,
+    returns_cents  bigint NOT NULL DEFAULT 0,
+    cost_cents     bigint NOT NULL DEFAULT 0,
+    estimated      bigint NOT NULL DEFAULT 0,
+    CONSTRAINT report_monthly_pkey PRIMARY KEY (tenant_id, month, product_id),
+    CONSTRAINT report_monthly_month_check CHECK (extract(day FROM month) = 1)
+);
+CREATE TABLE report_days (
+    tenant_id      bigint NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    day            date NOT NULL,
+    qty_milli      bigint NOT NULL DEFAULT 0,
+    sales_cents    bigint NOT NULL DEFAULT 0,
+    returns_cents  bigint NOT NULL DEFAULT 0,
+    cost_cents     bigint NOT NULL DEFAULT 0,
+    estimated      bigint NOT NULL DEFAULT 0,
+    CONSTRAINT report_days_pkey PRIMARY KEY (tenant_id, day)
+);
+
+CREATE FUNCTION stock_report_rollup_ins() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH d AS (SELECT tenant_id, day, product_id, qty_milli AS q, sales_cents AS s, returns_cents AS r, cost_cents AS c, estimated AS e FROM new_rows),
+        m AS (INSERT INTO report_monthly AS x (tenant_id, month, product_id, qty_milli,
+                                               sales_cents, returns_cents, cost_cents, estimated)
+              SELECT tenant_id, date_trunc('month', day::timestamp)::date, product_id, sum(q),
+                     sum(s), sum(r), sum(c), sum(e)
+              FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
+              GROUP BY 1, 2, 3
+              HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
+              ORDER BY 1, 2, 3
+              ON CONFLICT (tenant_id, month, product_id) DO UPDATE SET
+                  qty_milli = x.qty_milli + EXCLUDED.qty_milli,
+                  sales_cents = x.sales_cents + EXCLUDED.sales_cents,
+                  returns_cents = x.returns_cents + EXCLUDED.returns_cents,
+                  cost_cents = x.cost_cents + EXCLUDED.cost_cents,
+                  estimated = x.estimated + EXCLUDED.estimated
+              RETURNING 1)
+    INSERT INTO report_days AS x (tenant_id, day, qty_milli, sales_cents, returns_cents,
+                                  cost_cents, estimated)
+    SELECT tenant_id, day, sum(q), sum(s), sum(r), sum(c), sum(e)
+    FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
+    GROUP BY 1, 2
+    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
+    ORDER BY 1, 2
+    ON CONFLICT (tenant_id, day) DO UPDATE SET
+        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
+        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
+        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
+        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
+        estimated = x.estimated + EXCLUDED.estimated;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION stock_report_rollup_upd() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH d AS (SELECT tenant_id, day, product_id, qty_milli AS q, sales_cents AS s, returns_cents AS r, cost_cents AS c, estimated AS e FROM new_rows
+               UNION ALL SELECT tenant_id, day, product_id, -qty_milli AS q, -sales_cents AS s, -returns_cents AS r, -cost_cents AS c, -estimated AS e FROM old_rows),
+        m AS (INSERT INTO report_monthly AS x (tenant_id, month, product_id, qty_milli,
+                                               sales_cents, returns_cents, cost_cents, estimated)
+              SELECT tenant_id, date_trunc('month', day::timestamp)::date, product_id, sum(q),
+                     sum(s), sum(r), sum(c), sum(e)
+              FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
+              GROUP BY 1, 2, 3
+              HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
+              ORDER BY 1, 2, 3
+              ON CONFLICT (tenant_id, month, product_id) DO UPDATE SET
+                  qty_milli = x.qty_milli + EXCLUDED.qty_milli,
+                  sales_cents = x.sales_cents + EXCLUDED.sales_cents,
+                  returns_cents = x.returns_cents + EXCLUDED.returns_cents,
+                  cost_cents = x.cost_cents + EXCLUDED.cost_cents,
+                  estimated = x.estimated + EXCLUDED.estimated
+              RETURNING 1)
+    INSERT INTO report_days AS x (tenant_id, day, qty_milli, sales_cents, returns_cents,
+                                  cost_cents, estimated)
+    SELECT tenant_id, day, sum(q), sum(s), sum(r), sum(c), sum(e)
+    FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
+    GROUP BY 1, 2
+    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
+    ORDER BY 1, 2
+    ON CONFLICT (tenant_id, day) DO UPDATE SET
+        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
+        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
+        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
+        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
+        estimated = x.estimated + EXCLUDED.estimated;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION stock_report_rollup_del() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH d AS (SELECT tenant_id, day, product_id, -qty_milli AS q, -sales_cents AS s, -returns_cents AS r, -cost_cents AS c, -estimated AS e FROM old_rows),
+        m AS (INSERT INTO report_monthly AS x (tenant_id, month, product_id, qty_milli,
+                                               sales_cents, returns_cents, cost_cents, estimated)
+              SELECT tenant_id, date_trunc('month', day::timestamp)::date, product_id, sum(q),
+                     sum(s), sum(r), sum(c), sum(e)
+              FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
+              GROUP BY 1, 2, 3
+              HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
+              ORDER BY 1, 2, 3
+              ON CONFLICT (tenant_id, month, product_id) DO UPDATE SET
+                  qty_milli = x.qty_milli + EXCLUDED.qty_milli,
+                  sales_cents = x.sales_cents + EXCLUDED.sales_cents,
+                  returns_cents = x.returns_cents + EXCLUDED.returns_cents,
+                  cost_cents = x.cost_cents + EXCLUDED.cost_cents,
+                  estimated = x.estimated + EXCLUDED.estimated
+              RETURNING 1)
+    INSERT INTO report_days AS x (tenant_id, day, qty_milli, sales_cents, returns_cents,
+                                  cost_cents, estimated)
+    SELECT tenant_id, day, sum(q), sum(s), sum(r), sum(c), sum(e)
+    FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
+    GROUP BY 1, 2
+    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
+    ORDER BY 1, 2
+    ON CONFLICT (tenant_id, day) DO UPDATE SET
+        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
+        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
+        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
+        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
+        estimated = x.estimated + EXCLUDED.estimated;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER report_daily_rollup_ins AFTER INSERT ON report_daily
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stock_report_rollup_ins();
+CREATE TRIGGER report_daily_rollup_upd AFTER UPDATE ON report_daily
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stock_report_rollup_upd();
+CREATE TRIGGER report_daily_rollup_del AFTER DELETE ON report_daily
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION stock_report_rollup_del();
+
 -- Rebuilds a tenant's summary from the raw rows (repair; the same figures as the triggers).
 CREATE FUNCTION stock_report_rebuild(t bigint) RETURNS void LANGUAGE sql AS $$
     DELETE FROM report_daily WHERE tenant_id = t;

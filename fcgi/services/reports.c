@@ -1,7 +1,8 @@
 /*
- * reports: the sales report from report_daily (sql/016). PostgreSQL sums the summary rows of
- * the range per product, per category or per day; the periods, their zeros, the page and the
- * totals are made here, and the rows go to a callback so that any writer (JSON, CSV) shares them.
+ * reports: the sales report from the summaries of sql/016. PostgreSQL sums per product or
+ * category the range's whole months (report_monthly) and its edge days (report_daily), or reads
+ * the per-day totals (report_days); the periods, their zeros, the page and the totals are made
+ * here, and the rows go to a callback so that any writer (JSON, CSV) shares them.
  */
 #include "services/reports.h"
 
@@ -101,7 +102,26 @@ static bool in_page(const struct report_query *q, int64_t i)
 #define SUMS                                                                                       \
     "sum(qty_milli)::bigint AS q, sum(sales_cents)::bigint AS s, "                                 \
     "sum(returns_cents)::bigint AS r, sum(cost_cents)::bigint AS c, sum(estimated)::bigint AS e"
-#define RANGE "FROM report_daily WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date"
+#define COLS "product_id, qty_milli, sales_cents, returns_cents, cost_cents, estimated"
+/*
+ * The per-product sums of [$2, $3]: the whole months of the range from report_monthly, the days
+ * before the first whole month and after the last one from report_daily (sql/016). b: fs, the
+ * first day of the first whole month, and fe, the day after the last whole month (both $3 + 1
+ * when the range holds no whole month, so that report_daily alone covers it).
+ */
+#define PER_PRODUCT                                                                                \
+    "WITH b0 AS (SELECT CASE WHEN $2::date = date_trunc('month', $2::date)::date THEN $2::date "   \
+    "ELSE (date_trunc('month', $2::date) + interval '1 month')::date END AS fs, "                  \
+    "date_trunc('month', $3::date + 1)::date AS fe), "                                             \
+    "b AS (SELECT CASE WHEN fs < fe THEN fs ELSE $3::date + 1 END AS fs, "                         \
+    "CASE WHEN fs < fe THEN fe ELSE $3::date + 1 END AS fe FROM b0), "                             \
+    "r AS (SELECT product_id, " SUMS " FROM ("                                                     \
+    "SELECT " COLS " FROM report_monthly WHERE tenant_id = $1 "                                    \
+    "AND month >= (SELECT fs FROM b) AND month < (SELECT fe FROM b) "                              \
+    "UNION ALL SELECT " COLS " FROM report_daily WHERE tenant_id = $1 AND day >= $2::date "        \
+    "AND day < (SELECT fs FROM b) "                                                                \
+    "UNION ALL SELECT " COLS " FROM report_daily WHERE tenant_id = $1 "                            \
+    "AND day >= (SELECT fe FROM b) AND day <= $3::date) x GROUP BY product_id) "
 
 /* Products or categories: the SQL sorts, the page and the totals are counted here. */
 static int keyed_rows(struct catalog *c, const struct report_query *q, const char *const *params,
@@ -109,15 +129,15 @@ static int keyed_rows(struct catalog *c, const struct report_query *q, const cha
                       struct app_err *err)
 {
     static const char product_sql[] =
-        "SELECT p.id, p.sku, p.name, r.q, r.s, r.r, r.c, r.e FROM (SELECT product_id, " SUMS
-        " " RANGE " GROUP BY product_id) r JOIN products p ON p.tenant_id = $1 "
-        "AND p.id = r.product_id ORDER BY r.s DESC, p.id";
+        PER_PRODUCT "SELECT p.id, p.sku, p.name, r.q, r.s, r.r, r.c, r.e FROM r "
+                    "JOIN products p ON p.tenant_id = $1 AND p.id = r.product_id "
+                    "ORDER BY r.s DESC, p.id";
     static const char category_sql[] =
-        "SELECT k.id, NULL, k.name, sum(r.q)::bigint AS q, sum(r.s)::bigint AS s, "
-        "sum(r.r)::bigint, sum(r.c)::bigint, sum(r.e)::bigint FROM (SELECT product_id, " SUMS
-        " " RANGE " GROUP BY product_id) r JOIN products p ON p.tenant_id = $1 "
-        "AND p.id = r.product_id LEFT JOIN categories k ON k.tenant_id = $1 "
-        "AND k.id = p.category_id GROUP BY k.id, k.name ORDER BY s DESC, k.id NULLS LAST";
+        PER_PRODUCT "SELECT k.id, NULL, k.name, sum(r.q)::bigint AS q, sum(r.s)::bigint AS s, "
+                    "sum(r.r)::bigint, sum(r.c)::bigint, sum(r.e)::bigint FROM r "
+                    "JOIN products p ON p.tenant_id = $1 AND p.id = r.product_id "
+                    "LEFT JOIN categories k ON k.tenant_id = $1 AND k.id = p.category_id "
+                    "GROUP BY k.id, k.name ORDER BY s DESC, k.id NULLS LAST";
     PGresult *res;
     int i, n;
 
@@ -165,7 +185,9 @@ static int period_rows(struct catalog *c, const struct report_query *q, const ch
                        struct report_sums *totals, struct app_err *err)
 {
     static const char sql[] =
-        "SELECT day - date '1970-01-01', " SUMS " " RANGE " GROUP BY day ORDER BY day";
+        "SELECT day - date '1970-01-01', qty_milli, sales_cents, returns_cents, cost_cents, "
+        "estimated FROM report_days WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date "
+        "ORDER BY day";
     PGresult *res = db_exec(c->db, c->a, sql, 3, params, err);
     int row = 0, rows;
     int64_t i = 0;

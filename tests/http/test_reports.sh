@@ -291,6 +291,27 @@ done
 check_group "$A_ID" "$F365" "$TODAY" month
 check_group "$A_ID" "$(dplus "$TODAY" -3000)" "$TODAY" category
 check_group "$A_ID" "$(dplus "$TODAY" -9)" "$(dplus "$TODAY" -2)" day
+# ranges on month boundaries (whole months come from report_monthly, the edges from
+# report_daily): both ends aligned, one end aligned, within one month, one whole month
+first_of()
+{
+    date -u -d "$1" +%Y-%m-01
+}
+last_of()
+{
+    date -u -d "$(first_of "$1") +1 month -1 day" +%F
+}
+M70=$(first_of "$(dplus "$TODAY" -70)")
+E33=$(last_of "$(dplus "$TODAY" -33)")
+M400=$(first_of "$(dplus "$TODAY" -400)")
+for g in product category; do
+    check_group "$A_ID" "$M70" "$E33" "$g"
+    check_group "$A_ID" "$M70" "$TODAY" "$g"
+    check_group "$A_ID" "$(dplus "$TODAY" -75)" "$E33" "$g"
+    check_group "$A_ID" "$M400" "$(last_of "$M400")" "$g"
+    check_group "$A_ID" "$(dplus "$M400" 3)" "$(dplus "$M400" 20)" "$g"
+    check_group "$A_ID" "$M400" "$TODAY" "$g"
+done
 report "from=$F90&to=$TODAY&group=category&limit=1000"
 ck "categories: Drinks, Food and the products without one (null, last)" \
     "jt '([.items[].key.category | if . == null then null else .id end] | sort_by(. // 1e18))
@@ -448,6 +469,31 @@ SQL
 }
 ck "report_daily of A equals stock_report_rebuild's (the triggers kept it exactly)" \
     '[[ "$(rebuild_diff "$A_ID")" == 0 ]]'
+ck "report_monthly and report_days of A are report_daily's sums per month and per day" \
+    "[[ \"\$(q \"SELECT count(*) FROM (
+        (SELECT date_trunc('month', day)::date, product_id, sum(qty_milli), sum(sales_cents),
+                sum(returns_cents), sum(cost_cents), sum(estimated)
+         FROM report_daily WHERE tenant_id = $A_ID GROUP BY 1, 2
+         EXCEPT SELECT month, product_id, qty_milli, sales_cents, returns_cents, cost_cents,
+                estimated FROM report_monthly WHERE tenant_id = $A_ID)
+        UNION ALL
+        (SELECT month, product_id, qty_milli, sales_cents, returns_cents, cost_cents, estimated
+         FROM report_monthly WHERE tenant_id = $A_ID
+         EXCEPT SELECT date_trunc('month', day)::date, product_id, sum(qty_milli),
+                sum(sales_cents), sum(returns_cents), sum(cost_cents), sum(estimated)
+         FROM report_daily WHERE tenant_id = $A_ID GROUP BY 1, 2)
+        UNION ALL
+        (SELECT day, NULL::bigint, sum(qty_milli), sum(sales_cents), sum(returns_cents),
+                sum(cost_cents), sum(estimated) FROM report_daily WHERE tenant_id = $A_ID
+         GROUP BY 1
+         EXCEPT SELECT day, NULL::bigint, qty_milli, sales_cents, returns_cents, cost_cents,
+                estimated FROM report_days WHERE tenant_id = $A_ID)
+        UNION ALL
+        (SELECT day, NULL::bigint, qty_milli, sales_cents, returns_cents, cost_cents, estimated
+         FROM report_days WHERE tenant_id = $A_ID
+         EXCEPT SELECT day, NULL::bigint, sum(qty_milli), sum(sales_cents), sum(returns_cents),
+                sum(cost_cents), sum(estimated) FROM report_daily WHERE tenant_id = $A_ID
+         GROUP BY 1)) d\")\" == 0 ]]"
 ck "report_daily of A is not empty" \
     "[[ \"\$(q \"SELECT count(*) > 5 FROM report_daily WHERE tenant_id = $A_ID\")\" == t ]]"
 # A line from before sql/016 (its cost estimated at the migration): flagged in its rows.

@@ -45,8 +45,9 @@ ALTER TABLE sale_return_lines ADD CONSTRAINT sale_return_lines_cost_check
 -- report_daily: per tenant, day (the tenant's time zone: the balance_day of the sale's
 -- confirmation, or of the return, the days of the balance series) and product, what the
 -- confirmed sales and the returns of that day add up to. A report over any range reads at
--- most days x products rows, however many sales the tenant has; weeks, months and categories
--- are summed from it at read time (a product's category is its current one).
+-- most days x products rows, however many sales the tenant has (fewer with the roll-ups
+-- below); weeks, months and categories are summed at read time (a product's category is its
+-- current one).
 --   qty_milli      sold minus returned quantity, in thousandths
 --   sales_cents    sum of the sold lines' line_total
 --   returns_cents  sum of the return lines' line_total

@@ -6,7 +6,8 @@
 # the rows, and every figure against an independent SQL over sales, sale_lines, sale_returns and
 # sale_return_lines (days from confirmed_at / created_at in the tenant's time zone, not from the
 # summary); the cache: MISS then HIT, and a MISS with the new figures after a confirmed sale, a
-# return and a cancellation. Tenant A's time zone is Pacific/Kiritimati (UTC+14) so that its
+# return and a cancellation; a bounded race of confirmations, cancellations and returns (no
+# deadlock, the summary and its roll-ups still equal a rebuild). Tenant A's time zone is Pacific/Kiritimati (UTC+14) so that its
 # days are not UTC's. Environment from tests/run_all.sh: STOCK_TEST_BASE_URL, STOCK_TEST_DIR,
 # DATABASE_URL. Needs jq.
 # (jq programs and deferred ck conditions are single-quoted on purpose; ck reads the variables)
@@ -447,6 +448,50 @@ api PATCH "/products/$P1" '{"name":"Product R1 renamed"}'
 report "from=$F90&to=$TODAY&group=product&limit=1000"
 ck "a renamed product shows its new name" \
     "jt '.items[] | select(.key.product.id == $P1) | .key.product.name == \"Product R1 renamed\"'"
+
+# ---------------------------------------------------------------------------------------------
+section "a bounded race: confirmations, cancellations and returns at once"
+# Parallel clients (pfire, pcodes, ... of tests/lib/api.sh) write under PAR.
+PAR=$TMP/par
+par_reset
+TOKEN=$TOKEN_A
+RACE=()
+for i in $(seq 1 16); do
+    if ((i % 2)); then
+        items="[{\"product_id\":$P1,\"quantity\":\"1\"},{\"product_id\":$P2,\"quantity\":\"2\"},{\"product_id\":$P3,\"quantity\":\"0.5\"}]"
+    else
+        items="[{\"product_id\":$P3,\"quantity\":\"1\"},{\"product_id\":$P2,\"quantity\":\"1\"},{\"product_id\":$P1,\"quantity\":\"2\"}]"
+    fi
+    DRAFT_ONLY=1 sale "$items"
+    RACE+=("$MK_ID")
+done
+for id in "${RACE[@]}"; do
+    pfire "c$id" POST "/sales/$id/confirm" &
+done
+wait
+ck "16 parallel confirmations: all 200 ($(pcodes c))" '[[ "$(pcount c 200)" == 16 ]]'
+par_reset
+EXTRA=()
+PS=("$P2" "$P3")
+for i in $(seq 1 8); do
+    DRAFT_ONLY=1 sale "[{\"product_id\":${PS[i % 2]},\"quantity\":\"1\"},{\"product_id\":$P1,\"quantity\":\"1\"}]"
+    EXTRA+=("$MK_ID")
+done
+for k in "${!RACE[@]}"; do
+    id=${RACE[$k]}
+    if ((k % 2)); then
+        pfire "x$id" POST "/sales/$id/cancel" &
+    else
+        pfire "r$id" POST "/sales/$id/returns" "{\"items\":[{\"product_id\":$P2,\"quantity\":\"1\"},{\"product_id\":$P1,\"quantity\":\"1\"}]}" &
+    fi
+    # and, meanwhile, other drafts confirmed
+    ((k < ${#EXTRA[@]})) && pfire "n$id" POST "/sales/${EXTRA[$k]}/confirm" &
+done
+wait
+ck "8 cancellations, 8 returns and 8 confirmations at once: all answered ($(pcodes x) $(pcodes r) $(pcodes n))" \
+    '[[ "$(pcount x 200)" == 8 && "$(pcount r 201)" == 8 && "$(pcount n 200)" == 8 ]]'
+check_group "$A_ID" "$F90" "$TODAY" product
+check_group "$A_ID" "$F90" "$TODAY" day
 
 # ---------------------------------------------------------------------------------------------
 section "the summary against a rebuild, older lines"

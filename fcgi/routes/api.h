@@ -216,4 +216,9 @@ int api_movements_list(struct api_ctx *x, struct http_req *req, struct http_resp
                        struct app_err *err);
 const char *api_movements_list_key(struct http_req *req);
 
+/* The sales report (api_reports.c); its key for the prefetch (NULL when invalid). */
+int api_reports_sales(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                      struct app_err *err);
+const char *api_reports_sales_key(struct http_req *req);
+
 #endif

@@ -80,6 +80,7 @@ const struct route api_routes[] = {
     /* Any session; api_movements_create lets staff record receipts only (403 otherwise). */
     RP("GET", V1 "/stock/movements", movements_list, ROUTE_AUTH, "movements"),
     R("POST", V1 "/stock/movements", movements_create, ROUTE_AUTH),
+    RP("GET", V1 "/reports/sales", reports_sales, ROUTE_AUTH, "reports"),
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

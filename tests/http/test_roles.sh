@@ -147,6 +147,7 @@ GET /api/v1/payments | session | /api/v1/payments | - | 200 | -
 POST /api/v1/payments | session | /api/v1/payments | {"sale_id":@S_CONF@,"amount":"1.00","method":"cash"} | 201 | -
 GET /api/v1/balance/series | session | /api/v1/balance/series?from=@TODAY@&to=@TODAY@&granularity=daily | - | 200 | -
 GET /api/v1/stock/movements | session | /api/v1/stock/movements?product_id=@P@ | - | 200 | -
+GET /api/v1/reports/sales | session | /api/v1/reports/sales?from=@TODAY@&to=@TODAY@&group=product | - | 200 | -
 POST /api/v1/stock/movements | session | /api/v1/stock/movements | {"product_id":@P@,"kind":"receipt","quantity":"2"} | 201 | -
 POST /api/v1/stock/movements | admin | /api/v1/stock/movements | {"product_id":@P@,"kind":"loss","quantity":"1"} | 201 | -
 POST /api/v1/stock/movements | admin | /api/v1/stock/movements | {"product_id":@P@,"kind":"adjustment","quantity":"-1"} | 201 | -

@@ -882,6 +882,8 @@ POST /api/v1/payments | /api/v1/payments | {"sale_id":@A_CONF@,"amount":"1.00","
 POST /api/v1/payments | /api/v1/payments | @A_PAY_BODY@ | Idempotency-Key: @A_IDEM@ | 422 | .error.field == "sale_id"
 GET /api/v1/balance/series | /api/v1/balance/series?from=@TODAY@&to=@TODAY@&granularity=daily | - | - | 200 | .totals.sales_count == 0 and .totals.payments_total == "0.00"
 GET /api/v1/balance/series | /api/v1/balance/series?from=@TODAY@&to=@TODAY@&granularity=monthly&method=cash&tenant_id=@A_ID@ | - | - | 200 | .totals.sales_count == 0
+GET /api/v1/reports/sales | /api/v1/reports/sales?from=@TODAY@&to=@TODAY@&group=product&tenant_id=@A_ID@ | - | - | 200 | all(.items[]; .key.product.id != @A_PROD@)
+GET /api/v1/reports/sales | /api/v1/reports/sales?from=@TODAY@&to=@TODAY@&group=category | - | - | 200 | all(.items[]; .key.category == null or .key.category.id != @A_CAT@)
 GET /api/v1/stock/movements | /api/v1/stock/movements?product_id=@A_PROD@ | - | - | 200 | .total == 0
 GET /api/v1/stock/movements | /api/v1/stock/movements?tenant_id=@A_ID@&kind=sale | - | - | 200 | all(.items[]; .product.id != @A_PROD@)
 POST /api/v1/stock/movements | /api/v1/stock/movements | {"product_id":@A_PROD@,"kind":"receipt","quantity":"1"} | - | 422 | .error.field == "product_id"

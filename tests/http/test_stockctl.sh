@@ -401,7 +401,7 @@ t_check "purge takes no argument (usage error, exit 2)" test "$RC" = 2
 # "{prefix}:tenant:{id}:{module}:*" but the generation key "...:__gen__", whose value follows, or
 # "none") and "%-12s %6ld keys deleted" (the keys a flush unlinked).
 . "$ROOT/tests/lib/api.sh"
-MODULES=(balance products categories uom movements users)
+MODULES=(balance products categories uom movements users reports)
 KP=stock # CACHE_KEY_PREFIX: the harness keeps the default
 # Where r_count, r_gen and the want_* helpers look: the database and the key prefix.
 R_DB=0
@@ -539,7 +539,7 @@ A_UOM=$(q "SELECT min(id) FROM units WHERE tenant_id = $A_ID")
 A_CAT=$(q "SELECT min(id) FROM categories WHERE tenant_id = $A_ID")
 for path in /uom "/uom/$A_UOM" /categories "/categories/$A_CAT" /products "/products?limit=3" \
     $(q "SELECT '/products/' || id FROM products WHERE tenant_id = $A_ID ORDER BY id LIMIT 2") \
-    "/balance/series?$DAYS" /stock/movements /users; do
+    "/balance/series?$DAYS" /stock/movements /users "/reports/sales?from=2026-01-01&to=2026-01-31"; do
     warm "$path"
 done
 # A failed sign-in leaves nothing in Redis (the limit is counted in PostgreSQL); a key of a
@@ -618,7 +618,7 @@ t_check "... under a new generation" new_gen
 
 # --- cache flush (all modules) ---
 want=$(want_flush "$A_ID" "${MODULES[@]}")
-before=$(r_snap "${ALL_A[@]}" | grep -vE "^$KP:tenant:$A_ID:(balance|products|categories|uom|movements|users):")
+before=$(r_snap "${ALL_A[@]}" | grep -vE "^$KP:tenant:$A_ID:(balance|products|categories|uom|movements|users|reports):")
 ctl cache flush --tenant "$C1"
 t_check "cache flush (all modules) prints every data module with the keys it deleted" \
     said 0 "$want" ""
@@ -688,7 +688,7 @@ cache_fails()
     RC=$?
     t_check "cache $name: exit $rc and '${msg%%$'\n'*}'" said "$rc" "" "$msg"
 }
-MOD_LIST="expected one of balance, products, categories, uom, movements, users"
+MOD_LIST="expected one of balance, products, categories, uom, movements, users, reports"
 NOSUCH="stockctl: tenant 'nosuch-$SUFFIX' not found"
 cache_fails "stats with an unknown module" 1 "stockctl: unknown cache module 'nosuch': $MOD_LIST" \
     -- stats --tenant "$C1" --module nosuch

@@ -15,6 +15,7 @@ import { paymentsPage } from './pages/payments.js';
 import { balancePage } from './pages/balance.js';
 import { productPage } from './pages/product.js';
 import { usersPage, passwordPage } from './pages/users.js';
+import { reportsPage } from './pages/reports.js';
 import { settingsPage } from './pages/settings.js';
 import { t, errorText } from './i18n.js';
 import { applyLocale, onLocaleChange } from './locale.js';
@@ -34,6 +35,7 @@ const routes = [
   [/^#\/users$/, usersPage, 'nav.users'],
   [/^#\/password$/, passwordPage, 'title.my_password'],
   [/^#\/settings$/, settingsPage, 'nav.settings'],
+  [/^#\/reports$/, reportsPage, 'reports.title'],
 ];
 
 async function route() {

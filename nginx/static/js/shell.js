@@ -17,6 +17,8 @@ export function showShell() {
   document.getElementById('user-role').textContent = session.user && session.user.role ? roleText(session.user.role) : '';
   // Staff see no page they may not use (SPEC §10).
   document.getElementById('nav-users').hidden = !isAdmin();
+  // the sales report (pages/reports.js), in the UI's language
+  document.getElementById('nav-reports').textContent = t('reports.nav');
 }
 export function hideShell() {
   top.hidden = true;

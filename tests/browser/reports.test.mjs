@@ -77,7 +77,9 @@ async function apiReport() {
     to: document.querySelector('input[name=to]').value, group: document.querySelector('select[name=group]').value }));
   return { q, r: await api(page, 'GET', `/reports/sales?from=${q.from}&to=${q.to}&group=${q.group}&limit=1000`) };
 }
-const fmtMoney = (v) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v);
+// Money in the tenant's currency (A is made with the default, USD), as Intl writes it.
+const CURRENCY = process.env.STOCK_CURRENCY || 'USD';
+const fmtMoney = (v) => new Intl.NumberFormat('en-US', { style: 'currency', currency: CURRENCY }).format(v);
 const fmtQty = (v) => new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 }).format(v);
 const fmtDay = (v) => new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(v + 'T00:00:00Z'));
 const keyText = (g, k) => (g === 'product' ? `${k.product.sku} · ${k.product.name}` : g === 'category' ? (k.category ? k.category.name : 'No category') : fmtDay(k.period));
@@ -168,7 +170,8 @@ await step('a range without sales: an empty table, zero totals', async () => {
   await page.locator('select[name=group]').selectOption('product');
   await page.getByRole('button', { name: 'Show' }).click();
   await page.getByText('No sales in this period.').waitFor();
-  expect((await page.locator('#report-total-sales_total').innerText()).trim() === '0.00', 'totals not zero');
+  const zero = (await page.locator('#report-total-sales_total').innerText()).trim();
+  expect(zero === fmtMoney(0), `totals ${zero}, not ${fmtMoney(0)}`);
 });
 
 await step('the report in Spanish: every reports.* key in es.js, Spanish text, no raw keys', async () => {
@@ -177,9 +180,10 @@ await step('the report in Spanish: every reports.* key in es.js, Spanish text, n
     return Object.keys(en).filter((k) => k.startsWith('reports.') && !(k in es));
   });
   expect(!missing.length, `es.js lacks ${missing.join(', ')}`);
-  await page.evaluate(async () => { (await import('/js/i18n.js')).setLang('es'); location.hash = '#/products'; });
-  await page.waitForFunction(() => location.hash === '#/products' && !document.querySelector('#view')?.textContent.includes('Loading…'));
-  await page.evaluate(() => { location.hash = '#/reports'; });
+  // The tenant's locale set to Spanish, as an admin does on #/settings, and the page loaded anew.
+  await api(page, 'PATCH', '/tenant', { locale: 'es' });
+  await page.goto('about:blank');
+  await page.goto(`${BASE}/#/reports`);
   await page.getByRole('heading', { name: 'Informe de ventas' }).waitFor();
   await page.waitForFunction(() => document.querySelector('#report-out table'));
   const txt = await view.innerText();
@@ -187,7 +191,10 @@ await step('the report in Spanish: every reports.* key in es.js, Spanish text, n
   expect(!want.length, `missing in Spanish: ${want.join(' | ')}`);
   expect(!/reports\.\w/.test(txt), 'a raw reports.* key');
   await page.screenshot({ path: join(SHOTS, 'reports-es.png'), fullPage: true });
-  await page.evaluate(async () => { (await import('/js/i18n.js')).setLang('en'); });
+  await api(page, 'PATCH', '/tenant', { locale: 'en' });
+  await page.goto('about:blank');
+  await page.goto(`${BASE}/#/reports`);
+  await page.getByRole('heading', { name: 'Sales report' }).waitFor();
 });
 
 await step("tenant B's report shows none of A's products", async () => {

@@ -85,6 +85,7 @@ void csv_reader_init(struct csv_reader *r, const char *data, size_t len)
     r->p = data;
     r->end = data + len;
     r->line = 1;
+    r->bad_line = 0;
     if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
         r->p += 3;
 }
@@ -92,7 +93,8 @@ void csv_reader_init(struct csv_reader *r, const char *data, size_t len)
 static int csv_bad(struct csv_reader *r, size_t line, const char *what, struct app_err *err)
 {
     r->p = r->end; /* nothing more is read after a malformed record */
-    return err_set_full(err, ERR_INVALID, "malformed_csv", NULL, "line %zu: %s", line, what);
+    r->bad_line = line;
+    return err_set_full(err, ERR_INVALID, "malformed_csv", NULL, "malformed CSV: %s", what);
 }
 
 int csv_read(struct csv_reader *r, struct arena *a, char ***fields, size_t *n, size_t *line,

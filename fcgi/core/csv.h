@@ -38,7 +38,8 @@ void csv_row_end(struct buf *b);
 /* Where csv_read is in a body (not owned; the body must outlive the reader). */
 struct csv_reader {
     const char *p, *end;
-    size_t line; /* the physical line p is on, from 1 */
+    size_t line;     /* the physical line p is on, from 1 */
+    size_t bad_line; /* where the malformed record of csv_read's -1 is */
 };
 
 /* Starts reading data[0..len); a UTF-8 byte order mark at the start is skipped. */
@@ -48,8 +49,8 @@ void csv_reader_init(struct csv_reader *r, const char *data, size_t len);
  * Reads the next record. Fields are copied into the arena, NUL-terminated (*fields[i], *n of
  * them); *line is the physical line the record starts on (a quoted field may span lines). A
  * record ends at LF or CRLF or the end of the body; an empty line is skipped. Returns 1 for a
- * record, 0 at the end, -1 for a malformed one (ERR_INVALID, err->msg says why and where: an
- * unterminated quote, a quote inside an unquoted field, text after a closing quote, more than
+ * record, 0 at the end, -1 for a malformed one (ERR_INVALID, err->msg says why, r->bad_line where:
+ * an unterminated quote, a quote inside an unquoted field, text after a closing quote, more than
  * CSV_MAX_FIELDS fields, a NUL byte); reading cannot go on after -1.
  */
 int csv_read(struct csv_reader *r, struct arena *a, char ***fields, size_t *n, size_t *line,

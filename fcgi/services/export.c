@@ -1,0 +1,83 @@
+/*
+ * export: a cursor over a list, in a read-only transaction of its own. Through PgBouncer in
+ * transaction pooling mode the cursor stays on one server connection (it lives only inside the
+ * transaction); every FETCH is a statement of its own, so statement_timeout bounds each chunk,
+ * not the whole export. When the connection dies midway, the next FETCH fails, db.c marks the
+ * connection lost and the next request reconnects.
+ */
+#include "services/export.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+
+static void export_arena_free(void *p)
+{
+    arena_free(p);
+}
+
+int export_open(struct export *e, struct db *db, struct arena *a, const struct export_def *def,
+                struct app_err *err)
+{
+    struct buf sql = BUF_INIT;
+    const char *text;
+    PGresult *res;
+
+    memset(e, 0, sizeof(*e));
+    e->db = db;
+    e->def = def;
+    e->chunk = arena_new();
+    arena_defer(a, export_arena_free, e->chunk);
+    buf_init(&sql);
+    buf_adds(&sql, "DECLARE stock_export NO SCROLL CURSOR FOR ");
+    buf_adds(&sql, def->sql);
+    if (sql.failed) {
+        buf_release(&sql);
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+    text = arena_strdup(a, sql.data);
+    buf_release(&sql);
+    if (db_begin(db, err))
+        return -1;
+    e->open = true;
+    if (!db_exec(db, a, "SET TRANSACTION READ ONLY", 0, NULL, err))
+        goto fail;
+    res = db_exec(db, a, text, def->nparams, def->params, err);
+    if (!res)
+        goto fail;
+    if (export_fetch(e, err) < 0)
+        goto fail;
+    return 0;
+fail:
+    export_close(e);
+    return -1;
+}
+
+int export_fetch(struct export *e, struct app_err *err)
+{
+    char sql[48];
+
+    e->res = NULL;
+    arena_reset(e->chunk);
+    snprintf(sql, sizeof(sql), "FETCH %d FROM stock_export", EXPORT_CHUNK);
+    e->res = db_exec(e->db, e->chunk, sql, 0, NULL, err);
+    if (!e->res)
+        return -1;
+    if (PQnfields(e->res) != (int)e->def->ncols) {
+        int got = PQnfields(e->res);
+
+        e->res = NULL;
+        err_set(err, ERR_INTERNAL, "internal error");
+        return err_detail(err, "export %s: %d columns, %zu expected", e->def->name, got,
+                          e->def->ncols);
+    }
+    return PQntuples(e->res);
+}
+
+void export_close(struct export *e)
+{
+    if (e->open)
+        db_rollback(e->db);
+    e->open = false;
+}

@@ -87,6 +87,7 @@ int api_list_page(const struct http_req *req, int64_t *limit, int64_t *offset, s
 }
 
 struct csv_stream {
+    struct export_def def; /* a copy: the handler's own is on its stack */
     struct export e;
     struct buf out;
     bool head_only;
@@ -162,9 +163,10 @@ int api_csv_send(struct api_ctx *x, struct http_req *req, struct http_resp *resp
     time_t now = time(NULL);
     struct tm tm;
 
+    st->def = *def;
     buf_init(&st->out);
     arena_defer(req->arena, csv_buf_release, &st->out);
-    if (strcmp(req->method, "HEAD") && export_open(&st->e, x->c.db, req->arena, def, err))
+    if (strcmp(req->method, "HEAD") && export_open(&st->e, x->c.db, req->arena, &st->def, err))
         return -1;
     gmtime_r(&now, &tm);
     strftime(day, sizeof(day), "%Y-%m-%d", &tm);

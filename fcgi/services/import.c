@@ -234,7 +234,7 @@ static int write_rows(struct catalog *c, const char *rows, size_t nrows, struct 
         "mi AS (INSERT INTO stock_movements (tenant_id, product_id, quantity, kind, "
         "stock_before, stock_after, unit_cost, user_id) "
         "SELECT tenant_id, id, stock, 'opening', 0, stock, cost, $3 FROM ins WHERE stock > 0), "
-        "upd AS (UPDATE products t SET sku = r.sku, name = r.name, category_id = r.category_id, "
+        "upd AS (UPDATE products t SET name = r.name, category_id = r.category_id, "
         "uom_id = r.uom_id, price = r.price, cost = coalesce(r.cost, 0), "
         "stock = coalesce(r.stock, t.stock), min_stock = coalesce(r.min_stock, 0) "
         "FROM r JOIN old ON old.k = lower(r.sku) WHERE t.tenant_id = $1 AND t.id = old.id "

@@ -4,9 +4,9 @@
  * IMPORT_MAX_ROWS rows). Every row is validated first, with the rules of POST /products, and
  * nothing is written unless every row is good; then one transaction creates the new SKUs and
  * updates the existing ones of the session's tenant (SKUs compared as the unique index does,
- * whatever their case), with their stock in the ledger: the opening stock of a created product
- * is an `opening` movement and a changed stock of an updated one a `count` movement, by the
- * session's user, as POST and PUT /products write them.
+ * whatever their case; an existing SKU keeps its spelling), with their stock in the ledger: the
+ * opening stock of a created product is an `opening` movement and a changed stock of an updated one
+ * a `count` movement, by the session's user, as POST and PUT /products write them.
  */
 #ifndef STOCK_SERVICES_IMPORT_H
 #define STOCK_SERVICES_IMPORT_H

@@ -14,12 +14,14 @@ import { receiptPage } from './pages/receipt.js';
 import { paymentsPage } from './pages/payments.js';
 import { balancePage } from './pages/balance.js';
 import { productPage } from './pages/product.js';
+import { productImportPage } from './pages/product-import.js';
 import { usersPage, passwordPage } from './pages/users.js';
 
 // [hash pattern, page(...captures), title]
 const routes = [
   [/^#\/products$/, productsPage, 'Products'],
   [/^#\/products\/(\d+)$/, productPage, 'Product'],
+  [/^#\/products\/import$/, productImportPage, 'Import products'],
   [/^#\/categories$/, categoriesPage, 'Categories'],
   [/^#\/units$/, unitsPage, 'Units'],
   [/^#\/sales$/, salesPage, 'Sales'],

@@ -5,6 +5,7 @@ import { api, qs, guard, idempotency } from '../api.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
 import { PAGE, pagedList } from '../lists.js';
 import { money, when } from '../format.js';
+import { exportLink } from '../csv.js';
 
 // The "Register a payment" form: for sale (its number fixed, the amount its outstanding), or for
 // any sale number when sale is null. after() runs once a payment is recorded. A resubmission of
@@ -57,6 +58,6 @@ export async function paymentsPage() {
       h('td', { 'data-label': 'Reference' }, p.reference || '—')),
   });
   method.addEventListener('change', guard(() => list.load(0)));
-  setView(h('h1', {}, 'Payments'), paymentForm(null, () => list.load(0)), h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field('Method', method)), list.el);
+  setView(h('div', { class: 'page-head' }, h('h1', {}, 'Payments'), exportLink('/payments', () => ({ method: method.value }))), paymentForm(null, () => list.load(0)), h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field('Method', method)), list.el);
   await list.load();
 }

@@ -8,6 +8,7 @@ import { PAGE, pagedList } from '../lists.js';
 import { money, qty, when } from '../format.js';
 import { catalogOptions, loadProduct, openProductForm, deleteProduct } from './product-form.js';
 import { stockBadge } from './products.js';
+import { exportLink } from '../csv.js';
 
 // What each kind of movement reads as on the stock card.
 export const KIND_LABELS = {
@@ -118,7 +119,7 @@ export async function productPage(id) {
     slot,
     facts,
     h('div', { class: 'movement-forms' }, forms),
-    h('h2', {}, 'Stock card'), card.el);
+    h('div', { class: 'page-head' }, h('h2', {}, 'Stock card'), exportLink('/stock/movements', () => ({ product_id: p.id }))), card.el);
   try { await card.load(); } catch (e) {
     if (e.status === 401) return;
     card.el.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, e.status === 404 ? 'The stock card is not available on this server yet.' : e.message));

@@ -6,6 +6,8 @@ import { field, input, select } from '../forms.js';
 import { PAGE, pagedList } from '../lists.js';
 import { money, qty } from '../format.js';
 import { catalogOptions, openProductForm, deleteProduct } from './product-form.js';
+import { exportLink } from '../csv.js';
+import { t } from '../i18n.js';
 
 export function stockBadge(p) {
   const st = Number(p.stock), min = Number(p.min_stock);
@@ -45,7 +47,10 @@ export async function productsPage() {
   stock.addEventListener('change', guard(() => load(0)));
   setView(
     h('div', { class: 'page-head' }, h('h1', {}, 'Products'),
-      admin ? h('button', { type: 'button', class: 'primary', onclick: guard(() => openProductForm(slot, null, opts, () => load())) }, 'New product') : null),
+      h('div', { class: 'actions' },
+        exportLink('/products', () => ({ q: q.value.trim(), category_id: cat.value, stock: stock.value })),
+        admin ? h('a', { class: 'button csv-import', href: '#/products/import' }, t('csv.import.link')) : null,
+        admin ? h('button', { type: 'button', class: 'primary', onclick: guard(() => openProductForm(slot, null, opts, () => load())) }, 'New product') : null)),
     slot,
     h('form', { class: 'filters', role: 'search', onsubmit: (e) => e.preventDefault() }, field('Search', q), field('Category', cat), field('Stock', stock)),
     count, list.el);

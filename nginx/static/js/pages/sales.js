@@ -4,6 +4,7 @@ import { qs, guard } from '../api.js';
 import { field, select } from '../forms.js';
 import { PAGE, pagedList, statusBadge } from '../lists.js';
 import { money, when } from '../format.js';
+import { exportLink } from '../csv.js';
 
 export async function salesPage() {
   const status = select('status', [['', 'All'], ['draft', 'Draft'], ['confirmed', 'Confirmed'], ['cancelled', 'Cancelled']]);
@@ -20,7 +21,8 @@ export async function salesPage() {
       h('td', { 'data-label': 'Created' }, when(x.created_at))),
   });
   status.addEventListener('change', guard(() => list.load(0)));
-  setView(h('div', { class: 'page-head' }, h('h1', {}, 'Sales'), h('a', { class: 'button primary', href: '#/sales/new' }, 'New sale')),
+  setView(h('div', { class: 'page-head' }, h('h1', {}, 'Sales'),
+    h('div', { class: 'actions' }, exportLink('/sales', () => ({ status: status.value })), h('a', { class: 'button primary', href: '#/sales/new' }, 'New sale'))),
     h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field('Status', status)), list.el);
   await list.load();
 }

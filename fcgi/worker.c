@@ -69,7 +69,9 @@ static int64_t now_us(void)
  * - "crash-host-after-commit": the same, but the whole pool dies with it (kill(0, SIGKILL)),
  *   as a host losing power would, when the pool is a process group of its own (setsid);
  * - "crash-once-<token>": the first worker to see <token> SIGKILLs itself before handling the
- *   request, as a worker dying mid-request would; a second attempt (nginx's retry) is served.
+ *   request, as a worker dying mid-request would; a second attempt (nginx's retry) is served;
+ * - "export-cut": a CSV export fails after its first chunk, as a lost database would midway
+ *   (tests/http/test_csv.sh).
  */
 static void fault_inject(struct app *app, struct http_req *req)
 {
@@ -81,6 +83,8 @@ static void fault_inject(struct app *app, struct http_req *req)
         app->db.crash_after_commit = 1;
     if (!strcmp(f, "crash-host-after-commit"))
         app->db.crash_after_commit = 2;
+    if (!strcmp(f, "export-cut"))
+        app->db.fault_export_cut = true;
     if (!strncmp(f, "crash-once-", 11)) {
         uint64_t h = 1469598103934665603ULL, old;
         const char *p;

@@ -60,6 +60,11 @@ int export_fetch(struct export *e, struct app_err *err)
 
     e->res = NULL;
     arena_reset(e->chunk);
+#ifdef STOCK_FAULT_INJECTION
+    if (e->db->fault_export_cut && e->fetches > 0)
+        return err_set(err, ERR_UNAVAILABLE, "export cut (fault injection)");
+#endif
+    e->fetches++;
     snprintf(sql, sizeof(sql), "FETCH %d FROM stock_export", EXPORT_CHUNK);
     e->res = db_exec(e->db, e->chunk, sql, 0, NULL, err);
     if (!e->res)

@@ -42,6 +42,7 @@ struct export
     const struct export_def *def;
     PGresult *res; /* the current chunk (export_fetch) */
     bool open;     /* the transaction is open */
+    int fetches;   /* FETCHes run */
 };
 
 /*

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# csv.sh: the CSV export figure of `make bench` (also `make bench-csv` alone). Makes
+# BENCH_CSV_ROWS stock movements (default 1,000,000) for one product of the bench tenant with one
+# INSERT, then exports them as CSV (GET /stock/movements?format=csv&product_id=...) straight
+# from a release pool of one worker over FastCGI (cgi-fcgi, the body counted by wc), twice, and
+# prints the time, the bytes (the body and its ~200-byte CGI head), and the worker's peak RSS
+# (VmHWM of /proc/<worker>/status, reset after a warm-up), RSS and RssAnon before and after each. A streamed export holds one chunk of rows (services/export.c), so
+# the peak should not move with the row count. A bench prints figures; it never fails on them.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT" || exit 1
+. tests/lib/common.sh
+. tests/bench/lib.sh
+. tests/lib/api.sh
+
+ROWS=${BENCH_CSV_ROWS:-1000000}
+RUN=$ROOT/build/bench-csv-run
+BIN=$ROOT/build/release
+CTL=$BIN/stockctl
+PIDS=()
+
+command -v cgi-fcgi >/dev/null || { echo "bench-csv: cgi-fcgi is not installed (make deps)" >&2; exit 1; }
+rm -rf "$RUN"
+mkdir -p "$RUN/logs"
+pick_port pg_port && pick_port redis_port && pick_port fcgi_port || exit 1
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+bench_servers || exit 1
+psql() { command psql -X -q -At -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
+
+t0=$SECONDS
+PRODUCT=$(psql -v rows="$ROWS" <<'SQL' | tail -n 1
+WITH t AS (SELECT id FROM tenants WHERE slug = 'bench'),
+u AS (INSERT INTO units (tenant_id, name, abbreviation) SELECT id, 'Unit', 'u' FROM t RETURNING *)
+INSERT INTO products (tenant_id, sku, name, uom_id, price)
+SELECT u.tenant_id, 'CSV-BENCH', 'CSV bench product', u.id, 1 FROM u;
+INSERT INTO stock_movements (tenant_id, product_id, quantity, kind, stock_before, stock_after,
+                             note, reference, created_at)
+SELECT p.tenant_id, p.id, 1, 'receipt', g, g + 1, 'bench row ' || g, 'REF-' || g,
+       now() - (:rows - g) * interval '1 second'
+FROM products p, generate_series(0, :rows - 1) g WHERE p.sku = 'CSV-BENCH';
+UPDATE products SET stock = :rows WHERE sku = 'CSV-BENCH';
+VACUUM ANALYZE stock_movements;
+SELECT id FROM products WHERE sku = 'CSV-BENCH';
+SQL
+)
+[[ "$PRODUCT" =~ ^[0-9]+$ ]] || { echo "bench-csv: cannot make the rows" >&2; exit 1; }
+stock_log "bench-csv: $ROWS movements made in $((SECONDS - t0)) s"
+
+pool_start "$BIN/stock-fcgi" "127.0.0.1:$fcgi_port" "$RUN/logs/pool.log" "$RUN/csv-fcgi.pid" \
+    STOCK_WORKERS=1 || exit 1
+PIDS+=("$(pid_from_file "$RUN/csv-fcgi.pid")")
+WORKER=$(pool_workers "${PIDS[0]}" | head -n 1)
+fcgi_request "127.0.0.1:$fcgi_port" POST /api/v1/auth/login "" \
+    '{"tenant":"bench","email":"bench@example.com","password":"bench-password-1"}'
+TOKEN=$(jq -r '.token // empty' <<<"$R_BODY")
+[[ -n "$TOKEN" ]] || { echo "bench-csv: cannot sign in" >&2; exit 1; }
+
+mem() { awk '/^VmHWM|^VmRSS|^RssAnon/ { printf "%s %s kB  ", $1, $2 }' "/proc/$WORKER/status"; }
+# export QUERY: the body's bytes of GET /stock/movements?QUERY (straight to the worker).
+export_bytes()
+{
+    env -i PATH="$PATH" REQUEST_METHOD=GET SCRIPT_NAME=/api/v1/stock/movements \
+        REQUEST_URI="/api/v1/stock/movements?$1" DOCUMENT_URI=/api/v1/stock/movements \
+        QUERY_STRING="$1" SERVER_PROTOCOL=HTTP/1.1 REMOTE_ADDR=127.0.0.1 CONTENT_LENGTH=0 \
+        HTTP_AUTHORIZATION="Bearer $TOKEN" timeout 600 cgi-fcgi -bind -connect "127.0.0.1:$fcgi_port" |
+        wc -c
+}
+export_bytes "format=csv&limit=100&product_id=$PRODUCT" >/dev/null
+# A forked worker starts with its master's peak (the kernel copies the high-water mark on fork):
+# reset it to the current RSS (clear_refs 5, Linux 4.0+) so that VmHWM is this worker's own.
+echo 5 >"/proc/$WORKER/clear_refs" 2>/dev/null || echo "(cannot reset VmHWM: it may be the master's)"
+echo
+echo "=== CSV export of $ROWS stock movements (one worker, release build, straight over FastCGI)"
+echo "worker $WORKER before:      $(mem)"
+for run in 1 2; do
+    t0=$(date +%s%N)
+    bytes=$(export_bytes "format=csv&product_id=$PRODUCT")
+    t1=$(date +%s%N)
+    ms=$(((t1 - t0) / 1000000))
+    printf 'export %d: %d bytes in %d ms (%s MB/s, %s rows/s)\n' "$run" "$bytes" "$ms" \
+        "$(awk -v b="$bytes" -v ms="$ms" 'BEGIN { printf "%.1f", b / 1048576 / (ms / 1000) }')" \
+        "$(awk -v r="$ROWS" -v ms="$ms" 'BEGIN { printf "%.0f", r / (ms / 1000) }')"
+    echo "worker $WORKER after export $run: $(mem)"
+done

@@ -439,6 +439,7 @@ int api_product_import(struct api_ctx *x, struct http_req *req, struct http_resp
     json_object *root, *e, *list;
     size_t i;
 
+    memset(&r, 0, sizeof(r));
     if (!csv_media_type(req->content_type))
         return err_set(err, ERR_MEDIA_TYPE, "the body must be text/csv in UTF-8");
     if (import_products(&x->c, req->body, req->body_len, &r, err))

@@ -77,12 +77,18 @@ int export_fetch(struct export *e, struct app_err *err)
         return err_detail(err, "export %s: %d columns, %zu expected", e->def->name, got,
                           e->def->ncols);
     }
+    e->done = PQntuples(e->res) == 0;
     return PQntuples(e->res);
 }
 
 void export_close(struct export *e)
 {
-    if (e->open)
+    struct app_err err;
+
+    /* Read all: COMMIT (the cursor's executor ends as usual: auto_explain sees it); else roll
+     * back (a failed or abandoned export). Nothing was written either way. */
+    err_clear(&err);
+    if (e->open && (!e->done || db_commit(e->db, &err)))
         db_rollback(e->db);
     e->open = false;
 }

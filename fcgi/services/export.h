@@ -43,6 +43,7 @@ struct export
     PGresult *res; /* the current chunk (export_fetch) */
     bool open;     /* the transaction is open */
     int fetches;   /* FETCHes run */
+    bool done;     /* the last FETCH found no more rows */
 };
 
 /*
@@ -57,7 +58,8 @@ int export_open(struct export *e, struct db *db, struct arena *a, const struct e
  * err. After the first call (export_open already fetched one), call it until 0 or -1. */
 int export_fetch(struct export *e, struct app_err *err) __attribute__((warn_unused_result));
 
-/* Ends the transaction (a rollback: nothing was written). Safe to call twice. */
+/* Ends the transaction: a COMMIT once every row was read, else a rollback (nothing was written
+ * either way). Safe to call twice. */
 void export_close(struct export *e);
 
 #endif

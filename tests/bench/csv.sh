@@ -4,7 +4,8 @@
 # INSERT, then exports them as CSV (GET /stock/movements?format=csv&product_id=...) straight
 # from a release pool of one worker over FastCGI (cgi-fcgi, the body counted by wc), twice, and
 # prints the time, the bytes (the body and its ~200-byte CGI head), and the worker's peak RSS
-# (VmHWM of /proc/<worker>/status, reset after a warm-up), RSS and RssAnon before and after each. A streamed export holds one chunk of rows (services/export.c), so
+# (VmHWM of /proc/<worker>/status, reset after a warm-up), RSS and RssAnon before and after each,
+# and the database's part of each export (the cursor's executor time, auto_explain). A streamed export holds one chunk of rows (services/export.c), so
 # the peak should not move with the row count. A bench prints figures; it never fails on them.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,10 +23,12 @@ PIDS=()
 command -v cgi-fcgi >/dev/null || { echo "bench-csv: cgi-fcgi is not installed (make deps)" >&2; exit 1; }
 rm -rf "$RUN"
 mkdir -p "$RUN/logs"
+pg_port="" redis_port="" fcgi_port=""
 pick_port pg_port && pick_port redis_port && pick_port fcgi_port || exit 1
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-bench_servers || exit 1
+# auto_explain logs each export's cursor run (its executor time, from DECLARE to the last FETCH).
+bench_servers -c shared_preload_libraries=auto_explain -c auto_explain.log_min_duration=200 || exit 1
 psql() { command psql -X -q -At -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
 
 t0=$SECONDS
@@ -83,3 +86,6 @@ for run in 1 2; do
         "$(awk -v r="$ROWS" -v ms="$ms" 'BEGIN { printf "%.0f", r / (ms / 1000) }')"
     echo "worker $WORKER after export $run: $(mem)"
 done
+# The database's part: the cursor's executor time of each full export, from auto_explain.
+grep -a -A2 'duration:' "$RUN/logs/postgresql.log" | grep -a -B1 'stock_export' |
+    awk '/duration:/ { for (i = 1; i <= NF; i++) if ($i == "duration:") print "database time of an export (cursor, auto_explain): " $(i + 1) " ms" }'

@@ -12,8 +12,8 @@
 # exports STOCK_TEST_CSV_ROWS movements (default 200,000) and its VmHWM grows by less than
 # STOCK_TEST_CSV_HWM_KB (default 8 MiB). Creates its own tenants. Environment from
 # tests/run_all.sh. Needs jq, psql, python3 and cgi-fcgi.
-# ck evaluates single-quoted conditions (SC2016).
-# shellcheck disable=SC2016
+# ck evaluates single-quoted conditions (SC2016) that read variables set before it (SC2034).
+# shellcheck disable=SC2016,SC2034
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -176,6 +176,10 @@ csv_get "/products?format=json" -H 'Accept: text/csv'
 ck "format=json wins over Accept" '[[ "$(header Content-Type)" == application/json* ]]'
 api GET "/products?format=xml"
 expect "format=xml" 422 invalid_parameter format
+hst=$(curl -s -I -o "$TMP/head.txt" -w '%{http_code}' --max-time 15 -H "Authorization: Bearer $TOKEN" \
+    "$API/products?format=csv")
+ck "HEAD of an export: 200 text/csv, no body" \
+    '[[ $hst == 200 ]] && grep -qi "^content-type: text/csv" "$TMP/head.txt"'
 
 section "exports: quoting and formula injection"
 csv_get "/products?format=csv&limit=1000"
@@ -364,6 +368,7 @@ ck "the next 12 requests through nginx (JSON and CSV) all work" '((ok == 12))'
 
 # A release pool of one worker, straight over FastCGI: the cut below and the memory bound are
 # that worker's.
+csv_port=""
 pick_port csv_port || setup_failed
 pool_start "$ROOT/build/release/stock-fcgi" "127.0.0.1:$csv_port" "$DIR/pool.log" \
     "$DIR/run/csv-fcgi.pid" STOCK_WORKERS=1 LOG_LEVEL=warning || setup_failed

@@ -152,6 +152,26 @@ static void test_csv_read_round_trips_the_writer(void)
     arena_free(a);
 }
 
+static void test_csv_read_names_the_malformed_line(void)
+{
+    struct arena *a = arena_new();
+    struct app_err err;
+    struct csv_reader r;
+    const char *s = "a\n\"two\nlines\"\nb\"c\n";
+    char **f;
+    size_t n, line;
+
+    err_clear(&err);
+    csv_reader_init(&r, s, strlen(s));
+    CU_ASSERT_EQUAL(csv_read(&r, a, &f, &n, &line, &err), 1);
+    CU_ASSERT_EQUAL(csv_read(&r, a, &f, &n, &line, &err), 1);
+    CU_ASSERT_EQUAL(line, 2);
+    CU_ASSERT_EQUAL(csv_read(&r, a, &f, &n, &line, &err), -1);
+    CU_ASSERT_EQUAL(r.bad_line, 4);
+    CU_ASSERT_EQUAL(csv_read(&r, a, &f, &n, &line, &err), 0);
+    arena_free(a);
+}
+
 static void test_csv_read_refuses_malformed(void)
 {
     struct arena *a = arena_new();
@@ -184,7 +204,8 @@ int test_csv_register(void)
         !CU_add_test(s, "utf-8 passes through", test_csv_utf8_passes_through) ||
         !CU_add_test(s, "read records and lines", test_csv_read_records_and_lines) ||
         !CU_add_test(s, "read round-trips the writer", test_csv_read_round_trips_the_writer) ||
-        !CU_add_test(s, "read refuses malformed", test_csv_read_refuses_malformed))
+        !CU_add_test(s, "read refuses malformed", test_csv_read_refuses_malformed) ||
+        !CU_add_test(s, "read names the malformed line", test_csv_read_names_the_malformed_line))
         return -1;
     return 0;
 }

@@ -100,7 +100,7 @@ static int csv_bad(struct csv_reader *r, size_t line, const char *what, struct a
 int csv_read(struct csv_reader *r, struct arena *a, char ***fields, size_t *n, size_t *line,
              struct app_err *err)
 {
-    char **f;
+    char *f[CSV_MAX_FIELDS];
     size_t nf = 0;
 
     /* Empty lines between records are skipped (they still count as lines). */
@@ -112,7 +112,6 @@ int csv_read(struct csv_reader *r, struct arena *a, char ***fields, size_t *n, s
     if (r->p >= r->end)
         return 0;
     *line = r->line;
-    f = arena_alloc(a, CSV_MAX_FIELDS * sizeof(*f));
     for (;;) {
         const char *s = r->p;
         char *out;
@@ -121,28 +120,36 @@ int csv_read(struct csv_reader *r, struct arena *a, char ***fields, size_t *n, s
         if (nf == CSV_MAX_FIELDS)
             return csv_bad(r, *line, "too many fields", err);
         if (s < r->end && *s == '"') {
-            /* Quoted: "" is a quote; CR and LF are data (and count as lines). */
-            const char *q = s + 1;
+            /* Quoted: "" is a quote; CR and LF are data (and count as lines). Its length is
+             * found first, so that the copy is the field's size, not the rest of the body's. */
+            const char *q = s + 1, *close = NULL;
+            size_t want = 0, lines = 0;
 
-            out = arena_alloc(a, (size_t)(r->end - s) + 1);
-            for (;;) {
-                if (q >= r->end)
-                    return csv_bad(r, *line, "a quoted field is not closed", err);
+            for (; q < r->end; q++) {
                 if (*q == '"') {
                     if (q + 1 < r->end && q[1] == '"') {
-                        out[len++] = '"';
-                        q += 2;
+                        q++;
+                        want++;
                         continue;
                     }
-                    q++;
+                    close = q;
                     break;
                 }
                 if (*q == '\0')
-                    return csv_bad(r, r->line, "a NUL byte", err);
-                if (*q == '\n')
-                    r->line++;
-                out[len++] = *q++;
+                    return csv_bad(r, r->line + lines, "a NUL byte", err);
+                lines += *q == '\n';
+                want++;
             }
+            if (!close)
+                return csv_bad(r, *line, "a quoted field is not closed", err);
+            out = arena_alloc(a, want + 1);
+            for (q = s + 1; q < close; q++) {
+                out[len++] = *q;
+                if (*q == '"')
+                    q++; /* the second quote of "" */
+            }
+            r->line += lines;
+            q = close + 1;
             if (q < r->end && *q != ',' && *q != '\n' &&
                 !(*q == '\r' && q + 1 < r->end && q[1] == '\n') && !(*q == '\r' && q + 1 == r->end))
                 return csv_bad(r, r->line, "text after a closing quote", err);
@@ -177,7 +184,8 @@ int csv_read(struct csv_reader *r, struct arena *a, char ***fields, size_t *n, s
         r->line++;
         break;
     }
-    *fields = f;
+    *fields = arena_alloc(a, nf * sizeof(**fields));
+    memcpy(*fields, f, nf * sizeof(*f));
     *n = nf;
     return 1;
 }

@@ -367,7 +367,7 @@ void catalog_product_export(struct catalog *c, const struct product_query *q,
         {"id", true},        {"sku", false},        {"name", false},      {"category", false},
         {"uom", false},      {"price", true},       {"cost", true},       {"stock", true},
         {"min_stock", true}, {"created_at", false}, {"updated_at", false}};
-    static const char sql[] =
+    static const char sql[] = EXPORT_DECLARE
         "SELECT p.id::text, p.sku, p.name, c.name, u.name, p.price::text, p.cost::text, "
         "p.stock::text, p.min_stock::text, stock_ts(p.created_at), stock_ts(p.updated_at) "
         "FROM products p" PRODUCT_JOIN " WHERE " PRODUCT_FILTER

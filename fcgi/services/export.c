@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/buf.h"
-
 static void export_arena_free(void *p)
 {
     arena_free(p);
@@ -20,8 +18,6 @@ static void export_arena_free(void *p)
 int export_open(struct export *e, struct db *db, struct arena *a, const struct export_def *def,
                 struct app_err *err)
 {
-    struct buf sql = BUF_INIT;
-    const char *text;
     PGresult *res;
 
     memset(e, 0, sizeof(*e));
@@ -29,21 +25,12 @@ int export_open(struct export *e, struct db *db, struct arena *a, const struct e
     e->def = def;
     e->chunk = arena_new();
     arena_defer(a, export_arena_free, e->chunk);
-    buf_init(&sql);
-    buf_adds(&sql, "DECLARE stock_export NO SCROLL CURSOR FOR ");
-    buf_adds(&sql, def->sql);
-    if (sql.failed) {
-        buf_release(&sql);
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    }
-    text = arena_strdup(a, sql.data);
-    buf_release(&sql);
     if (db_begin(db, err))
         return -1;
     e->open = true;
     if (!db_exec(db, a, "SET TRANSACTION READ ONLY", 0, NULL, err))
         goto fail;
-    res = db_exec(db, a, text, def->nparams, def->params, err);
+    res = db_exec(db, a, def->sql, def->nparams, def->params, err);
     if (!res)
         goto fail;
     if (export_fetch(e, err) < 0)
@@ -56,8 +43,6 @@ fail:
 
 int export_fetch(struct export *e, struct app_err *err)
 {
-    char sql[48];
-
     e->res = NULL;
     arena_reset(e->chunk);
 #ifdef STOCK_FAULT_INJECTION
@@ -65,8 +50,8 @@ int export_fetch(struct export *e, struct app_err *err)
         return err_set(err, ERR_UNAVAILABLE, "export cut (fault injection)");
 #endif
     e->fetches++;
-    snprintf(sql, sizeof(sql), "FETCH %d FROM stock_export", EXPORT_CHUNK);
-    e->res = db_exec(e->db, e->chunk, sql, 0, NULL, err);
+    e->res =
+        db_exec(e->db, e->chunk, "FETCH 2000 FROM stock_export", 0, NULL, err); /* EXPORT_CHUNK */
     if (!e->res)
         return -1;
     if (PQnfields(e->res) != (int)e->def->ncols) {

@@ -16,8 +16,11 @@
 #include "core/db.h"
 #include "core/err.h"
 
-/* Rows read per FETCH. */
+/* Rows read per FETCH (the FETCH of export.c says the same number). */
 #define EXPORT_CHUNK 2000
+
+/* How every export_def's SQL starts: the cursor export_fetch reads. */
+#define EXPORT_DECLARE "DECLARE stock_export NO SCROLL CURSOR FOR "
 
 struct export_column {
     const char *name;
@@ -29,7 +32,9 @@ struct export_def {
     const char *name; /* the file name's stem: "products" */
     const struct export_column *columns;
     size_t ncols;
-    const char *sql; /* a SELECT of ncols text (or NULL) columns, in the list's order */
+    /* EXPORT_DECLARE and a SELECT of ncols text (or NULL) columns, in the list's order:
+     * constant text (tests/security/sql_check.sh) */
+    const char *sql;
     int nparams;
     const char *const *params;
 };

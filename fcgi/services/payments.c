@@ -223,7 +223,7 @@ void payments_export(struct catalog *c, const struct payment_query *q, struct ex
     static const struct export_column cols[] = {
         {"id", true},      {"sale_id", true},  {"kind", false},      {"amount", true},
         {"method", false}, {"paid_at", false}, {"reference", false}, {"created_at", false}};
-    static const char sql[] =
+    static const char sql[] = EXPORT_DECLARE
         "SELECT id::text, sale_id::text, kind, amount::text, method, stock_ts(paid_at), "
         "reference, stock_ts(created_at) FROM payments WHERE " PAYMENTS_FILTER
         " ORDER BY paid_at DESC, id DESC LIMIT $6 OFFSET $7";

@@ -208,7 +208,7 @@ void sales_export(struct catalog *c, const struct sale_query *q, struct export_d
                                                 {"cancelled_at", false},
                                                 {"created_at", false},
                                                 {"updated_at", false}};
-    static const char sql[] =
+    static const char sql[] = EXPORT_DECLARE
         "WITH tz AS (SELECT timezone FROM tenants WHERE id = $1) "
         "SELECT s.id::text, s.customer, s.status, s.total::text, "
         "coalesce(pt.paid, 0)::numeric(14, 2)::text, "

@@ -273,12 +273,15 @@ nprod=$(sql "SELECT count(*) FROM products WHERE tenant_id = $TENANT_A")
     printf 'IMP-2,"Imported, two\nlines",,kilogram,4.5,,,\r\n'
     printf 'sell-1,Sold thing renamed,TOOLS,Unit,12.00,6.00,90,5\r\n'
     printf 'OUT-1,Out of stock,,Unit,2.00,0,,\r\n'
+    printf 'B-ONLY,Not tenant B'"'"'s,,Unit,1.00,,,\r\n'
 } >"$TMP/good.csv"
 import "$TMP/good.csv"
-expect "import of 2 new and 2 existing SKUs" 201
-ck "it answers created 2, updated 2" 'jt ".created == 2 and .updated == 2"'
-ck "the tenant has 2 products more" \
-    '[[ "$(sql "SELECT count(*) FROM products WHERE tenant_id = $TENANT_A")" == $((nprod + 2)) ]]'
+expect "import of 3 new and 2 existing SKUs" 201
+ck "it answers created 3, updated 2" 'jt ".created == 3 and .updated == 2"'
+ck "the tenant has 3 products more" \
+    '[[ "$(sql "SELECT count(*) FROM products WHERE tenant_id = $TENANT_A")" == $((nprod + 3)) ]]'
+ck "tenant B's SKU B-ONLY is a new product of A; B's own is unchanged" \
+    '[[ "$(sql "SELECT count(*) FROM products WHERE tenant_id = $TENANT_A AND sku = '"'"'B-ONLY'"'"'")" == 1 && "$(sql "SELECT name FROM products WHERE id = $B_PRODUCT")" == "Tenant B product" ]]'
 ck "IMP-1 has its fields, category and unit resolved by name" \
     '[[ "$(sql "SELECT p.name || p.price || p.cost || p.stock || p.min_stock || c.name || u.name FROM products p JOIN categories c ON c.id = p.category_id JOIN units u ON u.id = p.uom_id WHERE p.tenant_id = $TENANT_A AND p.sku = '"'"'IMP-1'"'"'")" == "Imported one3.001.007.0002.000ToolsUnit" ]]'
 ck "IMP-2 kept its quoted multi-line name, no category, kg, zero stock" \
@@ -295,7 +298,7 @@ api GET "/products?limit=200"
 ck "the products cache was invalidated: the list shows the new price at once" \
     '[[ $R_STATUS == 200 ]] && jt "[.items[] | select(.sku == \"SELL-1\") | .price] == [\"12.00\"]" && jt "[.items[] | select(.sku == \"IMP-2\")] | length == 1"'
 import "$TMP/good.csv"
-ck "the same file again updates all 4, creates none" '[[ $R_STATUS == 201 ]] && jt ".created == 0 and .updated == 4"'
+ck "the same file again updates all 5, creates none" '[[ $R_STATUS == 201 ]] && jt ".created == 0 and .updated == 5"'
 
 section "import: all or nothing, with every error's line and field"
 snapshot=$(sql "SELECT md5(string_agg(p::text, '' ORDER BY id)) FROM products p WHERE tenant_id = $TENANT_A")

@@ -172,6 +172,31 @@ static void test_csv_read_names_the_malformed_line(void)
     arena_free(a);
 }
 
+/* A quoted field costs its own size, not the rest of the body's (20,000 quoted records). */
+static void test_csv_read_memory_follows_the_fields(void)
+{
+    struct arena *a = arena_new();
+    struct app_err err;
+    struct csv_reader r;
+    struct buf b;
+    char **f;
+    size_t n, line, count = 0;
+    int i;
+
+    buf_init(&b);
+    for (i = 0; i < 20000; i++)
+        buf_addf(&b, "\"q%d\",\"x\"\"y\",plain\r\n", i);
+    err_clear(&err);
+    csv_reader_init(&r, b.data, b.len);
+    while (csv_read(&r, a, &f, &n, &line, &err) == 1)
+        count += n == 3 && !strcmp(f[1], "x\"y");
+    CU_ASSERT_EQUAL(count, 20000);
+    CU_ASSERT_EQUAL(line, 20000);
+    CU_ASSERT(arena_capacity(a) < 8 * b.len);
+    buf_release(&b);
+    arena_free(a);
+}
+
 static void test_csv_read_refuses_malformed(void)
 {
     struct arena *a = arena_new();
@@ -205,7 +230,8 @@ int test_csv_register(void)
         !CU_add_test(s, "read records and lines", test_csv_read_records_and_lines) ||
         !CU_add_test(s, "read round-trips the writer", test_csv_read_round_trips_the_writer) ||
         !CU_add_test(s, "read refuses malformed", test_csv_read_refuses_malformed) ||
-        !CU_add_test(s, "read names the malformed line", test_csv_read_names_the_malformed_line))
+        !CU_add_test(s, "read names the malformed line", test_csv_read_names_the_malformed_line) ||
+        !CU_add_test(s, "read memory follows the fields", test_csv_read_memory_follows_the_fields))
         return -1;
     return 0;
 }

@@ -83,11 +83,11 @@ static const struct {
  */
 #define EXPORT_PAGE                                                                                \
     EXPORT_DECLARE                                                                                 \
-        "WITH t AS (SELECT $2::bigint, $3::text, $4::date, $5::date) "                             \
-        "SELECT m.id::text, stock_ts(m.created_at), p.id::text, p.sku, p.name, m.kind, "           \
-        "m.quantity::text, m.stock_before::text, m.stock_after::text, m.unit_cost::text, m.note, " \
-        "m.reference, us.id::text, us.email FROM stock_movements m" MOVE_JOIN                      \
-        " WHERE m.tenant_id = $1"
+    "WITH t AS (SELECT $2::bigint, $3::text, $4::date, $5::date) "                                 \
+    "SELECT m.id::text, stock_ts(m.created_at), p.id::text, p.sku, p.name, m.kind, "               \
+    "m.quantity::text, m.stock_before::text, m.stock_after::text, m.unit_cost::text, m.note, "     \
+    "m.reference, us.id::text, us.email FROM stock_movements m" MOVE_JOIN                          \
+    " WHERE m.tenant_id = $1"
 #define EXPORT_END " ORDER BY m.id DESC LIMIT $6 OFFSET $7"
 
 static const char *const export_shapes[8] = {

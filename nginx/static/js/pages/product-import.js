@@ -51,9 +51,9 @@ export async function productImportPage() {
       } else if (status === 422 && data && data.error && Array.isArray(data.error.errors)) {
         const list = data.error.errors;
         const n = data.error.error_count || list.length;
+        result.append(h('p', { class: 'form-error import-failed', role: 'alert' }, tn('csv.import.failed', n)));
+        if (n > list.length) result.append(h('p', { class: 'muted' }, t('csv.import.first', { shown: list.length })));
         result.append(
-          h('p', { class: 'form-error import-failed', role: 'alert' }, tn('csv.import.failed', n)),
-          n > list.length ? h('p', { class: 'muted' }, t('csv.import.first', { shown: list.length })) : null,
           table([t('csv.import.line'), t('csv.import.field'), t('csv.import.message')],
             list.map((e) => h('tr', { class: 'import-error' },
               h('td', { 'data-label': t('csv.import.line'), class: 'num' }, String(e.line)),

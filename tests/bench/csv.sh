@@ -6,7 +6,8 @@
 # prints the time, the bytes (the body and its ~200-byte CGI head), and the worker's peak RSS
 # (VmHWM of /proc/<worker>/status, reset after a warm-up), RSS and RssAnon before and after each,
 # and the database's part of each export (the cursor's executor time, auto_explain). A streamed export holds one chunk of rows (services/export.c), so
-# the peak should not move with the row count. A bench prints figures; it never fails on them.
+# the peak should not move with the row count. BENCH_CSV_SALES=N adds N sales (stockctl
+# seed-demo) and their export. A bench prints figures; it never fails on them.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -15,6 +16,8 @@ cd "$ROOT" || exit 1
 . tests/lib/api.sh
 
 ROWS=${BENCH_CSV_ROWS:-1000000}
+# BENCH_CSV_SALES=N: also seed N sales (stockctl seed-demo) and export GET /sales?format=csv.
+SALES=${BENCH_CSV_SALES:-0}
 RUN=$ROOT/build/bench-csv-run
 BIN=$ROOT/build/release
 CTL=$BIN/stockctl
@@ -50,6 +53,12 @@ SQL
 [[ "$PRODUCT" =~ ^[0-9]+$ ]] || { echo "bench-csv: cannot make the rows" >&2; exit 1; }
 stock_log "bench-csv: $ROWS movements made in $((SECONDS - t0)) s"
 
+if ((SALES > 0)); then
+    t0=$SECONDS
+    "$CTL" seed-demo --tenant bench --products 100 --sales "$SALES" --days 365 >/dev/null || exit 1
+    stock_log "bench-csv: $SALES sales seeded in $((SECONDS - t0)) s"
+fi
+
 pool_start "$BIN/stock-fcgi" "127.0.0.1:$fcgi_port" "$RUN/logs/pool.log" "$RUN/csv-fcgi.pid" \
     STOCK_WORKERS=1 || exit 1
 PIDS+=("$(pid_from_file "$RUN/csv-fcgi.pid")")
@@ -60,11 +69,13 @@ TOKEN=$(jq -r '.token // empty' <<<"$R_BODY")
 [[ -n "$TOKEN" ]] || { echo "bench-csv: cannot sign in" >&2; exit 1; }
 
 mem() { awk '/^VmHWM|^VmRSS|^RssAnon/ { printf "%s %s kB  ", $1, $2 }' "/proc/$WORKER/status"; }
-# export QUERY: the body's bytes of GET /stock/movements?QUERY (straight to the worker).
+# export_bytes QUERY [PATH]: the bytes of GET PATH?QUERY (default /api/v1/stock/movements),
+# straight to the worker.
 export_bytes()
 {
-    env -i PATH="$PATH" REQUEST_METHOD=GET SCRIPT_NAME=/api/v1/stock/movements \
-        REQUEST_URI="/api/v1/stock/movements?$1" DOCUMENT_URI=/api/v1/stock/movements \
+    local p=${2:-/api/v1/stock/movements}
+    env -i PATH="$PATH" REQUEST_METHOD=GET SCRIPT_NAME="$p" \
+        REQUEST_URI="$p?$1" DOCUMENT_URI="$p" \
         QUERY_STRING="$1" SERVER_PROTOCOL=HTTP/1.1 REMOTE_ADDR=127.0.0.1 CONTENT_LENGTH=0 \
         HTTP_AUTHORIZATION="Bearer $TOKEN" timeout 600 cgi-fcgi -bind -connect "127.0.0.1:$fcgi_port" |
         wc -c
@@ -86,6 +97,15 @@ for run in 1 2; do
         "$(awk -v r="$ROWS" -v ms="$ms" 'BEGIN { printf "%.0f", r / (ms / 1000) }')"
     echo "worker $WORKER after export $run: $(mem)"
 done
+if ((SALES > 0)); then
+    t0=$(date +%s%N)
+    bytes=$(export_bytes "format=csv" /api/v1/sales)
+    t1=$(date +%s%N)
+    ms=$(((t1 - t0) / 1000000))
+    printf 'sales export (%d sales): %d bytes in %d ms (%s rows/s)\n' "$SALES" "$bytes" "$ms" \
+        "$(awk -v r="$SALES" -v ms="$ms" 'BEGIN { printf "%.0f", r / (ms / 1000) }')"
+    echo "worker $WORKER after the sales export: $(mem)"
+fi
 # The database's part: the cursor's executor time of each full export, from auto_explain.
 grep -a -A2 'duration:' "$RUN/logs/postgresql.log" | grep -a -B1 'stock_export' |
     awk '/duration:/ { for (i = 1; i <= NF; i++) if ($i == "duration:") print "database time of an export (cursor, auto_explain): " $(i + 1) " ms" }'

@@ -6,7 +6,8 @@
 # prints the time, the bytes (the body and its ~200-byte CGI head), and the worker's peak RSS
 # (VmHWM of /proc/<worker>/status, reset after a warm-up), RSS and RssAnon before and after each,
 # and the database's part of each export (the cursor's executor time, auto_explain). A streamed export holds one chunk of rows (services/export.c), so
-# the peak should not move with the row count. BENCH_CSV_SALES=N adds N sales (stockctl
+# the peak should not move with the row count. Then once through the app's nginx to curl.
+# BENCH_CSV_SALES=N adds N sales (stockctl
 # seed-demo) and their export. A bench prints figures; it never fails on them.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -27,7 +28,8 @@ command -v cgi-fcgi >/dev/null || { echo "bench-csv: cgi-fcgi is not installed (
 rm -rf "$RUN"
 mkdir -p "$RUN/logs"
 pg_port="" redis_port="" fcgi_port=""
-pick_port pg_port && pick_port redis_port && pick_port fcgi_port || exit 1
+http_port=""
+pick_port pg_port && pick_port redis_port && pick_port fcgi_port && pick_port http_port || exit 1
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 # auto_explain logs each export's cursor run (its executor time, from DECLARE to the last FETCH).
@@ -97,6 +99,20 @@ for run in 1 2; do
         "$(awk -v r="$ROWS" -v ms="$ms" 'BEGIN { printf "%.0f", r / (ms / 1000) }')"
     echo "worker $WORKER after export $run: $(mem)"
 done
+# The same export through the app's nginx (nginx/stock.conf.in: it buffers the stream, to a
+# temporary file past its buffers) to curl, the client's view.
+nginx_render nginx/stock.conf.in "$RUN/nginx/nginx.conf" "127.0.0.1:$http_port" \
+    "127.0.0.1:$fcgi_port" "$ROOT/nginx/static" "$RUN/nginx" "$RUN/logs"
+if nginx_start "$RUN/nginx" "$RUN/nginx/nginx.conf" "127.0.0.1:$http_port" "$RUN/logs"; then
+    out=$(curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}' --max-time 600 \
+        -H "Authorization: Bearer $TOKEN" \
+        "http://127.0.0.1:$http_port/api/v1/stock/movements?format=csv&product_id=$PRODUCT")
+    read -r code size secs <<<"$out"
+    printf 'through nginx: HTTP %s, %s bytes in %s s\n' "$code" "$size" "$secs"
+    echo "worker $WORKER after it: $(mem)"
+else
+    echo "(nginx did not start: no figure through nginx)"
+fi
 if ((SALES > 0)); then
     t0=$(date +%s%N)
     bytes=$(export_bytes "format=csv" /api/v1/sales)

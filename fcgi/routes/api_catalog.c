@@ -294,6 +294,7 @@ int api_product_list(struct api_ctx *x, struct http_req *req, struct http_resp *
 
     if (product_query(req, &q, err))
         return -1;
+    http_resp_header(resp, "Vary", "Accept"); /* JSON or CSV (api_csv.c) */
     if (api_csv_requested(req)) {
         catalog_product_export(&x->c, &q, &def);
         return api_csv_send(x, req, resp, &def, err);

@@ -62,6 +62,7 @@ int api_sales_list(struct api_ctx *x, struct http_req *req, struct http_resp *re
         strcmp(q.status, "cancelled"))
         return err_set_full(err, ERR_INVALID, "invalid_parameter", "status",
                             "'status' must be draft, confirmed or cancelled");
+    http_resp_header(resp, "Vary", "Accept"); /* JSON or CSV (api_csv.c) */
     if (api_csv_requested(req)) {
         sales_export(&x->c, &q, &def);
         return api_csv_send(x, req, resp, &def, err);
@@ -268,6 +269,7 @@ int api_payments_list(struct api_ctx *x, struct http_req *req, struct http_resp 
     if (m && *m && payments_method_parse(m, true, &q.method))
         return err_set_full(err, ERR_INVALID, "invalid_parameter", "method",
                             "'method' must be all, cash, card or transfer");
+    http_resp_header(resp, "Vary", "Accept"); /* JSON or CSV (api_csv.c) */
     if (api_csv_requested(req)) {
         payments_export(&x->c, &q, &def);
         return api_csv_send(x, req, resp, &def, err);

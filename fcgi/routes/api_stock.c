@@ -104,6 +104,7 @@ int api_movements_list(struct api_ctx *x, struct http_req *req, struct http_resp
 
     if (movement_query(req, &q, err))
         return -1;
+    http_resp_header(resp, "Vary", "Accept"); /* JSON or CSV (api_csv.c) */
     if (api_csv_requested(req)) {
         movements_export(&x->c, &q, &def);
         return api_csv_send(x, req, resp, &def, err);

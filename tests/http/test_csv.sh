@@ -168,6 +168,7 @@ ck "the first line is the header row, ended by CRLF" \
 ck "every line ends with CRLF (no bare LF outside quoted fields)" \
     'python3 -c "import csv,sys; d=open(sys.argv[1],\"rb\").read(); sys.exit(0 if d.endswith(b\"\r\n\") and d.count(b\"\r\n\") >= 12 else 1)" "$TMP/out.csv"'
 ck "no X-Cache on an export (never from the cache)" '[[ -z "$(header X-Cache)" ]]'
+ck "Vary: Accept (the list answers JSON or CSV)" '[[ "$(header Vary)" == Accept ]]'
 csv_get "/products" -H 'Accept: text/csv'
 ck "Accept: text/csv gives CSV" '[[ $R_STATUS == 200 && "$(header Content-Type)" == text/csv* ]]'
 csv_get "/products" -H 'Accept: text/csv;q=0, application/json'

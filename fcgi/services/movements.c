@@ -79,15 +79,22 @@ static const struct {
 /*
  * The export for one filter shape F: EXPORT_PAGE F EXPORT_END, the parameters of the list
  * ($6 limit NULL: every row). One flat statement, so that the cursor walks the same index
- * backwards as the page does, joining each row's product and user as it goes.
+ * backwards as the page does. Each row's product and user are looked up through LATERAL
+ * subqueries that the planner cannot flatten (OFFSET 0): always one index lookup per row. As
+ * plain joins, a row estimate gone stale (a ledger just bulk-loaded) lets the planner pick a
+ * nested loop that scans the inner table once per row: one test run's export of 200,000 rows
+ * stalled past 120 s, most likely that way (never reproduced since).
  */
 #define EXPORT_PAGE                                                                                \
     EXPORT_DECLARE                                                                                 \
     "WITH t AS (SELECT $2::bigint, $3::text, $4::date, $5::date) "                                 \
-    "SELECT m.id::text, stock_ts(m.created_at), p.id::text, p.sku, p.name, m.kind, "               \
+    "SELECT m.id::text, stock_ts(m.created_at), m.product_id::text, p.sku, p.name, m.kind, "       \
     "m.quantity::text, m.stock_before::text, m.stock_after::text, m.unit_cost::text, m.note, "     \
-    "m.reference, us.id::text, us.email FROM stock_movements m" MOVE_JOIN                          \
-    " WHERE m.tenant_id = $1"
+    "m.reference, m.user_id::text, us.email FROM stock_movements m "                               \
+    "CROSS JOIN LATERAL (SELECT p.sku, p.name FROM products p WHERE p.tenant_id = m.tenant_id "    \
+    "AND p.id = m.product_id OFFSET 0) p "                                                         \
+    "LEFT JOIN LATERAL (SELECT us.email FROM users us WHERE us.tenant_id = m.tenant_id "           \
+    "AND us.id = m.user_id OFFSET 0) us ON true WHERE m.tenant_id = $1"
 #define EXPORT_END " ORDER BY m.id DESC LIMIT $6 OFFSET $7"
 
 static const char *const export_shapes[8] = {

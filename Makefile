@@ -35,7 +35,7 @@ BINS    := $(BUILD)/stock-fcgi $(BUILD)/stockctl
 # stock-fcgi's process roles; listen.o is also linked into run_unit (tests/unit/test_listen.c).
 FCGI_OBJ := $(addprefix $(BUILD)/fcgi/,main.o listen.o pool.o worker.o)
 
-.PHONY: all bins tests deps run stop test test-faults test-fleet test-unit bench bench-reports check format format-check clean asan \
+.PHONY: all bins tests deps run stop test test-faults test-fleet test-unit bench bench-reports bench-csv check format format-check clean asan \
         fuzz fuzzers
 
 all: deps-quiet
@@ -132,11 +132,17 @@ bench: deps
 	@$(MAKE) --no-print-directory bins VARIANT=release
 	@bash tests/bench/bench.sh
 	@bash tests/bench/reports.sh
+	@bash tests/bench/csv.sh
 
 # The sales report bench alone (make bench runs it too): 1,000,000 sales, cold and warm.
 bench-reports: deps
 	@$(MAKE) --no-print-directory bins VARIANT=release
 	@bash tests/bench/reports.sh
+
+# The CSV export figure of the bench alone (tests/bench/csv.sh).
+bench-csv: deps
+	@$(MAKE) --no-print-directory bins VARIANT=release
+	@bash tests/bench/csv.sh
 
 check: format-check
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \

@@ -13,6 +13,8 @@ PKGS="$PKGS openssl"
 PKGS="$PKGS pgbouncer"
 # poppler-utils: pdftotext, the text of the receipt printed to PDF (tests/browser/receipt.test.mjs).
 PKGS="$PKGS poppler-utils"
+# python3: its csv module reads the exports back in tests/http/test_csv.sh (an independent parser).
+PKGS="$PKGS python3"
 # prometheus ships promtool, which checks deploy/prometheus/*.yml (no service starts here: no systemd).
 PKGS="$PKGS prometheus"
 # Node.js runs the browser test; a machine that already has one (NodeSource, say) keeps it,

@@ -69,7 +69,9 @@ static int64_t now_us(void)
  * - "crash-host-after-commit": the same, but the whole pool dies with it (kill(0, SIGKILL)),
  *   as a host losing power would, when the pool is a process group of its own (setsid);
  * - "crash-once-<token>": the first worker to see <token> SIGKILLs itself before handling the
- *   request, as a worker dying mid-request would; a second attempt (nginx's retry) is served.
+ *   request, as a worker dying mid-request would; a second attempt (nginx's retry) is served;
+ * - "export-cut": a CSV export fails after its first chunk, as a lost database would midway
+ *   (tests/http/test_csv.sh).
  */
 static void fault_inject(struct app *app, struct http_req *req)
 {
@@ -81,6 +83,8 @@ static void fault_inject(struct app *app, struct http_req *req)
         app->db.crash_after_commit = 1;
     if (!strcmp(f, "crash-host-after-commit"))
         app->db.crash_after_commit = 2;
+    if (!strcmp(f, "export-cut"))
+        app->db.fault_export_cut = true;
     if (!strncmp(f, "crash-once-", 11)) {
         uint64_t h = 1469598103934665603ULL, old;
         const char *p;
@@ -94,9 +98,25 @@ static void fault_inject(struct app *app, struct http_req *req)
 }
 #endif
 
-static void handle(struct app *app, FCGX_Request *fr, struct arena *a, struct http_resp *resp,
+/* A streamed body's writes (http_write_fn): through libfcgi's buffer, flushed as it fills. */
+static int fcgx_write(void *wctx, const char *p, size_t n)
+{
+    while (n > 0) {
+        int chunk = n > (1 << 20) ? (1 << 20) : (int)n;
+
+        if (FCGX_PutStr(p, chunk, (FCGX_Stream *)wctx) != chunk)
+            return -1;
+        p += chunk;
+        n -= (size_t)chunk;
+    }
+    return 0;
+}
+
+/* Answers one request. Returns true when a streamed body failed midway (see serve). */
+static bool handle(struct app *app, FCGX_Request *fr, struct arena *a, struct http_resp *resp,
                    struct buf *head)
 {
+    bool cut = false, body;
     struct http_req req;
     struct app_err err;
     const struct route *route = NULL;
@@ -133,13 +153,22 @@ static void handle(struct app *app, FCGX_Request *fr, struct arena *a, struct ht
     }
     http_resp_head(resp, head);
     FCGX_PutStr(head->data, (int)head->len, fr->out);
-    if (strcmp(req.method, "HEAD") && resp->status != 204 && resp->status != 304)
+    body = strcmp(req.method, "HEAD") && resp->status != 204 && resp->status != 304;
+    if (resp->stream) {
+        /* An export: its rows are read and sent chunk by chunk (routes/api_csv.c). */
+        if (body && resp->stream(resp->stream_ctx, fcgx_write, fr->out)) {
+            log_warn("a streamed response was cut short: %s %s", req.method, req.path);
+            cut = true;
+        }
+    } else if (body) {
         FCGX_PutStr(resp->body.data, (int)resp->body.len, fr->out);
+    }
     us = now_us() - t0;
     /* Slot 0 is "none" (nothing matched); route i of the table is slot i + 1 (shared.h). */
     shared_request_record(route ? (size_t)(route - api_routes) + 1 : 0, resp->status, us);
     log_debug("request %s %s route=%s status=%d us=%lld", req.method, req.path,
               req.route[0] ? req.route : "-", resp->status, (long long)us);
+    return cut;
 }
 
 static int64_t now_ms(void)
@@ -171,15 +200,23 @@ static int kept_body_drained(FCGX_Request *fr)
 static void serve(struct app *app, FCGX_Request *fr, struct arena *a, struct http_resp *resp,
                   struct buf *head)
 {
-    handle(app, fr, a, resp, head);
-    /*
-     * keepConnection: libfcgi's flag (FCGX_Finish_r keeps the connection open when it is set).
-     * Cleared, the connection closes right after the answer, before nginx could send another
-     * request on it: so when the body is not all read, and when the worker is stopping.
-     */
-    if (fr->keepConnection && (worker_stop || !kept_body_drained(fr)))
-        fr->keepConnection = 0;
-    FCGX_Finish_r(fr);
+    if (handle(app, fr, a, resp, head)) {
+        /*
+         * A streamed body failed after its head went out: the connection is closed without
+         * the FastCGI end of the request, so that nginx cuts the client's transfer short
+         * instead of ending it as if it were whole. Its slot is free again (ipcFd -1).
+         */
+        FCGX_Free(fr, 1);
+    } else {
+        /*
+         * keepConnection: libfcgi's flag (FCGX_Finish_r keeps the connection open when it is set).
+         * Cleared, the connection closes right after the answer, before nginx could send another
+         * request on it: so when the body is not all read, and when the worker is stopping.
+         */
+        if (fr->keepConnection && (worker_stop || !kept_body_drained(fr)))
+            fr->keepConnection = 0;
+        FCGX_Finish_r(fr);
+    }
     /* A write whose COMMIT was lost may have committed: its invalidations did too (the
      * outbox), and the next poll of any host applies them. */
     if (app->db.outcome_unknown)

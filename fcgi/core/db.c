@@ -641,6 +641,7 @@ void db_request_end(struct db *db)
     db->outcome_unknown = false;
 #ifdef STOCK_FAULT_INJECTION
     db->crash_after_commit = 0;
+    db->fault_export_cut = false;
 #endif
 }
 

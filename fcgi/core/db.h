@@ -39,6 +39,8 @@ struct db {
 #ifdef STOCK_FAULT_INJECTION
     /* test builds: right after the next COMMIT, 1 SIGKILLs this process, 2 its whole host */
     int crash_after_commit;
+    /* test builds: an export's FETCHes after its first fail (services/export.c) */
+    bool fault_export_cut;
 #endif
 };
 

@@ -159,8 +159,10 @@ static int parse_content_length(struct http_req *req, struct app_err *err)
         if (parse_i64(cl, &len) || len < 0)
             return err_set(err, ERR_BAD_REQUEST, "malformed Content-Length");
     }
-    if (len > HTTP_BODY_MAX)
-        return err_set(err, ERR_TOO_LARGE, "request body larger than %d bytes", HTTP_BODY_MAX);
+    /* The most any route takes (HTTP_BODY_ROUTE_MAX); the route's own limit comes next. */
+    if (len > HTTP_BODY_ROUTE_MAX)
+        return err_set(err, ERR_TOO_LARGE, "request body larger than %d bytes",
+                       HTTP_BODY_ROUTE_MAX);
     req->content_length = (size_t)len;
     return 0;
 }
@@ -170,8 +172,10 @@ int http_req_body(struct http_req *req, size_t max, struct app_err *err)
     size_t got = 0, len = req->content_length;
     char *body;
 
-    if (max == 0 || max > HTTP_BODY_MAX)
+    if (max == 0)
         max = HTTP_BODY_MAX;
+    if (max > HTTP_BODY_ROUTE_MAX)
+        max = HTTP_BODY_ROUTE_MAX;
     if (len > max)
         return err_set(err, ERR_TOO_LARGE, "request body larger than %zu bytes", max);
     if (req->body_read || len == 0) {
@@ -293,6 +297,8 @@ void http_resp_init(struct http_resp *resp)
     buf_init(&resp->headers);
     buf_init(&resp->body);
     resp->content_type = "application/json";
+    resp->stream = NULL;
+    resp->stream_ctx = NULL;
 }
 
 void http_resp_release(struct http_resp *resp)
@@ -307,6 +313,18 @@ void http_resp_reset(struct http_resp *resp)
     buf_reset(&resp->headers);
     buf_reset(&resp->body);
     resp->content_type = "application/json";
+    resp->stream = NULL;
+    resp->stream_ctx = NULL;
+}
+
+void http_resp_stream(struct http_resp *resp, int status, const char *content_type,
+                      http_stream_fn fn, void *ctx)
+{
+    resp->status = status;
+    resp->content_type = content_type;
+    buf_reset(&resp->body);
+    resp->stream = fn;
+    resp->stream_ctx = ctx;
 }
 
 static bool header_safe(const char *s)
@@ -331,6 +349,8 @@ void http_resp_raw(struct http_resp *resp, int status, const char *json, size_t 
 {
     resp->status = status;
     resp->content_type = "application/json";
+    resp->stream = NULL;
+    resp->stream_ctx = NULL;
     buf_reset(&resp->body);
     buf_add(&resp->body, json, len);
 }
@@ -400,8 +420,9 @@ void http_resp_head(const struct http_resp *resp, struct buf *out)
 {
     buf_addf(out, "Status: %d %s\r\n", resp->status, http_status_text(resp->status));
     if (resp->status != 204 && resp->status != 304) {
-        buf_addf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n", resp->content_type,
-                 resp->body.len);
+        buf_addf(out, "Content-Type: %s\r\n", resp->content_type);
+        if (!resp->stream)
+            buf_addf(out, "Content-Length: %zu\r\n", resp->body.len);
     }
     buf_add(out, resp->headers.data, resp->headers.len);
     buf_add(out, "\r\n", 2);

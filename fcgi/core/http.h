@@ -15,7 +15,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-#define HTTP_BODY_MAX        (1024 * 1024)
+#define HTTP_BODY_MAX (1024 * 1024)
+/* The largest body a route may declare it takes (route body_max; POST /products/import). */
+#define HTTP_BODY_ROUTE_MAX  (8 * 1024 * 1024)
 #define HTTP_MAX_PARAMS      64
 #define HTTP_MAX_PATH_PARAMS 8
 
@@ -53,7 +55,7 @@ struct http_req {
 /*
  * Fills req from a CGI environment without reading the body: method, path, query parameters
  * (decoded with liburiparser), content type and CONTENT_LENGTH. A malformed query string, method
- * or Content-Length is ERR_BAD_REQUEST, a Content-Length over HTTP_BODY_MAX ERR_TOO_LARGE. rd
+ * or Content-Length is ERR_BAD_REQUEST, a Content-Length over HTTP_BODY_ROUTE_MAX ERR_TOO_LARGE. rd
  * (with rctx) is kept for http_req_body and must outlive req; NULL reads no body (a
  * Content-Length above 0 is then ERR_BAD_REQUEST).
  */
@@ -62,8 +64,8 @@ int http_req_parse_head(struct http_req *req, struct arena *a, char **envp, http
 
 /*
  * Reads the body (CONTENT_LENGTH bytes) into req's arena, once; a later call only checks its
- * length. A Content-Length over max (0 or above HTTP_BODY_MAX: HTTP_BODY_MAX) is ERR_TOO_LARGE
- * before anything is read or allocated; a body shorter than it is ERR_BAD_REQUEST.
+ * length. A Content-Length over max (0: HTTP_BODY_MAX; at most HTTP_BODY_ROUTE_MAX) is
+ * ERR_TOO_LARGE before anything is read or allocated; a body shorter than it is ERR_BAD_REQUEST.
  */
 int http_req_body(struct http_req *req, size_t max, struct app_err *err)
     __attribute__((warn_unused_result));
@@ -98,11 +100,22 @@ int http_query_i64(const struct http_req *req, const char *name, int64_t min, in
  */
 json_object *http_req_json(struct http_req *req, struct app_err *err);
 
+/* Writes n bytes of a streamed body to the client: 0, or -1 when the connection failed. */
+typedef int (*http_write_fn)(void *wctx, const char *p, size_t n);
+/*
+ * Produces a streamed body chunk by chunk through write (see http_resp_stream): 0 when the
+ * whole body was written, -1 when it could not be (the response is then cut short).
+ */
+typedef int (*http_stream_fn)(void *ctx, http_write_fn write, void *wctx);
+
 struct http_resp {
     int status;
     struct buf headers; /* "Name: value\r\n" lines */
     struct buf body;
     const char *content_type;
+    /* A streamed body (http_resp_stream): written after the head, instead of body. */
+    http_stream_fn stream;
+    void *stream_ctx;
 };
 
 void http_resp_init(struct http_resp *resp);
@@ -117,7 +130,17 @@ void http_resp_json(struct http_resp *resp, int status, json_object *obj);
 void http_resp_raw(struct http_resp *resp, int status, const char *json, size_t len);
 /* The error JSON of SPEC §5 with the status of err's code. */
 void http_resp_error(struct http_resp *resp, const struct app_err *err);
-/* Status line and headers in CGI form, ending with the blank line, appended to out. */
+/*
+ * Makes the response a streamed one: status, content type (a constant string) and the producer
+ * of its body, which the worker runs after sending the head (without Content-Length). ctx
+ * belongs to the request (its arena). A producer that fails midway cannot change the status any
+ * more: the worker then closes the connection without ending the response, so that the client
+ * sees a truncated transfer (nginx: no last chunk), never a short body taken for a whole one.
+ */
+void http_resp_stream(struct http_resp *resp, int status, const char *content_type,
+                      http_stream_fn fn, void *ctx);
+/* Status line and headers in CGI form, ending with the blank line, appended to out (no
+ * Content-Length for a streamed response). */
 void http_resp_head(const struct http_resp *resp, struct buf *out);
 /* "OK", "Not Found"... */
 const char *http_status_text(int status);

@@ -62,6 +62,21 @@ int api_page(const struct http_req *req, int64_t *limit, int64_t *offset, struct
     __attribute__((warn_unused_result));
 
 /*
+ * CSV (api_csv.c, SPEC §12). api_csv_requested: ?format=csv, or no format and an Accept header
+ * naming text/csv. api_list_page: the page of a list that offers CSV: api_page for JSON; for
+ * CSV, every row (limit -1) unless a limit is given (1 or more, no upper bound), offset >= 0;
+ * a format other than json or csv is 422. api_csv_send: answers the export def (a service's,
+ * services/export.h) as a streamed text/csv attachment; 0, or -1 with err when it cannot start.
+ */
+struct export_def;
+bool api_csv_requested(const struct http_req *req);
+int api_list_page(const struct http_req *req, int64_t *limit, int64_t *offset, struct app_err *err)
+    __attribute__((warn_unused_result));
+int api_csv_send(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                 const struct export_def *def, struct app_err *err)
+    __attribute__((warn_unused_result));
+
+/*
  * Request bodies read into the services' structs, without touching a session or the database
  * (so a fuzzer can drive them): 0, or -1 with err set (400 malformed JSON, 415, 422 naming the
  * field). full: every required field must be there (POST and PUT), not only those given (PATCH).
@@ -184,6 +199,15 @@ int api_tenant_patch(struct api_ctx *x, struct http_req *req, struct http_resp *
 API_CATALOG_HANDLERS(uom)
 API_CATALOG_HANDLERS(category)
 API_CATALOG_HANDLERS(product)
+/*
+ * POST /products/import (admin): a text/csv body (services/import.h), at most
+ * API_IMPORT_BODY_MAX bytes (nginx's client_max_body_size of that location says the same). 201
+ * {"created", "updated"}; 422 validation_error with "errors": [{"line", "field", "message"}]
+ * when a row is bad (nothing imported); 415 for another media type.
+ */
+#define API_IMPORT_BODY_MAX (4 * 1024 * 1024)
+int api_product_import(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                       struct app_err *err);
 /* The key of GET /products' cached read (route_key_fn): NULL when the query is invalid. */
 const char *api_product_list_key(struct http_req *req);
 

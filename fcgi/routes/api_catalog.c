@@ -4,11 +4,14 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/dec.h"
 #include "core/jsonx.h"
 #include "routes/api.h"
+#include "services/export.h"
+#include "services/import.h"
 
 /* A text field that must not be blank once trimmed. */
 static int text(json_object *body, const char *field, bool required, size_t max, const char **out,
@@ -248,7 +251,7 @@ static int product_query(const struct http_req *req, struct product_query *q, st
 
     memset(q, 0, sizeof(*q));
     q->category_id = -1;
-    if (api_page(req, &q->limit, &q->offset, verr))
+    if (api_list_page(req, &q->limit, &q->offset, verr))
         return -1;
     q->q = http_query(req, "q");
     if (q->q && strlen(q->q) > 200)
@@ -278,6 +281,8 @@ const char *api_product_list_key(struct http_req *req)
     struct app_err verr;
 
     err_clear(&verr);
+    if (api_csv_requested(req))
+        return NULL; /* an export reads the database, never the cache */
     return product_query(req, &q, &verr) ? NULL : catalog_product_list_key(req->arena, &q);
 }
 
@@ -285,8 +290,16 @@ int api_product_list(struct api_ctx *x, struct http_req *req, struct http_resp *
                      struct app_err *err)
 {
     struct product_query q;
+    struct export_def def;
 
-    if (product_query(req, &q, err) || catalog_product_list(&x->c, &q, &x->out, err))
+    if (product_query(req, &q, err))
+        return -1;
+    http_resp_header(resp, "Vary", "Accept"); /* JSON or CSV (api_csv.c) */
+    if (api_csv_requested(req)) {
+        catalog_product_export(&x->c, &q, &def);
+        return api_csv_send(x, req, resp, &def, err);
+    }
+    if (catalog_product_list(&x->c, &q, &x->out, err))
         return -1;
     return send_ok(resp, 200, x);
 }
@@ -396,4 +409,71 @@ int api_product_delete(struct api_ctx *x, struct http_req *req, struct http_resp
     if (if_match(req, x->id, &versions, err) || catalog_product_delete(&x->c, x->id, versions, err))
         return -1;
     return no_content(resp);
+}
+
+/* Content-Type text/csv, its charset (if given) UTF-8. */
+static bool csv_media_type(const char *ct)
+{
+    const char *p;
+
+    if (strncasecmp(ct, "text/csv", 8) || (ct[8] && ct[8] != ';' && ct[8] != ' '))
+        return false;
+    for (p = ct + 8; (p = strchr(p, ';'));) {
+        p++;
+        while (*p == ' ')
+            p++;
+        if (!strncasecmp(p, "charset=", 8)) {
+            p += 8;
+            if (*p == '"')
+                p++;
+            if (strncasecmp(p, "utf-8", 5) && strncasecmp(p, "utf8", 4))
+                return false;
+        }
+    }
+    return true;
+}
+
+int api_product_import(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                       struct app_err *err)
+{
+    struct import_result r;
+    json_object *root, *e, *list;
+    size_t i;
+
+    memset(&r, 0, sizeof(r));
+    if (!csv_media_type(req->content_type))
+        return err_set(err, ERR_MEDIA_TYPE, "the body must be text/csv in UTF-8");
+    if (import_products(&x->c, req->body, req->body_len, &r, err))
+        return -1;
+    root = json_object_new_object();
+    if (r.nerrors) {
+        /* The error of SPEC §5 with every bad line's field in "errors" (SPEC §12). */
+        e = json_object_new_object();
+        list = json_object_new_array();
+        json_object_object_add(e, "code", json_object_new_string("validation_error"));
+        json_object_object_add(
+            e, "message",
+            json_object_new_string(arena_sprintf(req->arena, "%zu error%s: nothing was imported",
+                                                 r.nerrors, r.nerrors == 1 ? "" : "s")));
+        json_object_object_add(e, "field", NULL);
+        json_object_object_add(e, "error_count", json_object_new_int64((int64_t)r.nerrors));
+        for (i = 0; i < r.nlisted; i++) {
+            json_object *o = json_object_new_object();
+
+            json_object_object_add(o, "line", json_object_new_int64((int64_t)r.errors[i].line));
+            json_object_object_add(
+                o, "field", r.errors[i].field ? json_object_new_string(r.errors[i].field) : NULL);
+            json_object_object_add(o, "message", json_object_new_string(r.errors[i].message));
+            json_object_array_add(list, o);
+        }
+        json_object_object_add(e, "errors", list);
+        json_object_object_add(root, "error", e);
+        http_resp_json(resp, 422, root);
+    } else {
+        json_object_object_add(root, "created", json_object_new_int64(r.created));
+        json_object_object_add(root, "updated", json_object_new_int64(r.updated));
+        http_resp_json(resp, 201, root);
+    }
+    json_object_put(root);
+    return 0;
 }

@@ -6,6 +6,7 @@
 #include "core/dec.h"
 #include "core/jsonx.h"
 #include "routes/api.h"
+#include "services/export.h"
 #include "services/balance.h"
 #include "services/payments.h"
 #include "services/returns.h"
@@ -48,9 +49,10 @@ int api_sales_list(struct api_ctx *x, struct http_req *req, struct http_resp *re
                    struct app_err *err)
 {
     struct sale_query q;
+    struct export_def def;
 
     memset(&q, 0, sizeof(q));
-    if (api_page(req, &q.limit, &q.offset, err) || api_date_param(req, "from", &q.from, err) ||
+    if (api_list_page(req, &q.limit, &q.offset, err) || api_date_param(req, "from", &q.from, err) ||
         api_date_param(req, "to", &q.to, err))
         return -1;
     q.status = http_query(req, "status");
@@ -60,6 +62,11 @@ int api_sales_list(struct api_ctx *x, struct http_req *req, struct http_resp *re
         strcmp(q.status, "cancelled"))
         return err_set_full(err, ERR_INVALID, "invalid_parameter", "status",
                             "'status' must be draft, confirmed or cancelled");
+    http_resp_header(resp, "Vary", "Accept"); /* JSON or CSV (api_csv.c) */
+    if (api_csv_requested(req)) {
+        sales_export(&x->c, &q, &def);
+        return api_csv_send(x, req, resp, &def, err);
+    }
     if (sales_list(&x->c, &q, &x->out, err))
         return -1;
     api_send(resp, 200, &x->out);
@@ -249,11 +256,12 @@ int api_payments_list(struct api_ctx *x, struct http_req *req, struct http_resp 
                       struct app_err *err)
 {
     struct payment_query q;
+    struct export_def def;
     const char *m = http_query(req, "method"), *sid = http_query(req, "sale_id");
 
     memset(&q, 0, sizeof(q));
     q.sale_id = -1;
-    if (api_page(req, &q.limit, &q.offset, err) || api_date_param(req, "from", &q.from, err) ||
+    if (api_list_page(req, &q.limit, &q.offset, err) || api_date_param(req, "from", &q.from, err) ||
         api_date_param(req, "to", &q.to, err))
         return -1;
     if (sid && *sid && http_query_i64(req, "sale_id", 1, INT64_MAX - 1, -1, &q.sale_id, err))
@@ -261,6 +269,11 @@ int api_payments_list(struct api_ctx *x, struct http_req *req, struct http_resp 
     if (m && *m && payments_method_parse(m, true, &q.method))
         return err_set_full(err, ERR_INVALID, "invalid_parameter", "method",
                             "'method' must be all, cash, card or transfer");
+    http_resp_header(resp, "Vary", "Accept"); /* JSON or CSV (api_csv.c) */
+    if (api_csv_requested(req)) {
+        payments_export(&x->c, &q, &def);
+        return api_csv_send(x, req, resp, &def, err);
+    }
     if (payments_list(&x->c, &q, &x->out, err))
         return -1;
     api_send(resp, 200, &x->out);

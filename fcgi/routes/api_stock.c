@@ -4,6 +4,7 @@
 #include "core/dec.h"
 #include "core/jsonx.h"
 #include "routes/api.h"
+#include "services/export.h"
 #include "services/movements.h"
 
 /* The body of POST /stock/movements and its Idempotency-Key header (*key: NULL when absent). */
@@ -69,8 +70,8 @@ static int movement_query(const struct http_req *req, struct movement_query *q, 
 
     memset(q, 0, sizeof(*q));
     q->product_id = -1;
-    if (api_page(req, &q->limit, &q->offset, err) || api_date_param(req, "from", &q->from, err) ||
-        api_date_param(req, "to", &q->to, err))
+    if (api_list_page(req, &q->limit, &q->offset, err) ||
+        api_date_param(req, "from", &q->from, err) || api_date_param(req, "to", &q->to, err))
         return -1;
     if (pid && *pid && http_query_i64(req, "product_id", 1, INT64_MAX - 1, -1, &q->product_id, err))
         return -1;
@@ -90,6 +91,8 @@ const char *api_movements_list_key(struct http_req *req)
     struct app_err verr;
 
     err_clear(&verr);
+    if (api_csv_requested(req))
+        return NULL; /* an export reads the database, never the cache */
     return movement_query(req, &q, &verr) ? NULL : movements_list_key(req->arena, &q);
 }
 
@@ -97,8 +100,16 @@ int api_movements_list(struct api_ctx *x, struct http_req *req, struct http_resp
                        struct app_err *err)
 {
     struct movement_query q;
+    struct export_def def;
 
-    if (movement_query(req, &q, err) || movements_list(&x->c, &q, &x->out, err))
+    if (movement_query(req, &q, err))
+        return -1;
+    http_resp_header(resp, "Vary", "Accept"); /* JSON or CSV (api_csv.c) */
+    if (api_csv_requested(req)) {
+        movements_export(&x->c, &q, &def);
+        return api_csv_send(x, req, resp, &def, err);
+    }
+    if (movements_list(&x->c, &q, &x->out, err))
         return -1;
     api_send(resp, 200, &x->out);
     return 0;

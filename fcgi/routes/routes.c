@@ -20,7 +20,7 @@
  * R: a route whose handler is api_<handler> and whose name (logs, metrics) is "<handler>".
  * RP: the same with a prefetch: the handler's cached read in module, keyed by
  * api_<handler>_key, comes in the session's Redis round trip.
- * RB: R with a body limit below HTTP_BODY_MAX (bytes).
+ * RB: R with a body limit of its own (bytes; at most HTTP_BODY_ROUTE_MAX).
  */
 #define R(method, pattern, handler, flags)                                                         \
     {                                                                                              \
@@ -64,6 +64,7 @@ const struct route api_routes[] = {
     R("DELETE", V1 "/categories/{id}", category_delete, ADMIN | ROUTE_ID),
     RP("GET", V1 "/products", product_list, ROUTE_AUTH, "products"),
     R("POST", V1 "/products", product_create, ADMIN),
+    RB("POST", V1 "/products/import", product_import, ADMIN, API_IMPORT_BODY_MAX),
     R("GET", V1 "/products/{id}", product_get, ROUTE_AUTH | ROUTE_ID),
     R("PUT", V1 "/products/{id}", product_replace, ADMIN | ROUTE_ID),
     R("PATCH", V1 "/products/{id}", product_patch, ADMIN | ROUTE_ID),

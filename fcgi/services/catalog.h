@@ -100,6 +100,15 @@ int catalog_category_list(struct catalog *c, int64_t limit, int64_t offset, stru
 int catalog_product_list(struct catalog *c, const struct product_query *q, struct catalog_out *out,
                          struct app_err *err) __attribute__((warn_unused_result));
 
+/*
+ * The export of the product list q (services/export.h): its filters and order, every row when
+ * q->limit is -1. Columns id, sku, name, category, uom (names), price, cost, stock, min_stock,
+ * created_at, updated_at.
+ */
+struct export_def;
+void catalog_product_export(struct catalog *c, const struct product_query *q,
+                            struct export_def *def);
+
 /* Single reads: ERR_NOT_FOUND for an id the tenant does not have (negatively cached). */
 int catalog_uom_get(struct catalog *c, int64_t id, struct catalog_out *out, struct app_err *err)
     __attribute__((warn_unused_result));

@@ -48,6 +48,13 @@ int movements_create(struct catalog *c, const struct movement_in *in, const char
                      int *status, struct catalog_out *out, struct app_err *err)
     __attribute__((warn_unused_result));
 
+/*
+ * The export of the movements list q (services/export.h): its filters and order (newest
+ * first), every row when q->limit is -1.
+ */
+struct export_def;
+void movements_export(struct catalog *c, const struct movement_query *q, struct export_def *def);
+
 /* {"items": [...], "total": N, "limit": L, "offset": O}, newest (highest id) first; cached. */
 int movements_list(struct catalog *c, const struct movement_query *q, struct catalog_out *out,
                    struct app_err *err) __attribute__((warn_unused_result));

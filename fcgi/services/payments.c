@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/dec.h"
+#include "services/export.h"
 #include "services/idem.h"
 
 #define PAYMENT_JSON                                                                                           \
@@ -175,6 +176,12 @@ fail:
     return -1;
 }
 
+/* The payments list's filter ($1 tenant, $2 sale, $3 from, $4 to, $5 method). */
+#define PAYMENTS_FILTER                                                                            \
+    "tenant_id = $1 AND ($2::bigint IS NULL OR sale_id = $2) "                                     \
+    "AND ($3::date IS NULL OR balance_day >= $3::date) "                                           \
+    "AND ($4::date IS NULL OR balance_day <= $4::date) AND ($5::text IS NULL OR method = $5)"
+
 int payments_list(struct catalog *c, const struct payment_query *q, struct catalog_out *out,
                   struct app_err *err)
 {
@@ -183,10 +190,6 @@ int payments_list(struct catalog *c, const struct payment_query *q, struct catal
      * sale's payments are asked for, is summed from balance_daily's per-day counts (sql/006):
      * at most one row per day, not every payment of the tenant's history.
      */
-#define PAYMENTS_FILTER                                                                            \
-    "tenant_id = $1 AND ($2::bigint IS NULL OR sale_id = $2) "                                     \
-    "AND ($3::date IS NULL OR balance_day >= $3::date) "                                           \
-    "AND ($4::date IS NULL OR balance_day <= $4::date) AND ($5::text IS NULL OR method = $5)"
     static const char sql[] =
         "WITH pg AS (SELECT * FROM payments WHERE " PAYMENTS_FILTER
         " ORDER BY paid_at DESC, id DESC LIMIT $6 OFFSET $7) "
@@ -199,7 +202,6 @@ int payments_list(struct catalog *c, const struct payment_query *q, struct catal
         "AND ($3::date IS NULL OR day >= $3::date) AND ($4::date IS NULL OR day <= $4::date)) "
         "ELSE (SELECT count(*) FROM payments WHERE " PAYMENTS_FILTER ") END, "
         "'limit', $6::bigint, 'offset', $7::bigint)::text";
-#undef PAYMENTS_FILTER
     const char *params[] = {arena_sprintf(c->a, "%" PRId64, c->tenant),
                             q->sale_id > 0 ? arena_sprintf(c->a, "%" PRId64, q->sale_id) : NULL,
                             q->from,
@@ -214,4 +216,25 @@ int payments_list(struct catalog *c, const struct payment_query *q, struct catal
     catalog_out_set(c, out, res);
     out->cached = false;
     return 0;
+}
+
+void payments_export(struct catalog *c, const struct payment_query *q, struct export_def *def)
+{
+    static const struct export_column cols[] = {
+        {"id", true},      {"sale_id", true},  {"kind", false},      {"amount", true},
+        {"method", false}, {"paid_at", false}, {"reference", false}, {"created_at", false}};
+    static const char sql[] = EXPORT_DECLARE
+        "SELECT id::text, sale_id::text, kind, amount::text, method, stock_ts(paid_at), "
+        "reference, stock_ts(created_at) FROM payments WHERE " PAYMENTS_FILTER
+        " ORDER BY paid_at DESC, id DESC LIMIT $6 OFFSET $7";
+    const char **params = arena_alloc(c->a, 7 * sizeof(*params));
+
+    params[0] = arena_sprintf(c->a, "%" PRId64, c->tenant);
+    params[1] = q->sale_id > 0 ? arena_sprintf(c->a, "%" PRId64, q->sale_id) : NULL;
+    params[2] = q->from;
+    params[3] = q->to;
+    params[4] = q->method == PAY_ANY ? NULL : payments_method_name(q->method);
+    params[5] = q->limit > 0 ? arena_sprintf(c->a, "%" PRId64, q->limit) : NULL;
+    params[6] = arena_sprintf(c->a, "%" PRId64, q->offset);
+    *def = (struct export_def){"payments", cols, sizeof(cols) / sizeof(cols[0]), sql, 7, params};
 }

@@ -53,6 +53,13 @@ int payments_list(struct catalog *c, const struct payment_query *q, struct catal
                   struct app_err *err) __attribute__((warn_unused_result));
 
 /*
+ * The export of the payments list q (services/export.h): its filters and order, refunds
+ * included, every row when q->limit is -1.
+ */
+struct export_def;
+void payments_export(struct catalog *c, const struct payment_query *q, struct export_def *def);
+
+/*
  * Inside the caller's transaction, which holds the lock on the sale's row: records payment p
  * (its sale_id, amount and method are trusted; no check of what the sale owes) and adds it to
  * its day in tz (the tenant's zone) of the balance summary (amount and count of its method). A

@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/dec.h"
+#include "services/export.h"
 #include "services/returns.h"
 
 /* s is the sale row; pt its payments (refunds are negative ones) and rt its returns (SALE_SUMS
@@ -156,6 +157,12 @@ int sales_create(struct catalog *c, const struct sale_in *in, struct catalog_out
     return sale_json(c, strtoll(PQgetvalue(res, 0, 0), NULL, 10), out, err);
 }
 
+/* The sales list's filter ($1 tenant, $2 status, $3 from, $4 to; tz the tenant's zone). */
+#define SALES_FILTER                                                                               \
+    "s.tenant_id = $1 AND ($2::text IS NULL OR s.status = $2) "                                    \
+    "AND ($3::date IS NULL OR s.created_at >= ($3::date::timestamp AT TIME ZONE tz.timezone)) "    \
+    "AND ($4::date IS NULL OR s.created_at < (($4::date + 1)::timestamp AT TIME ZONE tz.timezone))"
+
 int sales_list(struct catalog *c, const struct sale_query *q, struct catalog_out *out,
                struct app_err *err)
 {
@@ -166,10 +173,6 @@ int sales_list(struct catalog *c, const struct sale_query *q, struct catalog_out
      * per-status counts of sale_counts (sql/013, the same days: created_at in the tenant's
      * zone), at most one row per day of the range and status, whatever the history holds.
      */
-#define SALES_FILTER                                                                               \
-    "s.tenant_id = $1 AND ($2::text IS NULL OR s.status = $2) "                                    \
-    "AND ($3::date IS NULL OR s.created_at >= ($3::date::timestamp AT TIME ZONE tz.timezone)) "    \
-    "AND ($4::date IS NULL OR s.created_at < (($4::date + 1)::timestamp AT TIME ZONE tz.timezone))"
     static const char sql[] =
         "WITH tz AS (SELECT timezone FROM tenants WHERE id = $1), "
         "pg AS (SELECT s.* FROM sales s, tz WHERE " SALES_FILTER
@@ -180,7 +183,6 @@ int sales_list(struct catalog *c, const struct sale_query *q, struct catalog_out
         "WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) "
         "AND ($3::date IS NULL OR day >= $3::date) AND ($4::date IS NULL OR day <= $4::date)), "
         "'limit', $5::bigint, 'offset', $6::bigint)::text";
-#undef SALES_FILTER
     const char *params[] = {i64(c->a, c->tenant), q->status,           q->from, q->to,
                             i64(c->a, q->limit),  i64(c->a, q->offset)};
     PGresult *res = db_exec(c->db, c->a, sql, 6, params, err);
@@ -190,6 +192,42 @@ int sales_list(struct catalog *c, const struct sale_query *q, struct catalog_out
     catalog_out_set(c, out, res);
     out->cached = false;
     return 0;
+}
+
+void sales_export(struct catalog *c, const struct sale_query *q, struct export_def *def)
+{
+    static const struct export_column cols[] = {{"id", true},
+                                                {"customer", false},
+                                                {"status", false},
+                                                {"total", true},
+                                                {"paid_total", true},
+                                                {"returned_total", true},
+                                                {"refunded_total", true},
+                                                {"outstanding", true},
+                                                {"confirmed_at", false},
+                                                {"cancelled_at", false},
+                                                {"created_at", false},
+                                                {"updated_at", false}};
+    static const char sql[] = EXPORT_DECLARE
+        "WITH tz AS (SELECT timezone FROM tenants WHERE id = $1) "
+        "SELECT s.id::text, s.customer, s.status, s.total::text, "
+        "coalesce(pt.paid, 0)::numeric(14, 2)::text, "
+        "coalesce(rt.returned, 0)::numeric(14, 2)::text, "
+        "coalesce(pt.refunded, 0)::numeric(14, 2)::text, "
+        "CASE WHEN s.status = 'confirmed' THEN (s.total - coalesce(rt.returned, 0) - "
+        "coalesce(pt.paid, 0))::numeric(14, 2)::text ELSE '0.00' END, "
+        "stock_ts(s.confirmed_at), stock_ts(s.cancelled_at), stock_ts(s.created_at), "
+        "stock_ts(s.updated_at) FROM tz, sales s" SALE_SUMS " WHERE " SALES_FILTER
+        " ORDER BY s.id DESC LIMIT $5 OFFSET $6";
+    const char **params = arena_alloc(c->a, 6 * sizeof(*params));
+
+    params[0] = i64(c->a, c->tenant);
+    params[1] = q->status;
+    params[2] = q->from;
+    params[3] = q->to;
+    params[4] = q->limit > 0 ? i64(c->a, q->limit) : NULL;
+    params[5] = i64(c->a, q->offset);
+    *def = (struct export_def){"sales", cols, sizeof(cols) / sizeof(cols[0]), sql, 6, params};
 }
 
 /* Rolls back and passes the error on. */

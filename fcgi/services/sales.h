@@ -48,6 +48,13 @@ int sales_list(struct catalog *c, const struct sale_query *q, struct catalog_out
                struct app_err *err) __attribute__((warn_unused_result));
 
 /*
+ * The export of the sales list q (services/export.h): its filters and order (newest first),
+ * every row when q->limit is -1; the columns of the list's sales (no lines).
+ */
+struct export_def;
+void sales_export(struct catalog *c, const struct sale_query *q, struct export_def *def);
+
+/*
  * Confirms a draft, with an optional payment (pay may be NULL). ERR_CONFLICT "invalid_state"
  * unless a draft, "insufficient_stock" naming the product (field "items") when a line cannot be
  * served; a payment above the total is ERR_INVALID and nothing changes.

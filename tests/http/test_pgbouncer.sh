@@ -188,6 +188,18 @@ api DELETE "/products/$P3"
 ck "DELETE /products/{id} -> 204" '[[ $R_STATUS == 204 ]]'
 api GET "/products/$P3"
 expect "GET of the deleted product (not the cached copy)" 404
+# SPEC §12 through transaction pooling: an export's cursor lives inside its one transaction
+# (DECLARE and every FETCH on one server connection), and an import writes in one.
+R_STATUS=$(curl -s -o "$DIR/pgb.csv" -w '%{http_code}' --max-time 30 \
+    -H "Authorization: Bearer $TOKEN" "$API/products?format=csv") || R_STATUS=000
+ck "GET /products?format=csv through pgbouncer -> 200, the header and 2 rows" \
+    '[[ $R_STATUS == 200 && "$(wc -l <"$DIR/pgb.csv")" == 3 ]]'
+printf 'sku,name,category,uom,price,cost,stock,min_stock\nPGB-9,Imported,Tools,Piece,1.00,,4,\n' \
+    >"$DIR/pgb-import.csv"
+call POST "$API/products/import" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/csv' \
+    --data-binary "@$DIR/pgb-import.csv"
+ck "POST /products/import through pgbouncer -> 201, created 1" \
+    '[[ $R_STATUS == 201 ]] && jt ".created == 1"'
 
 # ---------------------------------------------------------------------------------------------
 section "5. A sale confirmed with a payment, a payment, the balance"

@@ -131,6 +131,7 @@ PUT /api/v1/categories/{id} | admin | /api/v1/categories/@C@ | {"name":"Category
 PATCH /api/v1/categories/{id} | admin | /api/v1/categories/@C@ | {"description":"patched"} | 200 | -
 DELETE /api/v1/categories/{id} | admin | /api/v1/categories/@C_DEL@ | - | 204 | -
 GET /api/v1/products | session | /api/v1/products?q=P | - | 200 | -
+POST /api/v1/products/import | admin | /api/v1/products/import | - | 415 | -
 POST /api/v1/products | admin | /api/v1/products | {"sku":"NEW-@N@","name":"New product","uom_id":@U@,"price":"1.00"} | 201 | -
 GET /api/v1/products/{id} | session | /api/v1/products/@P@ | - | 200 | -
 PUT /api/v1/products/{id} | admin | /api/v1/products/@P_EDIT@ | {"sku":"P-EDIT","name":"Product put","uom_id":@U@,"price":"2.00"} | 200 | -

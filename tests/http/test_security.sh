@@ -858,6 +858,8 @@ GET /api/v1/products | /api/v1/products?q=SKU-A@SUF@&stock=all | - | - | 200 | .
 POST /api/v1/products | /api/v1/products | {"sku":"SKU-X@V@","name":"n","uom_id":@A_UOM@,"price":"1.00"} | - | 422 | .error.field == "uom_id"
 POST /api/v1/products | /api/v1/products | {"sku":"SKU-Y@V@","name":"n","uom_id":@B_UOM@,"category_id":@A_CAT@,"price":"1.00"} | - | 422 | .error.field == "category_id"
 POST /api/v1/products | /api/v1/products | {"sku":"SKU-A@SUF@@V@","name":"n","uom_id":@B_UOM@,"price":"1.00"} | - | 201 | .id != @A_PROD@ and .category == null
+GET /api/v1/products | /api/v1/products?format=csv&tenant_id=@A_ID@ | - | - | 200 | -
+POST /api/v1/products/import | /api/v1/products/import | {"sku":"SKU-A@SUF@","tenant_id":@A_ID@} | - | 415 | -
 GET /api/v1/products/{id} | /api/v1/products/@A_PROD@ | - | - | 404 | -
 PUT /api/v1/products/{id} | /api/v1/products/@A_PROD@ | {"sku":"hj","name":"hj","uom_id":@B_UOM@,"price":"0.01"} | - | 404 | -
 PUT /api/v1/products/{id} | /api/v1/products/@B_PROD@ | {"sku":"SKU-B","name":"Prod B","uom_id":@A_UOM@,"price":"1.00"} | - | 422 | .error.field == "uom_id"
@@ -885,6 +887,7 @@ GET /api/v1/balance/series | /api/v1/balance/series?from=@TODAY@&to=@TODAY@&gran
 GET /api/v1/reports/sales | /api/v1/reports/sales?from=@TODAY@&to=@TODAY@&group=product&tenant_id=@A_ID@ | - | - | 200 | all(.items[]; .key.product.id != @A_PROD@)
 GET /api/v1/reports/sales | /api/v1/reports/sales?from=@TODAY@&to=@TODAY@&group=category | - | - | 200 | all(.items[]; .key.category == null or .key.category.id != @A_CAT@)
 GET /api/v1/stock/movements | /api/v1/stock/movements?product_id=@A_PROD@ | - | - | 200 | .total == 0
+GET /api/v1/stock/movements | /api/v1/stock/movements?format=csv&product_id=@A_PROD@ | - | - | 200 | -
 GET /api/v1/stock/movements | /api/v1/stock/movements?tenant_id=@A_ID@&kind=sale | - | - | 200 | all(.items[]; .product.id != @A_PROD@)
 POST /api/v1/stock/movements | /api/v1/stock/movements | {"product_id":@A_PROD@,"kind":"receipt","quantity":"1"} | - | 422 | .error.field == "product_id"
 POST /api/v1/stock/movements | /api/v1/stock/movements | {"product_id":@A_PROD@,"kind":"receipt","quantity":"1","tenant_id":@A_ID@} | Idempotency-Key: @A_IDEM@ | 422 | .error.field == "product_id"

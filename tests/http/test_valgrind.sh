@@ -474,6 +474,12 @@ GET 200 b /api/v1/payments
 GET 200 b /api/v1/payments?sale_id=$S_OPEN
 GET 200 b /api/v1/payments?method=cash&from=$M1&to=$TM
 GET 422 b /api/v1/payments?method=bogus
+GET 200 b /api/v1/products?format=csv
+GET 200 b /api/v1/sales?format=csv&status=confirmed
+GET 200 b /api/v1/payments?format=csv
+GET 200 b /api/v1/stock/movements?format=csv&limit=50
+GET 422 b /api/v1/products?format=xml
+POST 415 b /api/v1/products/import {}
 GET 200 b /api/v1/balance/series?from=$W1&to=$TODAY&granularity=daily
 GET 200 b /api/v1/balance/series?from=$M1&to=$TODAY&granularity=daily&method=cash
 GET 200 b /api/v1/balance/series?from=$Y1&to=$TODAY&granularity=weekly

@@ -14,6 +14,7 @@ import { receiptPage } from './pages/receipt.js';
 import { paymentsPage } from './pages/payments.js';
 import { balancePage } from './pages/balance.js';
 import { productPage } from './pages/product.js';
+import { productImportPage } from './pages/product-import.js';
 import { usersPage, passwordPage } from './pages/users.js';
 import { reportsPage } from './pages/reports.js';
 import { settingsPage } from './pages/settings.js';
@@ -24,6 +25,7 @@ import { applyLocale, onLocaleChange } from './locale.js';
 const routes = [
   [/^#\/products$/, productsPage, 'nav.products'],
   [/^#\/products\/(\d+)$/, productPage, 'title.product'],
+  [/^#\/products\/import$/, productImportPage, 'csv.import.title'],
   [/^#\/categories$/, categoriesPage, 'nav.categories'],
   [/^#\/units$/, unitsPage, 'nav.units'],
   [/^#\/sales$/, salesPage, 'nav.sales'],

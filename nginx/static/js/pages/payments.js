@@ -6,6 +6,7 @@ import { field, input, select, formError, clearErrors, showError, busy } from '.
 import { PAGE, pagedList } from '../lists.js';
 import { moneyEl, when } from '../format.js';
 import { t } from '../i18n.js';
+import { exportLink } from '../csv.js';
 
 const METHODS = ['cash', 'card', 'transfer'];
 const methodOptions = () => METHODS.map((m) => [m, t(`method.${m}`)]);
@@ -64,6 +65,6 @@ export async function paymentsPage() {
       h('td', { 'data-label': L.ref }, p.reference || '—')),
   });
   method.addEventListener('change', guard(() => list.load(0)));
-  setView(h('h1', {}, t('nav.payments')), paymentForm(null, () => list.load(0)), h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field(t('payment.method'), method)), list.el);
+  setView(h('div', { class: 'page-head' }, h('h1', {}, t('nav.payments')), exportLink('/payments', () => ({ method: method.value }))), paymentForm(null, () => list.load(0)), h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field(t('payment.method'), method)), list.el);
   await list.load();
 }

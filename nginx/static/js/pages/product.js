@@ -9,6 +9,7 @@ import { moneyEl, qty, when } from '../format.js';
 import { t, errorText } from '../i18n.js';
 import { catalogOptions, loadProduct, openProductForm, deleteProduct } from './product-form.js';
 import { stockBadge } from './products.js';
+import { exportLink } from '../csv.js';
 
 // What each kind of movement reads as on the stock card (catalog key kind.<kind>).
 export const KINDS = ['receipt', 'count', 'adjustment', 'loss', 'damage', 'sale', 'cancel', 'return', 'opening'];
@@ -120,7 +121,7 @@ export async function productPage(id) {
     slot,
     facts,
     h('div', { class: 'movement-forms' }, forms),
-    h('h2', {}, t('movement.card')), card.el);
+    h('div', { class: 'page-head' }, h('h2', {}, t('movement.card')), exportLink('/stock/movements', () => ({ product_id: p.id }))), card.el);
   try { await card.load(); } catch (e) {
     if (e.status === 401) return;
     card.el.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, e.status === 404 ? t('movement.card_unavailable') : errorText(e)));

@@ -7,6 +7,7 @@ import { PAGE, pagedList } from '../lists.js';
 import { moneyEl, qty } from '../format.js';
 import { t, tn } from '../i18n.js';
 import { catalogOptions, openProductForm, deleteProduct } from './product-form.js';
+import { exportLink } from '../csv.js';
 
 export function stockBadge(p) {
   const st = Number(p.stock), min = Number(p.min_stock);
@@ -47,7 +48,10 @@ export async function productsPage() {
   stock.addEventListener('change', guard(() => load(0)));
   setView(
     h('div', { class: 'page-head' }, h('h1', {}, t('nav.products')),
-      admin ? h('button', { type: 'button', class: 'primary', onclick: guard(() => openProductForm(slot, null, opts, () => load())) }, t('product.new')) : null),
+      h('div', { class: 'actions' },
+        exportLink('/products', () => ({ q: q.value.trim(), category_id: cat.value, stock: stock.value })),
+        admin ? h('a', { class: 'button csv-import', href: '#/products/import' }, t('csv.import.link')) : null,
+        admin ? h('button', { type: 'button', class: 'primary', onclick: guard(() => openProductForm(slot, null, opts, () => load())) }, t('product.new')) : null)),
     slot,
     h('form', { class: 'filters', role: 'search', onsubmit: (e) => e.preventDefault() }, field(t('product.search'), q), field(t('product.category'), cat), field(t('product.stock'), stock)),
     count, list.el);

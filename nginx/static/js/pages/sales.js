@@ -5,6 +5,7 @@ import { field, select } from '../forms.js';
 import { PAGE, pagedList, statusBadge } from '../lists.js';
 import { moneyEl, when } from '../format.js';
 import { t } from '../i18n.js';
+import { exportLink } from '../csv.js';
 
 export async function salesPage() {
   const status = select('status', [['', t('sales.all')], ['draft', t('sales.filter.draft')], ['confirmed', t('sales.filter.confirmed')], ['cancelled', t('sales.filter.cancelled')]]);
@@ -25,7 +26,8 @@ export async function salesPage() {
       h('td', { 'data-label': L.created }, when(x.created_at))),
   });
   status.addEventListener('change', guard(() => list.load(0)));
-  setView(h('div', { class: 'page-head' }, h('h1', {}, t('nav.sales')), h('a', { class: 'button primary', href: '#/sales/new' }, t('title.new_sale'))),
+  setView(h('div', { class: 'page-head' }, h('h1', {}, t('nav.sales')),
+    h('div', { class: 'actions' }, exportLink('/sales', () => ({ status: status.value })), h('a', { class: 'button primary', href: '#/sales/new' }, t('title.new_sale')))),
     h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() }, field(t('sale.status'), status)), list.el);
   await list.load();
 }

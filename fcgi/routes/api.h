@@ -75,6 +75,11 @@ int api_list_page(const struct http_req *req, int64_t *limit, int64_t *offset, s
 int api_csv_send(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                  const struct export_def *def, struct app_err *err)
     __attribute__((warn_unused_result));
+/* A CSV built whole (a bounded answer, e.g. a report): api_csv_buf gives a buf that lives as
+ * long as the request; api_csv_whole answers it as the same text/csv attachment. */
+struct buf *api_csv_buf(struct http_req *req);
+void api_csv_whole(struct http_req *req, struct http_resp *resp, const char *name,
+                   const struct buf *body);
 
 /*
  * Request bodies read into the services' structs, without touching a session or the database

@@ -155,26 +155,57 @@ static int csv_none(void *ctx, http_write_fn write, void *wctx)
     return 0;
 }
 
+/* The head of every CSV answer: an attachment named <name>-<UTC day>.csv, not to be stored. */
+static void csv_head(struct http_req *req, struct http_resp *resp, const char *name)
+{
+    char day[16];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    http_resp_header(resp, "Content-Disposition",
+                     arena_sprintf(req->arena, "attachment; filename=\"%s-%s.csv\"", name, day));
+    http_resp_header(resp, "Cache-Control", "no-store");
+}
+
 int api_csv_send(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                  const struct export_def *def, struct app_err *err)
 {
     struct csv_stream *st = arena_alloc(req->arena, sizeof(*st));
-    char day[16];
-    time_t now = time(NULL);
-    struct tm tm;
 
     st->def = *def;
     buf_init(&st->out);
     arena_defer(req->arena, csv_buf_release, &st->out);
     if (strcmp(req->method, "HEAD") && export_open(&st->e, x->c.db, req->arena, &st->def, err))
         return -1;
-    gmtime_r(&now, &tm);
-    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-    http_resp_header(
-        resp, "Content-Disposition",
-        arena_sprintf(req->arena, "attachment; filename=\"%s-%s.csv\"", def->name, day));
-    http_resp_header(resp, "Cache-Control", "no-store");
+    csv_head(req, resp, def->name);
     http_resp_stream(resp, 200, "text/csv; charset=utf-8",
                      strcmp(req->method, "HEAD") ? csv_stream : csv_none, st);
     return 0;
+}
+
+/* The body of api_csv_whole: the CSV built before the head. */
+static int csv_whole(void *ctx, http_write_fn write, void *wctx)
+{
+    const struct buf *b = ctx;
+
+    return write(wctx, b->data, b->len) ? -1 : 0;
+}
+
+struct buf *api_csv_buf(struct http_req *req)
+{
+    struct buf *b = arena_alloc(req->arena, sizeof(*b));
+
+    buf_init(b);
+    arena_defer(req->arena, csv_buf_release, b);
+    return b;
+}
+
+void api_csv_whole(struct http_req *req, struct http_resp *resp, const char *name,
+                   const struct buf *body)
+{
+    csv_head(req, resp, name);
+    http_resp_stream(resp, 200, "text/csv; charset=utf-8",
+                     strcmp(req->method, "HEAD") ? csv_whole : csv_none, (void *)body);
 }

@@ -5,8 +5,12 @@
 #include "services/reports.h"
 
 /* The query of GET /reports/sales; 422 naming the parameter (dates are checked by the service). */
+/* For CSV (api_csv_requested) every row unless a limit is given, as the lists' exports. */
 static int report_query_of(const struct http_req *req, struct report_query *q, struct app_err *err)
 {
+    bool csv = api_csv_requested(req);
+    const char *f = http_query(req, "format");
+
     const char *g = http_query(req, "group");
 
     memset(q, 0, sizeof(*q));
@@ -21,7 +25,11 @@ static int report_query_of(const struct http_req *req, struct report_query *q, s
     if (reports_group_parse(g, &q->group))
         return err_set_full(err, ERR_INVALID, "invalid_parameter", "group",
                             "'group' must be product, category, day, week or month");
-    if (http_query_i64(req, "limit", 1, REPORTS_LIMIT_MAX, REPORTS_LIMIT_DEFAULT, &q->limit, err) ||
+    if (f && *f && strcmp(f, "csv") && strcmp(f, "json"))
+        return err_set_full(err, ERR_INVALID, "invalid_parameter", "format",
+                            "'format' must be json or csv");
+    if (http_query_i64(req, "limit", 1, csv ? INT64_MAX - 1 : REPORTS_LIMIT_MAX,
+                       csv ? 0 : REPORTS_LIMIT_DEFAULT, &q->limit, err) ||
         http_query_i64(req, "offset", 0, 1000000000, 0, &q->offset, err))
         return -1;
     return 0;
@@ -33,7 +41,8 @@ const char *api_reports_sales_key(struct http_req *req)
     struct app_err verr;
 
     err_clear(&verr);
-    if (report_query_of(req, &q, &verr) || strlen(q.from) != 10 || strlen(q.to) != 10)
+    if (api_csv_requested(req) || report_query_of(req, &q, &verr) || strlen(q.from) != 10 ||
+        strlen(q.to) != 10)
         return NULL;
     return reports_sales_key(req->arena, &q);
 }
@@ -43,7 +52,18 @@ int api_reports_sales(struct api_ctx *x, struct http_req *req, struct http_resp 
 {
     struct report_query q;
 
-    if (report_query_of(req, &q, err) || reports_sales(&x->c, &q, &x->out, err))
+    http_resp_header(resp, "Vary", "Accept"); /* JSON or CSV (api_csv.c) */
+    if (report_query_of(req, &q, err))
+        return -1;
+    if (api_csv_requested(req)) {
+        struct buf *csv = api_csv_buf(req);
+
+        if (reports_sales_csv(&x->c, &q, csv, err))
+            return -1;
+        api_csv_whole(req, resp, "sales-report", csv);
+        return 0;
+    }
+    if (reports_sales(&x->c, &q, &x->out, err))
         return -1;
     api_send(resp, 200, &x->out);
     return 0;

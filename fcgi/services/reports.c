@@ -15,6 +15,7 @@
 
 #include "core/buf.h"
 #include "core/date.h"
+#include "core/csv.h"
 #include "core/dec.h"
 #include "core/jsonx.h"
 
@@ -355,4 +356,92 @@ int reports_sales(struct catalog *c, const struct report_query *q, struct catalo
                             "'limit' must be between 1 and %d", REPORTS_LIMIT_MAX);
     return catalog_read(c, "reports", reports_sales_key(c->a, q), load_report, &l, "report", out,
                         err);
+}
+
+/* ---- CSV ---- */
+
+/* The header row of a group's CSV: its key columns, then the figures. */
+static const char *const csv_keys[][3] = {
+    [REPORT_PRODUCT] = {"product_id", "sku", "name"},
+    [REPORT_CATEGORY] = {"category_id", "category", NULL},
+    [REPORT_DAY] = {"period", NULL, NULL},
+    [REPORT_WEEK] = {"period", NULL, NULL},
+    [REPORT_MONTH] = {"period", NULL, NULL},
+};
+static const char *const csv_figures[] = {"quantity",   "sales_total", "returns_total",
+                                          "cost_total", "margin",      "cost_estimated"};
+
+struct csv_walk {
+    enum report_group group;
+    struct buf *out;
+};
+
+static void csv_text(struct buf *b, bool first, const char *s, unsigned flags)
+{
+    csv_field(b, first, s, s ? strlen(s) : 0, flags);
+}
+
+static void csv_fixed(struct buf *b, int64_t v, int scale)
+{
+    char tmp[32];
+
+    dec_format(v, scale, tmp, sizeof(tmp));
+    csv_text(b, false, tmp, CSV_NUMERIC);
+}
+
+static int row_csv(void *ctx, const struct report_row *row, struct app_err *err)
+{
+    struct csv_walk *w = ctx;
+    char tmp[DATE_SIZE > 24 ? DATE_SIZE : 24];
+
+    (void)err;
+    switch (w->group) {
+    case REPORT_PRODUCT:
+        snprintf(tmp, sizeof(tmp), "%" PRId64, row->id);
+        csv_text(w->out, true, tmp, CSV_NUMERIC);
+        csv_text(w->out, false, row->sku, 0);
+        csv_text(w->out, false, row->name, 0);
+        break;
+    case REPORT_CATEGORY:
+        if (row->has_id)
+            snprintf(tmp, sizeof(tmp), "%" PRId64, row->id);
+        csv_text(w->out, true, row->has_id ? tmp : NULL, CSV_NUMERIC);
+        csv_text(w->out, false, row->has_id ? row->name : NULL, 0);
+        break;
+    case REPORT_DAY:
+    case REPORT_WEEK:
+    case REPORT_MONTH:
+        date_format(row->day, tmp, sizeof(tmp));
+        csv_text(w->out, true, tmp, CSV_NUMERIC);
+        break;
+    }
+    csv_fixed(w->out, row->sums.qty_milli, DEC_QTY_SCALE);
+    csv_fixed(w->out, row->sums.sales, DEC_MONEY_SCALE);
+    csv_fixed(w->out, row->sums.returns, DEC_MONEY_SCALE);
+    csv_fixed(w->out, row->sums.cost, DEC_MONEY_SCALE);
+    csv_fixed(w->out, row->sums.sales - row->sums.returns - row->sums.cost, DEC_MONEY_SCALE);
+    csv_text(w->out, false, row->sums.estimated ? "true" : "false", 0);
+    csv_row_end(w->out);
+    return 0;
+}
+
+int reports_sales_csv(struct catalog *c, const struct report_query *q, struct buf *out,
+                      struct app_err *err)
+{
+    struct csv_walk w = {q->group, out};
+    struct report_sums totals;
+    int64_t count;
+    size_t i;
+    bool first = true;
+
+    for (i = 0; i < 3 && csv_keys[q->group][i]; i++, first = false)
+        csv_text(out, first, csv_keys[q->group][i], 0);
+    for (i = 0; i < sizeof(csv_figures) / sizeof(csv_figures[0]); i++)
+        csv_text(out, false, csv_figures[i], 0);
+    csv_row_end(out);
+    if (reports_sales_rows(c, q, row_csv, &w, &count, &totals, err))
+        return -1;
+    if (out->failed)
+        return err_set(err, ERR_INTERNAL, "out of memory building the report's CSV");
+    return 0;
 }

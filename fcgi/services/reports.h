@@ -12,6 +12,8 @@
 
 #include "services/catalog.h"
 
+struct buf;
+
 enum report_group { REPORT_PRODUCT = 0, REPORT_CATEGORY, REPORT_DAY, REPORT_WEEK, REPORT_MONTH };
 
 #define REPORTS_MAX_DAILY_DAYS 366
@@ -78,5 +80,15 @@ int reports_sales_rows(struct catalog *c, const struct report_query *q, report_r
  */
 int reports_sales(struct catalog *c, const struct report_query *q, struct catalog_out *out,
                   struct app_err *err) __attribute__((warn_unused_result));
+
+/*
+ * The report as RFC 4180 CSV into out (core/csv.h; not cached): a header row of the group's key
+ * columns (product_id, sku, name | category_id, category | period) and quantity, sales_total,
+ * returns_total, cost_total, margin, cost_estimated, then one record per row of the page
+ * (every row when q->limit is 0). A report has at most a row per product or per period (at
+ * most REPORTS_MAX_DAYS), so it is built whole. Validation as reports_sales_rows.
+ */
+int reports_sales_csv(struct catalog *c, const struct report_query *q, struct buf *out,
+                      struct app_err *err) __attribute__((warn_unused_result));
 
 #endif

@@ -197,6 +197,26 @@ await step('the report in Spanish: every reports.* key in es.js, Spanish text, n
   await page.getByRole('heading', { name: 'Sales report' }).waitFor();
 });
 
+// The UTC day d days from today (the page's tenant is UTC, the browser too).
+const isoDay = (d) => new Date(Date.now() + d * 86400000).toISOString().slice(0, 10);
+await step('Export CSV downloads the report shown (range and grouping), as RFC 4180 CSV', async () => {
+  await page.locator('input[name=from]').fill(isoDay(-29));
+  await page.locator('input[name=to]').fill(isoDay(0));
+  await page.locator('select[name=group]').selectOption('category');
+  await settled();
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+  const url = new URL(dl.url());
+  expect(url.pathname === '/api/v1/reports/sales' && url.searchParams.get('format') === 'csv' && url.searchParams.get('group') === 'category'
+    && url.searchParams.get('from') === isoDay(-29), `download ${dl.url()}`);
+  const text = await (await import('node:fs')).promises.readFile(await dl.path(), 'utf8');
+  const { r } = await apiReport();
+  const lines = text.split('\r\n').filter(Boolean);
+  expect(lines[0] === 'category_id,category,quantity,sales_total,returns_total,cost_total,margin,cost_estimated', `header ${lines[0]}`);
+  expect(lines.length === r.items.length + 1, `${lines.length - 1} CSV rows for ${r.items.length}`);
+  expect(r.items.every((x) => lines.some((l) => l.endsWith(`,${x.quantity},${x.sales_total},${x.returns_total},${x.cost_total},${x.margin},${x.cost_estimated}`))),
+    `rows ${lines.slice(1).join(' | ')}`);
+});
+
 await step("tenant B's report shows none of A's products", async () => {
   const pb = await newPage();
   await signIn(pb, B);

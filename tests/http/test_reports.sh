@@ -198,6 +198,7 @@ t_ok "tenants A (UTC+14, today $TODAY) and B with their admins (and A's staff) s
 TOKEN=$TOKEN_A
 mk /uom '{"name":"Piece","abbreviation":"pc"}'
 UNIT=$MK_ID
+UNIT_A=$UNIT
 mk /categories '{"name":"Drinks"}'
 CAT1=$MK_ID
 mk /categories '{"name":"Food"}'
@@ -550,6 +551,67 @@ ck "a line with an estimated cost flags its row and the totals, not the others" 
          and .totals.cost_estimated == true'"
 ck "a confirmed line without a cost is refused by the summary's trigger" \
     "! q \"UPDATE sale_lines SET unit_cost = NULL WHERE sale_id = $S2\" >/dev/null 2>&1"
+
+# ---------------------------------------------------------------------------------------------
+section "CSV (?format=csv, Accept: text/csv)"
+TOKEN=$TOKEN_A
+# rcsv QUERY [CURL ARGS]: the report as CSV into $TMP/r.csv; R_STATUS, R_HEADERS.
+rcsv()
+{
+    local p=$1
+    shift
+    R_STATUS=$(curl -s -D "$TMP/rh" -o "$TMP/r.csv" -w '%{http_code}' --max-time 60 \
+        -H "Authorization: Bearer $TOKEN" "$@" "$API/reports/sales?$p") || R_STATUS=000
+    R_HEADERS=$(tr -d '\r' <"$TMP/rh")
+}
+# The CSV's rows (header row first) as JSON arrays, read by Python's csv module.
+csv_rows()
+{
+    python3 -c 'import csv, json, sys
+with open(sys.argv[1], newline="", encoding="utf-8") as f:
+    print(json.dumps(list(csv.reader(f))))' "$TMP/r.csv"
+}
+for g in product category day week month; do
+    report "from=$F90&to=$TODAY&group=$g&limit=1000"
+    json=$(jq -c --arg g "$g" '[.items[] | (if $g == "product" then
+              [(.key.product.id | tostring), .key.product.sku, .key.product.name]
+            elif $g == "category" then
+              (if .key.category == null then ["", ""] else [(.key.category.id | tostring), .key.category.name] end)
+            else [.key.period] end)
+          + [.quantity, .sales_total, .returns_total, .cost_total, .margin, (.cost_estimated | tostring)]]' <<<"$R_BODY")
+    rcsv "from=$F90&to=$TODAY&group=$g&format=csv"
+    rows=$(csv_rows)
+    ck "CSV by $g: 200 text/csv attachment, not cached, the JSON's rows field by field ($(jq length <<<"$json") rows)" \
+        '[[ "$R_STATUS" == 200 && "$R_HEADERS" == *"Content-Type: text/csv; charset=utf-8"* &&
+            "$R_HEADERS" == *"Content-Disposition: attachment; filename=\"sales-report-"*".csv\""* &&
+            "$R_HEADERS" != *X-Cache* && "$(jq -c ".[1:]" <<<"$rows")" == "$json" && "$json" != "[]" ]]'
+done
+ck "the header row names the key columns and the figures" \
+    '[[ "$(jq -c ".[0]" <<<"$rows")" == "[\"period\",\"quantity\",\"sales_total\",\"returns_total\",\"cost_total\",\"margin\",\"cost_estimated\"]" ]]'
+rcsv "from=$F90&to=$TODAY&group=product" -H "Accept: text/csv"
+ck "Accept: text/csv gives the same CSV" \
+    '[[ "$R_STATUS" == 200 && "$(jq -c ".[0][0:3]" <<<"$(csv_rows)")" == "[\"product_id\",\"sku\",\"name\"]" ]]'
+rcsv "from=$F90&to=$TODAY&group=day&format=csv&limit=5&offset=2"
+ck "limit and offset apply to the CSV when given (5 rows)" \
+    '[[ "$R_STATUS" == 200 && "$(jq length <<<"$(csv_rows)")" == 6 ]]'
+report "from=$F90&to=$TODAY&group=day&format=xml"
+expect "format=xml is refused naming format" 422 invalid_parameter format
+rcsv "from=$TODAY&to=$F90&group=product&format=csv"
+ck "a CSV of a bad range is the JSON error (422, from)" \
+    '[[ "$R_STATUS" == 422 && "$(jq -r .error.field "$TMP/r.csv")" == from ]]'
+# A product name a spreadsheet would run as a formula: written as text, with a leading '.
+mk /products "$(jq -cn --argjson u "$UNIT_A" '{sku: "=X1", name: "=HYPERLINK(\"http://x\")", uom_id: $u,
+                 price: "1.00", cost: "0.50", stock: "10"}')"
+PX=$MK_ID
+sale "[{\"product_id\":$PX,\"quantity\":\"1\"}]"
+rcsv "from=$TODAY&to=$TODAY&group=product&format=csv"
+ck "a name or SKU starting with = is quoted with a leading ' (no formula), numbers are not" \
+    'grep -qF "$PX,\"'"'"'=X1\",\"'"'"'=HYPERLINK(\"\"http://x\"\")\",1.000,1.00,0.00,0.50,0.50,false" "$TMP/r.csv"'
+TOKEN=$TOKEN_B
+rcsv "from=$F90&to=$TODAY&group=product&format=csv"
+ck "B's CSV holds its own product and none of A's" \
+    '[[ "$R_STATUS" == 200 && "$(jq -c "[.[1:][] | .[1]]" <<<"$(csv_rows)")" == "[\"BX\"]" ]]'
+TOKEN=$TOKEN_A
 
 ck "no 5xx in the whole suite" "[[ -z \"\$FIVEXX\" ]]"
 t_result "$SUITE"

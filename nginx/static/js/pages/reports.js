@@ -8,6 +8,7 @@ import { t } from '../i18n.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
 import { money, qty, day, isoDay } from '../format.js';
 import { barsChart } from '../chart.js';
+import { exportLink } from '../csv.js';
 
 const GROUPS = ['product', 'category', 'day', 'week', 'month'];
 // One page of the API's largest size: a year by day (366 rows) fits in it.
@@ -71,6 +72,7 @@ export async function reportsPage() {
   };
   form.addEventListener('submit', (ev) => { ev.preventDefault(); busy(btn, load); });
   group.addEventListener('change', () => busy(btn, load));
-  setView(h('h1', {}, t('reports.title')), form, out);
+  setView(h('div', { class: 'page-head' }, h('h1', {}, t('reports.title')),
+    exportLink('/reports/sales', () => ({ from: from.value, to: to.value, group: group.value }))), form, out);
   await busy(btn, load);
 }

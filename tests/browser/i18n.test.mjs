@@ -242,7 +242,12 @@ const pages = (f) => [
   ['#/settings', 'form.settings-form'],
   [`#/sales/${f.sale.id}/receipt`, '.receipt'],
   ['#/password', 'form.my-password'],
+  ['#/reports', '#report-out table'],
+  ['#/products/import', 'form.import-form'],
 ];
+// The routes of js/main.js that pages() has no page for (a page added there must be added here).
+const mainJs = readFileSync(new URL('../../nginx/static/js/main.js', import.meta.url), 'utf8');
+const routeRes = [...mainJs.matchAll(/\[\/(\^#\\\/[^$]*\$)\//g)].map((m) => new RegExp(m[1]));
 async function everyPage(p, lang, sign) {
   const f = fx[lang];
   for (const [hash, ready, before] of pages(f)) {
@@ -306,6 +311,11 @@ await step('signed in to the es/EUR tenant the shell speaks Spanish (role, links
   await speaks(page, 'es', 'products (first page)');
 }, { critical: true });
 await step('fixtures of the es tenant (product at 12345.50, a sale with a payment and a return, a draft)', () => fixtures(page, 'es'), { critical: true });
+await step(`every route of js/main.js has a page here (${routeRes.length} routes)`, () => {
+  const hashes = pages(fx.es).map(([hash]) => hash);
+  const missing = routeRes.filter((re) => !hashes.some((hh) => re.test(hh)));
+  expect(routeRes.length >= 10 && !missing.length, `no page for ${missing.join(' ')}`);
+});
 await step('every page in Spanish: no raw key, no English text, amounts in €', () => everyPage(page, 'es', '€'));
 await step('Spanish numbers, money and dates: 12.345,50 €, quantities, dates as Intl es formats them', async () => {
   await goto(page, '#/products');

@@ -13,6 +13,7 @@ call()
 {
     req "$@"
     [[ "$R_STATUS" == 5* || "$R_STATUS" == 000 ]] && FIVEXX+="$1 ${2#"$BASE"} -> $R_STATUS; "
+    [[ -n "${STOCK_API_RECORD:-}" ]] && api_record "$1" "$2"
     # Every session token issued goes to the run's list of secrets that no log may hold
     # (tests/security/scan_logs.sh reads it at the end of the run).
     if [[ "$2" == */auth/login && "$R_STATUS" == 200 && -n "${STOCK_TEST_DIR:-}" ]]; then
@@ -21,6 +22,22 @@ call()
         [[ -n "$t" ]] && printf '%s\n%s\n' "$t" "${t#*.}" >>"$STOCK_TEST_DIR/secrets.list"
     fi
     return 0
+}
+
+# api_record METHOD URL: appends the last answer to "$STOCK_API_RECORD" as one JSON line
+# {"method", "path", "query", "status", "content_type", "headers", "body"} (headers and body as
+# text), for tests/http/test_openapi.sh, which validates every answer against
+# nginx/static/openapi.json. Opt-in: call runs it only when STOCK_API_RECORD is set.
+api_record()
+{
+    local u=${2#*://} q=""
+    u=/${u#*/}
+    [[ "$u" == *\?* ]] && q=${u#*\?} && u=${u%%\?*}
+    jq -cn --arg m "$1" --arg p "$u" --arg q "$q" --arg s "$R_STATUS" \
+        --arg ct "$(header Content-Type)" --arg h "$R_HEADERS" \
+        --rawfile b <(printf '%s' "$R_BODY") \
+        '{method: $m, path: $p, query: $q, status: ($s | tonumber), content_type: $ct,
+          headers: $h, body: $b}' >>"$STOCK_API_RECORD" 2>/dev/null || true
 }
 
 # fcgi_request ADDR METHOD PATH QUERY BODY [NAME=VALUE ...]: one request straight to a FastCGI

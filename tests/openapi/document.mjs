@@ -457,11 +457,13 @@ const responses = {
     },
     Internal: errorResponse('internal_error (no detail is given)'),
     Unavailable: errorResponse('database_unavailable / database_timeout, or a cached read that cannot be proved current'),
+    BadGateway: errorResponse('unavailable: from nginx, no worker could take the request (never passed on to a second worker once sent)'),
+    GatewayTimeout: errorResponse('timeout: from nginx, the worker did not answer in time'),
 };
 const STATUS_REF = {
     400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict',
     412: 'PreconditionFailed', 413: 'TooLarge', 415: 'UnsupportedMediaType', 422: 'Invalid',
-    429: 'RateLimited', 500: 'Internal', 503: 'Unavailable',
+    429: 'RateLimited', 500: 'Internal', 502: 'BadGateway', 503: 'Unavailable', 504: 'GatewayTimeout',
 };
 
 const xCache = {
@@ -526,7 +528,7 @@ function op(method, path, o) {
     if (path.includes('{id}')) statuses.add(404);
     if (o.body) [413, 415].forEach((s) => statuses.add(s));
     if (!o.static) statuses.add(400);
-    if (path.startsWith('/api/')) [500, 503].forEach((s) => statuses.add(s));
+    if (path.startsWith('/api/') && !o.static) [500, 502, 503, 504].forEach((s) => statuses.add(s));
     const r = { ...o.ok };
     [...statuses].sort().forEach((s) => {
         if (!r[s]) r[s] = { $ref: `#/components/responses/${STATUS_REF[s]}` };

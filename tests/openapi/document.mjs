@@ -46,25 +46,25 @@ const schemas = {
     },
     MoneyIn: {
         description:
-            'Money as a JSON string or number, read exactly (no binary floating point): at most 2 decimals, at most 9999999999.99',
+            'Money as a JSON string or number, read exactly (no binary floating point): at most 12 digits before the point and 2 after',
         oneOf: [
-            { type: 'string', pattern: '^[0-9]+(\\.[0-9]{0,2})?$' },
-            { type: 'number', minimum: 0, maximum: 9999999999.99 },
+            { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' },
+            { type: 'number', minimum: 0, maximum: 999999999999.99 },
         ],
     },
     QuantityIn: {
         description:
-            'A quantity as a JSON string or number, read exactly: at most 3 decimals, at most 999999999.999',
+            'A quantity as a JSON string or number, read exactly: at most 12 digits before the point and 3 after',
         oneOf: [
-            { type: 'string', pattern: '^[0-9]+(\\.[0-9]{0,3})?$' },
-            { type: 'number', minimum: 0, maximum: 999999999.999 },
+            { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,3})?$' },
+            { type: 'number', minimum: 0, maximum: 999999999999.999 },
         ],
     },
     SignedQuantityIn: {
         description: 'A quantity that may be negative (an adjustment), at most 3 decimals',
         oneOf: [
-            { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]{0,3})?$' },
-            { type: 'number', minimum: -999999999.999, maximum: 999999999.999 },
+            { type: 'string', pattern: '^-?[0-9]{1,12}(\\.[0-9]{1,3})?$' },
+            { type: 'number', minimum: -999999999999.999, maximum: 999999999999.999 },
         ],
     },
     Timestamp: {
@@ -488,7 +488,12 @@ const parameters = {
     Offset: { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 1000000000, default: 0 } },
     From: { name: 'from', in: 'query', schema: ref('Date'), description: 'First day (in the tenant\'s time zone)' },
     To: { name: 'to', in: 'query', schema: ref('Date'), description: 'Last day, included' },
-    Format: { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] }, description: 'csv: the same as Accept: text/csv' },
+    Format: {
+        name: 'format',
+        in: 'query',
+        schema: { type: 'string', enum: ['json', 'csv'] },
+        description: 'csv (or the request header Accept: text/csv): the list as RFC 4180 CSV, UTF-8, with a header row; a cell starting with =, +, - or @ is written with a leading \' (no formula injection)',
+    },
     IdempotencyKey: {
         name: 'Idempotency-Key',
         in: 'header',
@@ -500,12 +505,6 @@ const parameters = {
         in: 'header',
         schema: { type: 'string' },
         description: 'ETags of the product (or *): when none is current, 412 and nothing changes',
-    },
-    Accept: {
-        name: 'Accept',
-        in: 'header',
-        schema: { type: 'string' },
-        description: 'text/csv: the list as RFC 4180 CSV (UTF-8, a header row; a cell starting with =, +, - or @ is written with a leading \')',
     },
 };
 const P = (name) => ({ $ref: `#/components/parameters/${name}` });
@@ -635,7 +634,7 @@ function crud(base, tag, name, inName, listName, opts = {}) {
         : cached(`A page, ${opts.order}`, ref(listName));
     op('get', base, {
         id: `list${tag}`, tag: tag.toLowerCase(), summary: `List ${opts.plural} (cached, module ${opts.module})`,
-        params: [...(opts.listParams || []), P('Limit'), P('Offset'), ...(opts.csv ? [P('Format'), P('Accept')] : [])],
+        params: [...(opts.listParams || []), P('Limit'), P('Offset'), ...(opts.csv ? [P('Format')] : [])],
         ok: { 200: listOk }, errors: [422],
     });
     op('post', base, {
@@ -691,7 +690,7 @@ op('post', `${V1}/products/import`, {
 // sales
 const saleParams = [
     query('status', { type: 'string', enum: ['draft', 'confirmed', 'cancelled'] }),
-    P('From'), P('To'), P('Limit'), P('Offset'), P('Format'), P('Accept'),
+    P('From'), P('To'), P('Limit'), P('Offset'), P('Format'),
 ];
 op('get', `${V1}/sales`, {
     id: 'listSales', tag: 'sales', summary: 'List sales, newest first (from/to: creation day in the tenant\'s zone)', params: saleParams,
@@ -732,7 +731,7 @@ op('post', `${V1}/sales/{id}/returns`, {
 // payments
 op('get', `${V1}/payments`, {
     id: 'listPayments', tag: 'payments', summary: 'List payments and refunds, newest paid_at first',
-    params: [query('sale_id', ref('Id')), P('From'), P('To'), query('method', { type: 'string', enum: ['all', 'cash', 'card', 'transfer'], default: 'all' }), P('Limit'), P('Offset'), P('Format'), P('Accept')],
+    params: [query('sale_id', ref('Id')), P('From'), P('To'), query('method', { type: 'string', enum: ['all', 'cash', 'card', 'transfer'], default: 'all' }), P('Limit'), P('Offset'), P('Format')],
     ok: { 200: csvToo('A page (refunds have kind refund and a negative amount, and count in total)', ref(PaymentList)) }, errors: [422],
 });
 op('post', `${V1}/payments`, {
@@ -748,8 +747,8 @@ op('post', `${V1}/payments`, {
 op('get', `${V1}/balance/series`, {
     id: 'balanceSeries', tag: 'balance', summary: 'Sales, returns, payments and receivables per period (cached, module balance)',
     params: [
-        { ...P('From') },
-        { ...P('To') },
+        { name: 'from', in: 'query', required: true, schema: ref('Date'), description: 'First day (in the tenant\'s time zone)' },
+        { name: 'to', in: 'query', required: true, schema: ref('Date'), description: 'Last day, included; from <= to, at most 366 days at daily granularity' },
         query('granularity', { type: 'string', enum: ['daily', 'weekly', 'monthly'], default: 'daily' }, 'Weeks start on Monday; a period is labelled by its first day'),
         query('method', { type: 'string', enum: ['all', 'cash', 'card', 'transfer'], default: 'all' }, 'Filters payments only'),
     ],
@@ -760,7 +759,7 @@ op('get', `${V1}/balance/series`, {
 // stock movements
 op('get', `${V1}/stock/movements`, {
     id: 'listMovements', tag: 'stock', summary: 'The stock ledger, newest first (cached, module movements)',
-    params: [query('product_id', ref('Id')), query('kind', ref('MovementKind')), P('From'), P('To'), P('Limit'), P('Offset'), P('Format'), P('Accept')],
+    params: [query('product_id', ref('Id')), query('kind', ref('MovementKind')), P('From'), P('To'), P('Limit'), P('Offset'), P('Format')],
     ok: { 200: { ...cached('A page', ref(MovementList)), content: { ...json(ref(MovementList)), 'text/csv': { schema: { type: 'string' } } } } },
     errors: [422],
 });
@@ -777,7 +776,7 @@ op('post', `${V1}/stock/movements`, {
 // reports (pending: the reports helper's branch)
 op('get', `${V1}/reports/sales`, {
     id: 'salesReport', tag: 'reports', summary: 'Sales, returns, cost and margin grouped by product, category or period (cached, module reports)',
-    params: [P('From'), P('To'), query('group', { type: 'string', enum: ['product', 'category', 'day', 'week', 'month'] }), P('Limit'), P('Offset'), P('Format'), P('Accept')],
+    params: [P('From'), P('To'), query('group', { type: 'string', enum: ['product', 'category', 'day', 'week', 'month'] }), P('Limit'), P('Offset'), P('Format')],
     ok: { 200: csvToo('The rows and their totals', ref('SalesReport')) }, errors: [422],
 });
 

@@ -10,12 +10,13 @@
 # - nginx serves it: GET /api/v1/openapi.json without a session is 200, application/json, with
 #   caching headers, byte for byte the file;
 # - the answers the end-to-end suites really get validate: tests/lib/api.sh's call() appends
-#   every answer to $STOCK_API_RECORD, which tests/run_all.sh sets for the whole run and then
-#   runs this suite after the other HTTP suites; run without such a record (alone, or by hand),
-#   this suite runs test_api, test_sales_api, test_users, test_movements and test_returns itself
-#   with the recorder on. Every answer must have a status its operation lists, a media type and
-#   headers it documents, and a body that validates against its schema (ajv, JSON Schema
-#   2020-12); an operation of the route table with no validated answer fails.
+#   every answer to $STOCK_API_RECORD, which tests/run_all.sh sets for the whole run, running
+#   this suite after the other HTTP suites; of test_api, test_sales_api, test_users,
+#   test_movements and test_returns, those that did not run before it (a run of some suites
+#   only, or this one alone) run here, with the recorder on. Every answer must have a status
+#   its operation lists, a media type and headers it documents, and a body that validates
+#   against its schema (ajv, JSON Schema 2020-12); an operation of the route table with no
+#   validated answer fails.
 # Prints "RESULT openapi passed=N failed=M skipped=K".
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -94,35 +95,35 @@ etag=$(header ETag)
 req GET "$API/openapi.json" -H "If-None-Match: $etag"
 ck "... a GET with its ETag in If-None-Match is 304" '[[ "$R_STATUS" == 304 ]]'
 
-# 4. Answers: those of the suites run before this one (tests/run_all.sh), else of the API suites
-# run here; and a few of routes no API suite calls.
+# 4. Answers: those of the suites run before this one (tests/run_all.sh), those of the API suites
+# that did not run before, run here, and a few of routes no API suite calls.
 if [[ -z "${STOCK_API_RECORD:-}" ]]; then
     export STOCK_API_RECORD=$DIR/answers.jsonl
     : >"$STOCK_API_RECORD"
 fi
-recorded=$(wc -l <"$STOCK_API_RECORD")
+echo "# $(wc -l <"$STOCK_API_RECORD") answers recorded by the suites run before this one"
 call GET "$API/openapi.json"
 call GET "$BASE/health"
 call GET "$BASE/health/cache"
 call GET "$BASE/health/db"
 call GET "$BASE/metrics"
-if ((recorded > 0)); then
-    echo "# $recorded answers recorded by the suites run before this one"
-else
-    for s in test_api test_sales_api test_users test_movements test_returns; do
-        start=$SECONDS
-        before=$(wc -l <"$STOCK_API_RECORD")
-        bash "$ROOT/tests/http/$s.sh" </dev/null >"$DIR/$s.txt" 2>&1
-        line=$(grep -aE '^RESULT [^ ]+ passed=[0-9]+ failed=[0-9]+' "$DIR/$s.txt" | tail -n 1)
-        got=$(($(wc -l <"$STOCK_API_RECORD") - before))
-        if [[ -n "$line" && "$got" -gt 0 ]]; then
-            t_ok "$s ran here with the recorder: $got answers in $((SECONDS - start)) s (${line#RESULT })"
-        else
-            t_not_ok "$s ran here with the recorder" \
-                "$got answers, last lines: $(tail -n 3 "$DIR/$s.txt" | tr '\n' ' ')"
-        fi
-    done
-fi
+for s in test_api test_sales_api test_users test_movements test_returns; do
+    if grep -q "\"suite\":\"$s.sh\"" "$STOCK_API_RECORD"; then
+        echo "# $s ran before: its answers are in the record"
+        continue
+    fi
+    start=$SECONDS
+    before=$(wc -l <"$STOCK_API_RECORD")
+    bash "$ROOT/tests/http/$s.sh" </dev/null >"$DIR/$s.txt" 2>&1
+    line=$(grep -aE '^RESULT [^ ]+ passed=[0-9]+ failed=[0-9]+' "$DIR/$s.txt" | tail -n 1)
+    got=$(($(wc -l <"$STOCK_API_RECORD") - before))
+    if [[ -n "$line" && "$got" -gt 0 ]]; then
+        t_ok "$s ran here with the recorder: $got answers in $((SECONDS - start)) s (${line#RESULT })"
+    else
+        t_not_ok "$s ran here with the recorder" \
+            "$got answers, last lines: $(tail -n 3 "$DIR/$s.txt" | tr '\n' ' ')"
+    fi
+done
 count_lines < <(cd "$HERE" && node check.mjs answers "$DOC" "$DIR/routes.txt" "$STOCK_API_RECORD" 2>&1)
 
 t_result openapi

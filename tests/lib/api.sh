@@ -25,18 +25,18 @@ call()
 }
 
 # api_record METHOD URL: appends the last answer to "$STOCK_API_RECORD" as one JSON line
-# {"method", "path", "query", "status", "content_type", "headers", "body"} (headers and body as
-# text), for tests/http/test_openapi.sh, which validates every answer against
+# {"suite", "method", "path", "query", "status", "content_type", "headers", "body"} (suite: the
+# script's file name; headers and body as text), for tests/http/test_openapi.sh, which validates every answer against
 # nginx/static/openapi.json. Opt-in: call runs it only when STOCK_API_RECORD is set.
 api_record()
 {
     local u=${2#*://} q=""
     u=/${u#*/}
     [[ "$u" == *\?* ]] && q=${u#*\?} && u=${u%%\?*}
-    jq -cn --arg m "$1" --arg p "$u" --arg q "$q" --arg s "$R_STATUS" \
+    jq -cn --arg suite "${0##*/}" --arg m "$1" --arg p "$u" --arg q "$q" --arg s "$R_STATUS" \
         --arg ct "$(header Content-Type)" --arg h "$R_HEADERS" \
         --rawfile b <(printf '%s' "$R_BODY") \
-        '{method: $m, path: $p, query: $q, status: ($s | tonumber), content_type: $ct,
+        '{suite: $suite, method: $m, path: $p, query: $q, status: ($s | tonumber), content_type: $ct,
           headers: $h, body: $b}' >>"$STOCK_API_RECORD" 2>/dev/null || true
 }
 

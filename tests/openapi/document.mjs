@@ -576,7 +576,7 @@ op('get', '/metrics', {
 // the document itself: a static file of nginx
 op('get', `${V1}/openapi.json`, {
     id: 'openapi', tag: 'meta', summary: 'This document (served by nginx: nginx/static/openapi.json)', security: PUBLIC, static: true,
-    ok: { 200: { description: 'The OpenAPI 3.1 document', headers: { 'Cache-Control': { schema: { type: 'string' } }, ETag: { schema: { type: 'string' } } }, content: json({ type: 'object' }) } },
+    ok: { 200: { description: 'The OpenAPI 3.1 document', headers: { 'Cache-Control': { schema: { type: 'string' } }, ETag: { schema: { type: 'string' } } }, content: json({ type: 'object' }) }, 304: { description: 'Not modified (If-None-Match holds its ETag)' } },
 });
 
 // auth

@@ -125,5 +125,14 @@ for s in test_api test_sales_api test_users test_movements test_returns; do
     fi
 done
 count_lines < <(cd "$HERE" && node check.mjs answers "$DOC" "$DIR/routes.txt" "$STOCK_API_RECORD" 2>&1)
+# The check can fail: the same answers against a document whose products lack min_stock.
+jq '.components.schemas.Product.properties |= del(.min_stock) |
+    .components.schemas.Product.required -= ["min_stock"]' "$DOC" >"$DIR/mutant.json"
+if out=$(cd "$HERE" && node check.mjs answers "$DIR/mutant.json" "$DIR/routes.txt" "$STOCK_API_RECORD" 2>&1); then
+    t_not_ok "a document without Product.min_stock fails the answers check" "it passed"
+else
+    t_check "a document without Product.min_stock fails the answers check, naming the field" \
+        grep -q "not ok - GET /api/v1/products/{id}: .*additional properties 'min_stock'" <<<"$out"
+fi
 
 t_result openapi

@@ -237,7 +237,7 @@ main()
         # Every answer of tests/lib/api.sh's call() is recorded (api_record), and test_openapi
         # runs after the other HTTP suites to validate them against nginx/static/openapi.json.
         # Its own time: it runs those of the five API suites that did not run before it.
-        export STOCK_API_RECORD=$RUN/api-answers.jsonl
+        export STOCK_API_RECORD=$RUN/api-answers.rec
         : >"$STOCK_API_RECORD"
         for t in tests/http/test_*.sh; do
             [[ -e "$t" && "$t" != */test_openapi.sh ]] || continue

@@ -98,7 +98,7 @@ ck "... a GET with its ETag in If-None-Match is 304" '[[ "$R_STATUS" == 304 ]]'
 # 4. Answers: those of the suites run before this one (tests/run_all.sh), those of the API suites
 # that did not run before, run here, and a few of routes no API suite calls.
 if [[ -z "${STOCK_API_RECORD:-}" ]]; then
-    export STOCK_API_RECORD=$DIR/answers.jsonl
+    export STOCK_API_RECORD=$DIR/answers.rec
     : >"$STOCK_API_RECORD"
 fi
 echo "# $(wc -l <"$STOCK_API_RECORD") answers recorded by the suites run before this one"
@@ -108,7 +108,7 @@ call GET "$BASE/health/cache"
 call GET "$BASE/health/db"
 call GET "$BASE/metrics"
 for s in test_api test_sales_api test_users test_movements test_returns; do
-    if grep -q "\"suite\":\"$s.sh\"" "$STOCK_API_RECORD"; then
+    if grep -aq "^@@ $s.sh " "$STOCK_API_RECORD"; then
         echo "# $s ran before: its answers are in the record"
         continue
     fi

@@ -24,20 +24,16 @@ call()
     return 0
 }
 
-# api_record METHOD URL: appends the last answer to "$STOCK_API_RECORD" as one JSON line
-# {"suite", "method", "path", "query", "status", "content_type", "headers", "body"} (suite: the
-# script's file name; headers and body as text), for tests/http/test_openapi.sh, which validates every answer against
-# nginx/static/openapi.json. Opt-in: call runs it only when STOCK_API_RECORD is set.
+# api_record METHOD URL: appends the last answer to "$STOCK_API_RECORD", for
+# tests/http/test_openapi.sh, which validates every answer against nginx/static/openapi.json.
+# Opt-in: call runs it only when STOCK_API_RECORD is set. Shell builtins only (it runs on every
+# request of the suites): one line "@@ SUITE METHOD STATUS HEADER_BYTES BODY_BYTES PATH?QUERY"
+# (SUITE: the script's file name), then the headers and the body as they are, then a newline.
 api_record()
 {
-    local u=${2#*://} q=""
-    u=/${u#*/}
-    [[ "$u" == *\?* ]] && q=${u#*\?} && u=${u%%\?*}
-    jq -cn --arg suite "${0##*/}" --arg m "$1" --arg p "$u" --arg q "$q" --arg s "$R_STATUS" \
-        --arg ct "$(header Content-Type)" --arg h "$R_HEADERS" \
-        --rawfile b <(printf '%s' "$R_BODY") \
-        '{suite: $suite, method: $m, path: $p, query: $q, status: ($s | tonumber), content_type: $ct,
-          headers: $h, body: $b}' >>"$STOCK_API_RECORD" 2>/dev/null || true
+    local LC_ALL=C u=${2#*://}
+    printf '@@ %s %s %s %d %d /%s\n%s%s\n' "${0##*/}" "$1" "$R_STATUS" "${#R_HEADERS}" \
+        "${#R_BODY}" "${u#*/}" "$R_HEADERS" "$R_BODY" >>"$STOCK_API_RECORD"
 }
 
 # fcgi_request ADDR METHOD PATH QUERY BODY [NAME=VALUE ...]: one request straight to a FastCGI

@@ -8,10 +8,11 @@
 //                                         role, and DOC has no other operation (PENDING and the
 //                                         routes nginx serves itself excepted)
 //   node check.mjs answers DOC ROUTES REC every answer recorded in REC (tests/lib/api.sh api_record,
-//                                         one JSON line each) has a status its operation lists,
+//                                         its framed answers) has a status its operation lists,
 //                                         a media type and headers it documents, and a body that
 //                                         validates against its schema (JSON Schema 2020-12, ajv);
 //                                         every operation in the route table has at least one
+//                                         validated answer
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -134,21 +135,49 @@ function parseHeaders(raw) {
     return h;
 }
 
+// The record of tests/lib/api.sh api_record: "@@ SUITE METHOD STATUS HEADER_BYTES BODY_BYTES URL\n",
+// the headers, the body, "\n"; again and again.
+function readRecord(file) {
+    const buf = readFileSync(file);
+    const answers = [];
+    let p = 0, unparsed = 0;
+    while (p < buf.length) {
+        const nl = buf.indexOf(10, p);
+        const meta = nl < 0 ? '' : buf.subarray(p, nl).toString('utf8');
+        const m = /^@@ (\S*) (\S+) ([0-9]+) ([0-9]+) ([0-9]+) (.*)$/.exec(meta);
+        const end = m ? nl + 1 + Number(m[4]) + Number(m[5]) : -1;
+        if (!m || end >= buf.length || buf[end] !== 10) {
+            unparsed++;
+            const next = buf.indexOf('\n@@ ', p + 1);
+            if (next < 0) break;
+            p = next + 1;
+            continue;
+        }
+        const hEnd = nl + 1 + Number(m[4]);
+        const url = m[6];
+        const q = url.indexOf('?');
+        answers.push({
+            suite: m[1],
+            method: m[2],
+            status: Number(m[3]),
+            path: q < 0 ? url : url.slice(0, q),
+            query: q < 0 ? '' : url.slice(q + 1),
+            headers: buf.subarray(nl + 1, hEnd).toString('utf8'),
+            body: buf.subarray(hEnd, end).toString('utf8'),
+        });
+        p = end + 1;
+    }
+    return { answers, unparsed };
+}
+
 function checkAnswers(doc, routes, recFile) {
     const compile = compiler(doc);
     const table = new Set(routes.map((r) => r.key));
     const ops = operations(doc).map((o) => ({ ...o, re: templateRe(o.path), good: 0, statuses: new Set(), bad: [] }));
     // Exact paths before templates: /sales/{id} must not take /sales/x/confirm (it cannot: [^/]).
-    const lines = readFileSync(recFile, 'utf8').split('\n').filter(Boolean);
-    let unrouted = 0, unparsed = 0, head = 0, nginxPages = 0;
-    for (const line of lines) {
-        let a;
-        try {
-            a = JSON.parse(line);
-        } catch {
-            unparsed++;
-            continue;
-        }
+    const { answers: lines, unparsed } = readRecord(recFile);
+    let unrouted = 0, head = 0, nginxPages = 0;
+    for (const a of lines) {
         if (a.status === 0) continue; // no answer at all (a test of a dead server): nothing to check
         const o = ops.find((x) => x.method === (a.method === 'HEAD' ? 'GET' : a.method) && x.re.test(a.path));
         if (!o) {
@@ -163,7 +192,7 @@ function checkAnswers(doc, routes, recFile) {
         const where = `${a.method} ${url.length > 100 ? `${url.slice(0, 100)}...` : url} -> ${a.status}`;
         // nginx's own refusals before any worker sees the request (a header or URI too large):
         // its HTML error pages, not answers of the API.
-        if (a.status >= 400 && /^text\/html/.test(a.content_type || '')) {
+        if (a.status >= 400 && /^text\/html/.test(parseHeaders(a.headers).get('content-type') || '')) {
             nginxPages++;
             continue;
         }
@@ -187,7 +216,7 @@ function checkAnswers(doc, routes, recFile) {
                 if (!v(val)) problems.push(`header ${name}: ${JSON.stringify(got)} ${v.errors.map((e) => e.message).join('; ')}`);
             }
         }
-        const media = (a.content_type || '').split(';')[0].trim().toLowerCase();
+        const media = (hdrs.get('content-type') || '').split(';')[0].trim().toLowerCase();
         if (!resp.content) {
             if (a.body.length) problems.push(`a body where none is documented: ${a.body.slice(0, 80)}`);
         } else if (!resp.content[media]) {

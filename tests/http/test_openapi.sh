@@ -101,7 +101,12 @@ if [[ -z "${STOCK_API_RECORD:-}" ]]; then
     export STOCK_API_RECORD=$DIR/answers.rec
     : >"$STOCK_API_RECORD"
 fi
-echo "# $(wc -l <"$STOCK_API_RECORD") answers recorded by the suites run before this one"
+# answers: how many answers the record holds (each starts with a line "@@ SUITE ...").
+answers()
+{
+    grep -ac '^@@ ' "$STOCK_API_RECORD"
+}
+echo "# $(answers) answers recorded by the suites run before this one"
 call GET "$API/openapi.json"
 call GET "$BASE/health"
 call GET "$BASE/health/cache"
@@ -113,10 +118,10 @@ for s in test_api test_sales_api test_users test_movements test_returns; do
         continue
     fi
     start=$SECONDS
-    before=$(wc -l <"$STOCK_API_RECORD")
+    before=$(answers)
     bash "$ROOT/tests/http/$s.sh" </dev/null >"$DIR/$s.txt" 2>&1
     line=$(grep -aE '^RESULT [^ ]+ passed=[0-9]+ failed=[0-9]+' "$DIR/$s.txt" | tail -n 1)
-    got=$(($(wc -l <"$STOCK_API_RECORD") - before))
+    got=$(($(answers) - before))
     if [[ -n "$line" && "$got" -gt 0 ]]; then
         t_ok "$s ran here with the recorder: $got answers in $((SECONDS - start)) s (${line#RESULT })"
     else

@@ -177,11 +177,12 @@ function checkAnswers(doc, routes, recFile) {
     // Exact paths before templates: /sales/{id} must not take /sales/x/confirm (it cannot: [^/]).
     const { answers: lines, unparsed } = readRecord(recFile);
     let unrouted = 0, head = 0, nginxPages = 0;
+    const unroutedSeen = [];
     for (const a of lines) {
         if (a.status === 0) continue; // no answer at all (a test of a dead server): nothing to check
         const o = ops.find((x) => x.method === (a.method === 'HEAD' ? 'GET' : a.method) && x.re.test(a.path));
         if (!o) {
-            unrouted++;
+            if (unrouted++ < 8) unroutedSeen.push(`${a.method} ${a.path.slice(0, 60)} -> ${a.status}`);
             continue;
         }
         if (a.method === 'HEAD') {
@@ -246,6 +247,7 @@ function checkAnswers(doc, routes, recFile) {
         }
     }
     info(`${lines.length} answers recorded; ${unrouted} for no documented operation (unknown paths, 405s), ${head} HEAD, ${nginxPages} nginx HTML error pages, ${unparsed} unreadable`);
+    if (unrouted) info(`no documented operation: ${unroutedSeen.join(', ')}${unrouted > unroutedSeen.length ? ', ...' : ''}`);
     if (lines.length === 0 || unparsed > 0) notOk('the record holds readable answers', `${lines.length} lines, ${unparsed} unreadable`);
     let total = 0;
     for (const o of ops) {

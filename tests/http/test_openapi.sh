@@ -15,7 +15,8 @@
 #   test_movements and test_returns, those that did not run before it (a run of some suites
 #   only, or this one alone) run here, with the recorder on. Every answer must have a status
 #   its operation lists, a media type and headers it documents, and a body that validates
-#   against its schema (ajv, JSON Schema 2020-12); an operation of the route table with no
+#   against its schema (ajv, JSON Schema 2020-12), and a JSON request the handler accepted
+#   (2xx) must validate against its requestBody schema; an operation of the route table with no
 #   validated answer fails.
 # Prints "RESULT openapi passed=N failed=M skipped=K".
 set -u

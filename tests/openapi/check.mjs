@@ -135,8 +135,9 @@ function parseHeaders(raw) {
     return h;
 }
 
-// The record of tests/lib/api.sh api_record: "@@ SUITE METHOD STATUS HEADER_BYTES BODY_BYTES URL\n",
-// the headers, the body, "\n"; again and again.
+// The record of tests/lib/api.sh api_record: "@@ SUITE METHOD STATUS HEADER_BYTES BODY_BYTES
+// REQUEST_BYTES URL\n", the headers, the body, the request (Content-Type "\n" body), "\n"; again
+// and again.
 function readRecord(file) {
     const buf = readFileSync(file);
     const answers = [];
@@ -144,8 +145,8 @@ function readRecord(file) {
     while (p < buf.length) {
         const nl = buf.indexOf(10, p);
         const meta = nl < 0 ? '' : buf.subarray(p, nl).toString('utf8');
-        const m = /^@@ (\S*) (\S+) ([0-9]+) ([0-9]+) ([0-9]+) (.*)$/.exec(meta);
-        const end = m ? nl + 1 + Number(m[4]) + Number(m[5]) : -1;
+        const m = /^@@ (\S*) (\S+) ([0-9]+) ([0-9]+) ([0-9]+) ([0-9]+) (.*)$/.exec(meta);
+        const end = m ? nl + 1 + Number(m[4]) + Number(m[5]) + Number(m[6]) : -1;
         if (!m || end >= buf.length || buf[end] !== 10) {
             unparsed++;
             const next = buf.indexOf('\n@@ ', p + 1);
@@ -154,7 +155,10 @@ function readRecord(file) {
             continue;
         }
         const hEnd = nl + 1 + Number(m[4]);
-        const url = m[6];
+        const bEnd = hEnd + Number(m[5]);
+        const url = m[7];
+        const req = buf.subarray(bEnd, end).toString('utf8');
+        const rnl = req.indexOf('\n');
         const q = url.indexOf('?');
         answers.push({
             suite: m[1],
@@ -163,7 +167,9 @@ function readRecord(file) {
             path: q < 0 ? url : url.slice(0, q),
             query: q < 0 ? '' : url.slice(q + 1),
             headers: buf.subarray(nl + 1, hEnd).toString('utf8'),
-            body: buf.subarray(hEnd, end).toString('utf8'),
+            body: buf.subarray(hEnd, bEnd).toString('utf8'),
+            requestType: rnl < 0 ? '' : req.slice(0, rnl),
+            requestBody: rnl < 0 ? null : req.slice(rnl + 1),
         });
         p = end + 1;
     }
@@ -173,7 +179,7 @@ function readRecord(file) {
 function checkAnswers(doc, routes, recFile) {
     const compile = compiler(doc);
     const table = new Set(routes.map((r) => r.key));
-    const ops = operations(doc).map((o) => ({ ...o, re: templateRe(o.path), good: 0, statuses: new Set(), bad: [] }));
+    const ops = operations(doc).map((o) => ({ ...o, re: templateRe(o.path), good: 0, requests: 0, statuses: new Set(), bad: [] }));
     // Exact paths before templates: /sales/{id} must not take /sales/x/confirm (it cannot: [^/]).
     const { answers: lines, unparsed } = readRecord(recFile);
     let unrouted = 0, head = 0, nginxPages = 0;
@@ -240,6 +246,28 @@ function checkAnswers(doc, routes, recFile) {
                     );
             }
         }
+        // A JSON request the handler accepted (2xx) is valid by the document: the document is no
+        // stricter than the handler.
+        const reqJson = o.op.requestBody && o.op.requestBody.content && o.op.requestBody.content['application/json'];
+        if (a.status >= 200 && a.status < 300 && reqJson && a.requestBody && /^application\/json/i.test(a.requestType)) {
+            let rb;
+            try {
+                rb = JSON.parse(a.requestBody);
+            } catch {
+                problems.push(`the handler accepted a request that is not JSON: ${a.requestBody.slice(0, 60)}`);
+            }
+            if (rb !== undefined) {
+                const v = compile(reqJson.schema);
+                if (v(rb)) o.requests++;
+                else
+                    problems.push(
+                        `the handler accepted a request the document refuses: ${v.errors
+                            .slice(0, 3)
+                            .map((e) => `${e.instancePath || '/'} ${e.message}`)
+                            .join('; ')} in ${a.requestBody.slice(0, 120)}`,
+                    );
+            }
+        }
         if (problems.length) o.bad.push(`${where}: ${problems.join('; ')}`);
         else {
             o.good++;
@@ -262,7 +290,7 @@ function checkAnswers(doc, routes, recFile) {
             notOk(name, `${o.bad.length} of ${o.bad.length + o.good} do not: ${o.bad.slice(0, 3).join(' | ')}`);
             for (const b of o.bad.slice(3, 20)) info(`  also ${b}`);
         } else if (o.good === 0) notOk(name, 'no answer of this operation was recorded');
-        else ok(`${name} (${o.good}, statuses ${[...o.statuses].sort().join(' ')})`);
+        else ok(`${name} (${o.good}, statuses ${[...o.statuses].sort().join(' ')}${o.requests ? `; ${o.requests} accepted requests valid` : ''})`);
     }
     info(`${total} answers validated`);
 }

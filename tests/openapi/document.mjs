@@ -20,6 +20,8 @@ const obj = (properties, required = Object.keys(properties), extra = {}) => ({
     ...extra,
 });
 const str = (maxLength, extra = {}) => ({ type: 'string', maxLength, ...extra });
+// A text field the handler trims and refuses when blank (spaces, tabs, newlines only).
+const text = (maxLength) => str(maxLength, { minLength: 1, pattern: '[^ \\t\\n\\r]' });
 const json = (schema) => ({ 'application/json': { schema } });
 
 // ---- schemas ----
@@ -118,13 +120,12 @@ const schemas = {
     }),
     TenantPatch: {
         type: 'object',
-        minProperties: 1,
+        description: 'Any of the fields',
         properties: {
             name: str(200, { minLength: 1 }),
             locale: { type: 'string', enum: ['en', 'es'] },
             currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217' },
         },
-        additionalProperties: false,
     },
     LoginIn: {
         type: 'object',
@@ -163,7 +164,7 @@ const schemas = {
     UomIn: {
         type: 'object',
         description: 'POST and PUT need both fields; PATCH any. Text is trimmed and must not be blank.',
-        properties: { name: str(100, { minLength: 1 }), abbreviation: str(20, { minLength: 1 }) },
+        properties: { name: text(100), abbreviation: text(20) },
     },
     Category: obj({
         id: ref('Id'),
@@ -176,7 +177,7 @@ const schemas = {
     CategoryIn: {
         type: 'object',
         description: 'POST and PUT need name; PATCH any. A PUT without description sets it to null.',
-        properties: { name: str(200, { minLength: 1 }), description: { type: ['string', 'null'], maxLength: 2000 } },
+        properties: { name: text(200), description: { type: ['string', 'null'], maxLength: 2000 } },
     },
     ProductRef: obj({ id: ref('Id'), sku: { type: 'string' }, name: { type: 'string' } }),
     Product: obj({
@@ -197,8 +198,8 @@ const schemas = {
         description:
             'POST and PUT need sku, name, uom_id and price; PATCH any. stock on create is the opening movement; a PUT or PATCH that changes stock records a count movement. A PUT resets the omitted category_id, cost and min_stock.',
         properties: {
-            sku: str(64, { minLength: 1 }),
-            name: str(200, { minLength: 1 }),
+            sku: text(64),
+            name: text(200),
             category_id: { oneOf: [ref('Id'), { type: 'null' }] },
             uom_id: ref('Id'),
             price: ref('MoneyIn'),

@@ -209,12 +209,15 @@ function checkAnswers(doc, routes, recFile) {
             continue;
         }
         const hdrs = parseHeaders(a.headers);
+        const media = (hdrs.get('content-type') || '').split(';')[0].trim().toLowerCase();
         const problems = [];
         for (const [name, hv] of Object.entries(resp.headers || {})) {
             const h = resolve(doc, hv);
             const got = hdrs.get(name.toLowerCase());
             if (got === undefined) {
-                if (h.required) problems.push(`header ${name} is missing`);
+                // x-stock-required-with: required of the answers of that media type only
+                const need = h.required || (h['x-stock-required-with'] && h['x-stock-required-with'] === media);
+                if (need) problems.push(`header ${name} is missing`);
                 continue;
             }
             if (h.schema) {
@@ -223,7 +226,6 @@ function checkAnswers(doc, routes, recFile) {
                 if (!v(val)) problems.push(`header ${name}: ${JSON.stringify(got)} ${v.errors.map((e) => e.message).join('; ')}`);
             }
         }
-        const media = (hdrs.get('content-type') || '').split(';')[0].trim().toLowerCase();
         if (!resp.content) {
             if (a.body.length) problems.push(`a body where none is documented: ${a.body.slice(0, 80)}`);
         } else if (!resp.content[media]) {

@@ -35,7 +35,7 @@ BINS    := $(BUILD)/stock-fcgi $(BUILD)/stockctl
 # stock-fcgi's process roles; listen.o is also linked into run_unit (tests/unit/test_listen.c).
 FCGI_OBJ := $(addprefix $(BUILD)/fcgi/,main.o listen.o pool.o worker.o)
 
-.PHONY: all bins tests deps run stop test test-faults test-fleet test-unit bench check format format-check clean asan \
+.PHONY: all bins tests deps run stop test test-faults test-fleet test-unit bench bench-reports check format format-check clean asan \
         fuzz fuzzers
 
 all: deps-quiet
@@ -131,6 +131,12 @@ test-unit: deps
 bench: deps
 	@$(MAKE) --no-print-directory bins VARIANT=release
 	@bash tests/bench/bench.sh
+	@bash tests/bench/reports.sh
+
+# The sales report bench alone (make bench runs it too): 1,000,000 sales, cold and warm.
+bench-reports: deps
+	@$(MAKE) --no-print-directory bins VARIANT=release
+	@bash tests/bench/reports.sh
 
 check: format-check
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \

@@ -451,11 +451,12 @@ int config_load(struct config *cf, config_lookup_fn lookup, void *ctx, char *err
         const char *name;
         int def;
     } ttls[] = {
-        {"CACHE_DEFAULT_TTL", 60}, {"CACHE_PRODUCTS_TTL", 60}, {"CACHE_CATEGORIES_TTL", 300},
-        {"CACHE_UOM_TTL", 3600},   {"CACHE_BALANCE_TTL", 60},  {"CACHE_NEGATIVE_TTL", 15},
+        {"CACHE_DEFAULT_TTL", 60},  {"CACHE_PRODUCTS_TTL", 60}, {"CACHE_CATEGORIES_TTL", 300},
+        {"CACHE_UOM_TTL", 3600},    {"CACHE_BALANCE_TTL", 60},  {"CACHE_NEGATIVE_TTL", 15},
+        {"CACHE_REPORTS_TTL", 300},
     };
-    int *ttl_dst[] = {&cf->ttl_default, &cf->ttl_products, &cf->ttl_categories,
-                      &cf->ttl_uom,     &cf->ttl_balance,  &cf->ttl_negative};
+    int *ttl_dst[] = {&cf->ttl_default, &cf->ttl_products, &cf->ttl_categories, &cf->ttl_uom,
+                      &cf->ttl_balance, &cf->ttl_negative, &cf->ttl_reports};
     size_t i;
 
     memset(cf, 0, sizeof(*cf));
@@ -720,5 +721,7 @@ int config_module_ttl(const struct config *cf, const char *module)
         return cf->ttl_uom;
     if (!strcmp(module, "balance"))
         return cf->ttl_balance;
+    if (!strcmp(module, "reports"))
+        return cf->ttl_reports;
     return cf->ttl_default;
 }

@@ -26,6 +26,7 @@ struct config {
     char redis_username[128];
     bool cache_enabled;
     int ttl_default, ttl_products, ttl_categories, ttl_uom, ttl_balance, ttl_negative;
+    int ttl_reports;
     char key_prefix[33];
     int redis_connect_timeout_ms;
     int redis_socket_timeout_ms;

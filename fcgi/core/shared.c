@@ -69,8 +69,8 @@ int shared_create_for_pool(void)
     return 0;
 }
 
-static const char *const module_names[MOD_COUNT] = {"balance", "products", "categories", "uom",
-                                                    "other"};
+static const char *const module_names[MOD_COUNT] = {"balance", "products", "categories",
+                                                    "uom",     "reports",  "other"};
 
 enum shared_module shared_module_of(const char *module)
 {

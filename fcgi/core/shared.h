@@ -12,7 +12,15 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-enum shared_module { MOD_BALANCE = 0, MOD_PRODUCTS, MOD_CATEGORIES, MOD_UOM, MOD_OTHER, MOD_COUNT };
+enum shared_module {
+    MOD_BALANCE = 0,
+    MOD_PRODUCTS,
+    MOD_CATEGORIES,
+    MOD_UOM,
+    MOD_REPORTS,
+    MOD_OTHER,
+    MOD_COUNT
+};
 
 struct shared_cache_counters {
     atomic_uint_fast64_t hits, misses, errors, invalidations, sets, bypass;

@@ -15,8 +15,8 @@
  * The data modules stockctl acts on: what the API caches for reads (the sessions module is not
  * one: a flush of every module leaves sign-ins alone).
  */
-static const char *const ctl_cache_modules[] = {"balance", "products",  "categories",
-                                                "uom",     "movements", "users"};
+static const char *const ctl_cache_modules[] = {"balance",   "products", "categories", "uom",
+                                                "movements", "users",    "reports"};
 #define CTL_CACHE_MODULES (sizeof(ctl_cache_modules) / sizeof(ctl_cache_modules[0]))
 
 /* The modules to act on: the one named (validated), or every known module. */
@@ -30,7 +30,7 @@ static int ctl_modules(const char *module, const char **mods, int *n)
             mods[(*n)++] = ctl_cache_modules[i];
     if (module && *n == 0) {
         ctl_fail("unknown cache module '%s': expected one of balance, products, categories, "
-                 "uom, movements, users",
+                 "uom, movements, users, reports",
                  ctl_shown(module));
         return -1;
     }

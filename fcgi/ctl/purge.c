@@ -51,7 +51,8 @@ int cmd_purge(struct ctl *c, int argc, char **argv)
     limits = strtoll(PQcmdTuples(res), NULL, 10);
     {
         const int ttls[] = {c->cf.ttl_default, c->cf.ttl_products, c->cf.ttl_categories,
-                            c->cf.ttl_uom,     c->cf.ttl_balance,  c->cf.ttl_negative};
+                            c->cf.ttl_uom,     c->cf.ttl_balance,  c->cf.ttl_negative,
+                            c->cf.ttl_reports};
 
         ttl = 0;
         for (size_t i = 0; i < sizeof(ttls) / sizeof(ttls[0]); i++)

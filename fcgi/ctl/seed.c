@@ -408,8 +408,12 @@ static const struct seed_stmt {
         " FROM seed_s s JOIN (SELECT sale_id, sum(lt) AS total FROM seed_l GROUP BY sale_id) t"
         " ON t.sale_id = s.id WHERE $2::bigint > 0 AND $3::int > 0"},
 
-    {1, "INSERT INTO sale_lines (tenant_id, sale_id, product_id, quantity, unit_price, line_total)"
-        " SELECT $1::bigint, sale_id, product_id, qty, price, lt FROM seed_l"},
+    /* the cost of a confirmed (or cancelled) line is the product's at seeding (sql/016) */
+    {1, "INSERT INTO sale_lines (tenant_id, sale_id, product_id, quantity, unit_price, line_total,"
+        " unit_cost) SELECT $1::bigint, l.sale_id, l.product_id, l.qty, l.price, l.lt,"
+        " CASE WHEN s.status <> 'draft' THEN p.cost END FROM seed_l l"
+        " JOIN seed_s s ON s.id = l.sale_id"
+        " JOIN products p ON p.tenant_id = $1::bigint AND p.id = l.product_id"},
 
     {1,
      "INSERT INTO payments (tenant_id, sale_id, amount, method, paid_at, balance_day, created_at)"
@@ -499,13 +503,13 @@ static const struct {
 
     {"CREATE TEMP TABLE seed_r ON COMMIT DROP AS"
      " SELECT nextval(pg_get_serial_sequence('sale_returns', 'id')) AS id, s.id AS sale_id,"
-     " l.product_id, l.unit_price,"
+     " l.product_id, l.unit_price, l.unit_cost,"
      " (SELECT coalesce(sum(amount), 0) FROM payments y WHERE y.tenant_id = $1::bigint"
      " AND y.sale_id = s.id) AS paid,"
      " (SELECT method FROM payments y WHERE y.tenant_id = $1::bigint AND y.sale_id = s.id"
      " ORDER BY y.id LIMIT 1) AS method,"
      " (now() AT TIME ZONE (SELECT timezone FROM tenants WHERE id = $1::bigint))::date AS day"
-     " FROM sales s CROSS JOIN LATERAL (SELECT product_id, unit_price FROM sale_lines l"
+     " FROM sales s CROSS JOIN LATERAL (SELECT product_id, unit_price, unit_cost FROM sale_lines l"
      " WHERE l.tenant_id = $1::bigint AND l.sale_id = s.id ORDER BY l.id LIMIT 1) l"
      " WHERE s.tenant_id = $1::bigint AND s.status = 'confirmed'"
      " ORDER BY s.confirmed_at DESC, s.id DESC LIMIT 8"},
@@ -520,8 +524,8 @@ static const struct {
      " u.admin, r.day FROM seed_r r CROSS JOIN u LEFT JOIN y ON y.sale_id = r.sale_id"},
 
     {"INSERT INTO sale_return_lines (tenant_id, return_id, sale_id, product_id, quantity,"
-     " unit_price, line_total) SELECT $1::bigint, id, sale_id, product_id, 1, unit_price,"
-     " unit_price FROM seed_r"},
+     " unit_price, line_total, unit_cost, cost_total) SELECT $1::bigint, id, sale_id, product_id,"
+     " 1, unit_price, unit_price, unit_cost, unit_cost FROM seed_r"},
 
     {"WITH" SEED_USERS
      " SELECT count(stock_move($1::bigint, r.product_id, 'return', 1, r.sale_id, u.admin, NULL,"

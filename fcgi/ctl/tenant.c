@@ -1,10 +1,13 @@
-/* stockctl tenant create: a new tenant, its slug, name and time zone checked first. */
+/* stockctl tenant create: a new tenant, its slug, name, time zone, locale and currency checked
+ * first (the locale and the currency by services/tenant, as the API checks them). */
 #include "ctl/commands.h"
 
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "services/tenant.h"
 
 static bool ctl_slug_valid(const char *s)
 {
@@ -28,9 +31,10 @@ static bool ctl_blank(const char *s)
 
 int cmd_tenant_create(struct ctl *c, int argc, char **argv)
 {
-    const char *tz = "UTC", *pos[2];
-    const struct ctl_opt opts[] = {{"timezone", &tz}, {NULL, NULL}};
-    const char *params[3];
+    const char *tz = "UTC", *locale = TENANT_LOCALE, *currency = TENANT_CURRENCY, *pos[2];
+    const struct ctl_opt opts[] = {
+        {"timezone", &tz}, {"locale", &locale}, {"currency", &currency}, {NULL, NULL}};
+    const char *params[5];
     struct app_err err;
     PGresult *res;
     int npos, rc;
@@ -46,6 +50,12 @@ int cmd_tenant_create(struct ctl *c, int argc, char **argv)
         return ctl_fail("invalid name '%s': expected 1 to 200 characters", ctl_shown(pos[1]));
     if (!*tz || strlen(tz) > 64)
         return ctl_fail("unknown time zone '%s'", ctl_shown(tz));
+    if (!tenant_locale_valid(locale))
+        return ctl_fail("invalid locale '%s': expected en or es", ctl_shown(locale));
+    if (!tenant_currency_valid(currency))
+        return ctl_fail("invalid currency '%s': expected an active ISO 4217 code in capitals, "
+                        "such as USD, EUR or MXN",
+                        ctl_shown(currency));
     if ((rc = ctl_start(c)))
         return rc;
 
@@ -60,9 +70,12 @@ int cmd_tenant_create(struct ctl *c, int argc, char **argv)
     params[0] = pos[0];
     params[1] = pos[1];
     params[2] = tz;
+    params[3] = locale;
+    params[4] = currency;
     res = db_exec(&c->db, c->a,
-                  "INSERT INTO tenants (slug, name, timezone) VALUES ($1, $2, $3) RETURNING id", 3,
-                  params, &err);
+                  "INSERT INTO tenants (slug, name, timezone, locale, currency) "
+                  "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                  5, params, &err);
     if (!res && err.code == ERR_CONFLICT)
         return ctl_fail("tenant '%s' already exists", pos[0]);
     if (!res)

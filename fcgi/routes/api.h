@@ -21,6 +21,7 @@
 #include "services/payments.h"
 #include "services/returns.h"
 #include "services/sales.h"
+#include "services/tenant.h"
 
 /* One per worker process: lives from start to exit. */
 struct app {
@@ -82,6 +83,10 @@ int api_return_in(struct http_req *req, struct return_in *in, const char **key, 
     __attribute__((warn_unused_result));
 int api_movement_in(struct http_req *req, struct movement_in *in, const char **key,
                     struct app_err *err) __attribute__((warn_unused_result));
+/* PATCH /tenant: any of name, locale, currency (strings), checked by tenant_change_check; any
+ * other field is 422 validation_error naming it. */
+int api_tenant_in(struct http_req *req, struct tenant_change *ch, struct app_err *err)
+    __attribute__((warn_unused_result));
 
 /* Sends a JSON body with status and, for cached reads, its X-Cache header. */
 void api_send(struct http_resp *resp, int status, const struct catalog_out *out);
@@ -154,6 +159,14 @@ int api_users_password(struct api_ctx *x, struct http_req *req, struct http_resp
 int api_me_password(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                     struct app_err *err);
 
+/* The session's tenant (api_tenant.c, SPEC §12): GET /tenant (any session), PATCH /tenant
+ * (admin) with any of name, locale, currency; 422 validation_error naming a bad or unknown
+ * field. */
+int api_tenant_get(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                   struct app_err *err);
+int api_tenant_patch(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                     struct app_err *err);
+
 /* Catalog (api_catalog.c). */
 #define API_CATALOG_HANDLERS(res)                                                                  \
     int api_##res##_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,          \
@@ -202,5 +215,10 @@ int api_movements_create(struct api_ctx *x, struct http_req *req, struct http_re
 int api_movements_list(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
                        struct app_err *err);
 const char *api_movements_list_key(struct http_req *req);
+
+/* The sales report (api_reports.c); its key for the prefetch (NULL when invalid). */
+int api_reports_sales(struct api_ctx *x, struct http_req *req, struct http_resp *resp,
+                      struct app_err *err);
+const char *api_reports_sales_key(struct http_req *req);
 
 #endif

@@ -1,4 +1,5 @@
-/* api_auth: POST /auth/login, POST /auth/logout, GET /me. */
+/* api_auth: POST /auth/login, POST /auth/logout, GET /me (the tenant of both answers: id, slug,
+ * name, locale, currency; from the session, invalidated by every change of the tenant). */
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,8 @@ static json_object *tenant_json(const struct auth_session *s)
     json_object_object_add(t, "id", json_object_new_int64(s->tenant_id));
     json_object_object_add(t, "slug", json_object_new_string(s->tenant_slug));
     json_object_object_add(t, "name", json_object_new_string(s->tenant_name));
+    json_object_object_add(t, "locale", json_object_new_string(s->tenant_locale));
+    json_object_object_add(t, "currency", json_object_new_string(s->tenant_currency));
     return t;
 }
 

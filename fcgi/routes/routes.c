@@ -44,6 +44,8 @@ const struct route api_routes[] = {
     R("POST", V1 "/auth/logout", auth_logout, ROUTE_AUTH),
     R("GET", V1 "/me", me, ROUTE_AUTH),
     R("POST", V1 "/me/password", me_password, ROUTE_AUTH),
+    R("GET", V1 "/tenant", tenant_get, ROUTE_AUTH),
+    R("PATCH", V1 "/tenant", tenant_patch, ADMIN),
     R("GET", V1 "/users", users_list, ADMIN),
     R("POST", V1 "/users", users_create, ADMIN),
     R("PATCH", V1 "/users/{id}", users_patch, ADMIN | ROUTE_ID),
@@ -78,6 +80,7 @@ const struct route api_routes[] = {
     /* Any session; api_movements_create lets staff record receipts only (403 otherwise). */
     RP("GET", V1 "/stock/movements", movements_list, ROUTE_AUTH, "movements"),
     R("POST", V1 "/stock/movements", movements_create, ROUTE_AUTH),
+    RP("GET", V1 "/reports/sales", reports_sales, ROUTE_AUTH, "reports"),
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -34,6 +34,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
+#include "services/tenant.h"
 
 #define B64URL sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
@@ -262,7 +263,8 @@ int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const ch
                int *retry_after, struct app_err *err)
 {
     static const char find_sql[] =
-        "SELECT t.id, t.slug, t.name, u.id, u.email, u.role, u.password_hash "
+        "SELECT t.id, t.slug, t.name, u.id, u.email, u.role, u.password_hash, t.locale, "
+        "t.currency "
         "FROM tenants t LEFT JOIN users u ON u.tenant_id = t.id AND lower(u.email) = lower($2) "
         "AND u.disabled_at IS NULL WHERE t.slug = lower($1)";
     /* Signing in also sweeps the user's expired sessions, so the table does not grow forever. */
@@ -323,6 +325,8 @@ int auth_login(struct db *db, struct arena *a, const char *tenant_slug, const ch
     snprintf(out->s.email, sizeof(out->s.email), "%s", PQgetvalue(res, 0, 4));
     snprintf(out->s.tenant_slug, sizeof(out->s.tenant_slug), "%s", PQgetvalue(res, 0, 1));
     snprintf(out->s.tenant_name, sizeof(out->s.tenant_name), "%s", PQgetvalue(res, 0, 2));
+    snprintf(out->s.tenant_locale, sizeof(out->s.tenant_locale), "%s", PQgetvalue(res, 0, 7));
+    snprintf(out->s.tenant_currency, sizeof(out->s.tenant_currency), "%s", PQgetvalue(res, 0, 8));
     res = db_exec(db, a, session_sql, 5, params, err);
     if (!res)
         return -1;
@@ -344,6 +348,7 @@ static int load_session(void *ctx, struct arena *a, struct buf *out, bool *found
     static const char sql[] =
         "SELECT json_build_object('tenant_id', s.tenant_id, 'user_id', s.user_id, "
         "'role', u.role, 'email', u.email, 'slug', t.slug, 'name', t.name, "
+        "'locale', t.locale, 'currency', t.currency, "
         "'expires', extract(epoch FROM s.expires_at)::bigint)::text "
         "FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id "
         "JOIN tenants t ON t.id = s.tenant_id "
@@ -426,6 +431,13 @@ int auth_session_get(struct db *db, struct cache *cache, struct arena *a, const 
     copy_field(o, "email", s->email, sizeof(s->email));
     copy_field(o, "slug", s->tenant_slug, sizeof(s->tenant_slug));
     copy_field(o, "name", s->tenant_name, sizeof(s->tenant_name));
+    copy_field(o, "locale", s->tenant_locale, sizeof(s->tenant_locale));
+    copy_field(o, "currency", s->tenant_currency, sizeof(s->tenant_currency));
+    /* An entry cached before sql/015 has neither: the migration's defaults are the values. */
+    if (!s->tenant_locale[0])
+        snprintf(s->tenant_locale, sizeof(s->tenant_locale), "%s", TENANT_LOCALE);
+    if (!s->tenant_currency[0])
+        snprintf(s->tenant_currency, sizeof(s->tenant_currency), "%s", TENANT_CURRENCY);
     /* A cached entry may outlive the session by up to its TTL: check the expiry here too. */
     if (s->tenant_id != tenant || s->expires_at <= (int64_t)time(NULL))
         return unauthorized(err);

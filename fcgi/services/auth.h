@@ -28,9 +28,11 @@ struct auth_session {
     char email[256];
     char tenant_slug[64];
     char tenant_name[256];
-    int64_t expires_at;  /* unix seconds */
-    char token_hash[65]; /* hex */
-    char csrf[48];       /* the CSRF token that goes with this session */
+    char tenant_locale[8];   /* "en" or "es" (tenants.locale) */
+    char tenant_currency[8]; /* an ISO 4217 code (tenants.currency) */
+    int64_t expires_at;      /* unix seconds */
+    char token_hash[65];     /* hex */
+    char csrf[48];           /* the CSRF token that goes with this session */
 };
 
 struct auth_login_result {

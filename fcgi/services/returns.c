@@ -147,12 +147,13 @@ int returns_create(struct catalog *c, int64_t sale_id, const struct return_in *i
      * The lines: each asked quantity takes, on the cumulative returned quantity of its product
      * ([done, done + qty)), the sale's lines of that product from the highest price down (then
      * by id); a piece of a sale line is valued round(hi * price) - round(lo * price) on that
-     * line's cumulative quantities (see returns.h).
+     * line's cumulative quantities (see returns.h), and its cost (the sale line's unit_cost,
+     * kept since the confirmation: sql/016) the same way.
      */
     static const char insert_sql[] =
         "WITH req AS (SELECT pid, qty, ord FROM unnest($3::bigint[], $4::numeric[]) "
         "WITH ORDINALITY AS i(pid, qty, ord)), "
-        "sl AS (SELECT id, product_id, quantity, unit_price, sum(quantity) OVER (PARTITION BY "
+        "sl AS (SELECT id, product_id, quantity, unit_price, unit_cost, cost_estimated, sum(quantity) OVER (PARTITION BY "
         "product_id ORDER BY unit_price DESC, id) - quantity AS start FROM sale_lines "
         "WHERE tenant_id = $1 AND sale_id = $2), "
         "done AS (SELECT product_id, sum(quantity) AS q FROM sale_return_lines "
@@ -160,17 +161,20 @@ int returns_create(struct catalog *c, int64_t sale_id, const struct return_in *i
         "iv AS (SELECT req.ord, req.pid, coalesce(done.q, 0) AS a, coalesce(done.q, 0) + req.qty "
         "AS b FROM req LEFT JOIN done ON done.product_id = req.pid), "
         "pc AS (SELECT iv.ord, sl.id AS line_id, sl.product_id, sl.unit_price, "
+        "coalesce(sl.unit_cost, 0) AS unit_cost, sl.cost_estimated, "
         "greatest(iv.a, sl.start) - sl.start AS lo, least(iv.b, sl.start + sl.quantity) - sl.start "
         "AS hi FROM iv JOIN sl ON sl.product_id = iv.pid "
         "WHERE greatest(iv.a, sl.start) < least(iv.b, sl.start + sl.quantity)), "
         "pieces AS (SELECT ord, line_id, product_id, unit_price, hi - lo AS qty, "
-        "round(hi * unit_price, 2) - round(lo * unit_price, 2) AS lt FROM pc), "
+        "round(hi * unit_price, 2) - round(lo * unit_price, 2) AS lt, unit_cost, cost_estimated, "
+        "round(hi * unit_cost, 2) - round(lo * unit_cost, 2) AS lc FROM pc), "
         "r AS (INSERT INTO sale_returns (tenant_id, sale_id, returned_total, refund_id, note, "
         "user_id, balance_day) SELECT $1, $2, coalesce(sum(lt), 0), $5, $6, $7, "
         "(now() AT TIME ZONE $8)::date FROM pieces RETURNING id, returned_total, balance_day), "
         "l AS (INSERT INTO sale_return_lines (tenant_id, return_id, sale_id, product_id, "
-        "quantity, unit_price, line_total) SELECT $1, r.id, $2, p.product_id, p.qty, "
-        "p.unit_price, p.lt FROM r, pieces p ORDER BY p.ord, p.unit_price DESC, p.line_id "
+        "quantity, unit_price, line_total, unit_cost, cost_total, cost_estimated) "
+        "SELECT $1, r.id, $2, p.product_id, p.qty, p.unit_price, p.lt, p.unit_cost, p.lc, "
+        "p.cost_estimated FROM r, pieces p ORDER BY p.ord, p.unit_price DESC, p.line_id "
         "RETURNING 1), "
         "b AS (INSERT INTO balance_daily (tenant_id, day, returns_cents) "
         "SELECT $1, balance_day, (returned_total * 100)::bigint FROM r "

@@ -275,6 +275,9 @@ int sales_confirm(struct catalog *c, int64_t id, const struct payment_in *pay,
         "ON CONFLICT (tenant_id, day) DO UPDATE SET "
         "sales_count = balance_daily.sales_count + 1, "
         "sales_cents = balance_daily.sales_cents + EXCLUDED.sales_cents";
+    static const char cost_sql[] =
+        "UPDATE sale_lines l SET unit_cost = p.cost, cost_estimated = false FROM products p "
+        "WHERE l.tenant_id = $1 AND l.sale_id = $2 AND p.tenant_id = $1 AND p.id = l.product_id";
     const char *tenant = i64(c->a, c->tenant), *sale = i64(c->a, id);
     const char *params[3] = {tenant, sale};
     PGresult *res;
@@ -297,6 +300,13 @@ int sales_confirm(struct catalog *c, int64_t id, const struct payment_in *pay,
         return fail(c);
     }
     if (move_stock(c, tenant, sale, -1, err))
+        return fail(c);
+    /*
+     * The time of sale is the confirmation (sql/016): the lines keep the products' cost as it
+     * is now, read under the product locks move_stock took, before the status changes (the
+     * report's trigger on sales reads the lines' costs when the sale enters 'confirmed').
+     */
+    if (!db_exec(c->db, c->a, cost_sql, 2, params, err))
         return fail(c);
     params[2] = tz;
     if (!db_exec(c->db, c->a, confirm_sql, 3, params, err))

@@ -259,12 +259,16 @@ for f in "$DEV_JSON" "$PROD_JSON"; do
         '[.services[] | .depends_on // {} | to_entries[] | .value.condition ==
           (if .key == "migrate" then "service_completed_successfully" else "service_healthy" end)] | all'
     if [[ "$n" == dev ]]; then
-        t_check "$n: every service is on stock-network" jqc "$f" \
-            '([.services[] | .networks // {} | has("stock-network")] | all) and (.networks | has("stock-network"))'
+        # (but the monitoring profile's prometheus and grafana: on its monitoring network only,
+        # checked by tests/http/test_monitoring.sh)
+        t_check "$n: every service is on stock-network (prometheus, grafana: monitoring only)" jqc "$f" \
+            '([.services | to_entries[] | select(.key != "prometheus" and .key != "grafana") | .value.networks // {} | has("stock-network")] | all)
+             and (.networks | has("stock-network"))'
     else
         # The frontend/backend split is checked by tests/http/test_leastpriv.sh.
-        t_check "$n: every service is on frontend or backend, nothing else" jqc "$f" \
-            '[.services[] | .networks // {} | keys | length > 0 and all(. == "frontend" or . == "backend")] | all'
+        # (and monitoring: nginx, prometheus, grafana; checked by tests/http/test_monitoring.sh)
+        t_check "$n: every service is on frontend or backend (or the monitoring profile's network), nothing else" jqc "$f" \
+            '[.services[] | .networks // {} | keys | length > 0 and all(. == "frontend" or . == "backend" or . == "monitoring")] | all'
     fi
 done
 

@@ -92,14 +92,17 @@ if env -i PATH="$PATH" HOME="$DIR" LANG=C.UTF-8 REDIS_PASSWORD="$APP_PW" POSTGRE
     {
         jq -e "$1" "$PJ" >/dev/null 2>&1
     }
-    t_check "networks: nginx on frontend only" jqc '.services.nginx.networks | keys == ["frontend"]'
+    t_check "networks: nginx on frontend (and monitoring, with Prometheus and Grafana only) only" \
+        jqc '(.services.nginx.networks | keys == ["frontend", "monitoring"]) and
+             ([.services | to_entries[] | select(.value.networks // {} | has("monitoring")) | .key] | sort == ["grafana", "nginx", "prometheus"])'
     t_check "networks: the app on frontend and backend" jqc '.services.app.networks | keys == ["backend", "frontend"]'
     t_check "networks: postgres, redis and the one-shot migrate on backend only (nginx cannot reach them)" \
         jqc '[.services.postgres, .services.redis, .services.migrate | .networks | keys == ["backend"]] | all'
     t_check "networks: backend is internal (no route out), frontend is a bridge" \
         jqc '(.networks.backend.internal == true) and (.networks.frontend.driver == "bridge")'
-    t_check "no port published but nginx's 80 and 443" \
-        jqc '[.services | to_entries[] | select(.key != "nginx") | .value.ports // [] | length == 0] | all'
+    t_check "no port published but nginx's 80 and 443 (and the monitoring UIs' on 127.0.0.1 only)" \
+        jqc '([.services | to_entries[] | select(.key != "nginx" and .key != "prometheus" and .key != "grafana") | .value.ports // [] | length == 0] | all)
+             and ([.services.prometheus, .services.grafana | .ports[]? | if type == "object" then .host_ip == "127.0.0.1" else startswith("127.0.0.1:") end] | all)'
     # No password (the three given above, nor a ${..PASSWORD} of the file) on a command line:
     # command, entrypoint and healthcheck of every service, resolved or as written.
     leaks=$(jq -r --arg a "$APP_PW" --arg b "$ADMIN_PW" --arg c "$DB_APP_PW" --arg d "$CACHE_SECRET_T" '
@@ -128,8 +131,8 @@ if env -i PATH="$PATH" HOME="$DIR" LANG=C.UTF-8 REDIS_PASSWORD="$APP_PW" POSTGRE
         jqc ".services.migrate | (.command == [\"stockctl\", \"migrate\", \"--app-role\", \"stock_app\"])
              and (.environment.DATABASE_URL | startswith(\"postgresql://stock:$ADMIN_PW@postgres:5432/\"))
              and .restart == \"on-failure\" and .read_only == true and (.ports // [] | length == 0)"
-    t_check "nginx: STOCK_OPS_ALLOW defaults to loopback only" \
-        jqc '.services.nginx.environment.STOCK_OPS_ALLOW == "127.0.0.1 ::1"'
+    t_check "nginx: STOCK_OPS_ALLOW defaults to loopback and the monitoring profile's Prometheus only" \
+        jqc '.services.nginx.environment.STOCK_OPS_ALLOW == "127.0.0.1 ::1 " + .services.prometheus.networks.monitoring.ipv4_address'
     REDIS_ARGS=()
     mapfile -t REDIS_ARGS < <(jq -r '.services.redis.command | if type == "string" then
         [splits(" +")] else . end | .[]' "$PJ")

@@ -112,6 +112,8 @@ POST /api/v1/auth/login | public | /api/v1/auth/login | {"tenant":"@SLUG@","emai
 POST /api/v1/auth/logout | session | /api/v1/auth/logout | - | 204 | fresh
 GET /api/v1/me | session | /api/v1/me | - | 200 | -
 POST /api/v1/me/password | session | /api/v1/me/password | {"current_password":"not-the-password-@N@","password":"roles-new-@SUF@-pw"} | 422 | -
+GET /api/v1/tenant | session | /api/v1/tenant | - | 200 | -
+PATCH /api/v1/tenant | admin | /api/v1/tenant | {"locale":"en"} | 200 | -
 GET /api/v1/users | admin | /api/v1/users | - | 200 | -
 POST /api/v1/users | admin | /api/v1/users | {"email":"new@N@@roles.test","password":"roles-new-@SUF@-pw","role":"staff"} | 201 | -
 PATCH /api/v1/users/{id} | admin | /api/v1/users/@U_OTHER@ | {"role":"staff"} | 200 | -
@@ -145,6 +147,7 @@ GET /api/v1/payments | session | /api/v1/payments | - | 200 | -
 POST /api/v1/payments | session | /api/v1/payments | {"sale_id":@S_CONF@,"amount":"1.00","method":"cash"} | 201 | -
 GET /api/v1/balance/series | session | /api/v1/balance/series?from=@TODAY@&to=@TODAY@&granularity=daily | - | 200 | -
 GET /api/v1/stock/movements | session | /api/v1/stock/movements?product_id=@P@ | - | 200 | -
+GET /api/v1/reports/sales | session | /api/v1/reports/sales?from=@TODAY@&to=@TODAY@&group=product | - | 200 | -
 POST /api/v1/stock/movements | session | /api/v1/stock/movements | {"product_id":@P@,"kind":"receipt","quantity":"2"} | 201 | -
 POST /api/v1/stock/movements | admin | /api/v1/stock/movements | {"product_id":@P@,"kind":"loss","quantity":"1"} | 201 | -
 POST /api/v1/stock/movements | admin | /api/v1/stock/movements | {"product_id":@P@,"kind":"adjustment","quantity":"-1"} | 201 | -

@@ -767,7 +767,7 @@ B_PROD=$MK_ID
 A_VIEWS=("/uom/$A_UOM" "/categories/$A_CAT" "/products/$A_PROD" "/sales/$A_DRAFT"
     "/sales/$A_CONF" "/payments?sale_id=$A_CONF" /uom /categories /products /sales /payments
     "/stock/movements?product_id=$A_PROD"
-    "/balance/series?from=$TODAY&to=$TODAY&granularity=daily" /me /users)
+    "/balance/series?from=$TODAY&to=$TODAY&granularity=daily" /me /users /tenant)
 a_snapshot()
 {
     local v
@@ -831,6 +831,9 @@ POST /api/v1/auth/logout | /api/v1/auth/logout | - | fresh | 204 | -
 GET /api/v1/me | /api/v1/me | - | - | 200 | .tenant.id == @B_ID@ and .tenant.slug == "@SLUG_B@"
 GET /api/v1/me | /api/v1/me?tenant_id=@A_ID@&tenant=@SLUG_A@ | - | - | 200 | .tenant.id == @B_ID@
 POST /api/v1/me/password | /api/v1/me/password | {"current_password":"@PW_A@","password":"Hijack-@SUF@-pw","user_id":@A_ADMIN@,"tenant_id":@A_ID@} | - | 422 | -
+GET /api/v1/tenant | /api/v1/tenant?tenant_id=@A_ID@&slug=@SLUG_A@ | - | - | 200 | .id == @B_ID@ and .slug == "@SLUG_B@"
+PATCH /api/v1/tenant | /api/v1/tenant | {"locale":"en","tenant_id":@A_ID@} | - | 422 | -
+PATCH /api/v1/tenant | /api/v1/tenant | {"locale":"en"} | - | 200 | .id == @B_ID@ and .slug == "@SLUG_B@"
 GET /api/v1/users | /api/v1/users?tenant_id=@A_ID@ | - | - | 200 | all(.items[]; .id != @A_USER@ and .id != @A_ADMIN@)
 POST /api/v1/users | /api/v1/users | {"email":"staff@V@@sec-a.test","password":"PwB-new-@SUF@-x","role":"staff","tenant_id":@A_ID@} | - | 201 | .id != @A_USER@ and .role == "staff"
 PATCH /api/v1/users/{id} | /api/v1/users/@A_USER@ | {"disabled":true} | - | 404 | -
@@ -879,6 +882,8 @@ POST /api/v1/payments | /api/v1/payments | {"sale_id":@A_CONF@,"amount":"1.00","
 POST /api/v1/payments | /api/v1/payments | @A_PAY_BODY@ | Idempotency-Key: @A_IDEM@ | 422 | .error.field == "sale_id"
 GET /api/v1/balance/series | /api/v1/balance/series?from=@TODAY@&to=@TODAY@&granularity=daily | - | - | 200 | .totals.sales_count == 0 and .totals.payments_total == "0.00"
 GET /api/v1/balance/series | /api/v1/balance/series?from=@TODAY@&to=@TODAY@&granularity=monthly&method=cash&tenant_id=@A_ID@ | - | - | 200 | .totals.sales_count == 0
+GET /api/v1/reports/sales | /api/v1/reports/sales?from=@TODAY@&to=@TODAY@&group=product&tenant_id=@A_ID@ | - | - | 200 | all(.items[]; .key.product.id != @A_PROD@)
+GET /api/v1/reports/sales | /api/v1/reports/sales?from=@TODAY@&to=@TODAY@&group=category | - | - | 200 | all(.items[]; .key.category == null or .key.category.id != @A_CAT@)
 GET /api/v1/stock/movements | /api/v1/stock/movements?product_id=@A_PROD@ | - | - | 200 | .total == 0
 GET /api/v1/stock/movements | /api/v1/stock/movements?tenant_id=@A_ID@&kind=sale | - | - | 200 | all(.items[]; .product.id != @A_PROD@)
 POST /api/v1/stock/movements | /api/v1/stock/movements | {"product_id":@A_PROD@,"kind":"receipt","quantity":"1"} | - | 422 | .error.field == "product_id"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_stockctl.sh: the admin CLI against the run's PostgreSQL and Redis: migrate is idempotent,
-# tenant create refuses a duplicate, and seed-demo (argument checks, the catalog it writes, a
+# tenant create refuses a duplicate and stores --locale/--currency (bad ones refused, nothing
+# created), and seed-demo (argument checks, the catalog it writes, a
 # second run adding more, cache invalidation with Redis up and unreachable, 100,000 products
 # within 15 s), purge, and cache stats/flush (checked against what Redis holds, before and after
 # cached reads through the API, with bad arguments and with Redis unreachable). Environment from
@@ -23,6 +24,8 @@ BIG_LIMIT_S=15
 SUFFIX=$$-$RANDOM
 T1=ctl-seed-$SUFFIX
 T2=ctl-big-$SUFFIX
+T3=ctl-locale-$SUFFIX # the tenants of the --locale/--currency checks
+T4=ctl-refused-$SUFFIX
 C1=ctl-cache-a-$SUFFIX # the tenants of the cache stats/flush checks
 C2=ctl-cache-b-$SUFFIX
 OUT=$(mktemp)
@@ -38,7 +41,7 @@ cleanup()
     local p
     psql -X -q "$DATABASE_URL" -v ON_ERROR_STOP=1 \
         -c "CREATE TEMP TABLE gone AS
-                SELECT id FROM tenants WHERE slug IN ('$T1', '$T2', '$C1', '$C2')" \
+                SELECT id FROM tenants WHERE slug IN ('$T1', '$T2', '$T3', '$T4', '$C1', '$C2')" \
         -c "DELETE FROM tenants WHERE id IN (SELECT id FROM gone)" \
         -c "DELETE FROM cache_outbox WHERE tenant_id IN (SELECT id FROM gone)" >/dev/null 2>&1
     for p in "${REDIS_LITTER[@]}"; do
@@ -113,6 +116,42 @@ T1_ID=$(cat "$OUT")
 ctl tenant create "$T1" "Another Shop"
 t_check "tenant create with a duplicate slug exits 1" test "$RC" = 1
 t_check "the duplicate is reported in one line" one_error_line "tenant '$T1' already exists"
+
+# --- tenant create --locale --currency (SPEC §12) ---
+t_check "a tenant made without --locale/--currency is en and USD" \
+    test "$(q "SELECT locale || ' ' || currency FROM tenants WHERE slug = '$T1'")" = "en USD"
+ctl tenant create "$T3" "Tienda Ñandú" --locale es --currency MXN
+t_check "tenant create --locale es --currency MXN exits 0 and prints an id" \
+    eval '[[ $RC == 0 && "$(cat "$OUT")" =~ ^[0-9]+$ ]]'
+t_check "... and PostgreSQL holds es and MXN, with the name as given" \
+    test "$(q "SELECT name || '|' || locale || '|' || currency FROM tenants WHERE slug = '$T3'")" = \
+    "Tienda Ñandú|es|MXN"
+# refused WANT_RC PATTERN ARGS...: tenant create T4 ARGS... exits WANT_RC, says PATTERN in one
+# line, and creates nothing.
+refused()
+{
+    local want=$1 pattern=$2
+    shift 2
+    ctl tenant create "$T4" "Refused Shop" "$@"
+    t_check "tenant create $* exits $want" test "$RC" = "$want"
+    t_check "tenant create $* says why in one line" one_error_line "$pattern"
+    t_check "tenant create $* creates nothing" \
+        test "$(q "SELECT count(*) FROM tenants WHERE slug = '$T4'")" = 0
+}
+refused 1 "invalid locale 'fr': expected en or es" --locale fr
+refused 1 "invalid locale 'ES': expected en or es" --locale ES
+refused 1 "invalid locale '': expected en or es" --locale ""
+refused 1 "invalid currency 'usd': expected an active ISO 4217 code" --currency usd
+refused 1 "invalid currency 'HRK': expected an active ISO 4217 code" --currency HRK
+refused 1 "invalid currency 'ABC': expected an active ISO 4217 code" --currency ABC
+refused 1 "invalid currency 'EURO': expected an active ISO 4217 code" --currency EURO
+refused 1 "invalid currency '': expected an active ISO 4217 code" --currency ""
+refused 1 "invalid currency 'XYZ'" --locale es --currency XYZ
+refused 2 "option '--currency' needs a value" --currency
+refused 2 "option '--locale' needs a value" --locale
+ctl help
+t_check "stockctl help lists tenant create --locale en|es --currency CODE" \
+    grep -qF "tenant create SLUG NAME [--timezone TZ] [--locale en|es] [--currency CODE]" "$OUT"
 
 # --- seed-demo: arguments ---
 bad_args()
@@ -362,7 +401,7 @@ t_check "purge takes no argument (usage error, exit 2)" test "$RC" = 2
 # "{prefix}:tenant:{id}:{module}:*" but the generation key "...:__gen__", whose value follows, or
 # "none") and "%-12s %6ld keys deleted" (the keys a flush unlinked).
 . "$ROOT/tests/lib/api.sh"
-MODULES=(balance products categories uom movements users)
+MODULES=(balance products categories uom movements users reports)
 KP=stock # CACHE_KEY_PREFIX: the harness keeps the default
 # Where r_count, r_gen and the want_* helpers look: the database and the key prefix.
 R_DB=0
@@ -500,7 +539,7 @@ A_UOM=$(q "SELECT min(id) FROM units WHERE tenant_id = $A_ID")
 A_CAT=$(q "SELECT min(id) FROM categories WHERE tenant_id = $A_ID")
 for path in /uom "/uom/$A_UOM" /categories "/categories/$A_CAT" /products "/products?limit=3" \
     $(q "SELECT '/products/' || id FROM products WHERE tenant_id = $A_ID ORDER BY id LIMIT 2") \
-    "/balance/series?$DAYS" /stock/movements /users; do
+    "/balance/series?$DAYS" /stock/movements /users "/reports/sales?from=2026-01-01&to=2026-01-31"; do
     warm "$path"
 done
 # A failed sign-in leaves nothing in Redis (the limit is counted in PostgreSQL); a key of a
@@ -579,7 +618,7 @@ t_check "... under a new generation" new_gen
 
 # --- cache flush (all modules) ---
 want=$(want_flush "$A_ID" "${MODULES[@]}")
-before=$(r_snap "${ALL_A[@]}" | grep -vE "^$KP:tenant:$A_ID:(balance|products|categories|uom|movements|users):")
+before=$(r_snap "${ALL_A[@]}" | grep -vE "^$KP:tenant:$A_ID:(balance|products|categories|uom|movements|users|reports):")
 ctl cache flush --tenant "$C1"
 t_check "cache flush (all modules) prints every data module with the keys it deleted" \
     said 0 "$want" ""
@@ -649,7 +688,7 @@ cache_fails()
     RC=$?
     t_check "cache $name: exit $rc and '${msg%%$'\n'*}'" said "$rc" "" "$msg"
 }
-MOD_LIST="expected one of balance, products, categories, uom, movements, users"
+MOD_LIST="expected one of balance, products, categories, uom, movements, users, reports"
 NOSUCH="stockctl: tenant 'nosuch-$SUFFIX' not found"
 cache_fails "stats with an unknown module" 1 "stockctl: unknown cache module 'nosuch': $MOD_LIST" \
     -- stats --tenant "$C1" --module nosuch

@@ -57,5 +57,6 @@ int test_catalog_register(void);
 int test_auth_register(void);
 int test_sales_register(void);
 int test_dispatch_register(void);
+int test_tenant_register(void);
 
 #endif

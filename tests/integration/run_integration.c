@@ -17,7 +17,8 @@ int main(int argc, char **argv)
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
     if (test_db_register() || test_cache_register() || test_catalog_register() ||
-        test_auth_register() || test_sales_register() || test_dispatch_register()) {
+        test_auth_register() || test_sales_register() || test_dispatch_register() ||
+        test_tenant_register()) {
         fprintf(stderr, "cannot register suites: %s\n", CU_get_error_msg());
         return 2;
     }

@@ -21,6 +21,7 @@
 #include "services/balance.h"
 #include "services/catalog.h"
 #include "services/payments.h"
+#include "services/reports.h"
 #include "services/returns.h"
 #include "services/sales.h"
 
@@ -1704,6 +1705,134 @@ static void test_sales_other_tenant_sees_nothing(void)
     CU_ASSERT_STRING_EQUAL(field(&out, "totals.outstanding"), "0.00");
 }
 
+/* ---- the sales report's rows (services/reports.h), as a CSV writer would walk them ---- */
+
+#define REPORT_WALK_MAX 1024
+struct report_walk {
+    int n, stop_at;
+    struct report_row rows[REPORT_WALK_MAX];
+};
+
+static int walk_row(void *ctx, const struct report_row *row, struct app_err *err)
+{
+    struct report_walk *w = ctx;
+
+    if (w->n < REPORT_WALK_MAX)
+        w->rows[w->n] = *row;
+    w->n++;
+    if (w->stop_at && w->n == w->stop_at)
+        return err_set(err, ERR_INTERNAL, "stopped");
+    return 0;
+}
+
+static void test_sales_report_rows(void)
+{
+    struct catalog c = cat(ta), b = cat(tb);
+    struct report_query q;
+    static struct report_walk w, all;
+    struct report_sums tot;
+    struct app_err err;
+    int64_t count, p1, p2, s1;
+    int found;
+    const char *today;
+    char sku1[32], sku2[32];
+    struct sale_line_in lines[2];
+
+    snprintf(sku1, sizeof(sku1), "REP1-%u", ++name_seq);
+    snprintf(sku2, sizeof(sku2), "REP2-%u", ++name_seq);
+    p1 = make_product(&c, sku1, 1000, 100000);
+    p2 = make_product(&c, sku2, 250, 100000);
+    sql("UPDATE products SET cost = CASE WHEN id = $2 THEN 4.00 ELSE 1.10 END "
+        "WHERE tenant_id = $1 AND id IN ($2, $3)",
+        PARAMS(i64s(ta), i64s(p1), i64s(p2)));
+    lines[0] = (struct sale_line_in){p1, 3000, -1};
+    lines[1] = (struct sale_line_in){p2, 1500, -1};
+    s1 = make_sale(&c, lines, 2, NULL);
+    confirm_ok(&c, s1, NULL);
+    CU_ASSERT_STRING_EQUAL(sql_val("SELECT string_agg(unit_cost::text, ',' ORDER BY id) FROM "
+                                   "sale_lines WHERE tenant_id = $1 AND sale_id = $2",
+                                   PARAMS(i64s(ta), i64s(s1))),
+                           "4.00,1.10");
+    today = sql_val("SELECT (now() AT TIME ZONE timezone)::date::text FROM tenants WHERE id = $1",
+                    PARAMS(i64s(ta)));
+
+    /* every row (limit 0): the two products of this sale among the tenant's, totals over all */
+    memset(&q, 0, sizeof(q));
+    q.from = today;
+    q.to = today;
+    q.group = REPORT_PRODUCT;
+    memset(&w, 0, sizeof(w));
+    CU_ASSERT_EQUAL_FATAL(reports_sales_rows(&c, &q, walk_row, &w, &count, &tot, &err), 0);
+    CU_ASSERT_EQUAL(w.n, count);
+    CU_ASSERT_TRUE_FATAL(count >= 2 && count <= REPORT_WALK_MAX);
+    found = 0;
+    for (int i = 0; i < w.n; i++) {
+        if (w.rows[i].id == p1) {
+            found++;
+            CU_ASSERT_EQUAL(w.rows[i].sums.qty_milli, 3000);
+            CU_ASSERT_EQUAL(w.rows[i].sums.sales, 3000);
+            CU_ASSERT_EQUAL(w.rows[i].sums.cost, 1200);
+            CU_ASSERT_STRING_EQUAL(w.rows[i].sku, sku1);
+        }
+        if (w.rows[i].id == p2) {
+            found++;
+            CU_ASSERT_EQUAL(w.rows[i].sums.sales, 375);
+            CU_ASSERT_EQUAL(w.rows[i].sums.cost, 165);
+        }
+    }
+    CU_ASSERT_EQUAL(found, 2);
+    CU_ASSERT_EQUAL(tot.sales, sql_i64("SELECT (sum(l.line_total) * 100)::bigint FROM sales s "
+                                       "JOIN sale_lines l ON l.sale_id = s.id WHERE s.tenant_id = "
+                                       "$1 AND s.status = 'confirmed' AND s.balance_day = $2",
+                                       PARAMS(i64s(ta), today)));
+
+    /* a page: limit 1 offset 1 gives the second row, the same count and totals */
+    all = w;
+    {
+        struct report_sums t2;
+        int64_t n2;
+
+        q.limit = 1;
+        q.offset = 1;
+        memset(&w, 0, sizeof(w));
+        CU_ASSERT_EQUAL(reports_sales_rows(&c, &q, walk_row, &w, &n2, &t2, &err), 0);
+        CU_ASSERT_EQUAL(w.n, 1);
+        CU_ASSERT_EQUAL(n2, count);
+        CU_ASSERT_EQUAL(t2.sales, tot.sales);
+        CU_ASSERT_EQUAL(w.rows[0].id, all.rows[1].id);
+    }
+
+    /* the callback's failure stops the walk and is the answer */
+    q.limit = 0;
+    q.offset = 0;
+    memset(&w, 0, sizeof(w));
+    w.stop_at = 1;
+    CU_ASSERT_EQUAL(reports_sales_rows(&c, &q, walk_row, &w, &count, &tot, &err), -1);
+    CU_ASSERT_EQUAL(w.n, 1);
+
+    /* by day over 10 days: 10 rows, zeros included, today's last */
+    q.group = REPORT_DAY;
+    q.from = sql_val("SELECT ($1::date - 9)::text", PARAMS(today));
+    memset(&w, 0, sizeof(w));
+    CU_ASSERT_EQUAL(reports_sales_rows(&c, &q, walk_row, &w, &count, &tot, &err), 0);
+    CU_ASSERT_EQUAL(count, 10);
+    CU_ASSERT_EQUAL(w.n, 10);
+    CU_ASSERT_TRUE(w.rows[9].sums.sales >= 3375);
+
+    /* the other tenant sees none of it */
+    q.group = REPORT_PRODUCT;
+    q.from = today;
+    memset(&w, 0, sizeof(w));
+    CU_ASSERT_EQUAL(reports_sales_rows(&b, &q, walk_row, &w, &count, &tot, &err), 0);
+    for (int i = 0; i < w.n && i < REPORT_WALK_MAX; i++)
+        CU_ASSERT_TRUE(w.rows[i].id != p1 && w.rows[i].id != p2);
+
+    /* validation names the parameter */
+    q.from = "2026-02-30";
+    CU_ASSERT_EQUAL(reports_sales_rows(&c, &q, walk_row, &w, &count, &tot, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.field, "from");
+}
+
 int test_sales_register(void)
 {
     CU_pSuite s = CU_add_suite_with_setup_and_teardown("sales", suite_init, suite_clean, test_setup,
@@ -1743,7 +1872,9 @@ int test_sales_register(void)
         !CU_add_test(s, "balance validation", test_sales_balance_validation) ||
         !CU_add_test(s, "reads are fresh after every write",
                      test_sales_reads_are_fresh_after_every_write) ||
-        !CU_add_test(s, "other tenant sees nothing", test_sales_other_tenant_sees_nothing))
+        !CU_add_test(s, "other tenant sees nothing", test_sales_other_tenant_sees_nothing) ||
+        !CU_add_test(s, "report rows: every row, a page, a stop, by day, other tenant",
+                     test_sales_report_rows))
         return -1;
     return 0;
 }

@@ -24,6 +24,7 @@ enum body_in_kind {
     BODY_PAYMENT,
     BODY_RETURN,
     BODY_MOVEMENT,
+    BODY_TENANT,
     BODY_KINDS
 };
 
@@ -49,6 +50,7 @@ union body_in_out {
         struct movement_in in;
         const char *key;
     } movement;
+    struct tenant_change tenant;
 };
 
 /*
@@ -100,6 +102,8 @@ static inline int body_in_run(enum body_in_kind kind, struct http_req *req, bool
         return api_return_in(req, &out->ret.in, &out->ret.key, err);
     case BODY_MOVEMENT:
         return api_movement_in(req, &out->movement.in, &out->movement.key, err);
+    case BODY_TENANT:
+        return api_tenant_in(req, &out->tenant, err);
     case BODY_PAYMENT:
     case BODY_KINDS:
         break;

@@ -15,7 +15,7 @@ int main(void)
         test_http_register() || test_router_register() || test_jsonx_register() ||
         test_dec_register() || test_date_register() || test_cache_key_register() ||
         test_listen_register() || test_redis_register() || test_routes_register() ||
-        test_api_in_register() || test_l1_register()) {
+        test_api_in_register() || test_l1_register() || test_tenant_register()) {
         fprintf(stderr, "cannot register suites: %s\n", CU_get_error_msg());
         return 2;
     }

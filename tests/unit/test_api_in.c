@@ -70,6 +70,7 @@ struct row {
 #define PY BODY_PAYMENT
 #define RT BODY_RETURN
 #define MV BODY_MOVEMENT
+#define TN BODY_TENANT
 
 /* A product body: the required fields with one of them given as v, or extra fields after. */
 #define PROD(extra) "{\"sku\":\"NEW-1\",\"name\":\"New\",\"uom_id\":1,\"price\":\"1.00\"" extra "}"
@@ -507,6 +508,32 @@ static const struct row rows[] = {
        "too_long"),
     ROW(MV, true, MOVE("receipt", "1", ""), 422, "Idempotency-Key", "invalid_idempotency_key", NULL,
         "bad key", 0),
+    /* PATCH /tenant: every error is validation_error naming the field, unknown fields too. */
+    OK(TN, false, "{}"),
+    OK(TN, false, "{\"name\":\"Tienda\",\"locale\":\"es\",\"currency\":\"EUR\"}"),
+    OK(TN, false, "{\"currency\":\"XCG\"}"),
+    OK(TN, false, "{\"name\":\"<<200*\u00f1>>\"}"),
+    NO(TN, false, "", 400, "", NULL),
+    NO(TN, false, "[]", 400, "", NULL),
+    NO(TN, false, "{\"locale\":\"fr\"}", 422, "locale", "validation_error"),
+    NO(TN, false, "{\"locale\":\"ES\"}", 422, "locale", "validation_error"),
+    NO(TN, false, "{\"locale\":null}", 422, "locale", "validation_error"),
+    NO(TN, false, "{\"locale\":true}", 422, "locale", "validation_error"),
+    NO(TN, false, "{\"currency\":\"usd\"}", 422, "currency", "validation_error"),
+    NO(TN, false, "{\"currency\":\"HRK\"}", 422, "currency", "validation_error"),
+    NO(TN, false, "{\"currency\":\"ABC\"}", 422, "currency", "validation_error"),
+    NO(TN, false, "{\"currency\":840}", 422, "currency", "validation_error"),
+    NO(TN, false, "{\"currency\":\"EU\\u0000R\"}", 422, "currency", "validation_error"),
+    NO(TN, false, "{\"name\":\"\"}", 422, "name", "validation_error"),
+    NO(TN, false, "{\"name\":\" \\t\"}", 422, "name", "validation_error"),
+    NO(TN, false, "{\"name\":\"<<201*n>>\"}", 422, "name", "validation_error"),
+    NO(TN, false, "{\"name\":null}", 422, "name", "validation_error"),
+    NO(TN, false, "{\"name\":\"Ok\",\"colour\":\"red\"}", 422, "colour", "validation_error"),
+    NO(TN, false, "{\"tenant_id\":2}", 422, "tenant_id", "validation_error"),
+    NO(TN, false, "{\"timezone\":\"UTC\"}", 422, "timezone", "validation_error"),
+    NO(TN, false, "{\"<<60*k>>\":1}", 422, "", "validation_error"),
+    NO(TN, false, "{\"name\":\"Ok\",\"locale\":\"es\",\"currency\":\"XYZ\"}", 422, "currency",
+       "validation_error"),
 };
 
 /* template with each "<<N*x>>" replaced by N copies of x; the copy belongs to a. */
@@ -534,9 +561,9 @@ static char *expand(struct arena *a, const char *t)
 
 static const char *kind_name(enum body_in_kind k)
 {
-    static const char *const names[] = {"api_uom_in",     "api_category_in", "api_product_in",
-                                        "api_sale_in",    "api_confirm_in",  "api_payment_in",
-                                        "api_movement_in"};
+    static const char *const names[] = {"api_uom_in",    "api_category_in", "api_product_in",
+                                        "api_sale_in",   "api_confirm_in",  "api_payment_in",
+                                        "api_return_in", "api_movement_in", "api_tenant_in"};
 
     return k < BODY_KINDS ? names[k] : "?";
 }
@@ -715,6 +742,22 @@ static void test_api_in_return_reads_lines_refund_and_key(void)
     arena_free(a);
 }
 
+static void test_api_in_tenant_given_fields_only(void)
+{
+    struct arena *a = arena_new();
+    union body_in_out o;
+
+    accept(a, BODY_TENANT, false, "{\"currency\":\"MXN\",\"name\":\"Tienda \\u00d1and\\u00fa\"}",
+           NULL, &o);
+    CU_ASSERT_STRING_EQUAL(o.tenant.currency, "MXN");
+    CU_ASSERT_STRING_EQUAL(o.tenant.name, "Tienda \xc3\x91"
+                                          "and\xc3\xba");
+    CU_ASSERT_PTR_NULL(o.tenant.locale);
+    accept(a, BODY_TENANT, false, "{}", NULL, &o);
+    CU_ASSERT(!o.tenant.name && !o.tenant.locale && !o.tenant.currency);
+    arena_free(a);
+}
+
 int test_api_in_register(void)
 {
     CU_pSuite s = CU_add_suite("api_in", NULL, NULL);
@@ -726,7 +769,8 @@ int test_api_in_register(void)
                      test_api_in_confirm_payment_is_optional) ||
         !CU_add_test(s, "payment: key and fields", test_api_in_payment_reads_key_and_fields) ||
         !CU_add_test(s, "return: lines, refund and key",
-                     test_api_in_return_reads_lines_refund_and_key))
+                     test_api_in_return_reads_lines_refund_and_key) ||
+        !CU_add_test(s, "tenant: the given fields only", test_api_in_tenant_given_fields_only))
         return -1;
     return 0;
 }

@@ -16,5 +16,6 @@ int test_redis_register(void);
 int test_routes_register(void);
 int test_api_in_register(void);
 int test_l1_register(void);
+int test_tenant_register(void);
 
 #endif

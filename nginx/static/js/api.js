@@ -1,6 +1,7 @@
 // api: the JSON API of /api/v1 and the session: the user, the tenant and the CSRF token, kept
 // only in memory (the session itself is the HttpOnly cookie).
 import { toast } from './dom.js';
+import { errorText } from './i18n.js';
 
 const API = '/api/v1';
 
@@ -21,7 +22,7 @@ export function onSessionLost(fn) {
 }
 
 // A failed request: status (0 when the server cannot be reached), and the API's error code,
-// field and message.
+// field and message (English, for programs: the UI shows errorText(e) of i18n.js).
 export class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
@@ -103,6 +104,6 @@ export const qs = (o) => {
 // already moved to sign-in: that one is swallowed.
 export function guard(fn) {
   return async (...a) => {
-    try { await fn(...a); } catch (e) { if (!(e instanceof ApiError && e.status === 401)) toast(e.message, true); }
+    try { await fn(...a); } catch (e) { if (!(e instanceof ApiError && e.status === 401)) toast(e instanceof ApiError ? errorText(e) : e.message, true); }
   };
 }

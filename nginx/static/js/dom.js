@@ -1,5 +1,6 @@
 // dom: building elements and showing them: h()/s() (HTML and SVG), the main view, toasts and the
 // confirm dialog. Every value goes in as text (createElement, textContent), never as innerHTML.
+import { t } from './i18n.js';
 
 const view = document.getElementById('view');
 
@@ -73,10 +74,11 @@ export function toast(message, bad) {
 
 const dialog = document.getElementById('confirm-dialog');
 // Asks text in the modal dialog of index.html; resolves true when okLabel is chosen.
-export function confirmDialog(text, okLabel = 'Confirm') {
+export function confirmDialog(text, okLabel) {
   return new Promise((resolve) => {
     document.getElementById('confirm-text').textContent = text;
-    document.getElementById('confirm-ok').textContent = okLabel;
+    document.getElementById('confirm-ok').textContent = okLabel || t('dialog.confirm');
+    document.getElementById('confirm-cancel').textContent = t('dialog.keep');
     dialog.returnValue = '';
     dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true });
     dialog.showModal();

@@ -1,6 +1,8 @@
 // forms: labelled fields, error display beside a field (the API's error.field), busy buttons and
 // the generic create/edit form.
 import { h, nextId, toast } from './dom.js';
+import { ApiError } from './api.js';
+import { t, errorText } from './i18n.js';
 
 // A labelled input with a place for its error (aria-describedby) and an optional hint.
 export function field(label, input, hint) {
@@ -28,9 +30,10 @@ export function clearErrors(form) {
   form.querySelectorAll('.field-error, .form-error').forEach((e) => { e.textContent = ''; });
   form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
 }
-// Shows an API error beside its field (error.field) or at the form (a toast if it has no place).
+// Shows an error beside its field (error.field) or at the form (a toast if it has no place): an
+// ApiError as the UI's own text of its code (errorText), else err.message (a text of the UI).
 export function showError(form, err) {
-  const message = err && err.message ? err.message : String(err);
+  const message = err instanceof ApiError ? errorText(err) : err && err.message ? err.message : String(err);
   let target = null;
   if (err && err.field) {
     target = form.querySelector(`.field-error[data-error-for="${CSS.escape(err.field)}"]`);
@@ -69,10 +72,10 @@ export function entityForm({ title, fields, values, onSubmit, onCancel, submitLa
     inputs[f.name] = el;
     return field(f.label, el, f.hint);
   });
-  const btn = h('button', { type: 'submit', class: 'primary' }, submitLabel || 'Save');
+  const btn = h('button', { type: 'submit', class: 'primary' }, submitLabel || t('common.save'));
   const form = h('form', { class: 'card entity-form', novalidate: true },
     h('h2', {}, title), h('div', { class: 'grid' }, parts), formError(),
-    h('div', { class: 'actions' }, btn, onCancel ? h('button', { type: 'button', onclick: onCancel }, 'Cancel') : null));
+    h('div', { class: 'actions' }, btn, onCancel ? h('button', { type: 'button', onclick: onCancel }, t('common.cancel')) : null));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);

@@ -48,3 +48,31 @@ export function errorText(e) {
   if (e && e.status === 0) return t('error.unreachable');
   return t('error.generic', { status: (e && e.status) || '' });
 }
+
+// t() of key as nodes: a {name} placeholder whose value in vars is a DOM node (a moneyEl) is
+// that node, the rest text. For h(): h('p', {}, tx('receipt.returned_total', { amount: moneyEl(x) })).
+export function tx(key, vars = {}) {
+  const s = catalogs[lang][key] ?? catalogs.en[key] ?? key;
+  const out = [];
+  let last = 0;
+  s.replace(/\{(\w+)\}/g, (m, k, at) => {
+    if (!(k in vars)) return m;
+    out.push(s.slice(last, at), vars[k] instanceof Node ? vars[k] : String(vars[k]));
+    last = at + m.length;
+    return m;
+  });
+  out.push(s.slice(last));
+  return out.filter((x) => x !== '');
+}
+
+// Translates the static markup under root (index.html): the text of every [data-i18n] element
+// and the attributes named by data-i18n-attr ("aria-label:nav.label title:x.y").
+export function translateDom(root = document) {
+  root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  root.querySelectorAll('[data-i18n-attr]').forEach((el) => {
+    for (const pair of el.dataset.i18nAttr.split(/\s+/).filter(Boolean)) {
+      const [attr, key] = pair.split(':');
+      if (attr && key) el.setAttribute(attr, t(key));
+    }
+  });
+}

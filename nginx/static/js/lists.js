@@ -2,9 +2,12 @@
 import { h } from './dom.js';
 import { api, guard } from './api.js';
 import { qty } from './format.js';
+import { t } from './i18n.js';
 
-// The badge of a sale's status (draft, confirmed, cancelled).
-export const statusBadge = (st) => h('span', { class: `badge status-${st}` }, st);
+// A sale's status as text (draft, confirmed, cancelled, returned).
+export const statusText = (st) => t(`status.${st}`);
+// The badge of a sale's status.
+export const statusBadge = (st) => h('span', { class: `badge status-${st}` }, statusText(st));
 
 // Rows per page of every list.
 export const PAGE = 50;
@@ -15,7 +18,7 @@ export function table(headers, rows, caption) {
   return h('div', { class: 'table-wrap' }, h('table', {},
     caption ? h('caption', {}, caption) : null,
     h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, 'Nothing here yet.')))));
+    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, t('list.empty'))))));
 }
 
 // A paged list: el shows the page's table (headers, one row(item) per item) and its pager;
@@ -42,8 +45,8 @@ export function pagedList({ url, headers, row, onPage, attrs = {} }) {
 export function pager(r, offset, go) {
   if (r.total <= PAGE && offset === 0) return null;
   const first = r.items.length ? offset + 1 : 0, last = offset + r.items.length;
-  const prev = h('button', { type: 'button', disabled: offset === 0, onclick: guard(() => go(Math.max(0, offset - PAGE))) }, 'Previous');
-  const next = h('button', { type: 'button', disabled: last >= r.total, onclick: guard(() => go(offset + PAGE)) }, 'Next');
-  return h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev,
-    h('span', { class: 'muted' }, `${qty(first)}–${qty(last)} of ${qty(r.total)}`), next);
+  const prev = h('button', { type: 'button', disabled: offset === 0, onclick: guard(() => go(Math.max(0, offset - PAGE))) }, t('list.previous'));
+  const next = h('button', { type: 'button', disabled: last >= r.total, onclick: guard(() => go(offset + PAGE)) }, t('list.next'));
+  return h('nav', { class: 'pager', 'aria-label': t('list.pages') }, prev,
+    h('span', { class: 'muted' }, t('list.range', { first: qty(first), last: qty(last), total: qty(r.total) })), next);
 }

@@ -2,17 +2,23 @@
 // (which one is current; Users for admins only), Change password and Sign out.
 import { api, session, clearSession, isAdmin } from './api.js';
 import { busy } from './forms.js';
+import { t } from './i18n.js';
 
 const top = document.getElementById('top');
+
+// A role as text ('staff', 'admin').
+export const roleText = (r) => (r === 'admin' || r === 'staff' ? t(`role.${r}`) : r || '');
 
 // Shows the header with the session's tenant and user.
 export function showShell() {
   top.hidden = false;
   document.getElementById('tenant-name').textContent = session.tenant ? session.tenant.name : '';
   document.getElementById('user-email').textContent = session.user ? session.user.email : '';
-  document.getElementById('user-role').textContent = session.user && session.user.role ? session.user.role : '';
+  document.getElementById('user-role').textContent = session.user && session.user.role ? roleText(session.user.role) : '';
   // Staff see no page they may not use (SPEC §10).
   document.getElementById('nav-users').hidden = !isAdmin();
+  // the sales report (pages/reports.js), in the UI's language
+  document.getElementById('nav-reports').textContent = t('reports.nav');
 }
 export function hideShell() {
   top.hidden = true;

@@ -3,7 +3,7 @@ import { simpleResource } from './resource.js';
 import { qty } from '../format.js';
 
 export const categoriesPage = simpleResource({
-  path: '/categories', title: 'Categories', singular: 'category',
-  fields: [{ name: 'name', label: 'Name', required: true }, { name: 'description', label: 'Description', type: 'textarea' }],
-  columns: [['Name', (c) => c.name], ['Description', (c) => c.description || ''], ['Products', (c) => qty(c.product_count)]],
+  path: '/categories', title: 'nav.categories', k: 'category',
+  fields: [{ name: 'name', label: 'category.name', required: true }, { name: 'description', label: 'category.description', type: 'textarea' }],
+  columns: [['category.name', (c) => c.name], ['category.description', (c) => c.description || ''], ['category.products', (c) => qty(c.product_count)]],
 });

@@ -6,6 +6,7 @@
 import { h, toast, confirmDialog } from '../dom.js';
 import { api, request } from '../api.js';
 import { busy, entityForm } from '../forms.js';
+import { t } from '../i18n.js';
 
 // The options of the category and unit selects: { cats: [[id, name]], uoms: [[id, label]] }.
 export async function catalogOptions() {
@@ -19,9 +20,8 @@ export async function loadProduct(id) {
   return { product: r.data, etag: r.etag };
 }
 
-const CHANGED = 'This product was changed by someone else meanwhile. It has been reloaded as it is now: check it and save again.';
-
-const GONE_STALE = 'This product was changed by someone else meanwhile and was not deleted. It has been reloaded: check it before deleting.';
+const CHANGED = 'product.changed'; // catalog keys
+const GONE_STALE = 'product.gone_stale';
 
 // Shows the product form in slot: a new product when id is null, else the product id loaded
 // afresh (with its ETag). opts: the select options; onSaved(product) after a save; onLoaded(p,
@@ -32,19 +32,19 @@ export async function openProductForm(slot, id, opts, onSaved, onLoaded, notice)
   const p = loaded && loaded.product;
   if (p && onLoaded) onLoaded(p, loaded.etag);
   const fields = [
-    { name: 'sku', label: 'SKU', required: true },
-    { name: 'name', label: 'Name', required: true },
-    { name: 'category_id', label: 'Category', options: [['', '(none)'], ...opts.cats] },
-    { name: 'uom_id', label: 'Unit', options: opts.uoms, required: true },
-    { name: 'price', label: 'Price', inputmode: 'decimal', required: true },
-    { name: 'cost', label: 'Cost', inputmode: 'decimal', required: true },
+    { name: 'sku', label: t('product.sku'), required: true },
+    { name: 'name', label: t('product.name'), required: true },
+    { name: 'category_id', label: t('product.category'), options: [['', t('product.no_category')], ...opts.cats] },
+    { name: 'uom_id', label: t('product.unit'), options: opts.uoms, required: true },
+    { name: 'price', label: t('product.price'), inputmode: 'decimal', required: true },
+    { name: 'cost', label: t('product.cost'), inputmode: 'decimal', required: true },
     // Only a new product takes a stock (its opening stock); afterwards stock changes are movements.
-    p ? null : { name: 'stock', label: 'Stock', inputmode: 'decimal', required: true, hint: 'The opening stock.' },
-    { name: 'min_stock', label: 'Minimum stock', inputmode: 'decimal', required: true, hint: 'At or below this the product is shown as low on stock.' },
+    p ? null : { name: 'stock', label: t('product.stock'), inputmode: 'decimal', required: true, hint: t('product.stock_hint') },
+    { name: 'min_stock', label: t('product.min_stock'), inputmode: 'decimal', required: true, hint: t('product.min_stock_hint') },
   ].filter(Boolean);
   const values = p ? { ...p, category_id: p.category ? p.category.id : '', uom_id: p.uom ? p.uom.id : '' } : { stock: '0', min_stock: '0' };
   const form = entityForm({
-    title: p ? 'Edit product' : 'New product', values, fields,
+    title: p ? t('product.edit') : t('product.new'), values, fields,
     onSubmit: async (d) => {
       const body = { ...d, category_id: d.category_id ? Number(d.category_id) : null, uom_id: d.uom_id ? Number(d.uom_id) : null };
       let saved;
@@ -54,11 +54,11 @@ export async function openProductForm(slot, id, opts, onSaved, onLoaded, notice)
           saved = await api('PATCH', `/products/${p.id}`, body, loaded.etag ? { 'If-Match': loaded.etag } : {});
         } catch (e) {
           if (e.status !== 412) throw e;
-          await openProductForm(slot, p.id, opts, onSaved, onLoaded, CHANGED);
+          await openProductForm(slot, p.id, opts, onSaved, onLoaded, t(CHANGED));
           return;
         }
       } else saved = await api('POST', '/products', body);
-      toast(p ? 'Product saved.' : 'Product created.');
+      toast(p ? t('product.saved') : t('product.created'));
       slot.replaceChildren();
       await onSaved(saved);
     },
@@ -76,18 +76,18 @@ export async function openProductForm(slot, id, opts, onSaved, onLoaded, notice)
 export async function deleteProduct(p, etag, button, onDone) {
   if (!etag) {
     const now = await loadProduct(p.id);
-    if (now.product.updated_at !== p.updated_at) { toast(GONE_STALE, true); await onDone(false); return; }
+    if (now.product.updated_at !== p.updated_at) { toast(t(GONE_STALE), true); await onDone(false); return; }
     etag = now.etag;
   }
-  if (!(await confirmDialog(`Delete product "${p.name}"? This cannot be undone.`, 'Delete'))) return;
+  if (!(await confirmDialog(t('product.delete_confirm', { name: p.name }), t('common.delete')))) return;
   try {
     await busy(button, () => api('DELETE', `/products/${p.id}`, undefined, etag ? { 'If-Match': etag } : {}));
   } catch (e) {
     if (e.status !== 412) throw e;
-    toast(GONE_STALE, true);
+    toast(t(GONE_STALE), true);
     await onDone(false);
     return;
   }
-  toast('Product deleted.');
+  toast(t('product.deleted'));
   await onDone(true);
 }

@@ -5,16 +5,14 @@ import { h, pageView, toast } from '../dom.js';
 import { api, qs, guard, isAdmin, idempotency } from '../api.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
 import { PAGE, pagedList } from '../lists.js';
-import { money, qty, when } from '../format.js';
+import { moneyEl, qty, when } from '../format.js';
+import { t, errorText } from '../i18n.js';
 import { catalogOptions, loadProduct, openProductForm, deleteProduct } from './product-form.js';
 import { stockBadge } from './products.js';
 
-// What each kind of movement reads as on the stock card.
-export const KIND_LABELS = {
-  receipt: 'Receipt', count: 'Count', adjustment: 'Adjustment', loss: 'Loss', damage: 'Damage',
-  sale: 'Sale', cancel: 'Sale cancelled', return: 'Return', opening: 'Opening stock',
-};
-const kindLabel = (k) => KIND_LABELS[k] || k;
+// What each kind of movement reads as on the stock card (catalog key kind.<kind>).
+export const KINDS = ['receipt', 'count', 'adjustment', 'loss', 'damage', 'sale', 'cancel', 'return', 'opening'];
+export const kindLabel = (k) => (KINDS.includes(k) ? t(`kind.${k}`) : k);
 // A signed quantity: "+10", "-1", "0".
 export const signedQty = (v) => (Number(v) > 0 ? '+' : '') + qty(v);
 
@@ -31,8 +29,8 @@ function movementForm(p, spec, after) {
   const btn = h('button', { type: 'submit', class: 'primary' }, spec.submitLabel);
   const idem = idempotency();
   const form = h('form', { class: `card movement-form ${spec.cls}`, novalidate: true }, h('h2', {}, spec.title),
-    h('div', { class: 'grid' }, kind ? field('Type', kind) : null, field(spec.qtyLabel, quantity, spec.qtyHint),
-      unitCost ? field('Unit cost (optional)', unitCost) : null, field('Reference (optional)', reference), field('Note (optional)', note)),
+    h('div', { class: 'grid' }, kind ? field(t('movement.type'), kind) : null, field(spec.qtyLabel, quantity, spec.qtyHint),
+      unitCost ? field(t('movement.unit_cost_optional'), unitCost) : null, field(t('common.reference_optional'), reference), field(t('common.note_optional'), note)),
     formError(), h('div', { class: 'actions' }, btn));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearErrors(form);
@@ -44,12 +42,12 @@ function movementForm(p, spec, after) {
       try {
         const m = await api('POST', '/stock/movements', body, { 'Idempotency-Key': idem.key(body) });
         idem.done();
-        toast(`${kindLabel(m.kind)} recorded: stock ${qty(m.stock_before)} → ${qty(m.stock_after)}.`);
+        toast(t('movement.recorded', { kind: kindLabel(m.kind), before: qty(m.stock_before), after: qty(m.stock_after) }));
         await after();
       } catch (e) {
         if (e.status === 401) return;
         if (e.code === 'insufficient_stock') {
-          showError(form, { message: `Not enough stock: ${qty(p.stock)} ${p.uom ? p.uom.abbreviation : ''} in stock, and stock never goes below zero. Nothing was changed.`, field: null });
+          showError(form, { message: t('movement.insufficient', { stock: `${qty(p.stock)} ${p.uom ? p.uom.abbreviation : ''}`.trim() }), field: null });
         } else showError(form, e);
       }
     });
@@ -59,19 +57,23 @@ function movementForm(p, spec, after) {
 
 // The stock card of product id: a paged table of its movements, newest first.
 function stockCard(id) {
+  const L = {
+    time: t('movement.col.time'), kind: t('movement.col.kind'), qty: t('movement.col.quantity'), stock: t('movement.col.stock'),
+    cost: t('movement.col.unit_cost'), note: t('movement.col.note'), ref: t('movement.col.reference'), user: t('movement.col.user'),
+  };
   return pagedList({
     url: (at) => '/stock/movements' + qs({ product_id: id, limit: PAGE, offset: at }),
-    headers: ['Time', 'Kind', 'Quantity', 'Stock', 'Unit cost', 'Note', 'Reference', 'User'],
+    headers: [L.time, L.kind, L.qty, L.stock, L.cost, L.note, L.ref, L.user],
     attrs: { class: 'stock-card', 'aria-live': 'polite' },
     row: (m) => h('tr', { dataset: { kind: m.kind } },
-      h('td', { 'data-label': 'Time' }, when(m.created_at)),
-      h('td', { 'data-label': 'Kind' }, h('span', { class: `badge kind-${m.kind}` }, kindLabel(m.kind))),
-      h('td', { 'data-label': 'Quantity', class: 'num mv-qty' }, signedQty(m.quantity)),
-      h('td', { 'data-label': 'Stock', class: 'num mv-stock' }, `${qty(m.stock_before)} → ${qty(m.stock_after)}`),
-      h('td', { 'data-label': 'Unit cost', class: 'num' }, m.unit_cost === null || m.unit_cost === undefined ? '—' : money(m.unit_cost)),
-      h('td', { 'data-label': 'Note' }, m.note || '—'),
-      h('td', { 'data-label': 'Reference' }, m.sale_id ? h('a', { href: `#/sales/${m.sale_id}` }, m.reference || `Sale ${m.sale_id}`) : (m.reference || '—')),
-      h('td', { 'data-label': 'User', class: 'mv-user' }, m.user ? m.user.email : '—')),
+      h('td', { 'data-label': L.time }, when(m.created_at)),
+      h('td', { 'data-label': L.kind }, h('span', { class: `badge kind-${m.kind}` }, kindLabel(m.kind))),
+      h('td', { 'data-label': L.qty, class: 'num mv-qty' }, signedQty(m.quantity)),
+      h('td', { 'data-label': L.stock, class: 'num mv-stock' }, `${qty(m.stock_before)} → ${qty(m.stock_after)}`),
+      h('td', { 'data-label': L.cost, class: 'num' }, m.unit_cost === null || m.unit_cost === undefined ? '—' : moneyEl(m.unit_cost)),
+      h('td', { 'data-label': L.note }, m.note || '—'),
+      h('td', { 'data-label': L.ref }, m.sale_id ? h('a', { href: `#/sales/${m.sale_id}` }, m.reference || t('sale.name', { id: m.sale_id })) : (m.reference || '—')),
+      h('td', { 'data-label': L.user, class: 'mv-user' }, m.user ? m.user.email : '—')),
   });
 }
 
@@ -84,10 +86,10 @@ export async function productPage(id) {
   const reload = () => productPage(p.id);
   const slot = h('div');
   const card = stockCard(p.id);
-  const forms = [movementForm(p, { title: 'Receive goods', cls: 'receive', kinds: [['receipt', 'Receipt']], qtyLabel: 'Quantity received', qtyHint: 'More than zero.', cost: true, submitLabel: 'Record receipt' }, reload)];
+  const forms = [movementForm(p, { title: t('movement.receive.title'), cls: 'receive', kinds: [['receipt', t('kind.receipt')]], qtyLabel: t('movement.receive.quantity'), qtyHint: t('movement.receive.hint'), cost: true, submitLabel: t('movement.receive.submit') }, reload)];
   if (admin) {
-    forms.push(movementForm(p, { title: 'Count stock', cls: 'count', kinds: [['count', 'Count']], qtyLabel: 'Counted quantity', qtyHint: `What is on the shelf; the stock (${qty(p.stock)}) is set to it.`, submitLabel: 'Record count' }, reload));
-    forms.push(movementForm(p, { title: 'Adjust stock', cls: 'adjust', kinds: [['adjustment', 'Adjustment (+ or −)'], ['loss', 'Loss'], ['damage', 'Damage']], qtyLabel: 'Quantity', qtyHint: 'Adjustment: signed, e.g. -2 or 5. Loss and damage: more than zero, taken off the stock.', submitLabel: 'Record adjustment' }, reload));
+    forms.push(movementForm(p, { title: t('movement.count.title'), cls: 'count', kinds: [['count', t('kind.count')]], qtyLabel: t('movement.count.quantity'), qtyHint: t('movement.count.hint', { stock: qty(p.stock) }), submitLabel: t('movement.count.submit') }, reload));
+    forms.push(movementForm(p, { title: t('movement.adjust.title'), cls: 'adjust', kinds: [['adjustment', t('movement.adjust.adjustment')], ['loss', t('kind.loss')], ['damage', t('kind.damage')]], qtyLabel: t('movement.adjust.quantity'), qtyHint: t('movement.adjust.hint'), submitLabel: t('movement.adjust.submit') }, reload));
   }
   // The heading and the facts, drawn again when the edit form loads the product anew (a 412).
   const title = h('h1');
@@ -97,30 +99,30 @@ export async function productPage(id) {
     const unit = x.uom ? x.uom.abbreviation : '';
     title.replaceChildren(x.name, ' ', stockBadge(x) || '');
     facts.replaceChildren(...[
-      h('dt', {}, 'SKU'), h('dd', {}, x.sku),
-      h('dt', {}, 'Category'), h('dd', {}, x.category ? x.category.name : '—'),
-      h('dt', {}, 'Unit'), h('dd', {}, x.uom ? `${x.uom.name} (${x.uom.abbreviation})` : '—'),
-      h('dt', {}, 'Price'), h('dd', {}, money(x.price)),
-      h('dt', {}, 'Cost'), h('dd', {}, money(x.cost)),
-      h('dt', {}, 'Stock'), h('dd', { class: 'product-stock' }, `${qty(x.stock)} ${unit}`),
-      h('dt', {}, 'Minimum stock'), h('dd', {}, qty(x.min_stock)),
-      h('dt', {}, 'Updated'), h('dd', {}, when(x.updated_at))]);
+      h('dt', {}, t('product.sku')), h('dd', {}, x.sku),
+      h('dt', {}, t('product.category')), h('dd', {}, x.category ? x.category.name : '—'),
+      h('dt', {}, t('product.unit')), h('dd', {}, x.uom ? `${x.uom.name} (${x.uom.abbreviation})` : '—'),
+      h('dt', {}, t('product.price')), h('dd', { class: 'product-price' }, moneyEl(x.price)),
+      h('dt', {}, t('product.cost')), h('dd', {}, moneyEl(x.cost)),
+      h('dt', {}, t('product.stock')), h('dd', { class: 'product-stock' }, `${qty(x.stock)} ${unit}`),
+      h('dt', {}, t('product.min_stock')), h('dd', {}, qty(x.min_stock)),
+      h('dt', {}, t('product.updated')), h('dd', {}, when(x.updated_at))]);
   };
   show(p);
   setView(
     h('div', { class: 'page-head' }, title,
       h('div', { class: 'actions' },
-        admin ? h('button', { type: 'button', onclick: guard(() => openProductForm(slot, p.id, opts, reload, show)) }, 'Edit') : null,
+        admin ? h('button', { type: 'button', onclick: guard(() => openProductForm(slot, p.id, opts, reload, show)) }, t('common.edit')) : null,
         admin ? h('button', { type: 'button', class: 'danger', onclick: guard(async (ev) => {
           await deleteProduct(p, etag, ev.currentTarget, async (deleted) => { if (deleted) location.hash = '#/products'; else await reload(); });
-        }) }, 'Delete') : null,
-        h('a', { class: 'button', href: '#/products' }, 'All products'))),
+        }) }, t('common.delete')) : null,
+        h('a', { class: 'button', href: '#/products' }, t('product.all')))),
     slot,
     facts,
     h('div', { class: 'movement-forms' }, forms),
-    h('h2', {}, 'Stock card'), card.el);
+    h('h2', {}, t('movement.card')), card.el);
   try { await card.load(); } catch (e) {
     if (e.status === 401) return;
-    card.el.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, e.status === 404 ? 'The stock card is not available on this server yet.' : e.message));
+    card.el.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, e.status === 404 ? t('movement.card_unavailable') : errorText(e)));
   }
 }

@@ -5,8 +5,8 @@
 // shell and the buttons, so the paper shows the receipt alone.
 import { h, pageView } from '../dom.js';
 import { api, session } from '../api.js';
-import { t } from '../i18n.js';
-import { money, qty, when } from '../format.js';
+import { t, tx } from '../i18n.js';
+import { moneyEl, qty, when } from '../format.js';
 
 const productId = (l) => (l.product ? l.product.id : l.product_id);
 const productName = (l) => (l.product ? l.product.name : t('receipt.product', { id: productId(l) }));
@@ -47,8 +47,8 @@ function linesTable(caption, items, units) {
     h('tbody', {}, items.map((l) => h('tr', { class: 'receipt-line' },
       h('td', { 'data-label': t('receipt.col.product') }, h('span', { class: 'receipt-sku' }, l.product ? l.product.sku : ''), ' ', productName(l)),
       h('td', { 'data-label': t('receipt.col.quantity'), class: 'num' }, withUnit(l.quantity, units.get(productId(l)))),
-      h('td', { 'data-label': t('receipt.col.unit_price'), class: 'num' }, money(l.unit_price)),
-      h('td', { 'data-label': t('receipt.col.line_total'), class: 'num' }, money(l.line_total))))));
+      h('td', { 'data-label': t('receipt.col.unit_price'), class: 'num' }, moneyEl(l.unit_price)),
+      h('td', { 'data-label': t('receipt.col.line_total'), class: 'num' }, moneyEl(l.line_total))))));
 }
 
 export async function receiptPage(id) {
@@ -75,10 +75,10 @@ export async function receiptPage(id) {
         h('p', {}, t('receipt.customer', { name: sale.customer || '—' }))),
       linesTable(t('receipt.lines'), sale.items || [], units),
       h('dl', { class: 'receipt-totals' },
-        row('receipt.total', money(sale.total), 'receipt-total'),
-        sale.returned_total !== undefined ? row('receipt.returned', money(sale.returned_total), 'receipt-returned') : null,
-        row('receipt.paid', money(sale.paid_total), 'receipt-paid'),
-        row('receipt.outstanding', money(sale.outstanding), 'receipt-outstanding')),
+        row('receipt.total', moneyEl(sale.total), 'receipt-total'),
+        sale.returned_total !== undefined ? row('receipt.returned', moneyEl(sale.returned_total), 'receipt-returned') : null,
+        row('receipt.paid', moneyEl(sale.paid_total), 'receipt-paid'),
+        row('receipt.outstanding', moneyEl(sale.outstanding), 'receipt-outstanding')),
       h('section', { class: 'receipt-payments' }, h('h3', {}, t('receipt.payments')),
         payments.length ? h('table', { class: 'receipt-lines' },
           h('thead', {}, h('tr', {}, [['receipt.col.date', ''], ['receipt.col.method', ''], ['receipt.col.reference', ''],
@@ -87,14 +87,14 @@ export async function receiptPage(id) {
             h('td', { 'data-label': t('receipt.col.date') }, when(p.paid_at)),
             h('td', { 'data-label': t('receipt.col.method') }, p.kind === 'refund' ? t('receipt.refund_of', { method: methodText(p.method) }) : methodText(p.method)),
             h('td', { 'data-label': t('receipt.col.reference') }, p.reference || '—'),
-            h('td', { 'data-label': t('receipt.col.amount'), class: 'num' }, money(p.amount))))))
+            h('td', { 'data-label': t('receipt.col.amount'), class: 'num' }, moneyEl(p.amount))))))
           : h('p', { class: 'muted' }, t('receipt.no_payments'))),
       returns.length ? h('section', { class: 'receipt-returns' }, h('h3', {}, t('receipt.returns')),
         returns.map((r) => h('div', { class: 'receipt-return' },
           h('p', {}, t('receipt.return_of', { id: r.id, when: when(r.created_at) }),
             r.note ? [' — ', r.note] : null),
           linesTable(t('receipt.return_lines', { id: r.id }), r.items || [], units),
-          h('p', { class: 'num' }, t('receipt.returned_total', { amount: money(r.returned_total) }),
-            r.refund ? [' · ', t('receipt.refunded', { amount: money(String(r.refund.amount).replace(/^-/, '')) })] : null)))) : null,
+          h('p', { class: 'num' }, tx('receipt.returned_total', { amount: moneyEl(r.returned_total) }),
+            r.refund ? [' · ', tx('receipt.refunded', { amount: moneyEl(String(r.refund.amount).replace(/^-/, '')) })] : null)))) : null,
       h('p', { class: 'receipt-thanks' }, t('receipt.thanks'))));
 }

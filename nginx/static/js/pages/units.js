@@ -2,7 +2,7 @@
 import { simpleResource } from './resource.js';
 
 export const unitsPage = simpleResource({
-  path: '/uom', title: 'Units', singular: 'unit',
-  fields: [{ name: 'name', label: 'Name', required: true }, { name: 'abbreviation', label: 'Abbreviation', required: true }],
-  columns: [['Name', (u) => u.name], ['Abbreviation', (u) => u.abbreviation]],
+  path: '/uom', title: 'nav.units', k: 'unit',
+  fields: [{ name: 'name', label: 'unit.name', required: true }, { name: 'abbreviation', label: 'unit.abbreviation', required: true }],
+  columns: [['unit.name', (u) => u.name], ['unit.abbreviation', (u) => u.abbreviation]],
 });

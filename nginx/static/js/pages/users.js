@@ -6,15 +6,16 @@ import { api, guard, session, isAdmin } from '../api.js';
 import { field, input, select, formError, clearErrors, showError, busy } from '../forms.js';
 import { PAGE, pagedList } from '../lists.js';
 import { when } from '../format.js';
+import { t, errorText } from '../i18n.js';
+import { roleText } from '../shell.js';
 
-const ROLES = [['staff', 'Staff'], ['admin', 'Admin']];
+const roles = () => [['staff', t('users.role_option.staff')], ['admin', t('users.role_option.admin')]];
 const isDisabled = (u) => u.disabled === true || !!u.disabled_at;
-const PASSWORD_HINT = '10 to 256 characters, not the email.';
 
 // What a users error reads as: the last active admin is protected (409 last_admin).
 function explain(e) {
-  if (e.code === 'last_admin') return { message: 'This is the last active admin of the shop: make another user admin first. Nothing was changed.', field: null };
-  return e;
+  if (e.code === 'last_admin') return { message: t('users.last_admin'), field: null };
+  return { message: errorText(e), field: e.field };
 }
 
 // A password field with its repetition; check() is the error when they differ (or null).
@@ -22,20 +23,20 @@ function passwordPair(name, label) {
   const pw = input(name, { type: 'password', autocomplete: 'new-password', required: true });
   const again = input(`${name}_again`, { type: 'password', autocomplete: 'new-password', required: true });
   return {
-    fields: [field(label, pw, PASSWORD_HINT), field('Repeat it', again)],
+    fields: [field(label, pw, t('users.password_hint')), field(t('users.repeat'), again)],
     pw, again,
-    check: () => (pw.value === again.value ? null : { message: 'The two passwords differ.', field: `${name}_again` }),
+    check: () => (pw.value === again.value ? null : { message: t('users.passwords_differ'), field: `${name}_again` }),
   };
 }
 
 // The form that sets a new password for user u (POST /users/{id}/password).
 function resetForm(u, onDone) {
-  const pair = passwordPair('password', `New password for ${u.email}`);
-  const btn = h('button', { type: 'submit', class: 'primary' }, 'Set password');
-  const form = h('form', { class: 'card reset-form', novalidate: true }, h('h2', {}, `Reset the password of ${u.email}`),
-    h('p', { class: 'muted' }, 'Their other sessions end at once; tell them the new password.'),
+  const pair = passwordPair('password', t('users.new_password_for', { email: u.email }));
+  const btn = h('button', { type: 'submit', class: 'primary' }, t('users.set_password'));
+  const form = h('form', { class: 'card reset-form', novalidate: true }, h('h2', {}, t('users.reset_title', { email: u.email })),
+    h('p', { class: 'muted' }, t('users.reset_intro')),
     h('div', { class: 'grid' }, pair.fields), formError(),
-    h('div', { class: 'actions' }, btn, h('button', { type: 'button', onclick: () => onDone(false) }, 'Cancel')));
+    h('div', { class: 'actions' }, btn, h('button', { type: 'button', onclick: () => onDone(false) }, t('common.cancel'))));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearErrors(form);
     const bad = pair.check();
@@ -43,7 +44,7 @@ function resetForm(u, onDone) {
     await busy(btn, async () => {
       try {
         await api('POST', `/users/${u.id}/password`, { password: pair.pw.value });
-        toast(`New password set for ${u.email}.`);
+        toast(t('users.password_set', { email: u.email }));
         await onDone(true);
       } catch (e) { if (e.status !== 401) showError(form, e); }
     });
@@ -52,7 +53,7 @@ function resetForm(u, onDone) {
 }
 
 export async function usersPage() {
-  if (!isAdmin()) { setView(h('h1', {}, 'Users'), h('p', { class: 'form-error', role: 'alert' }, 'Only an admin can manage users.')); return; }
+  if (!isAdmin()) { setView(h('h1', {}, t('nav.users')), h('p', { class: 'form-error', role: 'alert' }, t('users.admin_only'))); return; }
   const slot = h('div');
   const listErr = formError();
   const patch = async (u, body, button, done) => {
@@ -66,42 +67,43 @@ export async function usersPage() {
     }
     await list.load();
   };
+  const L = { email: t('users.col.email'), role: t('users.col.role'), status: t('users.col.status'), created: t('users.col.created') };
   const list = pagedList({
     url: (at) => `/users?limit=${PAGE}&offset=${at}`,
-    headers: ['Email', 'Role', 'Status', 'Created', 'Actions'],
+    headers: [L.email, L.role, L.status, L.created, t('common.actions')],
     attrs: { 'aria-live': 'polite' },
     row: (u) => {
       const me = session.user && session.user.id === u.id;
-      const role = select('role', ROLES, { 'aria-label': `Role of ${u.email}` });
+      const role = select('role', roles(), { 'aria-label': t('users.role_of', { email: u.email }) });
       role.value = u.role;
-      role.addEventListener('change', guard((ev) => patch(u, { role: role.value }, ev.currentTarget, `${u.email} is now ${role.value}.`)));
+      role.addEventListener('change', guard((ev) => patch(u, { role: role.value }, ev.currentTarget, t('users.now_role', { email: u.email, role: roleText(role.value) }))));
       return h('tr', { dataset: { id: u.id }, class: isDisabled(u) ? 'disabled-user' : null },
-        h('td', { 'data-label': 'Email', class: 'user-email' }, u.email, me ? h('small', { class: 'muted' }, ' (you)') : null),
-        h('td', { 'data-label': 'Role' }, role),
-        h('td', { 'data-label': 'Status', class: 'user-status' }, isDisabled(u) ? h('span', { class: 'badge out' }, 'Disabled') : 'Active'),
-        h('td', { 'data-label': 'Created' }, when(u.created_at)),
+        h('td', { 'data-label': L.email, class: 'user-email' }, u.email, me ? h('small', { class: 'muted' }, ' ', t('users.you')) : null),
+        h('td', { 'data-label': L.role }, role),
+        h('td', { 'data-label': L.status, class: 'user-status' }, isDisabled(u) ? h('span', { class: 'badge out' }, t('users.disabled')) : t('users.active')),
+        h('td', { 'data-label': L.created }, when(u.created_at)),
         h('td', { class: 'row-actions' },
           isDisabled(u)
-            ? h('button', { type: 'button', onclick: guard((ev) => patch(u, { disabled: false }, ev.currentTarget, `${u.email} is enabled.`)) }, 'Enable')
+            ? h('button', { type: 'button', onclick: guard((ev) => patch(u, { disabled: false }, ev.currentTarget, t('users.enabled', { email: u.email }))) }, t('users.enable'))
             : h('button', { type: 'button', class: 'danger', onclick: guard(async (ev) => {
               const b = ev.currentTarget;
-              if (!(await confirmDialog(`Disable ${u.email}? They are signed out everywhere at once.`, 'Disable'))) return;
-              await patch(u, { disabled: true }, b, `${u.email} is disabled.`);
-            }) }, 'Disable'),
+              if (!(await confirmDialog(t('users.disable_confirm', { email: u.email }), t('users.disable')))) return;
+              await patch(u, { disabled: true }, b, t('users.disabled_done', { email: u.email }));
+            }) }, t('users.disable')),
           h('button', { type: 'button', onclick: () => {
             const form = resetForm(u, async () => slot.replaceChildren());
             slot.replaceChildren(form);
             form.querySelector('input').focus();
-          } }, 'Reset password')));
+          } }, t('users.reset_password'))));
     },
   });
   // The add form stays on the page.
   const email = input('email', { type: 'email', autocomplete: 'off', required: true });
-  const pair = passwordPair('password', 'Password');
-  const role = select('role', ROLES);
-  const addBtn = h('button', { type: 'submit', class: 'primary' }, 'Add user');
-  const add = h('form', { class: 'card add-user', novalidate: true }, h('h2', {}, 'Add a user'),
-    h('div', { class: 'grid' }, field('Email', email), pair.fields, field('Role', role)), formError(), h('div', { class: 'actions' }, addBtn));
+  const pair = passwordPair('password', t('users.password'));
+  const role = select('role', roles());
+  const addBtn = h('button', { type: 'submit', class: 'primary' }, t('users.add'));
+  const add = h('form', { class: 'card add-user', novalidate: true }, h('h2', {}, t('users.add_title')),
+    h('div', { class: 'grid' }, field(t('users.col.email'), email), pair.fields, field(t('users.col.role'), role)), formError(), h('div', { class: 'actions' }, addBtn));
   add.addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearErrors(add);
     const bad = pair.check();
@@ -109,24 +111,24 @@ export async function usersPage() {
     await busy(addBtn, async () => {
       try {
         const u = await api('POST', '/users', { email: email.value.trim(), password: pair.pw.value, role: role.value });
-        toast(`${u.email} added as ${u.role}.`);
+        toast(t('users.added', { email: u.email, role: roleText(u.role) }));
         add.reset();
         await list.load();
       } catch (e) { if (e.status !== 401) showError(add, e); }
     });
   });
-  setView(h('h1', {}, 'Users'), add, slot, listErr, list.el);
+  setView(h('h1', {}, t('nav.users')), add, slot, listErr, list.el);
   await list.load();
 }
 
 // Change my password (#/password): POST /me/password with the current and the new password.
 export async function passwordPage() {
   const current = input('current_password', { type: 'password', autocomplete: 'current-password', required: true });
-  const pair = passwordPair('password', 'New password');
-  const btn = h('button', { type: 'submit', class: 'primary' }, 'Change password');
-  const form = h('form', { class: 'card my-password', novalidate: true }, h('h1', {}, 'Change my password'),
-    h('p', { class: 'muted' }, `Signed in as ${session.user ? session.user.email : ''}. Your other sessions end; this one stays.`),
-    field('Current password', current), pair.fields, formError(), h('div', { class: 'actions' }, btn));
+  const pair = passwordPair('password', t('password.new'));
+  const btn = h('button', { type: 'submit', class: 'primary' }, t('shell.change_password'));
+  const form = h('form', { class: 'card my-password', novalidate: true }, h('h1', {}, t('title.my_password')),
+    h('p', { class: 'muted' }, t('password.intro', { email: session.user ? session.user.email : '' })),
+    field(t('password.current'), current), pair.fields, formError(), h('div', { class: 'actions' }, btn));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearErrors(form);
     const bad = pair.check();
@@ -135,11 +137,11 @@ export async function passwordPage() {
       try {
         await api('POST', '/me/password', { current_password: current.value, password: pair.pw.value });
         form.reset();
-        toast('Your password is changed.');
-        form.querySelector('.form-error').replaceWith(h('p', { class: 'notice done', role: 'status' }, 'Your password is changed.'));
+        toast(t('password.changed'));
+        form.querySelector('.form-error').replaceWith(h('p', { class: 'notice done', role: 'status' }, t('password.changed')));
       } catch (e) {
         if (e.status === 401 && e.code !== 'invalid_credentials') return;
-        showError(form, e.code === 'invalid_credentials' || e.field === 'current_password' ? { message: e.code === 'invalid_credentials' ? 'The current password is not right.' : e.message, field: 'current_password' } : e);
+        showError(form, e.code === 'invalid_credentials' || e.field === 'current_password' ? { message: e.code === 'invalid_credentials' ? t('password.wrong_current') : errorText(e), field: 'current_password' } : e);
       }
     });
   });

@@ -108,8 +108,8 @@ const schemas = {
             locale: { type: 'string', enum: ['en', 'es'] },
             currency: { type: 'string', pattern: '^[A-Z]{3}$' },
         },
-        ['id', 'slug', 'name'],
-        { description: 'The session\'s tenant; locale and currency come with sql/015_tenant_locale.sql' },
+        undefined,
+        { description: 'The session\'s tenant' },
     ),
     Tenant: obj({
         id: ref('Id'),
@@ -121,12 +121,13 @@ const schemas = {
     }),
     TenantPatch: {
         type: 'object',
-        description: 'Any of the fields',
+        description: 'Any of the fields; another field is 422 naming it',
         properties: {
-            name: str(200, { minLength: 1 }),
+            name: str(200, { minLength: 1, pattern: '[^ \\t\\n\\r\\v\\f]', description: '1 to 200 characters, not only blanks' }),
             locale: { type: 'string', enum: ['en', 'es'] },
-            currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217' },
+            currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'An active ISO 4217 code in capitals, e.g. USD, EUR, MXN, ARS' },
         },
+        additionalProperties: false,
     },
     LoginIn: {
         type: 'object',
@@ -632,11 +633,14 @@ op('post', `${V1}/me/password`, {
     errors: [429],
 });
 
-// tenant (pending: the tenant helper's branch)
-op('get', `${V1}/tenant`, { id: 'getTenant', tag: 'tenant', summary: 'The session\'s tenant', ok: { 200: ok('The tenant', ref('Tenant')) } });
+// tenant
+op('get', `${V1}/tenant`, {
+    id: 'getTenant', tag: 'tenant', summary: 'The session\'s tenant',
+    ok: { 200: ok('The tenant', ref('Tenant'), { headers: { 'Cache-Control': { schema: { const: 'no-store' } } } }) }, errors: [404],
+});
 op('patch', `${V1}/tenant`, {
     id: 'patchTenant', tag: 'tenant', summary: 'Change the tenant\'s name, locale or currency', admin: true, body: ref('TenantPatch'),
-    ok: { 200: ok('The tenant', ref('Tenant')) }, errors: [422],
+    ok: { 200: ok('The tenant', ref('Tenant'), { headers: { 'Cache-Control': { schema: { const: 'no-store' } } } }) }, errors: [404, 422],
 });
 
 // users
@@ -806,7 +810,7 @@ op('post', `${V1}/stock/movements`, {
     },
 });
 
-// reports (pending: the reports helper's branch)
+// reports
 op('get', `${V1}/reports/sales`, {
     id: 'salesReport', tag: 'reports', summary: 'Sales, returns, cost and margin grouped by product, category or period (cached, module reports)',
     description: 'A sale counts on its confirmation day (in the tenant\'s zone), a return on its own day; cancelled sales do not count.',

@@ -236,7 +236,7 @@ main()
         only integration-asan && run_suite integration-asan 600 build/asan/run_integration
         # Every answer of tests/lib/api.sh's call() is recorded (api_record), and test_openapi
         # runs after the other HTTP suites to validate them against nginx/static/openapi.json.
-        # Its own time: it runs those of the five API suites that did not run before it.
+        # Its own time: it runs those of the API suites it needs that did not run before it.
         export STOCK_API_RECORD=$RUN/api-answers.rec
         : >"$STOCK_API_RECORD"
         for t in tests/http/test_*.sh; do

@@ -700,6 +700,11 @@ if wait_for 20 pool_ready "$SP_PID" "$SP_ADDR"; then
         t_check "prod nginx: images are cached (Cache-Control max-age, Expires) with the security headers" \
             eval '[[ "$R_STATUS" == 200 && "$(header Cache-Control)" == max-age=* &&
                      -n "$(header Expires)" && "$(header X-Content-Type-Options)" == nosniff ]]'
+        req GET "$S/api/v1/openapi.json" -k
+        t_check "prod nginx: the OpenAPI document is served without a session (200 JSON, max-age, HSTS)" \
+            eval '[[ "$R_STATUS" == 200 && "$(header Content-Type)" == application/json* &&
+                     "$(header Cache-Control)" == max-age=* && -n "$(header Strict-Transport-Security)" ]] &&
+                  jq -e ".openapi == \"3.1.0\"" <<<"$R_BODY" >/dev/null'
         req GET "$S/js/main.js" -k
         t_check "prod nginx: the UI's entry module is JavaScript, revalidated on every load (no-cache, ETag)" \
             eval '[[ "$R_STATUS" == 200 && "$(header Content-Type)" == application/javascript* &&

@@ -13,6 +13,7 @@ call()
 {
     req "$@"
     [[ "$R_STATUS" == 5* || "$R_STATUS" == 000 ]] && FIVEXX+="$1 ${2#"$BASE"} -> $R_STATUS; "
+    [[ -n "${STOCK_API_RECORD:-}" ]] && api_record "$@"
     # Every session token issued goes to the run's list of secrets that no log may hold
     # (tests/security/scan_logs.sh reads it at the end of the run).
     if [[ "$2" == */auth/login && "$R_STATUS" == 200 && -n "${STOCK_TEST_DIR:-}" ]]; then
@@ -21,6 +22,31 @@ call()
         [[ -n "$t" ]] && printf '%s\n%s\n' "$t" "${t#*.}" >>"$STOCK_TEST_DIR/secrets.list"
     fi
     return 0
+}
+
+# api_record METHOD URL [curl args]: appends the last answer, and the request's body and
+# Content-Type when it had a body (--data-binary/--data/-d/--data-raw, not "@file"), to
+# "$STOCK_API_RECORD" for tests/http/test_openapi.sh, which validates them against
+# nginx/static/openapi.json. Opt-in: call runs it only when STOCK_API_RECORD is set. Shell
+# builtins only (it runs on every request of the suites): a line
+# "@@ SUITE METHOD STATUS HEADER_BYTES BODY_BYTES REQUEST_BYTES PATH?QUERY" (SUITE: the script's
+# file name), then the answer's headers and body and the request (its Content-Type, a newline,
+# its body) as they are, then a newline.
+api_record()
+{
+    local LC_ALL=C u=${2#*://} m=$1 a prev="" rb="" rct="" r=""
+    shift 2
+    for a in "$@"; do
+        case $prev in
+        --data-binary | --data | -d) [[ "$a" == @* ]] || rb=$a ;;
+        --data-raw) rb=$a ;;
+        -H) [[ "${a,,}" == content-type:* ]] && rct=${a#*:} && rct=${rct# } ;;
+        esac
+        prev=$a
+    done
+    [[ -n "$rb" ]] && r=$rct$'\n'$rb
+    printf '@@ %s %s %s %d %d %d /%s\n%s%s%s\n' "${0##*/}" "$m" "$R_STATUS" "${#R_HEADERS}" \
+        "${#R_BODY}" "${#r}" "${u#*/}" "$R_HEADERS" "$R_BODY" "$r" >>"$STOCK_API_RECORD"
 }
 
 # fcgi_request ADDR METHOD PATH QUERY BODY [NAME=VALUE ...]: one request straight to a FastCGI

@@ -12,7 +12,7 @@
 # - the answers the end-to-end suites really get validate: tests/lib/api.sh's call() appends
 #   every answer to $STOCK_API_RECORD, which tests/run_all.sh sets for the whole run, running
 #   this suite after the other HTTP suites; of test_api, test_sales_api, test_users,
-#   test_movements, test_returns, test_tenant and test_reports, those that did not run before it
+#   test_movements, test_returns, test_tenant, test_reports and test_csv, those that did not run before it
 #   (a run of some suites only, or this one alone) run here, with the recorder on. Every answer must have a status
 #   its operation lists, a media type and headers it documents, and a body that validates
 #   against its schema (ajv, JSON Schema 2020-12), and a JSON request the handler accepted
@@ -113,7 +113,7 @@ call GET "$BASE/health"
 call GET "$BASE/health/cache"
 call GET "$BASE/health/db"
 call GET "$BASE/metrics"
-for s in test_api test_sales_api test_users test_movements test_returns test_tenant test_reports; do
+for s in test_api test_sales_api test_users test_movements test_returns test_tenant test_reports test_csv; do
     if grep -aq "^@@ $s.sh " "$STOCK_API_RECORD"; then
         echo "# $s ran before: its answers are in the record"
         continue

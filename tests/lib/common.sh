@@ -87,11 +87,26 @@ pool_agent()
 {
     _children_of "$1" agent
 }
-# _children_of PID workers|agent
+# _children_of PID workers|agent. The kernel's list of PID's children (/proc/PID/task/*/children)
+# is read in one go, so that it is one moment's: a walk of /proc takes long enough on a loaded
+# machine for every worker of a rolling restart to be replaced meanwhile, the old ones gone when
+# the walk reaches them and the new ones not in it (it saw none at all). The walk is kept for a
+# kernel without that file.
 _children_of()
 {
-    local d pid comm
+    local d pid comm kids
     [[ "$1" =~ ^[0-9]+$ ]] || return 0
+    if kids=$(cat /proc/"$1"/task/*/children 2>/dev/null) && [[ -r /proc/$1/task/$1/children ]]; then
+        for pid in $kids; do
+            { read -r comm <"/proc/$pid/comm"; } 2>/dev/null || continue
+            if [[ "$comm" == stock-l1 ]]; then
+                [[ "$2" == agent ]] && printf '%s\n' "$pid"
+            elif [[ "$2" == workers ]]; then
+                printf '%s\n' "$pid"
+            fi
+        done
+        return 0
+    fi
     for d in /proc/[0-9]*; do
         pid=${d#/proc/}
         proc_stat "$pid" && [[ "$PROC_PPID" == "$1" ]] || continue

@@ -6,45 +6,17 @@
 // checked without touching this file; a route whose id this test cannot fill fails.
 // Env: BASE_URL, STOCK_TENANT / STOCK_EMAIL / STOCK_PASSWORD (an admin of a tenant of its own), SHOT_DIR.
 // Prints "ok - " / "not ok - " per step and "RESULT browser_a11y passed=N failed=M".
-import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { A, BASE, api, expect, launch, newPage as pageOf, runner, signIn } from './lib.mjs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 
-const BASE = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
-const A = { tenant: process.env.STOCK_TENANT, email: process.env.STOCK_EMAIL, password: process.env.STOCK_PASSWORD };
-const SHOTS = process.env.SHOT_DIR || 'test-output/browser';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SUITE = 'browser_a11y';
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-mkdirSync(SHOTS, { recursive: true });
-
-let passed = 0, failed = 0, aborted = false, page = null;
-async function step(name, fn, { critical = false } = {}) {
-  if (aborted) { failed++; console.log(`not ok - ${name}: skipped after an earlier failure`); return; }
-  try { await fn(); passed++; console.log(`ok - ${name}`); }
-  catch (e) {
-    failed++; console.log(`not ok - ${name}: ${String(e && e.message || e).split('\n')[0]}`);
-    if (page) await page.screenshot({ path: join(SHOTS, `a11y-failed-${passed + failed}.png`), fullPage: true }).catch(() => {});
-    if (critical) aborted = true;
-  }
-}
-function expect(cond, msg) { if (!cond) throw new Error(msg); }
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM, headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-}).catch((e) => { console.log(`not ok - launch chromium: ${e.message.split('\n')[0]}`); console.log(`RESULT ${SUITE} passed=0 failed=1`); process.exit(1); });
-
-const newPage = async (locale) => {
-  // bypassCSP: the app's CSP (script-src 'self') would refuse axe's injected script.
-  const ctx = await browser.newContext({ locale, bypassCSP: true, timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
-  const p = await ctx.newPage();
-  p.setDefaultTimeout(10000);
-  return p;
-};
+const { step, finish, shotsOf } = runner(SUITE, 'a11y');
+const browser = await launch(SUITE);
+// bypassCSP: the app's CSP (script-src 'self') would refuse axe's injected script.
+const newPage = (locale) => pageOf(browser, { locale, bypassCSP: true });
 
 // The routes of js/main.js: `[/^#\/sales\/(\d+)$/, page, ...]` -> '#/sales/(\d+)'.
 const mainJs = readFileSync(new URL('../../nginx/static/js/main.js', import.meta.url), 'utf8');
@@ -79,12 +51,6 @@ async function load(p, hash) {
   await settle(p);
 }
 
-async function api(p, method, path, data, headers = {}) {
-  const me = await (await p.request.get(`${BASE}/api/v1/me`)).json();
-  const res = await p.request.fetch(`${BASE}/api/v1${path}`, { method, data, headers: { 'X-CSRF-Token': me.csrf_token, ...headers } });
-  expect(res.ok(), `${method} ${path} -> ${res.status()} ${(await res.text()).slice(0, 200)}`);
-  return res.status() === 204 ? null : res.json();
-}
 
 await step(`js/main.js has routes to check (${routes.length}: ${routes.join(' ')})`, () => expect(routes.length >= 10, 'too few routes found'), { critical: true });
 
@@ -100,16 +66,12 @@ for (const [lang, locale] of [['en', 'en-US'], ['es', 'es-ES']]) {
   });
 }
 
-page = await newPage('en-US');
+const page = await newPage('en-US');
+shotsOf(page);
 const sfx = Date.now().toString(36);
 const ids = {};
 await step('sign in as the admin and make data that shows every kind of row (low and out of stock, draft, confirmed and cancelled sales, payments, a return, movements)', async () => {
-  await page.goto(`${BASE}/`);
-  await page.getByLabel('Shop (tenant)').fill(A.tenant);
-  await page.getByLabel('Email').fill(A.email);
-  await page.getByLabel('Password').fill(A.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Products' }).waitFor();
+  await signIn(page, A);
   const pc = await api(page, 'POST', '/uom', { name: `Piece ${sfx}`, abbreviation: 'pc' });
   const cat = await api(page, 'POST', '/categories', { name: `Tools ${sfx}` });
   const p1 = await api(page, 'POST', '/products', { sku: `A-${sfx}`, name: `Hammer ${sfx}`, uom_id: pc.id, category_id: cat.id, price: '10.00', cost: '6.00', stock: '50', min_stock: '5' });
@@ -152,5 +114,4 @@ for (const lang of ['en', 'es']) {
 }
 
 await browser.close();
-console.log(`RESULT ${SUITE} passed=${passed} failed=${failed}`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -4,57 +4,22 @@
 // shows the error table by line and field and imports nothing; the Export CSV link downloads
 // the list as CSV. Env: BASE_URL, STOCK_TENANT / STOCK_EMAIL / STOCK_PASSWORD (an admin),
 // SHOT_DIR. Prints "ok - " / "not ok - " per step and "RESULT browser_import passed=N failed=M".
-import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { A, BASE, SHOTS, api as apiOf, expect, launch, newPage, runner, signIn } from './lib.mjs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const BASE = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
-const A = { tenant: process.env.STOCK_TENANT, email: process.env.STOCK_EMAIL, password: process.env.STOCK_PASSWORD };
-const SHOTS = process.env.SHOT_DIR || 'test-output/browser';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SUITE = 'browser_import';
-mkdirSync(SHOTS, { recursive: true });
-
-let passed = 0, failed = 0, aborted = false, page = null;
-async function step(name, fn, { critical = false } = {}) {
-  if (aborted) { failed++; console.log(`not ok - ${name}: skipped after an earlier failure`); return; }
-  try { await fn(); passed++; console.log(`ok - ${name}`); }
-  catch (e) {
-    failed++; console.log(`not ok - ${name}: ${String(e && e.message || e).split('\n')[0]}`);
-    if (page) await page.screenshot({ path: join(SHOTS, `import-failed-${passed + failed}.png`), fullPage: true }).catch(() => {});
-    if (critical) aborted = true;
-  }
-}
-function expect(cond, msg) { if (!cond) throw new Error(msg); }
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM, headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-}).catch((e) => { console.log(`not ok - launch chromium: ${e.message.split('\n')[0]}`); console.log(`RESULT ${SUITE} passed=0 failed=1`); process.exit(1); });
-const ctx = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-page = await ctx.newPage();
-page.setDefaultTimeout(10000);
+const { step, finish, shotsOf } = runner(SUITE, 'import');
+const browser = await launch(SUITE);
+const page = await newPage(browser, { acceptDownloads: true });
+shotsOf(page);
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
-
-async function api(method, path, data) {
-  const me = await (await page.request.get(`${BASE}/api/v1/me`)).json();
-  const res = await page.request.fetch(`${BASE}/api/v1${path}`, { method, data, headers: { 'X-CSRF-Token': me.csrf_token } });
-  expect(res.ok(), `${method} ${path} -> ${res.status()}`);
-  return res.json();
-}
+const api = (method, path, data) => apiOf(page, method, path, data);
 const sfx = Date.now().toString(36);
 const csv = (rows) => Buffer.from(['sku,name,category,uom,price,cost,stock,min_stock', ...rows].join('\r\n') + '\r\n');
 
-await step('sign in as the admin', async () => {
-  await page.goto(`${BASE}/`);
-  await page.getByLabel('Shop (tenant)').fill(A.tenant);
-  await page.getByLabel('Email').fill(A.email);
-  await page.getByLabel('Password').fill(A.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Products' }).waitFor();
-}, { critical: true });
+await step('sign in as the admin', () => signIn(page, A), { critical: true });
 
 await step('fixtures: a unit and a category', async () => {
   await api('POST', '/uom', { name: `Piece ${sfx}`, abbreviation: 'pc' });
@@ -126,5 +91,4 @@ await step('no script error on the pages', async () => {
 });
 
 await browser.close();
-console.log(`RESULT ${SUITE} passed=${passed} failed=${failed}`);
-process.exit(failed ? 1 : 0);
+finish();

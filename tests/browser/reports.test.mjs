@@ -8,62 +8,19 @@
 // Env: BASE_URL, STOCK_TENANT / STOCK_EMAIL / STOCK_PASSWORD (tenant A, admin),
 // STOCK_TENANT_B / STOCK_EMAIL_B / STOCK_PASSWORD_B (tenant B), SHOT_DIR.
 // Prints "ok - " / "not ok - " per step and "RESULT browser_reports passed=N failed=M".
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { A, B, BASE, SHOTS, api, expect, launch, newPage as pageOf, runner, signIn } from './lib.mjs';
 import { join } from 'node:path';
 
-const BASE = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
-const A = { tenant: process.env.STOCK_TENANT, email: process.env.STOCK_EMAIL, password: process.env.STOCK_PASSWORD };
-const B = { tenant: process.env.STOCK_TENANT_B, email: process.env.STOCK_EMAIL_B, password: process.env.STOCK_PASSWORD_B };
-const SHOTS = process.env.SHOT_DIR || 'test-output/browser';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SUITE = 'browser_reports';
-mkdirSync(SHOTS, { recursive: true });
-
-let passed = 0, failed = 0, aborted = false, page = null;
-async function step(name, fn, { critical = false } = {}) {
-  if (aborted) { failed++; console.log(`not ok - ${name}: skipped after an earlier failure`); return; }
-  try { await fn(); passed++; console.log(`ok - ${name}`); }
-  catch (e) {
-    failed++; console.log(`not ok - ${name}: ${String(e && e.message || e).split('\n')[0]}`);
-    if (page) await page.screenshot({ path: join(SHOTS, `reports-failed-${passed + failed}.png`), fullPage: true }).catch(() => {});
-    if (critical) aborted = true;
-  }
-}
-function expect(cond, msg) { if (!cond) throw new Error(msg); }
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM, headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-}).catch((e) => { console.log(`not ok - launch chromium: ${e.message.split('\n')[0]}`); console.log(`RESULT ${SUITE} passed=0 failed=1`); process.exit(1); });
-
-const newPage = async () => {
-  const ctx = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1280, height: 900 } });
-  const p = await ctx.newPage();
-  p.setDefaultTimeout(10000);
-  return p;
-};
-page = await newPage();
+const { step, finish, shotsOf } = runner(SUITE, 'reports');
+const browser = await launch(SUITE);
+const newPage = () => pageOf(browser);
+const page = await newPage();
+shotsOf(page);
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
 const view = page.locator('#view');
 
-async function signIn(p, who) {
-  await p.goto(`${BASE}/`);
-  await p.getByLabel('Shop (tenant)').fill(who.tenant);
-  await p.getByLabel('Email').fill(who.email);
-  await p.getByLabel('Password').fill(who.password);
-  await p.getByRole('button', { name: 'Sign in' }).click();
-  await p.getByRole('heading', { name: 'Products' }).waitFor();
-}
-// An API call with p's cookie session and CSRF token; the answer's JSON.
-async function api(p, method, path, data, headers = {}) {
-  const me = await (await p.request.get(`${BASE}/api/v1/me`)).json();
-  const res = await p.request.fetch(`${BASE}/api/v1${path}`, { method, data, headers: { 'X-CSRF-Token': me.csrf_token, ...headers } });
-  expect(res.ok(), `${method} ${path} -> ${res.status()} ${(await res.text()).slice(0, 200)}`);
-  return res.status() === 204 ? null : res.json();
-}
 // What the page shows once its report is drawn (the button is no longer busy).
 async function settled() {
   await page.waitForFunction(() => {
@@ -231,5 +188,4 @@ await step("tenant B's report shows none of A's products", async () => {
 await step('no page errors', async () => { expect(!pageErrors.length, pageErrors.join(' | ')); });
 
 await browser.close();
-console.log(`RESULT ${SUITE} passed=${passed} failed=${failed}`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -339,14 +339,19 @@ CREATE TABLE report_days (
     CONSTRAINT report_days_pkey PRIMARY KEY (tenant_id, day)
 );
 
-CREATE FUNCTION stock_report_rollup_ins() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    WITH d AS (SELECT tenant_id, day, product_id, qty_milli AS q, sales_cents AS s, returns_cents AS r, cost_cents AS c, estimated AS e FROM new_rows),
+-- A change of report_daily rows as signed deltas (the new rows, the old ones negated).
+CREATE TYPE report_delta AS (tenant_id bigint, day date, product_id bigint, q bigint, s bigint,
+                             r bigint, c bigint, e bigint);
+-- Adds deltas to both roll-ups, in key order (rows of a tenant being deleted left out).
+CREATE FUNCTION stock_report_rollup_apply(deltas report_delta[]) RETURNS void
+LANGUAGE sql AS $$
+    WITH d AS (SELECT * FROM unnest(deltas) AS u WHERE EXISTS (SELECT 1 FROM tenants t
+                                                          WHERE t.id = u.tenant_id)),
         m AS (INSERT INTO report_monthly AS x (tenant_id, month, product_id, qty_milli,
                                                sales_cents, returns_cents, cost_cents, estimated)
               SELECT tenant_id, date_trunc('month', day::timestamp)::date, product_id, sum(q),
                      sum(s), sum(r), sum(c), sum(e)
-              FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
+              FROM d
               GROUP BY 1, 2, 3
               HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
               ORDER BY 1, 2, 3
@@ -360,7 +365,7 @@ BEGIN
     INSERT INTO report_days AS x (tenant_id, day, qty_milli, sales_cents, returns_cents,
                                   cost_cents, estimated)
     SELECT tenant_id, day, sum(q), sum(s), sum(r), sum(c), sum(e)
-    FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
+    FROM d
     GROUP BY 1, 2
     HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
     ORDER BY 1, 2
@@ -370,73 +375,29 @@ BEGIN
         returns_cents = x.returns_cents + EXCLUDED.returns_cents,
         cost_cents = x.cost_cents + EXCLUDED.cost_cents,
         estimated = x.estimated + EXCLUDED.estimated;
+$$;
+CREATE FUNCTION stock_report_rollup_ins() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM stock_report_rollup_apply(ARRAY(
+        SELECT ROW(tenant_id, day, product_id, qty_milli, sales_cents, returns_cents, cost_cents,
+                   estimated)::report_delta FROM new_rows));
     RETURN NULL;
 END $$;
 CREATE FUNCTION stock_report_rollup_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH d AS (SELECT tenant_id, day, product_id, qty_milli AS q, sales_cents AS s, returns_cents AS r, cost_cents AS c, estimated AS e FROM new_rows
-               UNION ALL SELECT tenant_id, day, product_id, -qty_milli AS q, -sales_cents AS s, -returns_cents AS r, -cost_cents AS c, -estimated AS e FROM old_rows),
-        m AS (INSERT INTO report_monthly AS x (tenant_id, month, product_id, qty_milli,
-                                               sales_cents, returns_cents, cost_cents, estimated)
-              SELECT tenant_id, date_trunc('month', day::timestamp)::date, product_id, sum(q),
-                     sum(s), sum(r), sum(c), sum(e)
-              FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
-              GROUP BY 1, 2, 3
-              HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
-              ORDER BY 1, 2, 3
-              ON CONFLICT (tenant_id, month, product_id) DO UPDATE SET
-                  qty_milli = x.qty_milli + EXCLUDED.qty_milli,
-                  sales_cents = x.sales_cents + EXCLUDED.sales_cents,
-                  returns_cents = x.returns_cents + EXCLUDED.returns_cents,
-                  cost_cents = x.cost_cents + EXCLUDED.cost_cents,
-                  estimated = x.estimated + EXCLUDED.estimated
-              RETURNING 1)
-    INSERT INTO report_days AS x (tenant_id, day, qty_milli, sales_cents, returns_cents,
-                                  cost_cents, estimated)
-    SELECT tenant_id, day, sum(q), sum(s), sum(r), sum(c), sum(e)
-    FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
-    GROUP BY 1, 2
-    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
-    ORDER BY 1, 2
-    ON CONFLICT (tenant_id, day) DO UPDATE SET
-        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
-        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
-        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
-        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
-        estimated = x.estimated + EXCLUDED.estimated;
+    PERFORM stock_report_rollup_apply(ARRAY(
+        SELECT ROW(tenant_id, day, product_id, qty_milli, sales_cents, returns_cents, cost_cents,
+                   estimated)::report_delta FROM new_rows
+        UNION ALL
+        SELECT ROW(tenant_id, day, product_id, -qty_milli, -sales_cents, -returns_cents,
+                   -cost_cents, -estimated)::report_delta FROM old_rows));
     RETURN NULL;
 END $$;
 CREATE FUNCTION stock_report_rollup_del() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    WITH d AS (SELECT tenant_id, day, product_id, -qty_milli AS q, -sales_cents AS s, -returns_cents AS r, -cost_cents AS c, -estimated AS e FROM old_rows),
-        m AS (INSERT INTO report_monthly AS x (tenant_id, month, product_id, qty_milli,
-                                               sales_cents, returns_cents, cost_cents, estimated)
-              SELECT tenant_id, date_trunc('month', day::timestamp)::date, product_id, sum(q),
-                     sum(s), sum(r), sum(c), sum(e)
-              FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
-              GROUP BY 1, 2, 3
-              HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
-              ORDER BY 1, 2, 3
-              ON CONFLICT (tenant_id, month, product_id) DO UPDATE SET
-                  qty_milli = x.qty_milli + EXCLUDED.qty_milli,
-                  sales_cents = x.sales_cents + EXCLUDED.sales_cents,
-                  returns_cents = x.returns_cents + EXCLUDED.returns_cents,
-                  cost_cents = x.cost_cents + EXCLUDED.cost_cents,
-                  estimated = x.estimated + EXCLUDED.estimated
-              RETURNING 1)
-    INSERT INTO report_days AS x (tenant_id, day, qty_milli, sales_cents, returns_cents,
-                                  cost_cents, estimated)
-    SELECT tenant_id, day, sum(q), sum(s), sum(r), sum(c), sum(e)
-    FROM d WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
-    GROUP BY 1, 2
-    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
-    ORDER BY 1, 2
-    ON CONFLICT (tenant_id, day) DO UPDATE SET
-        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
-        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
-        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
-        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
-        estimated = x.estimated + EXCLUDED.estimated;
+    PERFORM stock_report_rollup_apply(ARRAY(
+        SELECT ROW(tenant_id, day, product_id, -qty_milli, -sales_cents, -returns_cents,
+                   -cost_cents, -estimated)::report_delta FROM old_rows));
     RETURN NULL;
 END $$;
 CREATE TRIGGER report_daily_rollup_ins AFTER INSERT ON report_daily

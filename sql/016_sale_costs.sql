@@ -70,8 +70,30 @@ CREATE TABLE report_daily (
     CONSTRAINT report_daily_pkey PRIMARY KEY (tenant_id, day, product_id)
 );
 
--- Every trigger below ends with the same upsert: its delta rows (d, one per line touched)
--- summed per (tenant, day, product) and added to report_daily in key order.
+-- A change as signed deltas: the new rows, the old ones negated (q thousandths, s r c cents,
+-- e estimated lines). Every trigger below hands its deltas (d, one per line touched) to
+-- stock_report_daily_apply, which sums them per (tenant, day, product) and adds them to
+-- report_daily in key order; the roll-ups take report_daily's own deltas the same way.
+CREATE TYPE report_delta AS (tenant_id bigint, day date, product_id bigint, q bigint, s bigint,
+                             r bigint, c bigint, e bigint);
+CREATE FUNCTION stock_report_daily_apply(deltas report_delta[]) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO report_daily AS x (tenant_id, day, product_id, qty_milli, sales_cents,
+                                    returns_cents, cost_cents, estimated)
+    SELECT tenant_id, day, product_id, sum(q), sum(s), sum(r), sum(c), sum(e)
+    FROM unnest(deltas) AS d
+    -- a tenant being deleted takes its rows along (ON DELETE CASCADE): add nothing then
+    WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
+    GROUP BY 1, 2, 3
+    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
+    ORDER BY 1, 2, 3
+    ON CONFLICT (tenant_id, day, product_id) DO UPDATE SET
+        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
+        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
+        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
+        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
+        estimated = x.estimated + EXCLUDED.estimated;
+$$;
 
 -- A confirmed line without its cost is a bug of the writer: refuse it rather than count 0.
 CREATE FUNCTION stock_report_no_cost() RETURNS numeric LANGUAGE plpgsql AS $$
@@ -85,6 +107,7 @@ END $$;
 -- the end of the statement (no statement both confirms a sale and writes its lines).
 CREATE FUNCTION stock_report_sales_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM stock_report_daily_apply(ARRAY(
     WITH ch AS (
         SELECT n.tenant_id, n.id, n.balance_day AS day, 1 AS k
         FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -102,20 +125,7 @@ BEGIN
                        * 100)::bigint AS c,
                ch.k * l.cost_estimated::int AS e
         FROM ch JOIN sale_lines l ON l.tenant_id = ch.tenant_id AND l.sale_id = ch.id)
-    INSERT INTO report_daily AS x (tenant_id, day, product_id, qty_milli, sales_cents,
-                                    returns_cents, cost_cents, estimated)
-    SELECT tenant_id, day, product_id, sum(q), sum(s), sum(r), sum(c), sum(e) FROM d
-    -- a tenant being deleted takes its rows along (ON DELETE CASCADE): add nothing then
-    WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
-    GROUP BY 1, 2, 3
-    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
-    ORDER BY 1, 2, 3
-    ON CONFLICT (tenant_id, day, product_id) DO UPDATE SET
-        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
-        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
-        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
-        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
-        estimated = x.estimated + EXCLUDED.estimated;
+    SELECT ROW(tenant_id, day, product_id, q, s, r, c, e)::report_delta FROM d));
     RETURN NULL;
 END $$;
 
@@ -123,6 +133,7 @@ END $$;
 -- app only writes the lines of drafts; stockctl seed-demo inserts confirmed history).
 CREATE FUNCTION stock_report_lines_ins() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM stock_report_daily_apply(ARRAY(
     WITH d AS (SELECT l.tenant_id, s.balance_day AS day, l.product_id, (l.quantity * 1000)::bigint AS q,
                (l.line_total * 100)::bigint AS s, 0::bigint AS r,
                (round(l.quantity * coalesce(l.unit_cost, stock_report_no_cost()), 2)
@@ -131,25 +142,13 @@ BEGIN
         FROM new_rows l JOIN sales s ON s.tenant_id = l.tenant_id AND s.id = l.sale_id
         WHERE s.status = 'confirmed'
 )
-    INSERT INTO report_daily AS x (tenant_id, day, product_id, qty_milli, sales_cents,
-                                    returns_cents, cost_cents, estimated)
-    SELECT tenant_id, day, product_id, sum(q), sum(s), sum(r), sum(c), sum(e) FROM d
-    -- a tenant being deleted takes its rows along (ON DELETE CASCADE): add nothing then
-    WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
-    GROUP BY 1, 2, 3
-    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
-    ORDER BY 1, 2, 3
-    ON CONFLICT (tenant_id, day, product_id) DO UPDATE SET
-        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
-        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
-        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
-        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
-        estimated = x.estimated + EXCLUDED.estimated;
+    SELECT ROW(tenant_id, day, product_id, q, s, r, c, e)::report_delta FROM d));
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION stock_report_lines_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM stock_report_daily_apply(ARRAY(
     WITH d AS (SELECT l.tenant_id, s.balance_day AS day, l.product_id, (l.quantity * 1000)::bigint AS q,
                (l.line_total * 100)::bigint AS s, 0::bigint AS r,
                (round(l.quantity * coalesce(l.unit_cost, stock_report_no_cost()), 2)
@@ -166,25 +165,13 @@ BEGIN
         FROM old_rows l JOIN sales s ON s.tenant_id = l.tenant_id AND s.id = l.sale_id
         WHERE s.status = 'confirmed'
 )
-    INSERT INTO report_daily AS x (tenant_id, day, product_id, qty_milli, sales_cents,
-                                    returns_cents, cost_cents, estimated)
-    SELECT tenant_id, day, product_id, sum(q), sum(s), sum(r), sum(c), sum(e) FROM d
-    -- a tenant being deleted takes its rows along (ON DELETE CASCADE): add nothing then
-    WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
-    GROUP BY 1, 2, 3
-    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
-    ORDER BY 1, 2, 3
-    ON CONFLICT (tenant_id, day, product_id) DO UPDATE SET
-        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
-        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
-        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
-        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
-        estimated = x.estimated + EXCLUDED.estimated;
+    SELECT ROW(tenant_id, day, product_id, q, s, r, c, e)::report_delta FROM d));
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION stock_report_lines_del() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM stock_report_daily_apply(ARRAY(
     WITH d AS (SELECT l.tenant_id, s.balance_day AS day, l.product_id, -(l.quantity * 1000)::bigint AS q,
                -(l.line_total * 100)::bigint AS s, 0::bigint AS r,
                -(round(l.quantity * coalesce(l.unit_cost, stock_report_no_cost()), 2)
@@ -193,20 +180,7 @@ BEGIN
         FROM old_rows l JOIN sales s ON s.tenant_id = l.tenant_id AND s.id = l.sale_id
         WHERE s.status = 'confirmed'
 )
-    INSERT INTO report_daily AS x (tenant_id, day, product_id, qty_milli, sales_cents,
-                                    returns_cents, cost_cents, estimated)
-    SELECT tenant_id, day, product_id, sum(q), sum(s), sum(r), sum(c), sum(e) FROM d
-    -- a tenant being deleted takes its rows along (ON DELETE CASCADE): add nothing then
-    WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
-    GROUP BY 1, 2, 3
-    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
-    ORDER BY 1, 2, 3
-    ON CONFLICT (tenant_id, day, product_id) DO UPDATE SET
-        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
-        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
-        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
-        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
-        estimated = x.estimated + EXCLUDED.estimated;
+    SELECT ROW(tenant_id, day, product_id, q, s, r, c, e)::report_delta FROM d));
     RETURN NULL;
 END $$;
 
@@ -214,30 +188,19 @@ END $$;
 -- balance series: less quantity, its line_total in returns, its cost_total out of the cost.
 CREATE FUNCTION stock_report_return_lines_ins() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM stock_report_daily_apply(ARRAY(
     WITH d AS (SELECT l.tenant_id, r.balance_day AS day, l.product_id, -(l.quantity * 1000)::bigint AS q,
                0::bigint AS s, (l.line_total * 100)::bigint AS r,
                -(l.cost_total * 100)::bigint AS c, l.cost_estimated::int AS e
         FROM new_rows l JOIN sale_returns r ON r.tenant_id = l.tenant_id AND r.id = l.return_id
 )
-    INSERT INTO report_daily AS x (tenant_id, day, product_id, qty_milli, sales_cents,
-                                    returns_cents, cost_cents, estimated)
-    SELECT tenant_id, day, product_id, sum(q), sum(s), sum(r), sum(c), sum(e) FROM d
-    -- a tenant being deleted takes its rows along (ON DELETE CASCADE): add nothing then
-    WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
-    GROUP BY 1, 2, 3
-    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
-    ORDER BY 1, 2, 3
-    ON CONFLICT (tenant_id, day, product_id) DO UPDATE SET
-        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
-        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
-        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
-        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
-        estimated = x.estimated + EXCLUDED.estimated;
+    SELECT ROW(tenant_id, day, product_id, q, s, r, c, e)::report_delta FROM d));
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION stock_report_return_lines_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM stock_report_daily_apply(ARRAY(
     WITH d AS (SELECT l.tenant_id, r.balance_day AS day, l.product_id, -(l.quantity * 1000)::bigint AS q,
                0::bigint AS s, (l.line_total * 100)::bigint AS r,
                -(l.cost_total * 100)::bigint AS c, l.cost_estimated::int AS e
@@ -248,44 +211,19 @@ BEGIN
                (l.cost_total * 100)::bigint AS c, -l.cost_estimated::int AS e
         FROM old_rows l JOIN sale_returns r ON r.tenant_id = l.tenant_id AND r.id = l.return_id
 )
-    INSERT INTO report_daily AS x (tenant_id, day, product_id, qty_milli, sales_cents,
-                                    returns_cents, cost_cents, estimated)
-    SELECT tenant_id, day, product_id, sum(q), sum(s), sum(r), sum(c), sum(e) FROM d
-    -- a tenant being deleted takes its rows along (ON DELETE CASCADE): add nothing then
-    WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
-    GROUP BY 1, 2, 3
-    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
-    ORDER BY 1, 2, 3
-    ON CONFLICT (tenant_id, day, product_id) DO UPDATE SET
-        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
-        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
-        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
-        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
-        estimated = x.estimated + EXCLUDED.estimated;
+    SELECT ROW(tenant_id, day, product_id, q, s, r, c, e)::report_delta FROM d));
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION stock_report_return_lines_del() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM stock_report_daily_apply(ARRAY(
     WITH d AS (SELECT l.tenant_id, r.balance_day AS day, l.product_id, (l.quantity * 1000)::bigint AS q,
                0::bigint AS s, -(l.line_total * 100)::bigint AS r,
                (l.cost_total * 100)::bigint AS c, -l.cost_estimated::int AS e
         FROM old_rows l JOIN sale_returns r ON r.tenant_id = l.tenant_id AND r.id = l.return_id
 )
-    INSERT INTO report_daily AS x (tenant_id, day, product_id, qty_milli, sales_cents,
-                                    returns_cents, cost_cents, estimated)
-    SELECT tenant_id, day, product_id, sum(q), sum(s), sum(r), sum(c), sum(e) FROM d
-    -- a tenant being deleted takes its rows along (ON DELETE CASCADE): add nothing then
-    WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = d.tenant_id)
-    GROUP BY 1, 2, 3
-    HAVING sum(q) <> 0 OR sum(s) <> 0 OR sum(r) <> 0 OR sum(c) <> 0 OR sum(e) <> 0
-    ORDER BY 1, 2, 3
-    ON CONFLICT (tenant_id, day, product_id) DO UPDATE SET
-        qty_milli = x.qty_milli + EXCLUDED.qty_milli,
-        sales_cents = x.sales_cents + EXCLUDED.sales_cents,
-        returns_cents = x.returns_cents + EXCLUDED.returns_cents,
-        cost_cents = x.cost_cents + EXCLUDED.cost_cents,
-        estimated = x.estimated + EXCLUDED.estimated;
+    SELECT ROW(tenant_id, day, product_id, q, s, r, c, e)::report_delta FROM d));
     RETURN NULL;
 END $$;
 
@@ -339,9 +277,6 @@ CREATE TABLE report_days (
     CONSTRAINT report_days_pkey PRIMARY KEY (tenant_id, day)
 );
 
--- A change of report_daily rows as signed deltas (the new rows, the old ones negated).
-CREATE TYPE report_delta AS (tenant_id bigint, day date, product_id bigint, q bigint, s bigint,
-                             r bigint, c bigint, e bigint);
 -- Adds deltas to both roll-ups, in key order (rows of a tenant being deleted left out).
 CREATE FUNCTION stock_report_rollup_apply(deltas report_delta[]) RETURNS void
 LANGUAGE sql AS $$
